@@ -1,0 +1,10 @@
+-- Run on every new session's DuckDB connection: Postgres functions that clients call on connect
+-- and that DuckDB's pg_catalog lacks or answers differently. Temporary macros shadow built-ins
+-- for this connection only.
+CREATE OR REPLACE TEMP MACRO version() AS 'PostgreSQL 15.0 (aiduck ' || getvariable('aiduck_version') || ', DuckDB ' || getvariable('aiduck_duckdb_version') || ') on x86_64-pc-linux-gnu, compiled by aiduck, 64-bit';
+CREATE OR REPLACE TEMP MACRO pg_get_userbyid(id) AS 'aiduck';
+CREATE OR REPLACE TEMP MACRO pg_encoding_to_char(id) AS 'UTF8';
+CREATE OR REPLACE TEMP MACRO pg_backend_pid() AS getvariable('aiduck_backend_pid');
+CREATE OR REPLACE TEMP MACRO pg_postmaster_start_time() AS getvariable('aiduck_started_at')::TIMESTAMPTZ;
+CREATE OR REPLACE TEMP MACRO inet_server_addr() AS NULL;
+CREATE OR REPLACE TEMP MACRO inet_server_port() AS NULL;

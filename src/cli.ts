@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { DEFAULTS, type ServerConfig } from './server/config.js';
+import { startServer } from './server/server.js';
+import { runShell } from './shell.js';
+import { VERSION } from './version.js';
+
+const usage = `aiduck ${VERSION}: DuckDB behind the Postgres wire protocol
+
+usage:
+  aiduck serve [options]     run the server (what \`npm start\` runs)
+  aiduck sql [options]       an interactive SQL shell on the same database
+  aiduck --version
+
+options (environment variable in brackets):
+  --host <addr>              listen address [AIDUCK_HOST] (default ${DEFAULTS.host})
+  --port <n>                 port [AIDUCK_PORT] (default ${DEFAULTS.port})
+  --data <dir>               data directory [AIDUCK_DATA] (default ./${DEFAULTS.dataDir})
+  --memory                   keep the database in memory instead of <data>/aiduck.duckdb
+  --user <name>              user name for password logins [AIDUCK_USER] (default ${DEFAULTS.user})
+  --password <pw>            require SCRAM-SHA-256 with this password [AIDUCK_PASSWORD]
+  --tls-cert <file>          PEM certificate: answer SSLRequest with TLS [AIDUCK_TLS_CERT]
+  --tls-key <file>           PEM private key [AIDUCK_TLS_KEY]
+  --import-dir <dir>         also let SQL read files here (repeatable) [AIDUCK_IMPORT_DIRS, ':'-separated]
+  --max-connections <n>      (default ${DEFAULTS.maxConnections}) [AIDUCK_MAX_CONNECTIONS]
+  --max-message-mb <n>       largest protocol message accepted (default ${DEFAULTS.maxMessageBytes / 1024 / 1024})
+  --threads <n>              DuckDB threads (default: one per core) [AIDUCK_THREADS]
+  --memory-limit <size>      DuckDB memory limit, e.g. 8GB [AIDUCK_MEMORY_LIMIT]
+`;
+
+function positiveInt(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+export function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      data: { type: 'string' },
+      memory: { type: 'boolean' },
+      user: { type: 'string' },
+      password: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'import-dir': { type: 'string', multiple: true },
+      'max-connections': { type: 'string' },
+      'max-message-mb': { type: 'string' },
+      threads: { type: 'string' },
+      'memory-limit': { type: 'string' },
+    },
+    strict: true,
+  });
+  const importDirs = [...(env['AIDUCK_IMPORT_DIRS']?.split(':').filter(Boolean) ?? []), ...(values['import-dir'] ?? [])];
+  const password = values.password ?? env['AIDUCK_PASSWORD'];
+  const tlsCert = values['tls-cert'] ?? env['AIDUCK_TLS_CERT'];
+  const tlsKey = values['tls-key'] ?? env['AIDUCK_TLS_KEY'];
+  const threads = positiveInt('--threads', values.threads ?? env['AIDUCK_THREADS'], 0);
+  const memoryLimit = values['memory-limit'] ?? env['AIDUCK_MEMORY_LIMIT'];
+  return {
+    host: values.host ?? env['AIDUCK_HOST'] ?? DEFAULTS.host,
+    port: positiveInt('--port', values.port ?? env['AIDUCK_PORT'], DEFAULTS.port),
+    dataDir: resolve(values.data ?? env['AIDUCK_DATA'] ?? DEFAULTS.dataDir),
+    storage: values.memory || env['AIDUCK_MEMORY'] === '1' ? 'memory' : 'file',
+    user: values.user ?? env['AIDUCK_USER'] ?? DEFAULTS.user,
+    importDirs: importDirs.map((d) => resolve(d)),
+    maxConnections: positiveInt('--max-connections', values['max-connections'] ?? env['AIDUCK_MAX_CONNECTIONS'], DEFAULTS.maxConnections),
+    maxMessageBytes: positiveInt('--max-message-mb', values['max-message-mb'], DEFAULTS.maxMessageBytes / 1024 / 1024) * 1024 * 1024,
+    ...(password ? { password } : {}),
+    ...(tlsCert ? { tlsCert } : {}),
+    ...(tlsKey ? { tlsKey } : {}),
+    ...(threads ? { threads } : {}),
+    ...(memoryLimit ? { memoryLimit } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === '--version' || command === '-v') {
+    console.log(VERSION);
+    return;
+  }
+  if (command !== 'serve' && command !== 'sql') {
+    process.stdout.write(usage);
+    process.exitCode = command === undefined || command === '--help' || command === '-h' ? 0 : 2;
+    return;
+  }
+  const config = configFrom(rest, process.env);
+  if (command === 'sql') {
+    await runShell(config);
+    return;
+  }
+  const server = await startServer(config);
+  const storage = config.storage === 'memory' ? 'in memory' : `${config.dataDir}/aiduck.duckdb`;
+  console.log(`aiduck ${VERSION} listening on ${server.host}:${server.port} (database ${storage}; ` +
+    `${config.password ? 'SCRAM-SHA-256 password' : 'trust on loopback'}${config.tlsCert ? ', TLS' : ''})`);
+  console.log(`connect: psql -h ${server.host} -p ${server.port} -U ${config.user}`);
+  const stop = (): void => {
+    console.log('aiduck: shutting down');
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`aiduck: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

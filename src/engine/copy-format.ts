@@ -1,0 +1,75 @@
+import type { CopyCommand } from './copy-command.js';
+
+/** One row of COPY TO STDOUT output (with its newline) in Postgres' text or csv format. */
+export function copyRow(cmd: CopyCommand, values: ReadonlyArray<string | null>): string {
+  return values.map((v) => (cmd.format === 'csv' ? csvField(cmd, v) : textField(cmd, v))).join(cmd.delimiter) + '\n';
+}
+
+function textField(cmd: CopyCommand, v: string | null): string {
+  if (v === null) return cmd.null;
+  let out = '';
+  for (const ch of v) {
+    switch (ch) {
+      case '\\': out += '\\\\'; break;
+      case '\n': out += '\\n'; break;
+      case '\r': out += '\\r'; break;
+      case '\t': out += '\\t'; break;
+      case '\b': out += '\\b'; break;
+      case '\f': out += '\\f'; break;
+      case '\v': out += '\\v'; break;
+      default: out += ch === cmd.delimiter ? '\\' + ch : ch;
+    }
+  }
+  return out;
+}
+
+function csvField(cmd: CopyCommand, v: string | null): string {
+  if (v === null) return cmd.null;
+  const needsQuote = v === '' || v === cmd.null || v.includes(cmd.delimiter) || v.includes(cmd.quote) ||
+    v.includes('\n') || v.includes('\r') || v.startsWith('\\.');
+  if (!needsQuote) return v;
+  const q = cmd.quote;
+  let body = '';
+  for (const ch of v) body += ch === q || ch === cmd.escape ? cmd.escape + ch : ch;
+  return q + body + q;
+}
+
+const simpleEscapes: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/** Decodes one line of Postgres text-format COPY data into fields (null for the NULL marker). */
+export function parseTextLine(cmd: CopyCommand, line: string): Array<string | null> {
+  const fields: Array<string | null> = [];
+  let raw = '';
+  let value = '';
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === '\\' && i + 1 < line.length) {
+      const next = line[++i]!;
+      raw += ch + next;
+      if (simpleEscapes[next]) value += simpleEscapes[next];
+      else if (/[0-7]/.test(next)) {
+        let oct = next;
+        while (oct.length < 3 && /[0-7]/.test(line[i + 1] ?? '')) oct += line[++i];
+        value += String.fromCharCode(parseInt(oct, 8));
+      } else if (next === 'x' && /[0-9a-fA-F]/.test(line[i + 1] ?? '')) {
+        let hex = '';
+        while (hex.length < 2 && /[0-9a-fA-F]/.test(line[i + 1] ?? '')) hex += line[++i];
+        value += String.fromCharCode(parseInt(hex, 16));
+      } else value += next;
+    } else if (ch === cmd.delimiter) {
+      fields.push(raw === cmd.null ? null : value);
+      raw = '';
+      value = '';
+    } else {
+      raw += ch;
+      value += ch;
+    }
+  }
+  fields.push(raw === cmd.null ? null : value);
+  return fields;
+}
+
+/** A CSV line that DuckDB's reader turns back into exactly these fields (unquoted empty is NULL). */
+export function csvLineForDuckDB(fields: ReadonlyArray<string | null>): string {
+  return fields.map((f) => (f === null ? '' : '"' + f.replace(/"/g, '""') + '"')).join(',') + '\n';
+}

@@ -1,0 +1,91 @@
+import { Worker } from 'node:worker_threads';
+import type { PgNotice } from '../protocol/backend.js';
+import type { EngineOptions } from './engine-options.js';
+import type { FromEngine, SessionStart, ToEngine } from './messages.js';
+
+/** The server thread's side of one session in the engine. */
+export interface SessionHandlers {
+  opened(error: PgNotice | undefined, parameters: Array<[string, string]>): void;
+  output(data: Buffer): void;
+  consumed(bytes: number): void;
+  ended(): void;
+}
+
+/** Starts the engine worker and routes messages between it and the sessions on this thread. */
+export class EngineClient {
+  private readonly worker: Worker;
+  private readonly handlers = new Map<number, SessionHandlers>();
+  private stopped: Promise<void> | null = null;
+
+  private constructor(worker: Worker) {
+    this.worker = worker;
+    worker.on('message', (m: FromEngine) => this.dispatch(m));
+  }
+
+  static start(options: EngineOptions): Promise<EngineClient> {
+    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: options });
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      worker.once('error', onError);
+      worker.once('message', (m: FromEngine) => {
+        worker.off('error', onError);
+        if (m.t !== 'ready') return reject(new Error(`engine sent ${m.t} before ready`));
+        if (m.error) return reject(new Error(m.error));
+        resolve(new EngineClient(worker));
+      });
+    });
+  }
+
+  private dispatch(m: FromEngine): void {
+    if (m.t === 'ready' || m.t === 'stopped') return;
+    const h = this.handlers.get(m.sid);
+    if (!h) return;
+    switch (m.t) {
+      case 'opened': h.opened(m.error, m.parameters ?? []); break;
+      case 'out': h.output(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength)); break;
+      case 'consumed': h.consumed(m.bytes); break;
+      case 'end':
+        this.handlers.delete(m.sid);
+        h.ended();
+        break;
+    }
+  }
+
+  private send(m: ToEngine, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(m, transfer ?? []);
+  }
+
+  open(sid: number, start: SessionStart, handlers: SessionHandlers): void {
+    this.handlers.set(sid, handlers);
+    this.send({ t: 'open', sid, start });
+  }
+
+  input(sid: number, data: Buffer): void {
+    const copy = new Uint8Array(data);
+    this.send({ t: 'input', sid, data: copy }, [copy.buffer as ArrayBuffer]);
+  }
+
+  ack(sid: number, bytes: number): void {
+    this.send({ t: 'ack', sid, bytes });
+  }
+
+  cancel(sid: number): void {
+    this.send({ t: 'cancel', sid });
+  }
+
+  close(sid: number): void {
+    this.send({ t: 'close', sid });
+  }
+
+  /** Closes every session and the database; resolves when the worker has exited. */
+  stop(): Promise<void> {
+    this.stopped ??= new Promise<void>((resolve) => {
+      this.worker.once('exit', () => resolve());
+      this.worker.on('message', (m: FromEngine) => {
+        if (m.t === 'stopped') void this.worker.terminate();
+      });
+      this.send({ t: 'shutdown' });
+    });
+    return this.stopped;
+  }
+}

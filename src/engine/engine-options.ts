@@ -1,0 +1,13 @@
+/** How the engine worker opens its database. */
+export interface EngineOptions {
+  /** Path of the DuckDB database file, or ':memory:'. */
+  databasePath: string;
+  /** Directory for temporary files (spilling, COPY FROM STDIN staging). */
+  tmpDir: string;
+  /** Directories SQL may read and write files in. */
+  allowedDirs: string[];
+  maxConnections: number;
+  /** DuckDB worker threads; undefined means one per core. */
+  threads?: number;
+  memoryLimit?: string;
+}

@@ -1,0 +1,125 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { DuckDBInstance, version as duckdbLibraryVersion, type DuckDBConnection } from '@duckdb/node-api';
+import * as msg from '../protocol/backend.js';
+import { bootstrapSession } from './bootstrap.js';
+import type { EngineOptions } from './engine-options.js';
+import { Inbox } from './inbox.js';
+import type { FromEngine, SessionStart, ToEngine } from './messages.js';
+import { SessionOutput } from './output.js';
+import { Session } from './session.js';
+import { toPgError } from './sqlstate.js';
+import { VERSION } from '../version.js';
+
+/**
+ * The engine thread: it owns the DuckDB instance and every session's connection, so query work
+ * (and, later, model work inside SQL functions) never blocks the thread that serves sockets.
+ */
+const port = parentPort!;
+const options = workerData as EngineOptions;
+const sessions = new Map<number, Session>();
+/** Sessions whose client left while they were still opening. */
+const closedEarly = new Set<number>();
+const startedAt = new Date().toISOString();
+const duckdbVersion = duckdbLibraryVersion();
+
+const post = (m: FromEngine, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
+
+const sqlList = (dirs: string[]): string => `[${dirs.map((d) => `'${d.replace(/'/g, "''")}'`).join(', ')}]`;
+
+async function openInstance(): Promise<DuckDBInstance> {
+  const config: Record<string, string> = {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    allow_community_extensions: 'false',
+    allow_unsigned_extensions: 'false',
+    temp_directory: options.tmpDir,
+  };
+  if (options.threads) config['threads'] = String(options.threads);
+  if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
+  const instance = await DuckDBInstance.create(options.databasePath, config);
+  const setup = await instance.connect();
+  // File access from SQL is confined to these directories; once external access is off, neither
+  // it nor the list can be changed back from SQL.
+  await setup.run(`SET allowed_directories = ${sqlList(options.allowedDirs)}`);
+  await setup.run(`SET file_search_path = '${options.allowedDirs.join(',').replace(/'/g, "''")}'`);
+  await setup.run('SET enable_external_access = false');
+  setup.closeSync();
+  return instance;
+}
+
+async function openSession(instance: DuckDBInstance, sid: number, start: SessionStart): Promise<void> {
+  if (sessions.size >= options.maxConnections) {
+    post({ t: 'opened', sid, error: { severity: 'FATAL', code: '53300', message: `sorry, too many clients already (max_connections = ${options.maxConnections})` } });
+    return;
+  }
+  let conn: DuckDBConnection;
+  try {
+    conn = await instance.connect();
+    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_backend_pid: sid, aiduck_started_at: startedAt });
+  } catch (err) {
+    post({ t: 'opened', sid, error: { ...toPgError(err), severity: 'FATAL' } });
+    return;
+  }
+  const out = new SessionOutput((data) => {
+    const copy = new Uint8Array(data);
+    post({ t: 'out', sid, data: copy }, [copy.buffer as ArrayBuffer]);
+  });
+  const inbox = new Inbox((bytes) => post({ t: 'consumed', sid, bytes }));
+  const session = new Session(conn, out, inbox, { tmpDir: options.tmpDir, maxConnections: options.maxConnections }, start.user, start.applicationName);
+  sessions.set(sid, session);
+  if (closedEarly.delete(sid)) session.close();
+  post({ t: 'opened', sid, parameters: session.settings.reportedAtStartup() });
+  msg.readyForQuery(out.w, 'I');
+  out.flush();
+  try {
+    await session.run();
+  } catch (err) {
+    msg.errorResponse(out.w, { ...toPgError(err), severity: 'FATAL' });
+    out.flush();
+  } finally {
+    sessions.delete(sid);
+    session.close();
+    conn.closeSync();
+    post({ t: 'end', sid });
+  }
+}
+
+async function main(): Promise<void> {
+  let instance: DuckDBInstance;
+  try {
+    instance = await openInstance();
+  } catch (err) {
+    post({ t: 'ready', error: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  port.on('message', (m: ToEngine) => {
+    switch (m.t) {
+      case 'open':
+        void openSession(instance, m.sid, m.start);
+        break;
+      case 'input':
+        sessions.get(m.sid)?.inbox.push(m.data);
+        break;
+      case 'ack':
+        sessions.get(m.sid)?.out.ack(m.bytes);
+        break;
+      case 'cancel':
+        sessions.get(m.sid)?.cancel();
+        break;
+      case 'close': {
+        const s = sessions.get(m.sid);
+        if (s) s.close();
+        else closedEarly.add(m.sid);
+        break;
+      }
+      case 'shutdown':
+        for (const s of sessions.values()) s.close();
+        instance.closeSync();
+        post({ t: 'stopped' });
+        break;
+    }
+  });
+  post({ t: 'ready' });
+}
+
+void main();

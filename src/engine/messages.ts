@@ -1,0 +1,24 @@
+/** Messages between the server thread and the engine worker. */
+import type { PgNotice } from '../protocol/backend.js';
+
+export interface SessionStart {
+  user: string;
+  database: string;
+  applicationName: string;
+}
+
+export type ToEngine =
+  | { t: 'open'; sid: number; start: SessionStart }
+  | { t: 'input'; sid: number; data: Uint8Array }
+  | { t: 'ack'; sid: number; bytes: number }
+  | { t: 'cancel'; sid: number }
+  | { t: 'close'; sid: number }
+  | { t: 'shutdown' };
+
+export type FromEngine =
+  | { t: 'ready'; error?: string }
+  | { t: 'opened'; sid: number; error?: PgNotice; parameters?: Array<[string, string]> }
+  | { t: 'out'; sid: number; data: Uint8Array }
+  | { t: 'consumed'; sid: number; bytes: number }
+  | { t: 'end'; sid: number }
+  | { t: 'stopped' };

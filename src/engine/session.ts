@@ -1,0 +1,524 @@
+import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import * as msg from '../protocol/backend.js';
+import type { PgNotice, TransactionStatus } from '../protocol/backend.js';
+import { ProtocolError, SqlError } from '../protocol/errors.js';
+import { MessageReader, type FrontendMessage } from '../protocol/reader.js';
+import { columnCodec } from '../types/column-codec.js';
+import { Oid } from '../types/oids.js';
+import { commandTag } from './command-tag.js';
+import { runCopy } from './copy.js';
+import type { Inbox } from './inbox.js';
+import type { SessionOutput } from './output.js';
+import { bindParameter, duckdbTypeForOid, parameterType } from './parameters.js';
+import { PgSettings } from './pg-settings.js';
+import { describeColumns, ResultCursor } from './result-cursor.js';
+import { classifySpecial, type SpecialStatement } from './special-statements.js';
+import { hasCodeKeyword, rewriteParameters, splitStatements } from './sql-text.js';
+import { toPgError } from './sqlstate.js';
+
+/** What a session needs from the engine that hosts it. */
+export interface SessionContext {
+  tmpDir: string;
+  maxConnections: number;
+}
+
+/** A statement from Parse (or from one statement of a simple query). */
+interface Statement {
+  sql: string;
+  special: SpecialStatement | null;
+  prepared: DuckDBPreparedStatement | null;
+  paramOids: number[];
+}
+
+interface Portal {
+  statement: Statement;
+  params: Array<Buffer | null>;
+  paramFormats: number[];
+  resultFormats: number[];
+  cursor: ResultCursor | null;
+  /** Set once a special statement or a row-less DuckDB statement has run. */
+  finishedTag: string | null;
+}
+
+const MAX_CACHED_QUERIES = 64;
+
+/**
+ * One client session: the Postgres protocol after authentication, on its own DuckDB connection.
+ * Messages are handled strictly in order; the session pulls them from its inbox.
+ */
+export class Session {
+  private tx: TransactionStatus = 'I';
+  private statements = new Map<string, Statement>();
+  private portals = new Map<string, Portal>();
+  /** Prepared forms of recent parameterless simple queries, reused when the same text comes again. */
+  private queryCache = new Map<string, Statement>();
+  private openCursor: ResultCursor | null = null;
+  private skipToSync = false;
+  private timedOut = false;
+  readonly settings: PgSettings;
+
+  constructor(
+    readonly conn: DuckDBConnection,
+    readonly out: SessionOutput,
+    readonly inbox: Inbox,
+    readonly ctx: SessionContext,
+    user: string,
+    applicationName: string,
+  ) {
+    this.settings = new PgSettings(user, ctx.maxConnections);
+    if (applicationName) this.settings.set('application_name', applicationName);
+  }
+
+  /** Serves messages until the client terminates or the connection closes. */
+  async run(): Promise<void> {
+    for (let m = await this.inbox.next(); m; m = await this.inbox.next()) {
+      try {
+        await this.handle(m);
+      } catch (err) {
+        if (err instanceof ProtocolError) {
+          msg.errorResponse(this.out.w, { severity: 'FATAL', code: err.code, message: err.message });
+          this.out.flush();
+          return;
+        }
+        throw err;
+      }
+      if (this.out.closed) return;
+    }
+  }
+
+  cancel(): void {
+    this.conn.interrupt();
+  }
+
+  close(): void {
+    this.out.close();
+    this.inbox.close();
+    try {
+      this.conn.interrupt();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  private async handle(m: FrontendMessage): Promise<void> {
+    const code = String.fromCharCode(m.code);
+    const r = new MessageReader(m.body);
+    if (code === 'Q') {
+      await this.simpleQuery(r.cstring());
+      return;
+    }
+    if (code === 'S') {
+      this.skipToSync = false;
+      msg.readyForQuery(this.out.w, this.tx);
+      this.out.flush();
+      return;
+    }
+    if (code === 'H') {
+      this.out.flush();
+      return;
+    }
+    if (code === 'd' || code === 'c' || code === 'f') return; // copy messages outside COPY are ignored
+    if (!'PBDECF'.includes(code)) throw new ProtocolError(`unexpected message type "${code}" (0x${m.code.toString(16)})`);
+    if (this.skipToSync) return;
+    try {
+      switch (code) {
+        case 'P': await this.parse(r); break;
+        case 'B': await this.bind(r); break;
+        case 'D': await this.describe(r); break;
+        case 'E': await this.execute(r); break;
+        case 'C': this.closeTarget(r); break;
+        case 'F': throw new SqlError('0A000', 'the function call protocol is not supported');
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) throw err;
+      this.fail(err);
+      this.skipToSync = true;
+    }
+  }
+
+  private fail(err: unknown): void {
+    const notice = this.timedOut
+      ? { severity: 'ERROR' as const, code: '57014', message: 'canceling statement due to statement timeout' }
+      : toPgError(err);
+    if (this.tx === 'T') this.tx = 'E';
+    msg.errorResponse(this.out.w, notice);
+  }
+
+  private notice(n: Omit<PgNotice, 'severity'> & { severity?: PgNotice['severity'] }): void {
+    msg.noticeResponse(this.out.w, { severity: 'WARNING', ...n });
+  }
+
+  // ---- simple query -------------------------------------------------------------------------
+
+  private async simpleQuery(sql: string): Promise<void> {
+    const parts = splitStatements(sql);
+    if (parts.length === 0) msg.emptyQueryResponse(this.out.w);
+    for (const part of parts) {
+      try {
+        await this.simpleStatement(part);
+      } catch (err) {
+        if (err instanceof ProtocolError) throw err;
+        this.fail(err);
+        break;
+      }
+      if (this.out.closed) return;
+    }
+    msg.readyForQuery(this.out.w, this.tx);
+    this.out.flush();
+  }
+
+  private async simpleStatement(sql: string): Promise<void> {
+    let statement = this.queryCache.get(sql);
+    if (statement) {
+      this.queryCache.delete(sql);
+    } else {
+      statement = await this.prepare(sql, []);
+    }
+    if (statement.prepared && statement.prepared.parameterCount > 0) {
+      throw new SqlError('08P01', `the query has ${statement.prepared.parameterCount} parameters but the simple query protocol sends none`,
+        'use the extended protocol to send parameters');
+    }
+    const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
+    await this.start(portal, true);
+    if (portal.cursor) {
+      await portal.cursor.send(this.out, 0);
+      this.openCursor = null;
+    }
+    msg.commandComplete(this.out.w, this.tagOf(portal));
+    if (statement.prepared && statement.prepared.statementType === StatementType.SELECT) {
+      this.queryCache.set(sql, statement);
+      if (this.queryCache.size > MAX_CACHED_QUERIES) {
+        const [oldest, old] = this.queryCache.entries().next().value as [string, Statement];
+        this.queryCache.delete(oldest);
+        old.prepared?.destroySync();
+      }
+    } else statement.prepared?.destroySync();
+  }
+
+  // ---- preparing ----------------------------------------------------------------------------
+
+  /**
+   * Prepares a statement in DuckDB. Parameters whose type neither the client declared nor DuckDB
+   * could infer are typed the way Postgres types an unknown parameter: as text.
+   */
+  private async prepare(sql: string, declaredOids: number[]): Promise<Statement> {
+    const special = classifySpecial(sql);
+    if (special) return { sql, special, prepared: null, paramOids: [] };
+    await this.parkOpenCursor();
+    let prepared = await this.conn.prepare(sql);
+    const count = prepared.parameterCount;
+    const needsCast = new Set<number>();
+    for (let i = 1; i <= count; i++) {
+      const declared = declaredOids[i - 1] ?? 0;
+      if (parameterType(prepared, i) === null || (declared !== 0 && duckdbTypeForOid[declared])) needsCast.add(i);
+    }
+    if (!needsCast.size && !columnTypesKnown(prepared) && count > 0) for (let i = 1; i <= count; i++) needsCast.add(i);
+    if (needsCast.size) {
+      const rewritten = rewriteParameters(sql, (i, tok) =>
+        needsCast.has(i) ? `CAST(${tok} AS ${duckdbTypeForOid[declaredOids[i - 1] ?? 0] ?? 'VARCHAR'})` : tok);
+      prepared.destroySync();
+      prepared = await this.conn.prepare(rewritten);
+    }
+    const paramOids: number[] = [];
+    for (let i = 1; i <= prepared.parameterCount; i++) {
+      const declared = declaredOids[i - 1] ?? 0;
+      const t = parameterType(prepared, i);
+      paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
+    }
+    return { sql, special: null, prepared, paramOids };
+  }
+
+  // ---- extended query -----------------------------------------------------------------------
+
+  private async parse(r: MessageReader): Promise<void> {
+    const name = r.cstring();
+    const sql = r.cstring();
+    const n = r.int16();
+    const oids: number[] = [];
+    for (let i = 0; i < n; i++) oids.push(r.int32());
+    if (name && this.statements.has(name)) throw new SqlError('42P05', `prepared statement "${name}" already exists`);
+    const parts = splitStatements(sql);
+    if (parts.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
+    const statement: Statement = parts.length === 0
+      ? { sql: '', special: null, prepared: null, paramOids: oids }
+      : await this.prepare(parts[0]!, oids);
+    if (!name) this.dropStatement('');
+    this.statements.set(name, statement);
+    msg.parseComplete(this.out.w);
+  }
+
+  private async bind(r: MessageReader): Promise<void> {
+    const portalName = r.cstring();
+    const statementName = r.cstring();
+    const formatCount = r.int16();
+    const paramFormats: number[] = [];
+    for (let i = 0; i < formatCount; i++) paramFormats.push(r.int16());
+    const paramCount = r.int16();
+    const params: Array<Buffer | null> = [];
+    for (let i = 0; i < paramCount; i++) {
+      const len = r.int32();
+      params.push(len < 0 ? null : Buffer.from(r.bytes(len)));
+    }
+    const resultCount = r.int16();
+    const resultFormats: number[] = [];
+    for (let i = 0; i < resultCount; i++) resultFormats.push(r.int16());
+    const statement = this.statements.get(statementName);
+    if (!statement) throw new SqlError('26000', `prepared statement "${statementName}" does not exist`);
+    const expected = statement.prepared?.parameterCount ?? 0;
+    if (paramCount !== expected) {
+      throw new SqlError('08P01', `bind message supplies ${paramCount} parameters, but prepared statement "${statementName}" requires ${expected}`);
+    }
+    if (portalName && this.portals.has(portalName)) throw new SqlError('42P03', `cursor "${portalName}" already exists`);
+    this.closePortal(portalName);
+    this.portals.set(portalName, { statement, params, paramFormats, resultFormats, cursor: null, finishedTag: null });
+    msg.bindComplete(this.out.w);
+  }
+
+  private async describe(r: MessageReader): Promise<void> {
+    const kind = String.fromCharCode(r.byte());
+    const name = r.cstring();
+    if (kind === 'S') {
+      const statement = this.statements.get(name);
+      if (!statement) throw new SqlError('26000', `prepared statement "${name}" does not exist`);
+      msg.parameterDescription(this.out.w, statement.paramOids);
+      this.describeRows(statement, []);
+    } else if (kind === 'P') {
+      const portal = this.portals.get(name);
+      if (!portal) throw new SqlError('34000', `portal "${name}" does not exist`);
+      this.describeRows(portal.statement, portal.resultFormats);
+    } else throw new ProtocolError(`invalid Describe target "${kind}"`);
+  }
+
+  private describeRows(statement: Statement, formats: readonly number[]): void {
+    const p = statement.prepared;
+    if (statement.special?.kind === 'show') {
+      msg.rowDescription(this.out.w, [{ name: statement.special.name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 }]);
+      return;
+    }
+    if (!p || !returnsRows(p, statement.sql)) {
+      msg.noData(this.out.w);
+      return;
+    }
+    const names: string[] = [];
+    const types = [];
+    for (let i = 0; i < p.columnCount; i++) {
+      names.push(p.columnName(i));
+      types.push(p.columnType(i));
+    }
+    msg.rowDescription(this.out.w, describeColumns(names, types, formats));
+  }
+
+  private async execute(r: MessageReader): Promise<void> {
+    const name = r.cstring();
+    const maxRows = r.int32();
+    const portal = this.portals.get(name);
+    if (!portal) throw new SqlError('34000', `portal "${name}" does not exist`);
+    if (!portal.statement.prepared && !portal.statement.special) {
+      msg.emptyQueryResponse(this.out.w);
+      return;
+    }
+    if (!portal.cursor && portal.finishedTag === null) await this.start(portal, false);
+    if (portal.cursor) {
+      if (this.openCursor !== portal.cursor) await this.parkOpenCursor();
+      this.openCursor = portal.cursor;
+      const done = portal.cursor.done || (await portal.cursor.send(this.out, maxRows > 0 ? maxRows : 0));
+      if (!done) {
+        msg.portalSuspended(this.out.w);
+        return;
+      }
+      this.openCursor = null;
+    }
+    msg.commandComplete(this.out.w, this.tagOf(portal));
+    portal.finishedTag ??= this.tagOf(portal);
+  }
+
+  private closeTarget(r: MessageReader): void {
+    const kind = String.fromCharCode(r.byte());
+    const name = r.cstring();
+    if (kind === 'S') this.dropStatement(name);
+    else if (kind === 'P') this.closePortal(name);
+    else throw new ProtocolError(`invalid Close target "${kind}"`);
+    msg.closeComplete(this.out.w);
+  }
+
+  private dropStatement(name: string): void {
+    const s = this.statements.get(name);
+    if (!s) return;
+    this.statements.delete(name);
+    for (const [pname, p] of this.portals) if (p.statement === s) this.closePortal(pname);
+    s.prepared?.destroySync();
+  }
+
+  private closePortal(name: string): void {
+    const p = this.portals.get(name);
+    if (!p) return;
+    if (p.cursor && this.openCursor === p.cursor) this.openCursor = null;
+    this.portals.delete(name);
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  private async parkOpenCursor(): Promise<void> {
+    const c = this.openCursor;
+    this.openCursor = null;
+    if (c && !c.done) await c.park();
+  }
+
+  /** Runs a portal's statement; a row-returning result is left open in portal.cursor. */
+  private async start(portal: Portal, describe: boolean): Promise<void> {
+    const { statement } = portal;
+    if (statement.special) {
+      portal.finishedTag = await this.runSpecial(statement.special, describe);
+      return;
+    }
+    const p = statement.prepared!;
+    await this.parkOpenCursor();
+    p.clearBindings();
+    for (let i = 0; i < portal.params.length; i++) {
+      const format = portal.paramFormats.length === 1 ? portal.paramFormats[0]! : (portal.paramFormats[i] ?? 0);
+      bindParameter(p, i + 1, statement.paramOids[i] ?? 0, format, portal.params[i] ?? null);
+    }
+    const result = await this.withTimeout(() => p.stream());
+    this.trackTransaction(p.statementType, statement.sql);
+    if (result.returnType === ResultReturnType.QUERY_RESULT) {
+      const cursor = new ResultCursor(result, portal.resultFormats);
+      if (describe) msg.rowDescription(this.out.w, describeColumns(result.columnNames(), result.columnTypes(), []));
+      portal.cursor = cursor;
+      this.openCursor = cursor;
+      return;
+    }
+    let changed = 0;
+    if (result.returnType === ResultReturnType.CHANGED_ROWS) {
+      const chunk = await result.fetchChunk();
+      const v = chunk && chunk.rowCount > 0 ? chunk.getColumns()[0]?.[0] : 0;
+      changed = Number(v ?? 0);
+    }
+    // CREATE TABLE ... AS reports its row count the way Postgres does: "SELECT n".
+    portal.finishedTag = p.statementType === StatementType.CREATE && result.returnType === ResultReturnType.CHANGED_ROWS
+      ? `SELECT ${changed}`
+      : commandTag(p.statementType, statement.sql, changed);
+  }
+
+  private tagOf(portal: Portal): string {
+    if (portal.cursor) return commandTag(portal.statement.prepared!.statementType, portal.statement.sql, portal.cursor.rowsSent);
+    return portal.finishedTag ?? 'OK';
+  }
+
+  /** Runs DuckDB work under the session's statement_timeout. */
+  private async withTimeout<T>(work: () => Promise<T>): Promise<T> {
+    const ms = this.settings.statementTimeoutMs;
+    this.timedOut = false;
+    if (ms <= 0) return work();
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      this.conn.interrupt();
+    }, ms);
+    try {
+      return await work();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private trackTransaction(type: StatementType, sql: string): void {
+    if (type !== StatementType.TRANSACTION) return;
+    const w = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase();
+    this.tx = w === 'BEGIN' || w === 'START' ? 'T' : 'I';
+  }
+
+  private async runDuck(sql: string): Promise<void> {
+    await this.parkOpenCursor();
+    await this.conn.run(sql);
+  }
+
+  private async runSpecial(s: SpecialStatement, describe: boolean): Promise<string> {
+    switch (s.kind) {
+      case 'begin':
+        if (this.tx !== 'I') {
+          this.notice({ code: '25001', message: 'there is already a transaction in progress' });
+          return 'BEGIN';
+        }
+        await this.runDuck('BEGIN TRANSACTION');
+        this.tx = 'T';
+        return 'BEGIN';
+      case 'commit':
+        if (this.tx === 'I') {
+          this.notice({ code: '25P01', message: 'there is no transaction in progress' });
+          return 'COMMIT';
+        }
+        if (this.tx === 'E') {
+          await this.runDuck('ROLLBACK');
+          this.tx = 'I';
+          return 'ROLLBACK';
+        }
+        this.tx = 'I';
+        await this.runDuck('COMMIT');
+        return 'COMMIT';
+      case 'rollback':
+        if (this.tx === 'I') {
+          this.notice({ code: '25P01', message: 'there is no transaction in progress' });
+          return 'ROLLBACK';
+        }
+        this.tx = 'I';
+        await this.runDuck('ROLLBACK');
+        return 'ROLLBACK';
+      case 'set': {
+        const status = this.settings.set(s.name, s.value);
+        if (status) msg.parameterStatus(this.out.w, status[0], status[1]);
+        return 'SET';
+      }
+      case 'reset': {
+        if (s.name.toUpperCase() === 'ALL') {
+          this.settings.resetAll();
+          await this.runDuck('RESET ALL').catch(() => undefined);
+          return 'RESET';
+        }
+        const status = this.settings.reset(s.name);
+        if (status) msg.parameterStatus(this.out.w, status[0], status[1]);
+        return 'RESET';
+      }
+      case 'show':
+        if (describe) {
+          msg.rowDescription(this.out.w, [{ name: s.name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 }]);
+        }
+        this.out.w.begin('D').int16(1).lengthPrefixedString(this.settings.get(s.name)).end();
+        return 'SHOW';
+      case 'noop':
+        return s.tag;
+      case 'discard':
+        if (this.tx !== 'I') throw new SqlError('25001', 'DISCARD ALL cannot run inside a transaction block');
+        for (const name of [...this.statements.keys()]) this.dropStatement(name);
+        this.portals.clear();
+        this.settings.resetAll();
+        return 'DISCARD ALL';
+      case 'copy': {
+        await this.parkOpenCursor();
+        const rows = await this.withTimeout(() => runCopy(this, s.copy));
+        return `COPY ${rows}`;
+      }
+      case 'forbidden':
+        throw s.error;
+    }
+  }
+}
+
+const dml = new Set([StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE, StatementType.MERGE_INTO]);
+
+/** Whether Execute will send rows: DML only with RETURNING (otherwise DuckDB's one "Count" column is the tag). */
+function returnsRows(p: DuckDBPreparedStatement, sql: string): boolean {
+  if (p.columnCount === 0) return false;
+  if (dml.has(p.statementType)) return hasCodeKeyword(sql, 'RETURNING');
+  return p.statementType !== StatementType.CREATE && p.statementType !== StatementType.DROP &&
+    p.statementType !== StatementType.ALTER && p.statementType !== StatementType.TRANSACTION &&
+    p.statementType !== StatementType.COPY;
+}
+
+/** False when DuckDB cannot tell the result columns before it knows the parameters' types. */
+function columnTypesKnown(p: DuckDBPreparedStatement): boolean {
+  try {
+    for (let i = 0; i < p.columnCount; i++) p.columnTypeId(i);
+    return true;
+  } catch {
+    return false;
+  }
+}

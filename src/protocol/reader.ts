@@ -1,0 +1,110 @@
+import { ProtocolError } from './errors.js';
+
+/** Reads the fields of one message body. Every read is bounds-checked: a short message is a protocol error. */
+export class MessageReader {
+  private pos = 0;
+  constructor(private readonly buf: Buffer) {}
+
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  private need(n: number): void {
+    if (n < 0 || this.pos + n > this.buf.length) throw new ProtocolError('message is shorter than its contents claim');
+  }
+
+  int16(): number {
+    this.need(2);
+    const v = this.buf.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  int32(): number {
+    this.need(4);
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  cstring(): string {
+    const end = this.buf.indexOf(0, this.pos);
+    if (end < 0) throw new ProtocolError('string field is not NUL-terminated');
+    const s = this.buf.toString('utf8', this.pos, end);
+    this.pos = end + 1;
+    return s;
+  }
+
+  bytes(n: number): Buffer {
+    this.need(n);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  rest(): Buffer {
+    return this.bytes(this.remaining);
+  }
+}
+
+/** One framed frontend message: its type byte and its body (without the length word). */
+export interface FrontendMessage {
+  code: number;
+  body: Buffer;
+}
+
+/**
+ * Cuts a byte stream into frontend messages. The first message of a connection has no type byte
+ * (startup, SSLRequest, CancelRequest); `expectStartup` covers that. Lengths beyond `maxMessageBytes`
+ * are refused before any of the body is buffered.
+ */
+export class MessageFramer {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  expectStartup = true;
+
+  constructor(private readonly maxMessageBytes: number) {}
+
+  push(data: Buffer): void {
+    this.chunks.push(data);
+    this.buffered += data.length;
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks.length > 1) {
+      this.chunks = [Buffer.concat(this.chunks)];
+    }
+    return this.chunks[0]!.subarray(0, n);
+  }
+
+  private consume(n: number): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.chunks = rest.length ? [rest] : [];
+    this.buffered -= n;
+    return out;
+  }
+
+  /** The next complete message, or null when more bytes are needed. */
+  next(): FrontendMessage | null {
+    const header = this.expectStartup ? 4 : 5;
+    if (this.buffered < header) return null;
+    const head = this.peek(header);
+    const code = this.expectStartup ? 0 : head[0]!;
+    const len = head.readInt32BE(this.expectStartup ? 0 : 1);
+    if (len < 4) throw new ProtocolError(`invalid message length ${len}`);
+    if (len > this.maxMessageBytes) {
+      throw new ProtocolError(`message of ${len} bytes exceeds the limit of ${this.maxMessageBytes} bytes`, '54000');
+    }
+    const total = len + (this.expectStartup ? 0 : 1);
+    if (this.buffered < total) return null;
+    const msg = this.consume(total);
+    return { code, body: Buffer.from(msg.subarray(header)) };
+  }
+}

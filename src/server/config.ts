@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+
+/** Everything `aiduck serve` is told by flags and environment variables. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Holds the database file, temporary files and the files SQL may read and write. */
+  dataDir: string;
+  /** 'file' for <dataDir>/aiduck.duckdb, 'memory' for an in-memory database. */
+  storage: 'file' | 'memory';
+  user: string;
+  password?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Further directories SQL may read from (read_csv and friends). */
+  importDirs: string[];
+  maxConnections: number;
+  maxMessageBytes: number;
+  threads?: number;
+  memoryLimit?: string;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 5433,
+  dataDir: 'aiduck-data',
+  user: 'aiduck',
+  maxConnections: 100,
+  maxMessageBytes: 64 * 1024 * 1024,
+} as const;
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** The directories the server uses under its data directory, created if missing. */
+export function dataLayout(config: ServerConfig): { databasePath: string; tmpDir: string; filesDir: string } {
+  const dataDir = resolve(config.dataDir);
+  const tmpDir = join(dataDir, 'tmp');
+  const filesDir = join(dataDir, 'files');
+  for (const d of [dataDir, tmpDir, filesDir]) mkdirSync(d, { recursive: true });
+  return { databasePath: config.storage === 'memory' ? ':memory:' : join(dataDir, 'aiduck.duckdb'), tmpDir, filesDir };
+}

@@ -1,0 +1,287 @@
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import * as msg from '../protocol/backend.js';
+import type { PgNotice } from '../protocol/backend.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { MessageFramer, MessageReader, type FrontendMessage } from '../protocol/reader.js';
+import { MessageWriter } from '../protocol/writer.js';
+import type { EngineClient } from '../engine/engine-client.js';
+import type { SessionStart } from '../engine/messages.js';
+import { ScramError, ScramExchange, type ScramVerifier } from './scram.js';
+
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+const CANCEL_REQUEST = 80877102;
+const PROTOCOL_3 = 3;
+const MAX_STARTUP_BYTES = 10_000;
+const INPUT_HIGH_WATER = 16 * 1024 * 1024;
+const INPUT_LOW_WATER = 4 * 1024 * 1024;
+const AUTH_TIMEOUT_MS = 60_000;
+
+/** What a connection needs from the server that accepted it. */
+export interface ConnectionHost {
+  engine: EngineClient;
+  verifier: ScramVerifier | null;
+  user: string;
+  tls: SecureContext | null;
+  maxMessageBytes: number;
+  /** Registers a session for cancel requests; returns false when the server is full. */
+  register(conn: ClientConnection): boolean;
+  unregister(conn: ClientConnection): void;
+  cancel(pid: number, secret: number): void;
+}
+
+type State = 'startup' | 'sasl-initial' | 'sasl-final' | 'opening' | 'ready' | 'closed';
+
+/**
+ * One client socket on the server thread: startup, TLS, authentication and framing happen here;
+ * after that, whole messages go to the session in the engine and its bytes come back.
+ */
+export class ClientConnection {
+  private socket: Socket;
+  private framer: MessageFramer;
+  private state: State = 'startup';
+  private scram: ScramExchange | null = null;
+  private start: SessionStart = { user: '', database: '', applicationName: '' };
+  private pendingInput = 0;
+  private paused = false;
+  private authTimer: NodeJS.Timeout;
+  private engineOpen = false;
+
+  constructor(socket: Socket, readonly pid: number, readonly secret: number, private readonly host: ConnectionHost) {
+    this.socket = socket;
+    this.framer = new MessageFramer(host.maxMessageBytes);
+    this.attach(socket);
+    this.authTimer = setTimeout(() => this.fatal({ code: '08006', message: 'authentication timed out' }), AUTH_TIMEOUT_MS);
+  }
+
+  private attach(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', () => this.closed());
+    socket.on('close', () => this.closed());
+  }
+
+  private onData(data: Buffer): void {
+    if (this.state === 'closed') return;
+    this.framer.push(data);
+    const forward: Buffer[] = [];
+    try {
+      for (let m = this.framer.next(); m; m = this.framer.next()) {
+        if (this.state === 'ready') {
+          if (m.code === 0x58) { // Terminate
+            this.flushForward(forward);
+            this.socket.end();
+            this.closed();
+            return;
+          }
+          forward.push(frame(m));
+        } else {
+          this.onHandshake(m);
+          if ((this.state as State) === 'closed' || this.upgrading) return;
+        }
+      }
+    } catch (err) {
+      this.flushForward(forward);
+      const e = err instanceof ProtocolError ? err : new ProtocolError(String(err));
+      this.fatal({ code: e.code, message: e.message });
+      return;
+    }
+    this.flushForward(forward);
+  }
+
+  private flushForward(forward: Buffer[]): void {
+    if (!forward.length) return;
+    const data = forward.length === 1 ? forward[0]! : Buffer.concat(forward);
+    this.pendingInput += data.length;
+    this.host.engine.input(this.pid, data);
+    if (this.pendingInput > INPUT_HIGH_WATER && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private upgrading = false;
+
+  private onHandshake(m: FrontendMessage): void {
+    const r = new MessageReader(m.body);
+    if (this.state === 'startup') {
+      if (m.body.length + 4 > MAX_STARTUP_BYTES) throw new ProtocolError('invalid length of startup packet');
+      const code = r.int32();
+      if (code === SSL_REQUEST) return this.onSslRequest();
+      if (code === GSSENC_REQUEST) {
+        this.socket.write('N');
+        return;
+      }
+      if (code === CANCEL_REQUEST) {
+        this.host.cancel(r.int32(), r.int32());
+        this.socket.end();
+        this.closed();
+        return;
+      }
+      if (code >> 16 !== PROTOCOL_3) {
+        throw new ProtocolError(`unsupported frontend protocol ${code >> 16}.${code & 0xffff}: server supports 3.0`, '0A000');
+      }
+      this.onStartup(code, r);
+      return;
+    }
+    if (m.code !== 0x70) throw new ProtocolError(`expected a password message, got "${String.fromCharCode(m.code)}"`);
+    if (this.state === 'sasl-initial') {
+      const mechanism = r.cstring();
+      if (mechanism !== 'SCRAM-SHA-256') return this.authFailed(`unsupported SASL mechanism "${mechanism}"`);
+      const len = r.int32();
+      const data = r.bytes(len).toString('utf8');
+      try {
+        const reply = this.scram!.start(data);
+        const w = new MessageWriter(256);
+        msg.authenticationSaslContinue(w, reply);
+        this.socket.write(w.take());
+        this.state = 'sasl-final';
+      } catch (err) {
+        this.authFailed(err instanceof ScramError ? err.message : String(err));
+      }
+      return;
+    }
+    if (this.state === 'sasl-final') {
+      try {
+        const final = this.scram!.finish(r.rest().toString('utf8'));
+        if (this.start.user !== this.host.user) throw new ScramError('password authentication failed');
+        const w = new MessageWriter(256);
+        msg.authenticationSaslFinal(w, final);
+        this.socket.write(w.take());
+        this.openSession();
+      } catch (err) {
+        void err;
+        this.authFailed(`password authentication failed for user "${this.start.user}"`);
+      }
+      return;
+    }
+    throw new ProtocolError('unexpected message during authentication');
+  }
+
+  private onSslRequest(): void {
+    if (!this.host.tls) {
+      this.socket.write('N');
+      return;
+    }
+    this.socket.write('S');
+    this.upgrading = true;
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('error');
+    raw.removeAllListeners('close');
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.host.tls });
+    this.socket = secure;
+    this.attach(secure);
+    this.upgrading = false;
+  }
+
+  private onStartup(code: number, r: MessageReader): void {
+    const params = new Map<string, string>();
+    for (;;) {
+      const key = r.cstring();
+      if (!key) break;
+      params.set(key, r.cstring());
+    }
+    const user = params.get('user');
+    if (!user) throw new ProtocolError('no PostgreSQL user name specified in startup packet', '28000');
+    this.start = { user, database: params.get('database') ?? user, applicationName: params.get('application_name') ?? '' };
+    this.framer.expectStartup = false;
+    const w = new MessageWriter(256);
+    const unknownOptions = [...params.keys()].filter((k) => k.startsWith('_pq_.'));
+    if ((code & 0xffff) !== 0 || unknownOptions.length) {
+      w.begin('v').int32(0).int32(unknownOptions.length);
+      for (const o of unknownOptions) w.cstring(o);
+      w.end();
+    }
+    if (!this.host.register(this)) {
+      this.socket.write(w.take());
+      this.fatal({ code: '53300', message: 'sorry, too many clients already' });
+      return;
+    }
+    if (this.host.verifier) {
+      this.scram = new ScramExchange(this.host.verifier);
+      msg.authenticationSasl(w, ['SCRAM-SHA-256']);
+      this.socket.write(w.take());
+      this.state = 'sasl-initial';
+      return;
+    }
+    if (w.length) this.socket.write(w.take());
+    this.openSession();
+  }
+
+  private authFailed(message: string): void {
+    this.fatal({ code: '28P01', message });
+  }
+
+  private openSession(): void {
+    clearTimeout(this.authTimer);
+    this.state = 'opening';
+    this.engineOpen = true;
+    this.host.engine.open(this.pid, this.start, {
+      opened: (error, parameters) => {
+        if (this.state === 'closed') return;
+        if (error) {
+          this.engineOpen = false;
+          return this.fatal(error);
+        }
+        const w = new MessageWriter(1024);
+        msg.authenticationOk(w);
+        for (const [k, v] of parameters) msg.parameterStatus(w, k, v);
+        msg.backendKeyData(w, this.pid, this.secret);
+        this.socket.write(w.take());
+        this.state = 'ready';
+      },
+      output: (data) => {
+        if (this.state === 'closed') return this.host.engine.ack(this.pid, data.length);
+        this.socket.write(data, () => this.host.engine.ack(this.pid, data.length));
+      },
+      consumed: (bytes) => {
+        this.pendingInput -= bytes;
+        if (this.paused && this.pendingInput < INPUT_LOW_WATER) {
+          this.paused = false;
+          this.socket.resume();
+        }
+      },
+      ended: () => {
+        this.engineOpen = false;
+        this.socket.end();
+        this.closed();
+      },
+    });
+  }
+
+  /** Sends a FATAL error and closes the connection. */
+  private fatal(n: Omit<PgNotice, 'severity'>): void {
+    if (this.state === 'closed') return;
+    const w = new MessageWriter(256);
+    msg.errorResponse(w, { severity: 'FATAL', ...n });
+    this.socket.end(w.take());
+    this.closed();
+  }
+
+  private closed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    if (this.engineOpen) this.host.engine.close(this.pid);
+    this.host.unregister(this);
+    // A peer that stops reading must not keep the socket (and its buffers) alive.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  /** Forwards a cancel request to the engine when the key matches. */
+  cancelIfMatches(secret: number): boolean {
+    if (secret !== this.secret || !this.engineOpen) return false;
+    this.host.engine.cancel(this.pid);
+    return true;
+  }
+}
+
+function frame(m: FrontendMessage): Buffer {
+  const b = Buffer.allocUnsafe(5 + m.body.length);
+  b[0] = m.code;
+  b.writeInt32BE(m.body.length + 4, 1);
+  m.body.copy(b, 5);
+  return b;
+}

@@ -1,0 +1,88 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { EngineClient } from '../engine/engine-client.js';
+import { ClientConnection, type ConnectionHost } from './connection.js';
+import { dataLayout, isLoopback, type ServerConfig } from './config.js';
+import { makeScramVerifier } from './scram.js';
+
+export interface RunningServer {
+  host: string;
+  port: number;
+  config: ServerConfig;
+  /** Stops accepting, closes all sessions and the database. */
+  close(): Promise<void>;
+}
+
+/** Starts the engine worker and the Postgres listener. */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  if (!config.password && !isLoopback(config.host)) {
+    throw new Error(
+      `refusing to listen on ${config.host} without a password: set AIDUCK_PASSWORD (or --password) ` +
+      'to require SCRAM-SHA-256 authentication, or listen on 127.0.0.1');
+  }
+  if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new Error('TLS needs both --tls-cert and --tls-key');
+  const tls: SecureContext | null = config.tlsCert && config.tlsKey
+    ? createSecureContext({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) })
+    : null;
+  const layout = dataLayout(config);
+  const engine = await EngineClient.start({
+    databasePath: layout.databasePath,
+    tmpDir: layout.tmpDir,
+    allowedDirs: [layout.filesDir, layout.tmpDir, ...config.importDirs].map((d) => (d.endsWith('/') ? d : d + '/')),
+    maxConnections: config.maxConnections,
+    ...(config.threads ? { threads: config.threads } : {}),
+    ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}),
+  });
+
+  const connections = new Map<number, ClientConnection>();
+  const sockets = new Set<Socket>();
+  let nextPid = randomInt(1000, 30000);
+  const host: ConnectionHost = {
+    engine,
+    verifier: config.password ? makeScramVerifier(config.password) : null,
+    user: config.user,
+    tls,
+    maxMessageBytes: config.maxMessageBytes,
+    register(conn) {
+      if (connections.size >= config.maxConnections) return false;
+      connections.set(conn.pid, conn);
+      return true;
+    },
+    unregister(conn) {
+      if (connections.get(conn.pid) === conn) connections.delete(conn.pid);
+    },
+    cancel(pid, secret) {
+      connections.get(pid)?.cancelIfMatches(secret);
+    },
+  };
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    new ClientConnection(socket, nextPid++, randomInt(0, 2 ** 31 - 1), host);
+  });
+  server.maxConnections = config.maxConnections * 2 + 16; // leaves room for cancel requests
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    host: config.host,
+    port,
+    config,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await engine.stop();
+    },
+  };
+}
