@@ -10,6 +10,7 @@ import { runCopy } from './copy.js';
 import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
 import { bindParameter, duckdbTypeForOid, parameterType } from './parameters.js';
+import { rewriteForDuckDB } from './pg-compat.js';
 import { PgSettings } from './pg-settings.js';
 import { describeColumns, ResultCursor } from './result-cursor.js';
 import { classifySpecial, type SpecialStatement } from './special-statements.js';
@@ -205,7 +206,8 @@ export class Session {
     const special = classifySpecial(sql);
     if (special) return { sql, special, prepared: null, paramOids: [] };
     await this.parkOpenCursor();
-    let prepared = await this.conn.prepare(sql);
+    const duckSql = rewriteForDuckDB(sql);
+    let prepared = await this.conn.prepare(duckSql);
     const count = prepared.parameterCount;
     const needsCast = new Set<number>();
     for (let i = 1; i <= count; i++) {
@@ -214,7 +216,7 @@ export class Session {
     }
     if (!needsCast.size && !columnTypesKnown(prepared) && count > 0) for (let i = 1; i <= count; i++) needsCast.add(i);
     if (needsCast.size) {
-      const rewritten = rewriteParameters(sql, (i, tok) =>
+      const rewritten = rewriteParameters(duckSql, (i, tok) =>
         needsCast.has(i) ? `CAST(${tok} AS ${duckdbTypeForOid[declaredOids[i - 1] ?? 0] ?? 'VARCHAR'})` : tok);
       prepared.destroySync();
       prepared = await this.conn.prepare(rewritten);

@@ -18,7 +18,7 @@ const byClass: ReadonlyArray<[RegExp, string | ((msg: string) => string)]> = [
   [/^Out of Range Error/, '22003'],
   [/^Constraint Error/, (m) =>
     /NOT NULL/i.test(m) ? '23502' : /foreign key/i.test(m) ? '23503' : /CHECK/i.test(m) ? '23514' : '23505'],
-  [/^Interrupt Error/, '57014'],
+  [/^Interrupt Error/i, '57014'],
   [/^Permission Error/, '42501'],
   [/^TransactionContext Error/, (m) => (/aborted/i.test(m) ? '25P02' : /conflict/i.test(m) ? '40001' : '25000')],
   [/^Transaction Error/, '40001'],
@@ -56,6 +56,7 @@ export function toPgError(err: unknown): PgNotice {
     return { severity: 'ERROR', code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   }
   const raw = err instanceof Error ? err.message : String(err);
+  if (/^Interrupt Error/i.test(raw)) return { severity: 'ERROR', code: '57014', message: 'canceling statement due to user request' };
   const [first = raw, ...rest] = raw.split('\n');
   const detail = rest.join('\n').trim();
   const lineInfo = /LINE \d+:/.test(detail);
