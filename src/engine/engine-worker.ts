@@ -41,7 +41,6 @@ async function openInstance(): Promise<DuckDBInstance> {
   // File access from SQL is confined to these directories; once external access is off, neither
   // it nor the list can be changed back from SQL.
   await setup.run(`SET allowed_directories = ${sqlList(options.allowedDirs)}`);
-  await setup.run(`SET file_search_path = '${options.allowedDirs.join(',').replace(/'/g, "''")}'`);
   await setup.run('SET enable_external_access = false');
   setup.closeSync();
   return instance;

@@ -369,6 +369,10 @@ export class Session {
   /** Runs a portal's statement; a row-returning result is left open in portal.cursor. */
   private async start(portal: Portal, describe: boolean): Promise<void> {
     const { statement } = portal;
+    if (this.tx === 'E' && statement.special?.kind !== 'commit' && statement.special?.kind !== 'rollback') {
+      throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block',
+        'run ROLLBACK to end the failed transaction');
+    }
     if (statement.special) {
       portal.finishedTag = await this.runSpecial(statement.special, describe);
       return;
