@@ -1,0 +1,207 @@
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { rewriteForDuckDB } from '../dist/engine/pg-compat.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+let server: TestServer;
+let client: pg.Client;
+
+// Asynchronous on purpose: the server runs in this process and must keep serving while psql waits.
+function psql(command: string): Promise<{ status: number; out: string; err: string }> {
+  const args = ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck', '-v', 'ON_ERROR_STOP=1', '-c', command];
+  return new Promise((resolve) => {
+    execFile('psql', args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PGCONNECT_TIMEOUT: '10' } },
+      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, out: stdout, err: stderr }));
+  });
+}
+
+/** Runs a meta-command and expects it to succeed without an error. */
+async function meta(command: string): Promise<string> {
+  const r = await psql(command);
+  expect(r.err, `${command} wrote to stderr`).toBe('');
+  expect(r.status, `${command} exit status`).toBe(0);
+  return r.out;
+}
+
+/** The data rows of psql's aligned output as arrays of trimmed cells. */
+function rows(out: string): string[][] {
+  const lines = out.split('\n');
+  const sep = lines.findIndex((l) => /^-+(\+-+)*$/.test(l));
+  const result: string[][] = [];
+  for (const line of lines.slice(sep + 1)) {
+    if (!line.includes('|') && !line.startsWith(' ')) break;
+    if (/^\(\d+ rows?\)$/.test(line.trim()) || line.trim() === '') break;
+    result.push(line.split('|').map((c) => c.trim()));
+  }
+  return result;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  client = await server.client();
+  await client.query(`
+    CREATE TABLE orders (id INTEGER NOT NULL, customer BIGINT, note TEXT, score DOUBLE PRECISION,
+                         amount NUMERIC(10,2), paid BOOLEAN DEFAULT false, day DATE, created TIMESTAMP, tags INTEGER[]);
+    CREATE TABLE order_lines (order_id INTEGER, qty SMALLINT);
+    CREATE TABLE other (x INTEGER);
+    CREATE SCHEMA sales;
+    CREATE TABLE sales.targets (region VARCHAR, goal DECIMAL(12,4));
+    CREATE VIEW big_orders AS SELECT id, amount FROM orders WHERE amount > 100;
+    CREATE MACRO add_tax(price, rate) AS price * (1 + rate);
+  `);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('psql meta-commands', () => {
+  it('\\dt lists the user tables of the current schema', async () => {
+    const out = await meta('\\dt');
+    expect(out).toContain('List of relations');
+    expect(rows(out)).toEqual([
+      ['main', 'order_lines', 'table', 'aiduck'],
+      ['main', 'orders', 'table', 'aiduck'],
+      ['main', 'other', 'table', 'aiduck'],
+    ]);
+  });
+
+  it('\\dt with a pattern filters by name and by schema', async () => {
+    expect(rows(await meta('\\dt order*')).map((r) => r[1])).toEqual(['order_lines', 'orders']);
+    expect(rows(await meta('\\dt sales.*'))).toEqual([['sales', 'targets', 'table', 'aiduck']]);
+    expect((await psql('\\dt nothing_like_this')).err).toContain('Did not find any relation named "nothing_like_this"');
+  });
+
+  it('\\d lists tables and views; \\dv only views', async () => {
+    const all = rows(await meta('\\d'));
+    expect(all).toContainEqual(['main', 'big_orders', 'view', 'aiduck']);
+    expect(all).toContainEqual(['main', 'orders', 'table', 'aiduck']);
+    expect(rows(await meta('\\dv'))).toEqual([['main', 'big_orders', 'view', 'aiduck']]);
+  });
+
+  it('\\d <table> shows columns with Postgres type names', async () => {
+    const out = await meta('\\d orders');
+    expect(out).toContain('Table "main.orders"');
+    const cols = rows(out).map((r) => [r[0], r[1], r[3]]);
+    expect(cols).toEqual([
+      ['id', 'integer', 'not null'],
+      ['customer', 'bigint', ''],
+      ['note', 'text', ''],
+      ['score', 'double precision', ''],
+      ['amount', 'numeric(10,2)', ''],
+      ['paid', 'boolean', ''],
+      ['day', 'date', ''],
+      ['created', 'timestamp without time zone', ''],
+      ['tags', 'integer[]', ''],
+    ]);
+    expect(rows(out).find((r) => r[0] === 'paid')?.[4]).toMatch(/'f'|false/);
+  });
+
+  it('\\d works for a schema-qualified table and for a view', async () => {
+    const t = await meta('\\d sales.targets');
+    expect(t).toContain('Table "sales.targets"');
+    expect(rows(t).map((r) => [r[0], r[1]])).toEqual([['region', 'text'], ['goal', 'numeric(12,4)']]);
+    const v = await meta('\\d big_orders');
+    expect(v).toContain('View "main.big_orders"');
+    expect(rows(v).map((r) => [r[0], r[1]])).toEqual([['id', 'integer'], ['amount', 'numeric(10,2)']]);
+  });
+
+  it('\\dn lists user schemas but not the system ones', async () => {
+    expect(rows(await meta('\\dn'))).toEqual([['main', 'aiduck'], ['sales', 'aiduck']]);
+  });
+
+  it('\\df lists user functions, not the built-ins', async () => {
+    const fns = rows(await meta('\\df'));
+    expect(fns).toHaveLength(1);
+    expect(fns[0]![0]).toBe('main');
+    expect(fns[0]![1]).toBe('add_tax');
+    expect(fns[0]![3]).toContain('price');
+  });
+
+  it('\\l lists the database, \\du the role, \\conninfo the connection', async () => {
+    const dbs = rows(await meta('\\l'));
+    expect(dbs.map((r) => [r[0], r[1], r[2]])).toEqual([['aiduck', 'aiduck', 'UTF8']]);
+    expect(rows(await meta('\\du'))[0]?.[0]).toBe('aiduck');
+    expect(await meta('\\conninfo')).toContain(`as user "aiduck" on host "127.0.0.1" at port "${server.port}"`);
+  });
+});
+
+describe('catalog queries that drivers send', () => {
+  it('pgJDBC type lookups by name and by OID', async () => {
+    const byName = await client.query(`SELECT pg_type.oid, typname FROM pg_catalog.pg_type LEFT JOIN (select ns.oid as nspoid,
+      ns.nspname, r.r from pg_namespace as ns join ( select s.r, (current_schemas(false))[s.r] as nspname
+      from generate_series(1, array_upper(current_schemas(false), 1)) as s(r) ) as r using ( nspname ) ) as sp
+      ON sp.nspoid = typnamespace WHERE typname = $1 ORDER BY sp.r, pg_type.oid DESC LIMIT 1`, ['int4']);
+    expect(byName.rows).toEqual([{ oid: 23, typname: 'int4' }]);
+    const isArray = await client.query(`SELECT typinput='pg_catalog.array_in'::regproc as is_array, typtype, typname
+      FROM pg_catalog.pg_type WHERE pg_type.oid = $1`, [1007]);
+    expect(isArray.rows).toEqual([{ is_array: true, typtype: 'b', typname: '_int4' }]);
+    const byOid = await client.query(`SELECT n.nspname = ANY(current_schemas(true)) AS visible, n.nspname, t.typname
+      FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid WHERE t.oid = $1`, [1700]);
+    expect(byOid.rows).toEqual([{ visible: true, nspname: 'pg_catalog', typname: 'numeric' }]);
+    const all = await client.query(`SELECT t.typname, t.oid FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n
+      ON (t.typnamespace = n.oid) WHERE n.nspname != 'pg_toast' AND typname IN ('bool', 'text', 'timestamptz') ORDER BY oid`);
+    expect(all.rows).toEqual([{ typname: 'bool', oid: 16 }, { typname: 'text', oid: 25 }, { typname: 'timestamptz', oid: 1184 }]);
+  });
+
+  it('session queries: current_schema, isolation level, settings, version', async () => {
+    expect((await client.query('select current_schema()')).rows[0]).toEqual({ 'current_schema()': 'main' });
+    expect((await client.query('SHOW TRANSACTION ISOLATION LEVEL')).rows[0]).toEqual({ transaction_isolation: 'repeatable read' });
+    const s = await client.query(`select setting from pg_catalog.pg_settings where name = 'max_index_keys'`);
+    expect(s.rows).toEqual([{ setting: '32' }]);
+    expect((await client.query('select pg_catalog.version() as v')).rows[0].v).toMatch(/^PostgreSQL 15/);
+  });
+
+  it('::regclass, ::regtype, format_type, pg_get_userbyid, array_to_string', async () => {
+    const r = await client.query(`SELECT 'orders'::regclass::oid = c.oid AS same, c.oid::regclass::text AS name,
+        'int4'::regtype::oid AS int4, 23::regtype::text AS int4name,
+        pg_catalog.format_type(1700, 655366) AS num, pg_catalog.format_type(1114, -1) AS ts,
+        pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.array_to_string(ARRAY['a', 'b'], ',') AS joined
+      FROM pg_catalog.pg_class c WHERE c.relname = 'orders'`);
+    expect(r.rows).toEqual([{ same: true, name: 'orders', int4: 23, int4name: 'integer', num: 'numeric(10,2)',
+      ts: 'timestamp without time zone', owner: 'aiduck', joined: 'a,b' }]);
+  });
+
+  it('pg_attribute carries Postgres type OIDs matching RowDescription', async () => {
+    const r = await client.query(`SELECT a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod) AS t
+      FROM pg_catalog.pg_attribute a WHERE a.attrelid = 'orders'::regclass AND a.attnum > 0 ORDER BY a.attnum`);
+    const described = await client.query('SELECT * FROM orders LIMIT 0');
+    expect(r.rows.map((x: { atttypid: number }) => x.atttypid)).toEqual(described.fields.map((f) => f.dataTypeID));
+    expect(r.rows.find((x: { attname: string }) => x.attname === 'amount').t).toBe('numeric(10,2)');
+  });
+
+  it('psycopg TypeInfo and DBeaver namespace queries', async () => {
+    const ti = await client.query(`SELECT typname AS name, oid, typarray AS array_oid, oid::regtype::text AS regtype,
+      typdelim AS delimiter FROM pg_type t WHERE t.oid = 'numeric'::regtype ORDER BY t.oid`);
+    expect(ti.rows).toEqual([{ name: 'numeric', oid: 1700, array_oid: 1231, regtype: 'numeric', delimiter: ',' }]);
+    const ns = await client.query(`SELECT n.oid, n.nspname, d.description FROM pg_catalog.pg_namespace n
+      LEFT OUTER JOIN pg_catalog.pg_description d ON d.objoid = n.oid AND d.objsubid = 0
+      AND d.classoid = 'pg_namespace'::regclass ORDER BY nspname`);
+    expect(ns.rows.map((x: { nspname: string }) => x.nspname)).toEqual(expect.arrayContaining(['main', 'sales', 'pg_catalog']));
+    const kw = await client.query(`select string_agg(word, ',') AS w from pg_catalog.pg_get_keywords()
+      where word <> ALL ('{a,abs,absolute}'::text[])`);
+    expect(kw.rows[0].w).toContain('select');
+  });
+
+  it('Postgres regex operators search rather than match whole strings in catalog queries', async () => {
+    const r = await client.query(`SELECT relname FROM pg_catalog.pg_class WHERE relname ~ 'line' AND relname !~* '^ORDER_X'`);
+    expect(r.rows).toEqual([{ relname: 'order_lines' }]);
+  });
+});
+
+describe('rewriteForDuckDB', () => {
+  it('leaves ordinary SQL untouched (same string)', async () => {
+    for (const sql of ["SELECT a ~ 'b' FROM t WHERE c = ANY(d)", 'SELECT x::text FROM t',
+      "CREATE TABLE x AS SELECT ai_query('m', body) FROM docs"]) {
+      expect(rewriteForDuckDB(sql)).toBe(sql);
+    }
+  });
+
+  it('drops pg_catalog qualifiers and psql operator syntax but keeps string contents', async () => {
+    const out = rewriteForDuckDB("SELECT 'pg_catalog.x' FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default");
+    expect(out).toContain("'pg_catalog.x'");
+    expect(out).toContain('FROM pg_class c');
+    expect(out).not.toMatch(/OPERATOR|COLLATE/);
+  });
+});
