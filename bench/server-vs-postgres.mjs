@@ -1,0 +1,407 @@
+#!/usr/bin/env node
+// aiduck's Postgres wire server against a throwaway PostgreSQL 15, both measured in this run with
+// the same client tools:
+//   (a) round trips per second: pgbench -n with a custom `SELECT 1;` script, -M simple and
+//       -M extended, one client (-c 1 -j 1) and four clients (-c 4 -j 2); two runs per server in
+//       ABBA order (PostgreSQL, aiduck, aiduck, PostgreSQL), the mean of each server's two;
+//   (b) time for psql to receive a 1,000,000-row, 3-column result (best of BENCH_RUNS, default 3).
+// Prints aiduck / PostgreSQL for every figure (for (b) as a rate: PostgreSQL's time / ours), so
+// above 1.0 means aiduck is faster. The goal (issue 2) is >= 1.0.
+//
+//   npx tsc -p tsconfig.json && node bench/server-vs-postgres.mjs
+//
+// Environment: BENCH_SECONDS (pgbench -T of each run, default 10; a whole run takes about 17 times that),
+// BENCH_RUNS (psql runs per server, default 3),
+// PG_BINDIR (where postgres/initdb/pgbench/psql live; default /usr/lib/postgresql/15/bin, then PATH).
+// Needs the Debian packages postgresql-15 (postgres, initdb, pgbench) and postgresql-client-15 (psql).
+
+// Same as bin/aiduck.js: DuckDB waits on libuv's thread pool, so `aiduck serve` widens it. It must be
+// set before anything touches the pool, hence before the server is imported.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir, userInfo } from 'node:os';
+import { delimiter, dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SECONDS = positiveInt('BENCH_SECONDS', 10);
+const RUNS = positiveInt('BENCH_RUNS', 3);
+const ROWS = 1_000_000;
+// Runs unchanged on both servers (DuckDB has generate_series as a table function with a column alias).
+const STREAM_SQL = `SELECT i, i*2 AS j, 'row ' || i AS s FROM generate_series(1,${ROWS}) AS t(i)`;
+const CHECK_SQL = `SELECT count(*), sum(j), max(length(s)) FROM (${STREAM_SQL}) q`;
+const CHECK_EXPECTED = `${ROWS}|${ROWS * (ROWS + 1)}|${'row '.length + String(ROWS).length}`;
+
+function positiveInt(name, fallback) {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) fail(`${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+class BenchError extends Error {}
+function fail(message) {
+  throw new BenchError(interrupted ? 'interrupted' : message);
+}
+
+/** The last lines of a program's output, for error messages. */
+const tail = (text, lines = 20) => text.trim().split('\n').slice(-lines).join('\n');
+let interrupted = false;
+
+// ---- finding PostgreSQL ------------------------------------------------------------------------
+
+const PACKAGE = { postgres: 'postgresql-15', initdb: 'postgresql-15', pgbench: 'postgresql-15', psql: 'postgresql-client-15' };
+
+function findBinaries() {
+  const dirs = [process.env.PG_BINDIR, '/usr/lib/postgresql/15/bin', ...(process.env.PATH ?? '').split(delimiter)].filter(Boolean);
+  const found = {};
+  const missing = [];
+  for (const name of Object.keys(PACKAGE)) {
+    const dir = dirs.find((d) => {
+      try {
+        accessSync(join(d, name), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (dir) found[name] = join(dir, name);
+    else missing.push(name);
+  }
+  if (missing.length) {
+    const pkgs = [...new Set(missing.map((m) => PACKAGE[m]))];
+    fail(`missing PostgreSQL programs: ${missing.join(', ')} (looked in ${dirs.slice(0, 2).join(', ')} and PATH).\n` +
+      `  Install them with: apt-get install ${pkgs.join(' ')}\n` +
+      '  (or point PG_BINDIR at a PostgreSQL 15 bin directory).');
+  }
+  const version = spawnSync(found.postgres, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const major = /(\d+)(?:\.\d+)?/.exec(version)?.[1];
+  if (major !== '15') console.warn(`warning: ${found.postgres} is "${version}", not PostgreSQL 15: the figures are against that version`);
+  return { ...found, version };
+}
+
+/**
+ * PostgreSQL refuses to run as root. As root, initdb and postgres run as the `postgres` user
+ * (which the postgresql-15 package creates) through runuser, or su where runuser is missing.
+ */
+function postgresRunner() {
+  if (userInfo().uid !== 0) return { uid: null, gid: null, wrap: (cmd, args) => [cmd, args] };
+  const id = (flag) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+  const u = id('-u');
+  if (u.status !== 0) {
+    fail('running as root, and PostgreSQL refuses to run as root, but there is no "postgres" user to run it as.\n' +
+      '  Install the postgresql-15 package (it creates that user), or create it with\n' +
+      '  `useradd --system --home-dir /var/lib/postgresql --shell /bin/sh postgres`, or run this benchmark as a non-root user.');
+  }
+  const uid = Number(u.stdout.trim());
+  const gid = Number(id('-g').stdout.trim());
+  const runuser = ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find((p) => existsSync(p));
+  if (runuser) return { uid, gid, wrap: (cmd, args) => [runuser, ['-u', 'postgres', '--', cmd, ...args]] };
+  const quote = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return { uid, gid, wrap: (cmd, args) => ['su', ['postgres', '-s', '/bin/sh', '-c', `exec ${[cmd, ...args].map(quote).join(' ')}`]] };
+}
+
+// ---- child processes ---------------------------------------------------------------------------
+
+const children = new Set();
+const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
+childEnv.PGSSLMODE = 'disable';
+childEnv.PGCONNECT_TIMEOUT = '10';
+
+/** Runs a program to completion; resolves with its output, exit code and wall-clock seconds. */
+function run(cmd, args, { stdout = 'pipe' } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', stdout, 'pipe'] });
+    children.add(child);
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8').on('data', (d) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+    child.on('error', (e) => {
+      children.delete(child);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      resolve({ code, signal, out, err, seconds });
+    });
+  });
+}
+
+async function runOk(cmd, args, opts) {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) fail(`${cmd} ${args.join(' ')} failed (${r.signal ?? `exit ${r.code}`}):\n${tail(r.err || r.out)}`);
+  return r;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- the two servers ---------------------------------------------------------------------------
+
+async function startPostgres(bin, runner, dir) {
+  const data = join(dir, 'data');
+  if (runner.uid !== null) {
+    chownSync(dir, runner.uid, runner.gid);
+    const probe = spawnSync(...runner.wrap('test', ['-w', dir]));
+    if (probe.status !== 0) {
+      fail(`the postgres user cannot write to ${dir}: set TMPDIR to a directory every user can traverse (e.g. TMPDIR=/tmp)`);
+    }
+  }
+  await runOk(...runner.wrap(bin.initdb, ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']));
+  const port = await freePort();
+  const logPath = join(dir, 'postgres.log');
+  const log = openSync(logPath, 'a');
+  if (runner.uid !== null) chownSync(logPath, runner.uid, runner.gid);
+  const [cmd, args] = runner.wrap(bin.postgres, ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
+    '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=off']);
+  const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', log, log] });
+  closeSync(log);
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const pg = {
+    name: 'PostgreSQL', port, user: 'postgres', database: 'postgres', child, data,
+    logTail: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-15).join('\n') : ''),
+    stop: () => stopPostgres(pg),
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) fail(`postgres exited during startup:\n${pg.logTail()}`);
+    const r = await run(bin.psql, [...connArgs(pg), '-X', '-A', '-t', '-c', 'SELECT 1']);
+    if (r.code === 0) return pg;
+    if (Date.now() > deadline) fail(`postgres did not accept connections within 30 s:\n${r.err}\n${pg.logTail()}`);
+    await sleep(100);
+  }
+}
+
+/** Fast shutdown of the postmaster (SIGINT), SIGKILL if it is still there after 10 s. */
+async function stopPostgres(pg) {
+  const pidFile = join(pg.data, 'postmaster.pid');
+  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
+  const signal = (sig) => {
+    try {
+      if (pid > 0) process.kill(pid, sig);
+    } catch { /* gone */ }
+    try {
+      pg.child.kill(sig);
+    } catch { /* gone */ }
+  };
+  const alive = () => {
+    if (!(pid > 0)) return pg.child.exitCode === null && pg.child.signalCode === null;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  signal('SIGINT');
+  const deadline = Date.now() + 10_000;
+  while (alive() && Date.now() < deadline) await sleep(50);
+  if (alive()) signal('SIGKILL');
+  while (alive() && Date.now() < deadline + 2000) await sleep(50);
+}
+
+async function startAiduck(dir) {
+  const distServer = join(root, 'dist', 'server', 'server.js');
+  if (!existsSync(distServer)) fail('dist/ is missing: build first with `npx tsc -p tsconfig.json`');
+  warnIfStale();
+  const { startServer } = await import(pathToFileURL(distServer).href);
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: dir,
+    storage: 'file',
+    user: 'aiduck',
+    importDirs: [],
+    maxConnections: 100,
+    maxMessageBytes: 64 * 1024 * 1024,
+  });
+  return { name: 'aiduck', port: server.port, user: 'aiduck', database: 'aiduck', stop: () => server.close() };
+}
+
+function newestMtime(dir, ext) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p, ext));
+    else if (e.name.endsWith(ext)) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function warnIfStale() {
+  const src = join(root, 'src');
+  if (existsSync(src) && newestMtime(src, '.ts') > newestMtime(join(root, 'dist'), '.js')) {
+    console.warn('warning: src/ is newer than dist/: rebuild with `npx tsc -p tsconfig.json` to measure the current code');
+  }
+}
+
+const connArgs = (s) => ['-h', '127.0.0.1', '-p', String(s.port), '-U', s.user, '-d', s.database];
+
+// ---- measurements ------------------------------------------------------------------------------
+
+async function pgbenchTps(bin, server, script, mode, clients, threads) {
+  // pgbench's -d means --debug: the database name goes last, as a positional argument.
+  const r = await run(bin.pgbench, ['-n', '-f', script, '-T', String(SECONDS), '-M', mode, '-c', String(clients), '-j', String(threads),
+    '-h', '127.0.0.1', '-p', String(server.port), '-U', server.user, server.database]);
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(r.out)?.[1];
+  const failed = /number of failed transactions: (\d+)/.exec(r.out)?.[1];
+  if (r.code !== 0 || !tps || (failed && failed !== '0')) {
+    fail(`pgbench against ${server.name} (-M ${mode} -c ${clients}) failed (${r.signal ?? `exit ${r.code}`}):\n${tail(r.err + r.out)}`);
+  }
+  return Number(tps);
+}
+
+async function checkStreamQuery(bin, server) {
+  const r = await runOk(bin.psql, [...connArgs(server), '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', CHECK_SQL]);
+  if (r.out.trim() !== CHECK_EXPECTED) fail(`${server.name} computed "${r.out.trim()}" for the 1M-row query, expected "${CHECK_EXPECTED}"`);
+}
+
+async function streamSeconds(bin, server) {
+  const devnull = openSync('/dev/null', 'w');
+  try {
+    const r = await run(bin.psql, [...connArgs(server), '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', STREAM_SQL], { stdout: devnull });
+    if (r.code !== 0) fail(`psql against ${server.name} failed (${r.signal ?? `exit ${r.code}`}):\n${tail(r.err)}`);
+    return r.seconds;
+  } finally {
+    closeSync(devnull);
+  }
+}
+
+// ---- report ------------------------------------------------------------------------------------
+
+function printTable(rows) {
+  const header = ['measurement', 'PostgreSQL 15', 'aiduck', 'aiduck/PG', 'goal >= 1.0'];
+  const body = rows.map((r) => [r.label, r.pg, r.ours, r.ratio.toFixed(2), r.ratio >= 1 ? 'met' : 'not met']);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+}
+
+const fmtTps = (v) => `${v.toFixed(0)} tps`;
+const fmtStream = (s) => `${s.toFixed(2)} s (${(ROWS / s / 1e6).toFixed(2)} M rows/s)`;
+
+// ---- main --------------------------------------------------------------------------------------
+
+let cleanupPromise = null;
+const toStop = [];
+const toRemove = [];
+
+function cleanup() {
+  cleanupPromise ??= (async () => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const stop of toStop.reverse()) {
+      try {
+        await stop();
+      } catch (e) {
+        console.error(`cleanup: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+    for (const d of toRemove) rmSync(d, { recursive: true, force: true });
+  })();
+  return cleanupPromise;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => {
+    interrupted = true;
+    console.error(`\n${sig}: stopping the servers and removing temporary files`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function main() {
+  const bin = findBinaries();
+  const runner = postgresRunner();
+  const work = mkdtempSync(join(tmpdir(), 'aiduck-bench-'));
+  toRemove.push(work);
+  const pgDir = mkdtempSync(join(tmpdir(), 'aiduck-bench-pg-'));
+  toRemove.push(pgDir);
+  const script = join(work, 'select1.sql');
+  writeFileSync(script, 'SELECT 1;\n');
+
+  const pg = await startPostgres(bin, runner, pgDir);
+  toStop.push(() => pg.stop());
+  const ours = await startAiduck(join(work, 'aiduck'));
+  toStop.push(() => ours.stop());
+
+  const { version: duckdbVersion } = await import('@duckdb/node-api');
+  console.log(`aiduck vs ${bin.version} on 127.0.0.1 — ${cpus().length} cores, Node ${process.version}, DuckDB ${duckdbVersion()}`);
+  console.log(`pgbench: mean of 2 runs of -T ${SECONDS} per server and figure (ABBA order); psql stream: best of ${RUNS}; ${new Date().toISOString()}`);
+  const load = loadavg()[0];
+  console.log(`load average ${load.toFixed(2)} before the run${load > cpus().length / 2 ? ': other processes are busy on this machine, expect noisy figures' : ''}\n`);
+
+  const rows = [];
+  for (const [clients, threads] of [[1, 1], [4, 2]]) {
+    for (const mode of ['simple', 'extended']) {
+      const label = `(a) SELECT 1, -M ${mode}, -c ${clients} -j ${threads}`;
+      process.stderr.write(`${label} ...`);
+      // ABBA order (PostgreSQL, aiduck, aiduck, PostgreSQL), each figure the mean of its two runs, so
+      // load that rises or falls during the measurement weighs on both servers alike.
+      const pgA = await pgbenchTps(bin, pg, script, mode, clients, threads);
+      const ourA = await pgbenchTps(bin, ours, script, mode, clients, threads);
+      const ourB = await pgbenchTps(bin, ours, script, mode, clients, threads);
+      const pgB = await pgbenchTps(bin, pg, script, mode, clients, threads);
+      const pgTps = (pgA + pgB) / 2;
+      const ourTps = (ourA + ourB) / 2;
+      process.stderr.write(' done\n');
+      rows.push({ label, pg: fmtTps(pgTps), ours: fmtTps(ourTps), ratio: ourTps / pgTps, pgValue: pgTps, ourValue: ourTps, unit: 'tps' });
+    }
+  }
+
+  const label = `(b) psql, ${ROWS.toLocaleString('en')} rows x 3 cols`;
+  process.stderr.write(`${label} ...`);
+  await checkStreamQuery(bin, pg);
+  await checkStreamQuery(bin, ours);
+  let pgBest = Infinity;
+  let ourBest = Infinity;
+  for (let i = 0; i < RUNS; i++) {
+    pgBest = Math.min(pgBest, await streamSeconds(bin, pg));
+    ourBest = Math.min(ourBest, await streamSeconds(bin, ours));
+  }
+  process.stderr.write(' done\n\n');
+  rows.push({ label, pg: fmtStream(pgBest), ours: fmtStream(ourBest), ratio: pgBest / ourBest, pgValue: pgBest, ourValue: ourBest, unit: 's' });
+
+  printTable(rows);
+  console.log(`(load average ${loadavg()[0].toFixed(2)} after the run)`);
+  console.log('\naiduck/PG: our rate divided by PostgreSQL\'s (for the stream: PostgreSQL\'s time / ours); above 1.0 aiduck is faster.');
+
+  const resultsDir = join(root, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `server-vs-postgres-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({
+    date: new Date().toISOString(), loadavg: loadavg()[0], cores: cpus().length, node: process.version, postgres: bin.version, duckdb: duckdbVersion(),
+    seconds: SECONDS, runs: RUNS, rows: rows.map(({ label, pgValue, ourValue, unit, ratio }) => ({ label, unit, postgres: pgValue, aiduck: ourValue, ratio })),
+  }, null, 2));
+  console.log(`(saved to ${relative(process.cwd(), file)})`);
+}
+
+try {
+  await main();
+} catch (e) {
+  process.exitCode = 1;
+  console.error(`\nbench failed: ${e instanceof BenchError ? e.message : e?.stack ?? e}`);
+} finally {
+  await cleanup();
+}
+// The in-process server and the engine worker are closed; nothing should keep the process alive.
+process.exit(process.exitCode ?? 0);
