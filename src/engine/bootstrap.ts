@@ -3,7 +3,15 @@ import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { splitStatements } from './sql-text.js';
 
-const sessionSql = splitStatements(readFileSync(fileURLToPath(new URL('../../sql/session.sql', import.meta.url)), 'utf8'));
+const readSql = (name: string): string[] =>
+  splitStatements(readFileSync(fileURLToPath(new URL(`../../sql/${name}`, import.meta.url)), 'utf8'));
+const sessionSql = readSql('session.sql');
+const catalogSql = readSql('pg-catalog.sql');
+
+/** Creates the Postgres catalog views and macros on a connection (once, on first need). */
+export async function loadPgCatalog(conn: DuckDBConnection): Promise<void> {
+  for (const stmt of catalogSql) await conn.run(stmt);
+}
 
 /** Prepares a new session's connection: Postgres compatibility macros and session variables. */
 export async function bootstrapSession(conn: DuckDBConnection, vars: Record<string, string | number>): Promise<void> {

@@ -7,6 +7,8 @@ export interface EngineOptions {
   /** Directories SQL may read and write files in. */
   allowedDirs: string[];
   maxConnections: number;
+  /** The configured user name, reported by pg_get_userbyid and pg_roles. */
+  user: string;
   /** DuckDB worker threads; undefined means one per core. */
   threads?: number;
   memoryLimit?: string;

@@ -54,7 +54,7 @@ async function openSession(instance: DuckDBInstance, sid: number, start: Session
   let conn: DuckDBConnection;
   try {
     conn = await instance.connect();
-    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_backend_pid: sid, aiduck_started_at: startedAt });
+    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt });
   } catch (err) {
     post({ t: 'opened', sid, error: { ...toPgError(err), severity: 'FATAL' } });
     return;

@@ -20,6 +20,12 @@ export function rewriteForDuckDB(sql: string): string {
 
 // Only statements that mention the Postgres catalog or its types are touched; user SQL is not.
 const TRIGGER = /pg_catalog|\bpg_[a-z]|::\s*(?:"?reg|name\b)|OPERATOR\s*\(/i;
+const CATALOG_FUNCTION = /\b(?:format_type|current_schemas|array_upper|array_lower|quote_ident|session_user|txid_current)\s*\(/i;
+
+/** Whether a statement needs the Postgres catalog views and macros of sql/pg-catalog.sql. */
+export function needsPgCatalog(sql: string): boolean {
+  return TRIGGER.test(sql) || CATALOG_FUNCTION.test(sql);
+}
 
 // Quoted text and comments are swapped for markers while the code around them is rewritten.
 const MARK = '\u0001';

@@ -10,7 +10,8 @@ import { runCopy } from './copy.js';
 import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
 import { bindParameter, duckdbTypeForOid, parameterType } from './parameters.js';
-import { rewriteForDuckDB } from './pg-compat.js';
+import { needsPgCatalog, rewriteForDuckDB } from './pg-compat.js';
+import { loadPgCatalog } from './bootstrap.js';
 import { PgSettings } from './pg-settings.js';
 import { describeColumns, ResultCursor } from './result-cursor.js';
 import { classifySpecial, type SpecialStatement } from './special-statements.js';
@@ -56,6 +57,7 @@ export class Session {
   private openCursor: ResultCursor | null = null;
   private skipToSync = false;
   private timedOut = false;
+  private catalogLoaded = false;
   readonly settings: PgSettings;
 
   constructor(
@@ -206,6 +208,10 @@ export class Session {
     const special = classifySpecial(sql);
     if (special) return { sql, special, prepared: null, paramOids: [] };
     await this.parkOpenCursor();
+    if (!this.catalogLoaded && needsPgCatalog(sql)) {
+      await loadPgCatalog(this.conn);
+      this.catalogLoaded = true;
+    }
     const duckSql = rewriteForDuckDB(sql);
     let prepared = await this.conn.prepare(duckSql);
     const count = prepared.parameterCount;

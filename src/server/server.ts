@@ -32,6 +32,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     tmpDir: layout.tmpDir,
     allowedDirs: [layout.filesDir, layout.tmpDir, ...config.importDirs].map((d) => (d.endsWith('/') ? d : d + '/')),
     maxConnections: config.maxConnections,
+    user: config.user,
     ...(config.threads ? { threads: config.threads } : {}),
     ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}),
   });
