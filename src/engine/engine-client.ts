@@ -3,6 +3,9 @@ import type { PgNotice } from '../protocol/backend.js';
 import type { EngineOptions } from './engine-options.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
 
+const ACK_BATCH_BYTES = 256 * 1024;
+const ACK_DELAY_MS = 5;
+
 /** The server thread's side of one session in the engine. */
 export interface SessionHandlers {
   opened(error: PgNotice | undefined, parameters: Array<[string, string]>): void;
@@ -16,6 +19,8 @@ export class EngineClient {
   private readonly worker: Worker;
   private readonly handlers = new Map<number, SessionHandlers>();
   private stopped: Promise<void> | null = null;
+  private pendingAcks = new Map<number, number>();
+  private ackTimer: NodeJS.Timeout | null = null;
 
   private constructor(worker: Worker) {
     this.worker = worker;
@@ -65,8 +70,23 @@ export class EngineClient {
     this.send({ t: 'input', sid, data: copy }, [copy.buffer as ArrayBuffer]);
   }
 
+  /**
+   * Output written to a socket is acknowledged in batches: at once past 256 KiB, otherwise after a
+   * few milliseconds, so a stream of small answers does not cost a message each.
+   */
   ack(sid: number, bytes: number): void {
-    this.send({ t: 'ack', sid, bytes });
+    const pending = (this.pendingAcks.get(sid) ?? 0) + bytes;
+    if (pending >= ACK_BATCH_BYTES) {
+      this.pendingAcks.delete(sid);
+      this.send({ t: 'ack', sid, bytes: pending });
+      return;
+    }
+    this.pendingAcks.set(sid, pending);
+    this.ackTimer ??= setTimeout(() => {
+      this.ackTimer = null;
+      for (const [s, b] of this.pendingAcks) this.send({ t: 'ack', sid: s, bytes: b });
+      this.pendingAcks.clear();
+    }, ACK_DELAY_MS);
   }
 
   cancel(sid: number): void {

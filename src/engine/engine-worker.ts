@@ -59,10 +59,7 @@ async function openSession(instance: DuckDBInstance, sid: number, start: Session
     post({ t: 'opened', sid, error: { ...toPgError(err), severity: 'FATAL' } });
     return;
   }
-  const out = new SessionOutput((data) => {
-    const copy = new Uint8Array(data);
-    post({ t: 'out', sid, data: copy }, [copy.buffer as ArrayBuffer]);
-  });
+  const out = new SessionOutput((data) => post({ t: 'out', sid, data }, [data.buffer as ArrayBuffer]));
   const inbox = new Inbox((bytes) => post({ t: 'consumed', sid, bytes }));
   const session = new Session(conn, out, inbox, { tmpDir: options.tmpDir, maxConnections: options.maxConnections }, start.user, start.applicationName);
   sessions.set(sid, session);

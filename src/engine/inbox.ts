@@ -4,6 +4,8 @@ import type { FrontendMessage } from '../protocol/reader.js';
  * The frontend messages of one session, in order. The session pulls them one at a time, so a
  * handler that needs more input (COPY FROM STDIN) simply pulls the next ones itself.
  */
+const REPORT_BYTES = 256 * 1024;
+
 export class Inbox {
   private queue: FrontendMessage[] = [];
   private waiting: ((m: FrontendMessage | null) => void) | null = null;
@@ -29,9 +31,13 @@ export class Inbox {
     }
   }
 
+  /**
+   * The server thread pauses a client that is far ahead of the session; reports in 256 KiB steps
+   * let it resume without a message per round trip.
+   */
   private account(msg: FrontendMessage): void {
     this.unreported += msg.body.length + 5;
-    if (this.queue.length === 0 || this.unreported > 1 << 20) {
+    if (this.unreported >= REPORT_BYTES) {
       this.reportConsumed(this.unreported);
       this.unreported = 0;
     }

@@ -1,6 +1,6 @@
 import { MessageWriter } from '../protocol/writer.js';
 
-const FLUSH_BYTES = 64 * 1024;
+const FLUSH_BYTES = 256 * 1024;
 const WINDOW_BYTES = 2 * 1024 * 1024;
 
 /**

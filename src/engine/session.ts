@@ -26,6 +26,8 @@ export interface SessionContext {
 
 /** A statement from Parse (or from one statement of a simple query). */
 interface Statement {
+  /** Cache key: declared parameter types and text. */
+  key: string;
   sql: string;
   special: SpecialStatement | null;
   prepared: DuckDBPreparedStatement | null;
@@ -42,7 +44,9 @@ interface Portal {
   finishedTag: string | null;
 }
 
-const MAX_CACHED_QUERIES = 64;
+const MAX_CACHED_STATEMENTS = 64;
+
+const cacheKey = (sql: string, oids: readonly number[]): string => `${oids.join(',')}\n${sql}`;
 
 /**
  * One client session: the Postgres protocol after authentication, on its own DuckDB connection.
@@ -52,8 +56,11 @@ export class Session {
   private tx: TransactionStatus = 'I';
   private statements = new Map<string, Statement>();
   private portals = new Map<string, Portal>();
-  /** Prepared forms of recent parameterless simple queries, reused when the same text comes again. */
-  private queryCache = new Map<string, Statement>();
+  /**
+   * Prepared SELECTs not in use, by text and declared parameter types: a query that comes again
+   * (a simple query, or Parse of the unnamed statement as drivers send it) skips DuckDB's prepare.
+   */
+  private statementCache = new Map<string, Statement>();
   private openCursor: ResultCursor | null = null;
   private skipToSync = false;
   private timedOut = false;
@@ -171,31 +178,44 @@ export class Session {
   }
 
   private async simpleStatement(sql: string): Promise<void> {
-    let statement = this.queryCache.get(sql);
-    if (statement) {
-      this.queryCache.delete(sql);
-    } else {
-      statement = await this.prepare(sql, []);
-    }
-    if (statement.prepared && statement.prepared.parameterCount > 0) {
-      throw new SqlError('08P01', `the query has ${statement.prepared.parameterCount} parameters but the simple query protocol sends none`,
-        'use the extended protocol to send parameters');
-    }
-    const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
-    await this.start(portal, true);
-    if (portal.cursor) {
-      await portal.cursor.send(this.out, 0);
-      this.openCursor = null;
-    }
-    msg.commandComplete(this.out.w, this.tagOf(portal));
-    if (statement.prepared && statement.prepared.statementType === StatementType.SELECT) {
-      this.queryCache.set(sql, statement);
-      if (this.queryCache.size > MAX_CACHED_QUERIES) {
-        const [oldest, old] = this.queryCache.entries().next().value as [string, Statement];
-        this.queryCache.delete(oldest);
-        old.prepared?.destroySync();
+    const statement = this.takeCached(cacheKey(sql, [])) ?? (await this.prepare(sql, []));
+    try {
+      if (statement.prepared && statement.prepared.parameterCount > 0) {
+        throw new SqlError('08P01', `the query has ${statement.prepared.parameterCount} parameters but the simple query protocol sends none`,
+          'use the extended protocol to send parameters');
       }
-    } else statement.prepared?.destroySync();
+      const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
+      await this.start(portal, true);
+      if (portal.cursor) {
+        await portal.cursor.send(this.out, 0);
+        this.openCursor = null;
+      }
+      msg.commandComplete(this.out.w, this.tagOf(portal));
+    } finally {
+      this.release(statement);
+    }
+  }
+
+  private takeCached(key: string): Statement | undefined {
+    const s = this.statementCache.get(key);
+    if (s) this.statementCache.delete(key);
+    return s;
+  }
+
+  /** Returns a statement no longer in use to the cache, or frees it. */
+  private release(statement: Statement): void {
+    const p = statement.prepared;
+    if (!p) return;
+    if (p.statementType !== StatementType.SELECT || this.statementCache.has(statement.key)) {
+      p.destroySync();
+      return;
+    }
+    this.statementCache.set(statement.key, statement);
+    if (this.statementCache.size > MAX_CACHED_STATEMENTS) {
+      const [oldest, old] = this.statementCache.entries().next().value as [string, Statement];
+      this.statementCache.delete(oldest);
+      old.prepared?.destroySync();
+    }
   }
 
   // ---- preparing ----------------------------------------------------------------------------
@@ -205,8 +225,9 @@ export class Session {
    * could infer are typed the way Postgres types an unknown parameter: as text.
    */
   private async prepare(sql: string, declaredOids: number[]): Promise<Statement> {
+    const key = cacheKey(sql, declaredOids);
     const special = classifySpecial(sql);
-    if (special) return { sql, special, prepared: null, paramOids: [] };
+    if (special) return { key, sql, special, prepared: null, paramOids: [] };
     await this.parkOpenCursor();
     if (!this.catalogLoaded && needsPgCatalog(sql)) {
       await loadPgCatalog(this.conn);
@@ -233,7 +254,7 @@ export class Session {
       const t = parameterType(prepared, i);
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
-    return { sql, special: null, prepared, paramOids };
+    return { key, sql, special: null, prepared, paramOids };
   }
 
   // ---- extended query -----------------------------------------------------------------------
@@ -247,10 +268,10 @@ export class Session {
     if (name && this.statements.has(name)) throw new SqlError('42P05', `prepared statement "${name}" already exists`);
     const parts = splitStatements(sql);
     if (parts.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
-    const statement: Statement = parts.length === 0
-      ? { sql: '', special: null, prepared: null, paramOids: oids }
-      : await this.prepare(parts[0]!, oids);
     if (!name) this.dropStatement('');
+    const statement: Statement = parts.length === 0
+      ? { key: '', sql: '', special: null, prepared: null, paramOids: oids }
+      : (this.takeCached(cacheKey(parts[0]!, oids)) ?? (await this.prepare(parts[0]!, oids)));
     this.statements.set(name, statement);
     msg.parseComplete(this.out.w);
   }
@@ -354,7 +375,7 @@ export class Session {
     if (!s) return;
     this.statements.delete(name);
     for (const [pname, p] of this.portals) if (p.statement === s) this.closePortal(pname);
-    s.prepared?.destroySync();
+    this.release(s);
   }
 
   private closePortal(name: string): void {

@@ -58,17 +58,21 @@ export interface FrontendMessage {
   body: Buffer;
 }
 
+/** The longest startup packet accepted (as in PostgreSQL). */
+export const MAX_STARTUP_BYTES = 10_000;
+
 /**
  * Cuts a byte stream into frontend messages. The first message of a connection has no type byte
  * (startup, SSLRequest, CancelRequest); `expectStartup` covers that. Lengths beyond `maxMessageBytes`
- * are refused before any of the body is buffered.
+ * (or MAX_STARTUP_BYTES for a startup packet) are refused before any of the body is buffered.
  */
 export class MessageFramer {
   private chunks: Buffer[] = [];
   private buffered = 0;
   expectStartup = true;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  /** May be lowered while the client is not yet authenticated. */
+  constructor(public maxMessageBytes: number) {}
 
   push(data: Buffer): void {
     this.chunks.push(data);
@@ -98,8 +102,12 @@ export class MessageFramer {
     const head = this.peek(header);
     const code = this.expectStartup ? 0 : head[0]!;
     const len = head.readInt32BE(this.expectStartup ? 0 : 1);
-    if (len < 4) throw new ProtocolError(`invalid message length ${len}`);
-    if (len > this.maxMessageBytes) {
+    if (this.expectStartup) {
+      // Also what garbage such as an HTTP request line ends in ("GET " read as a length).
+      if (len < 8 || len > MAX_STARTUP_BYTES) throw new ProtocolError('invalid length of startup packet');
+    } else if (len < 4) {
+      throw new ProtocolError(`invalid message length ${len}`);
+    } else if (len > this.maxMessageBytes) {
       throw new ProtocolError(`message of ${len} bytes exceeds the limit of ${this.maxMessageBytes} bytes`, '54000');
     }
     const total = len + (this.expectStartup ? 0 : 1);

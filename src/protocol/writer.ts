@@ -89,9 +89,10 @@ export class MessageWriter {
     return this;
   }
 
-  /** Hands back the bytes written so far and starts over with a fresh buffer. */
+  /** Hands back a copy of the bytes written so far (in its own ArrayBuffer, so it can be transferred) and starts over. */
   take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    const out = Buffer.from(new ArrayBuffer(this.pos));
+    this.buf.copy(out, 0, 0, this.pos);
     this.pos = 0;
     return out;
   }

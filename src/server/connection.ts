@@ -13,7 +13,8 @@ const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 const CANCEL_REQUEST = 80877102;
 const PROTOCOL_3 = 3;
-const MAX_STARTUP_BYTES = 10_000;
+/** Authentication messages are small; an unauthenticated client may not make the server buffer more. */
+const MAX_AUTH_MESSAGE_BYTES = 64 * 1024;
 const INPUT_HIGH_WATER = 16 * 1024 * 1024;
 const INPUT_LOW_WATER = 4 * 1024 * 1024;
 const AUTH_TIMEOUT_MS = 60_000;
@@ -65,9 +66,15 @@ export class ClientConnection {
   private onData(data: Buffer): void {
     if (this.state === 'closed') return;
     this.framer.push(data);
+    this.drain();
+  }
+
+  private drain(): void {
     const forward: Buffer[] = [];
     try {
-      for (let m = this.framer.next(); m; m = this.framer.next()) {
+      // A client may send its first queries right behind the startup (or SASL) message; they wait
+      // in the framer until the engine has opened the session.
+      for (let m = this.nextMessage(); m; m = this.nextMessage()) {
         if (this.state === 'ready') {
           if (m.code === 0x58) { // Terminate
             this.flushForward(forward);
@@ -90,6 +97,10 @@ export class ClientConnection {
     this.flushForward(forward);
   }
 
+  private nextMessage(): FrontendMessage | null {
+    return this.state === 'opening' ? null : this.framer.next();
+  }
+
   private flushForward(forward: Buffer[]): void {
     if (!forward.length) return;
     const data = forward.length === 1 ? forward[0]! : Buffer.concat(forward);
@@ -106,7 +117,6 @@ export class ClientConnection {
   private onHandshake(m: FrontendMessage): void {
     const r = new MessageReader(m.body);
     if (this.state === 'startup') {
-      if (m.body.length + 4 > MAX_STARTUP_BYTES) throw new ProtocolError('invalid length of startup packet');
       const code = r.int32();
       if (code === SSL_REQUEST) return this.onSslRequest();
       if (code === GSSENC_REQUEST) {
@@ -187,6 +197,7 @@ export class ClientConnection {
     if (!user) throw new ProtocolError('no PostgreSQL user name specified in startup packet', '28000');
     this.start = { user, database: params.get('database') ?? user, applicationName: params.get('application_name') ?? '' };
     this.framer.expectStartup = false;
+    this.framer.maxMessageBytes = Math.min(MAX_AUTH_MESSAGE_BYTES, this.host.maxMessageBytes);
     const w = new MessageWriter(256);
     const unknownOptions = [...params.keys()].filter((k) => k.startsWith('_pq_.'));
     if ((code & 0xffff) !== 0 || unknownOptions.length) {
@@ -217,20 +228,25 @@ export class ClientConnection {
   private openSession(): void {
     clearTimeout(this.authTimer);
     this.state = 'opening';
+    this.framer.maxMessageBytes = this.host.maxMessageBytes;
+    this.socket.pause();
     this.engineOpen = true;
     this.host.engine.open(this.pid, this.start, {
       opened: (error, parameters) => {
-        if (this.state === 'closed') return;
         if (error) {
           this.engineOpen = false;
+          if (this.state === 'closed') return this.host.unregister(this);
           return this.fatal(error);
         }
+        if (this.state === 'closed') return;
         const w = new MessageWriter(1024);
         msg.authenticationOk(w);
         for (const [k, v] of parameters) msg.parameterStatus(w, k, v);
         msg.backendKeyData(w, this.pid, this.secret);
         this.socket.write(w.take());
         this.state = 'ready';
+        this.socket.resume();
+        this.drain();
       },
       output: (data) => {
         if (this.state === 'closed') return this.host.engine.ack(this.pid, data.length);
@@ -247,6 +263,7 @@ export class ClientConnection {
         this.engineOpen = false;
         this.socket.end();
         this.closed();
+        this.host.unregister(this);
       },
     });
   }
@@ -264,8 +281,10 @@ export class ClientConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.authTimer);
+    // The slot stays taken until the engine has ended the session (and stopped its query), so
+    // maxConnections bounds the sessions in the engine, not just the open sockets.
     if (this.engineOpen) this.host.engine.close(this.pid);
-    this.host.unregister(this);
+    else this.host.unregister(this);
     // A peer that stops reading must not keep the socket (and its buffers) alive.
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }

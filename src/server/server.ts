@@ -39,6 +39,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   const connections = new Map<number, ClientConnection>();
   const sockets = new Set<Socket>();
+  let onIdle: (() => void) | null = null;
   let nextPid = randomInt(1000, 30000);
   const host: ConnectionHost = {
     engine,
@@ -53,6 +54,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     },
     unregister(conn) {
       if (connections.get(conn.pid) === conn) connections.delete(conn.pid);
+      if (connections.size === 0) onIdle?.();
     },
     cancel(pid, secret) {
       connections.get(pid)?.cancelIfMatches(secret);
@@ -83,6 +85,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
+      // Closed sockets interrupt their sessions' queries; closing the database while one is still
+      // running can abort the process, so give them a moment to end first.
+      if (connections.size) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5000);
+          onIdle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
       await engine.stop();
     },
   };
