@@ -46,7 +46,10 @@ export class EngineClient {
     const h = this.handlers.get(m.sid);
     if (!h) return;
     switch (m.t) {
-      case 'opened': h.opened(m.error, m.parameters ?? []); break;
+      case 'opened':
+        if (m.error) this.handlers.delete(m.sid);
+        h.opened(m.error, m.parameters ?? []);
+        break;
       case 'out': h.output(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength)); break;
       case 'consumed': h.consumed(m.bytes); break;
       case 'end':

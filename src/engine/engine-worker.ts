@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDBInstance, version as duckdbLibraryVersion, type DuckDBConnection } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
+import type { PgNotice } from '../protocol/backend.js';
 import { bootstrapSession } from './bootstrap.js';
 import type { EngineOptions } from './engine-options.js';
 import { Inbox } from './inbox.js';
@@ -19,6 +20,8 @@ const options = workerData as EngineOptions;
 const sessions = new Map<number, Session>();
 /** Sessions whose client left while they were still opening. */
 const closedEarly = new Set<number>();
+/** The run loops of open sessions, awaited at shutdown. */
+const running = new Set<Promise<void>>();
 const startedAt = new Date().toISOString();
 const duckdbVersion = duckdbLibraryVersion();
 
@@ -47,8 +50,12 @@ async function openInstance(): Promise<DuckDBInstance> {
 }
 
 async function openSession(instance: DuckDBInstance, sid: number, start: SessionStart): Promise<void> {
+  const refuse = (error: PgNotice): void => {
+    closedEarly.delete(sid);
+    post({ t: 'opened', sid, error });
+  };
   if (sessions.size >= options.maxConnections) {
-    post({ t: 'opened', sid, error: { severity: 'FATAL', code: '53300', message: `sorry, too many clients already (max_connections = ${options.maxConnections})` } });
+    refuse({ severity: 'FATAL', code: '53300', message: `sorry, too many clients already (max_connections = ${options.maxConnections})` });
     return;
   }
   let conn: DuckDBConnection;
@@ -56,7 +63,7 @@ async function openSession(instance: DuckDBInstance, sid: number, start: Session
     conn = await instance.connect();
     await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt });
   } catch (err) {
-    post({ t: 'opened', sid, error: { ...toPgError(err), severity: 'FATAL' } });
+    refuse({ ...toPgError(err), severity: 'FATAL' });
     return;
   }
   const out = new SessionOutput((data) => post({ t: 'out', sid, data }, [data.buffer as ArrayBuffer]));
@@ -67,17 +74,28 @@ async function openSession(instance: DuckDBInstance, sid: number, start: Session
   post({ t: 'opened', sid, parameters: session.settings.reportedAtStartup() });
   msg.readyForQuery(out.w, 'I');
   out.flush();
+  const finished = session.run();
+  running.add(finished);
   try {
-    await session.run();
+    await finished;
   } catch (err) {
     msg.errorResponse(out.w, { ...toPgError(err), severity: 'FATAL' });
     out.flush();
   } finally {
+    running.delete(finished);
     sessions.delete(sid);
     session.close();
     conn.closeSync();
     post({ t: 'end', sid });
   }
+}
+
+/** Interrupts every session and waits for their queries to stop before closing the database. */
+async function shutdown(instance: DuckDBInstance): Promise<void> {
+  for (const s of sessions.values()) s.close();
+  await Promise.allSettled([...running]);
+  instance.closeSync();
+  post({ t: 'stopped' });
 }
 
 async function main(): Promise<void> {
@@ -109,9 +127,7 @@ async function main(): Promise<void> {
         break;
       }
       case 'shutdown':
-        for (const s of sessions.values()) s.close();
-        instance.closeSync();
-        post({ t: 'stopped' });
+        void shutdown(instance);
         break;
     }
   });

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { serialize } from 'pg-protocol';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+describe('TLS and SCRAM together', () => {
+  let server: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'aiduck-tls-'));
+    const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+    expect(made.status, made.stderr).toBe(0);
+    server = await startTestServer({ password: 's3cret', tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem') });
+  });
+  afterAll(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves psql over TLS with a password', async () => {
+    const r = await run('psql', ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck', '-c', 'SELECT 40 + 2', '-c', '\\conninfo'],
+      { PGPASSWORD: 's3cret', PGSSLMODE: 'require' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^42$/m);
+    expect(r.stdout).toContain('SSL connection');
+  });
+
+  it('serves node-postgres over TLS and refuses a wrong password', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck', password: 's3cret', ssl: { rejectUnauthorized: false } });
+    await c.connect();
+    try {
+      expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      const stream = (c as unknown as { connection: { stream: { encrypted?: boolean } } }).connection.stream;
+      expect(stream.encrypted).toBe(true);
+    } finally {
+      await c.end();
+    }
+    const bad = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck', password: 'nope', ssl: { rejectUnauthorized: false } });
+    await expect(bad.connect()).rejects.toMatchObject({ code: '28P01' });
+    const r = await run('psql', ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck', '-c', 'SELECT 1'],
+      { PGPASSWORD: 'wrong', PGSSLMODE: 'disable' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('password authentication failed');
+  });
+});
+
+describe('a server process under load', () => {
+  let child: ChildProcess;
+  let port: number;
+  let dataDir: string;
+
+  const rssMb = (): number => {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'aiduck-proc-'));
+    port = 20000 + Math.floor(Math.random() * 20000);
+    child = spawn('node', ['bin/aiduck.js', 'serve', '--port', String(port), '--data', dataDir, '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    });
+  });
+  afterAll(() => {
+    child.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('streams a 1,000,000-row result to a slow reader without holding it in memory', async () => {
+    const before = rssMb();
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let rows = 0;
+    let done = false;
+    let pending = Buffer.alloc(0);
+    const finished = new Promise<void>((resolve) => {
+      socket.on('data', (d: Buffer) => {
+        pending = pending.length ? Buffer.concat([pending, d]) : d;
+        let pos = 0;
+        while (pending.length - pos >= 5) {
+          const len = pending.readInt32BE(pos + 1);
+          if (pending.length - pos < 1 + len) break;
+          const code = String.fromCharCode(pending[pos]!);
+          if (code === 'D') rows++;
+          if (code === 'Z' && rows > 0) { done = true; resolve(); }
+          pos += 1 + len;
+        }
+        pending = pending.subarray(pos);
+      });
+    });
+    socket.write(serialize.startup({ user: 'aiduck', database: 'aiduck' }));
+    await new Promise((r) => setTimeout(r, 300));
+    // ~230 MB of row data: far more than the flow-control window.
+    socket.write(serialize.query("SELECT i, repeat('x', 200) AS pad FROM range(1000000) r(i)"));
+    await new Promise((r) => setTimeout(r, 500));
+    socket.pause();
+    await new Promise((r) => setTimeout(r, 2500));
+    const whilePaused = rssMb();
+    expect(done).toBe(false);
+    socket.resume();
+    await finished;
+    socket.destroy();
+    expect(rows).toBe(1_000_000);
+    expect(whilePaused - before).toBeLessThan(150);
+  });
+
+  it('answers other sessions within 100 ms while one session runs a long query', async () => {
+    const busy = new pg.Client({ host: '127.0.0.1', port, user: 'aiduck' });
+    const other = new pg.Client({ host: '127.0.0.1', port, user: 'aiduck' });
+    await busy.connect();
+    await other.connect();
+    busy.on('error', () => undefined);
+    const long = busy.query('SELECT sum(hash(i)) FROM range(3000000000) r(i)').then(() => 'completed', () => 'ended early');
+    await new Promise((r) => setTimeout(r, 200));
+    const latencies: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      await other.query('SELECT 1');
+      latencies.push(performance.now() - t);
+    }
+    await busy.end().catch(() => undefined); // disconnecting mid-query frees the session
+    await other.end();
+    expect(Math.max(...latencies)).toBeLessThan(100);
+    expect(await long).toBe('ended early');
+  });
+});
