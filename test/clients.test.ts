@@ -1,34 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { run, type Run } from './helpers/run.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 
-interface Run { status: number | null; stdout: string; stderr: string }
-
-/** Runs a command without blocking this process's event loop, where the server under test lives. */
-function run(cmd: string, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
-}
-
 function psql(args: string[], input?: string): Promise<Run> {
-  return run('psql', ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck', '-v', 'ON_ERROR_STOP=1', ...args], input);
+  return run('psql', ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck', '-v', 'ON_ERROR_STOP=1', ...args], input === undefined ? {} : { input });
 }
 
 beforeAll(async () => {
@@ -219,7 +199,7 @@ describe('files and security defaults', () => {
 describe('aiduck sql', () => {
   it('runs a script against the database when no server is running', async () => {
     const r = await run('node', ['bin/aiduck.js', 'sql', '--data', server.dataDir + '-shell', '--port', '1'],
-      'CREATE TABLE s AS SELECT 42 AS answer;\nSELECT answer FROM s;\n');
+      { input: 'CREATE TABLE s AS SELECT 42 AS answer;\nSELECT answer FROM s;\n' });
     expect(r.status, r.stderr).toBe(0);
     const out = r.stdout;
     expect(out).toContain('answer');

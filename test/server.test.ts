@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { run } from './helpers/run.js';
 import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,22 +8,6 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 describe('TLS and SCRAM together', () => {
   let server: TestServer;
@@ -41,7 +26,7 @@ describe('TLS and SCRAM together', () => {
 
   it('serves psql over TLS with a password', async () => {
     const r = await run('psql', ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck', '-c', 'SELECT 40 + 2', '-c', '\\conninfo'],
-      { PGPASSWORD: 's3cret', PGSSLMODE: 'require' });
+      { env: { PGPASSWORD: 's3cret', PGSSLMODE: 'require' } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^42$/m);
     expect(r.stdout).toContain('SSL connection');
@@ -60,7 +45,7 @@ describe('TLS and SCRAM together', () => {
     const bad = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck', password: 'nope', ssl: { rejectUnauthorized: false } });
     await expect(bad.connect()).rejects.toMatchObject({ code: '28P01' });
     const r = await run('psql', ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck', '-c', 'SELECT 1'],
-      { PGPASSWORD: 'wrong', PGSSLMODE: 'disable' });
+      { env: { PGPASSWORD: 'wrong', PGSSLMODE: 'disable' } });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('password authentication failed');
   });
