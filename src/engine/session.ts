@@ -64,6 +64,8 @@ export class Session {
   private openCursor: ResultCursor | null = null;
   private skipToSync = false;
   private timedOut = false;
+  /** Set by a cancel request or the statement timeout while a statement runs. */
+  private interrupted = false;
   private catalogLoaded = false;
   readonly settings: PgSettings;
 
@@ -97,6 +99,7 @@ export class Session {
   }
 
   cancel(): void {
+    this.interrupted = true;
     this.conn.interrupt();
   }
 
@@ -185,11 +188,13 @@ export class Session {
           'use the extended protocol to send parameters');
       }
       const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
-      await this.start(portal, true);
-      if (portal.cursor) {
-        await portal.cursor.send(this.out, 0);
-        this.openCursor = null;
-      }
+      await this.withTimeout(async () => {
+        await this.start(portal, true);
+        if (portal.cursor) {
+          await portal.cursor.send(this.out, 0);
+          this.openCursor = null;
+        }
+      });
       msg.commandComplete(this.out.w, this.tagOf(portal));
     } finally {
       this.release(statement);
@@ -346,16 +351,18 @@ export class Session {
       msg.emptyQueryResponse(this.out.w);
       return;
     }
-    if (!portal.cursor && portal.finishedTag === null) await this.start(portal, false);
-    if (portal.cursor) {
+    const suspended = await this.withTimeout(async () => {
+      if (!portal.cursor && portal.finishedTag === null) await this.start(portal, false);
+      if (!portal.cursor) return false;
       if (this.openCursor !== portal.cursor) await this.parkOpenCursor();
       this.openCursor = portal.cursor;
       const done = portal.cursor.done || (await portal.cursor.send(this.out, maxRows > 0 ? maxRows : 0));
-      if (!done) {
-        msg.portalSuspended(this.out.w);
-        return;
-      }
-      this.openCursor = null;
+      if (done) this.openCursor = null;
+      return !done;
+    });
+    if (suspended) {
+      msg.portalSuspended(this.out.w);
+      return;
     }
     msg.commandComplete(this.out.w, this.tagOf(portal));
     portal.finishedTag ??= this.tagOf(portal);
@@ -411,7 +418,7 @@ export class Session {
       const format = portal.paramFormats.length === 1 ? portal.paramFormats[0]! : (portal.paramFormats[i] ?? 0);
       bindParameter(p, i + 1, statement.paramOids[i] ?? 0, format, portal.params[i] ?? null);
     }
-    const result = await this.withTimeout(() => p.stream());
+    const result = await p.stream();
     this.trackTransaction(p.statementType, statement.sql);
     if (result.returnType === ResultReturnType.QUERY_RESULT) {
       const cursor = new ResultCursor(result, portal.resultFormats);
@@ -437,19 +444,25 @@ export class Session {
     return portal.finishedTag ?? 'OK';
   }
 
-  /** Runs DuckDB work under the session's statement_timeout. */
+  /** Runs a statement (execution and sending its rows) under the session's statement_timeout. */
   private async withTimeout<T>(work: () => Promise<T>): Promise<T> {
     const ms = this.settings.statementTimeoutMs;
     this.timedOut = false;
-    if (ms <= 0) return work();
-    const timer = setTimeout(() => {
-      this.timedOut = true;
-      this.conn.interrupt();
-    }, ms);
+    this.interrupted = false;
+    const timer = ms > 0
+      ? setTimeout(() => {
+        this.timedOut = true;
+        this.cancel();
+      }, ms)
+      : null;
     try {
-      return await work();
+      const result = await work();
+      // An interrupt can end a streaming result early without an error; the client must not
+      // mistake the rows it got for the whole result.
+      if (this.interrupted) throw new SqlError('57014', 'canceling statement due to user request');
+      return result;
     } finally {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
     }
   }
 
@@ -526,7 +539,7 @@ export class Session {
         return 'DISCARD ALL';
       case 'copy': {
         await this.parkOpenCursor();
-        const rows = await this.withTimeout(() => runCopy(this, s.copy));
+        const rows = await runCopy(this, s.copy);
         return `COPY ${rows}`;
       }
       case 'forbidden':
