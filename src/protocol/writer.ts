@@ -73,8 +73,25 @@ export class MessageWriter {
 
   /** A length-prefixed UTF-8 string (the form of a DataRow text field). */
   lengthPrefixedString(s: string): this {
-    const max = s.length * 3;
-    this.ensure(max + 4);
+    const len = s.length;
+    this.ensure(len * 3 + 4);
+    // Short ASCII values (numbers, dates, most identifiers) are copied by hand: a native
+    // Buffer.write per value costs more than the copy itself.
+    if (len < 48) {
+      const buf = this.buf;
+      const start = this.pos + 4;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[start + i] = c;
+      }
+      if (i === len) {
+        buf.writeInt32BE(len, this.pos);
+        this.pos = start + len;
+        return this;
+      }
+    }
     const n = this.buf.write(s, this.pos + 4);
     this.buf.writeInt32BE(n, this.pos);
     this.pos += 4 + n;
