@@ -7,7 +7,6 @@ type Result = { command: string; rowCount: number | null; fields: Array<{ name: 
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
 
@@ -47,8 +46,8 @@ export async function runShell(config: ServerConfig): Promise<void> {
   let failed = false;
   const run = async (sql: string): Promise<void> => {
     try {
-      const res = (await client.query({ text: sql, rowMode: 'array' })) as unknown as Result | Result[];
-      for (const r of Array.isArray(res) ? res : [res]) console.log(formatResult(r) + '\n');
+      const res = (await client.query({ text: sql, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } })) as unknown as Result | Result[];
+      for (const r of Array.isArray(res) ? res : [res]) if (r.command || r.fields.length) console.log(formatResult(r) + '\n');
     } catch (err) {
       failed = true;
       const e = err as { message: string; code?: string };
