@@ -170,6 +170,13 @@ describe('psql', () => {
     expect(load.stdout).toContain('three\twith tab');
   });
 
+  it('runs examples/quickstart.sql', async () => {
+    const r = await psql(['-f', 'examples/quickstart.sql']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/refund\s+\|\s+2500/);
+    expect(r.stdout).toContain('{"n":2500,"avg_len":41}');
+  });
+
   it('streams a 1,000,000-row result', async () => {
     const r = await run('bash', ['-c',
       `psql -X -A -t -h 127.0.0.1 -p ${server.port} -U aiduck -d aiduck -c "SELECT i, i * 2, 'row ' || i FROM range(1000000) r(i)" | awk -F'|' 'END { print NR, $1 }'`]);
