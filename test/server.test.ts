@@ -133,3 +133,37 @@ describe('a server process under load', () => {
     expect(await long).toBe('ended early');
   });
 });
+
+describe('storage', () => {
+  it('keeps data in the database file across restarts', async () => {
+    const first = await startTestServer();
+    const c = await first.client();
+    await c.query('CREATE TABLE kept AS SELECT i FROM range(100) r(i)');
+    await c.end();
+    const { startServer } = await import('../dist/server/server.js');
+    await first.close();
+    expect(readFileSync(join(first.dataDir, 'aiduck.duckdb')).length).toBeGreaterThan(0);
+    const second = await startServer({ ...first.config, port: 0 });
+    try {
+      const c2 = new pg.Client({ host: '127.0.0.1', port: second.port, user: 'aiduck' });
+      await c2.connect();
+      expect((await c2.query('SELECT count(*)::INTEGER AS n FROM kept')).rows).toEqual([{ n: 100 }]);
+      await c2.end();
+    } finally {
+      await second.close();
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps an in-memory database out of the data directory', async () => {
+    const s = await startTestServer({ storage: 'memory' });
+    try {
+      const c = await s.client();
+      await c.query('CREATE TABLE ephemeral (i INTEGER)');
+      expect((await c.query('SELECT count(*)::INTEGER AS n FROM ephemeral')).rows).toEqual([{ n: 0 }]);
+      expect(() => readFileSync(join(s.dataDir, 'aiduck.duckdb'))).toThrow();
+    } finally {
+      await s.stop();
+    }
+  });
+});
