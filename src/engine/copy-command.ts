@@ -61,7 +61,8 @@ export function parseCopy(text: string): CopyCommand | null {
     if (direction === 'in') throw new SqlError('42601', 'COPY FROM STDIN needs a table, not a query');
     cmd.query = source.slice(1, source.lastIndexOf(')'));
   } else {
-    const t = /^([^\s(]+(?:\s*\.\s*[^\s(]+)*)\s*(?:\(([\s\S]*)\))?$/.exec(source);
+    const name = '(?:"(?:[^"]|"")*"|[^\\s(."]+)';
+    const t = new RegExp(`^(${name}(?:\\s*\\.\\s*${name})*)\\s*(?:\\(([\\s\\S]*)\\))?$`).exec(source);
     if (!t) throw new SqlError('42601', `cannot parse the COPY target "${source}"`);
     cmd.target = { table: t[1]!, ...(t[2] ? { columns: t[2] } : {}) };
   }

@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
 import { ProtocolError, SqlError } from '../protocol/errors.js';
@@ -54,22 +55,41 @@ async function copyOut(host: CopyHost, cmd: CopyCommand): Promise<number> {
   return rows;
 }
 
-/** Text-format COPY data becomes CSV on its way to a temporary file, so DuckDB's CSV reader loads it. */
+/** The longest COPY FROM STDIN line DuckDB's CSV reader is asked to accept (its default is 2 MB). */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** psql ends inline COPY data with a line holding only `\.`; it is not data. */
+const END_MARKER = /(^|\n)\\\.\r?\n?$/;
+
+/**
+ * COPY FROM STDIN data staged in a temporary file for DuckDB's CSV reader. Text-format data is
+ * transcoded to CSV line by line on its way there.
+ */
 class CopyInFile {
   readonly path: string;
   private readonly file: WriteStream;
-  private pending = '';
+  private readonly decoder = new StringDecoder('utf8');
+  private pendingLine = '';
+  /** The last bytes of csv data, held back until we know whether they are the end marker. */
+  private csvTail = Buffer.alloc(0);
+  private error: Error | null = null;
 
   constructor(tmpDir: string, private readonly cmd: CopyCommand) {
     this.path = join(tmpDir, `copy-${randomUUID()}.csv`);
     this.file = createWriteStream(this.path);
+    this.file.on('error', (err) => (this.error = err));
   }
 
   async write(data: Buffer): Promise<void> {
-    if (this.cmd.format === 'csv') return this.put(data);
-    const text = this.pending + data.toString('utf8');
+    if (this.cmd.format === 'csv') {
+      const all = this.csvTail.length ? Buffer.concat([this.csvTail, data]) : data;
+      const keep = Math.min(5, all.length);
+      this.csvTail = Buffer.from(all.subarray(all.length - keep));
+      return this.put(all.subarray(0, all.length - keep));
+    }
+    const text = this.pendingLine + this.decoder.write(data);
     const lines = text.split('\n');
-    this.pending = lines.pop() ?? '';
+    this.pendingLine = lines.pop() ?? '';
     await this.put(this.transcode(lines));
   }
 
@@ -84,13 +104,32 @@ class CopyInFile {
   }
 
   private put(data: Buffer | string): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
     if (this.file.write(data)) return Promise.resolve();
-    return new Promise((resolve) => this.file.once('drain', resolve));
+    return new Promise((resolve, reject) => {
+      this.file.once('drain', resolve);
+      this.file.once('error', reject);
+    });
   }
 
   async finish(): Promise<void> {
-    if (this.pending) await this.put(this.transcode([this.pending]));
-    await new Promise<void>((resolve, reject) => this.file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (this.cmd.format === 'csv') {
+      // latin1 maps bytes one to one, so the tail's bytes survive the regex untouched.
+      await this.put(Buffer.from(this.csvTail.toString('latin1').replace(END_MARKER, '$1'), 'latin1'));
+    } else {
+      const last = this.pendingLine + this.decoder.end();
+      if (last) await this.put(this.transcode([last]));
+    }
+    await this.close();
+    if (this.error) throw this.error;
+  }
+
+  private close(): Promise<void> {
+    if (this.file.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.file.once('close', () => resolve());
+      this.file.end();
+    });
   }
 
   loadSql(): string {
@@ -99,11 +138,13 @@ class CopyInFile {
     const options = this.cmd.format === 'csv'
       ? `DELIMITER ${sqlString(this.cmd.delimiter)}, QUOTE ${sqlString(this.cmd.quote)}, ESCAPE ${sqlString(this.cmd.escape)}, NULL ${sqlString(this.cmd.null)}`
       : `DELIMITER ',', QUOTE '"', ESCAPE '"', NULL ''`;
-    return `COPY ${target} FROM ${sqlString(this.path)} (FORMAT csv, HEADER ${this.cmd.header}, ${options}, allow_quoted_nulls false, auto_detect false)`;
+    return `COPY ${target} FROM ${sqlString(this.path)} (FORMAT csv, HEADER ${this.cmd.header}, ${options}, ` +
+      `allow_quoted_nulls false, auto_detect false, max_line_size ${MAX_LINE_BYTES})`;
   }
 
+  /** Lets pending writes finish, then removes the file (after success, failure or a CopyFail). */
   async discard(): Promise<void> {
-    this.file.destroy();
+    await this.close();
     await rm(this.path, { force: true });
   }
 }

@@ -22,9 +22,26 @@ export class EngineClient {
   private pendingAcks = new Map<number, number>();
   private ackTimer: NodeJS.Timeout | null = null;
 
+  /** Set when the engine thread died: its sessions are gone and new ones are refused. */
+  private failure: string | null = null;
+
   private constructor(worker: Worker) {
     this.worker = worker;
     worker.on('message', (m: FromEngine) => this.dispatch(m));
+    worker.on('error', (err) => this.fail(err.message));
+    worker.on('exit', (code) => {
+      if (!this.stopped) this.fail(`engine thread exited with code ${code}`);
+    });
+  }
+
+  /** Ends every session's connection rather than leaving clients waiting on a dead engine. */
+  private fail(reason: string): void {
+    if (this.failure) return;
+    this.failure = reason;
+    console.error(`aiduck: the engine failed: ${reason}`);
+    const all = [...this.handlers.values()];
+    this.handlers.clear();
+    for (const h of all) h.ended();
   }
 
   static start(options: EngineOptions): Promise<EngineClient> {
@@ -64,6 +81,10 @@ export class EngineClient {
   }
 
   open(sid: number, start: SessionStart, handlers: SessionHandlers): void {
+    if (this.failure) {
+      handlers.opened({ severity: 'FATAL', code: '57P01', message: `the engine is not running (${this.failure}); restart aiduck` }, []);
+      return;
+    }
     this.handlers.set(sid, handlers);
     this.send({ t: 'open', sid, start });
   }

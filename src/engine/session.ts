@@ -13,7 +13,7 @@ import { bindParameter, duckdbTypeForOid, parameterType } from './parameters.js'
 import { needsPgCatalog, rewriteForDuckDB } from './pg-compat.js';
 import { loadPgCatalog } from './bootstrap.js';
 import { PgSettings } from './pg-settings.js';
-import { describeColumns, ResultCursor } from './result-cursor.js';
+import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
 import { classifySpecial, type SpecialStatement } from './special-statements.js';
 import { hasCodeKeyword, rewriteParameters, splitStatements } from './sql-text.js';
 import { toPgError } from './sqlstate.js';
@@ -32,6 +32,8 @@ interface Statement {
   special: SpecialStatement | null;
   prepared: DuckDBPreparedStatement | null;
   paramOids: number[];
+  /** Column types a Describe of the statement promised; a later result of another shape is refused. */
+  describedOids?: number[];
 }
 
 interface Portal {
@@ -116,6 +118,11 @@ export class Session {
   private async handle(m: FrontendMessage): Promise<void> {
     const code = String.fromCharCode(m.code);
     const r = new MessageReader(m.body);
+    if (code === 'X') {
+      this.out.flush();
+      this.inbox.close();
+      return;
+    }
     if (code === 'Q') {
       await this.simpleQuery(r.cstring());
       return;
@@ -150,7 +157,9 @@ export class Session {
   }
 
   private fail(err: unknown): void {
-    const notice = this.timedOut
+    const timedOut = this.timedOut && err instanceof Error && /^Interrupt|canceling statement/i.test(err.message);
+    this.timedOut = false;
+    const notice = timedOut
       ? { severity: 'ERROR' as const, code: '57014', message: 'canceling statement due to statement timeout' }
       : toPgError(err);
     if (this.tx === 'T') this.tx = 'E';
@@ -166,15 +175,29 @@ export class Session {
   private async simpleQuery(sql: string): Promise<void> {
     const parts = splitStatements(sql);
     if (parts.length === 0) msg.emptyQueryResponse(this.out.w);
+    // Like Postgres, several statements in one Query outside a transaction run as one transaction,
+    // unless they manage transactions themselves.
+    const implicit = parts.length > 1 && this.tx === 'I' &&
+      !parts.some((p) => ['begin', 'commit', 'rollback'].includes(classifySpecial(p)?.kind ?? ''));
+    if (implicit) await this.runDuck('BEGIN TRANSACTION');
+    let failed = false;
     for (const part of parts) {
       try {
         await this.simpleStatement(part);
       } catch (err) {
         if (err instanceof ProtocolError) throw err;
         this.fail(err);
+        failed = true;
         break;
       }
       if (this.out.closed) return;
+    }
+    if (implicit) {
+      try {
+        await this.runDuck(failed ? 'ROLLBACK' : 'COMMIT');
+      } catch (err) {
+        if (!failed) this.fail(err);
+      }
     }
     msg.readyForQuery(this.out.w, this.tx);
     this.out.flush();
@@ -211,6 +234,7 @@ export class Session {
   private release(statement: Statement): void {
     const p = statement.prepared;
     if (!p) return;
+    delete statement.describedOids;
     if (p.statementType !== StatementType.SELECT || this.statementCache.has(statement.key)) {
       p.destroySync();
       return;
@@ -248,10 +272,17 @@ export class Session {
     }
     if (!needsCast.size && !columnTypesKnown(prepared) && count > 0) for (let i = 1; i <= count; i++) needsCast.add(i);
     if (needsCast.size) {
-      const rewritten = rewriteParameters(duckSql, (i, tok) =>
-        needsCast.has(i) ? `CAST(${tok} AS ${duckdbTypeForOid[declaredOids[i - 1] ?? 0] ?? 'VARCHAR'})` : tok);
       prepared.destroySync();
-      prepared = await this.conn.prepare(rewritten);
+      // Unknown parameters are text, as in Postgres; where text does not fit (`c * $1`), numbers.
+      const typed = (fallback: string): string => rewriteParameters(duckSql, (i, tok) =>
+        needsCast.has(i) ? `CAST(${tok} AS ${duckdbTypeForOid[declaredOids[i - 1] ?? 0] ?? fallback})` : tok);
+      prepared = await this.conn.prepare(typed('VARCHAR')).catch(async (err: unknown) => {
+        try {
+          return await this.conn.prepare(typed('DOUBLE'));
+        } catch {
+          throw err;
+        }
+      });
     }
     const paramOids: number[] = [];
     for (let i = 1; i <= prepared.parameterCount; i++) {
@@ -276,7 +307,7 @@ export class Session {
     if (!name) this.dropStatement('');
     const statement: Statement = parts.length === 0
       ? { key: '', sql: '', special: null, prepared: null, paramOids: oids }
-      : (this.takeCached(cacheKey(parts[0]!, oids)) ?? (await this.prepare(parts[0]!, oids)));
+      : await this.prepare(parts[0]!, oids);
     this.statements.set(name, statement);
     msg.parseComplete(this.out.w);
   }
@@ -319,7 +350,16 @@ export class Session {
     } else if (kind === 'P') {
       const portal = this.portals.get(name);
       if (!portal) throw new SqlError('34000', `portal "${name}" does not exist`);
-      this.describeRows(portal.statement, portal.resultFormats);
+      // The portal runs now and is described from its actual result: DuckDB's prepared-statement
+      // metadata can be stale after DDL, or unresolved until the parameters are bound.
+      if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null) {
+        await this.withTimeout(() => this.start(portal, false));
+      }
+      if (portal.cursor) {
+        const { result } = portal.cursor;
+        msg.rowDescription(this.out.w, describeColumns(result.columnNames(), result.columnTypes(), portal.resultFormats));
+      } else if (portal.statement.special?.kind === 'show') this.describeRows(portal.statement, []);
+      else msg.noData(this.out.w);
     } else throw new ProtocolError(`invalid Describe target "${kind}"`);
   }
 
@@ -333,13 +373,21 @@ export class Session {
       msg.noData(this.out.w);
       return;
     }
-    const names: string[] = [];
-    const types = [];
+    const fields = [];
     for (let i = 0; i < p.columnCount; i++) {
-      names.push(p.columnName(i));
-      types.push(p.columnType(i));
+      const name = p.columnName(i);
+      let field;
+      try {
+        field = describeColumns([name], [p.columnType(i)], [formatOf(formats, i)])[0]!;
+      } catch (err) {
+        if (err instanceof SqlError) throw err;
+        // DuckDB resolves some result types only once it sees the parameter values.
+        field = { name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 as const };
+      }
+      fields.push(field);
     }
-    msg.rowDescription(this.out.w, describeColumns(names, types, formats));
+    statement.describedOids = fields.map((f) => f.typeOid);
+    msg.rowDescription(this.out.w, fields);
   }
 
   private async execute(r: MessageReader): Promise<void> {
@@ -351,8 +399,12 @@ export class Session {
       msg.emptyQueryResponse(this.out.w);
       return;
     }
+    let sentBefore = portal.cursor?.rowsSent ?? 0;
     const suspended = await this.withTimeout(async () => {
-      if (!portal.cursor && portal.finishedTag === null) await this.start(portal, false);
+      if (!portal.cursor && portal.finishedTag === null) {
+        await this.start(portal, false);
+        sentBefore = 0;
+      }
       if (!portal.cursor) return false;
       if (this.openCursor !== portal.cursor) await this.parkOpenCursor();
       this.openCursor = portal.cursor;
@@ -364,8 +416,8 @@ export class Session {
       msg.portalSuspended(this.out.w);
       return;
     }
-    msg.commandComplete(this.out.w, this.tagOf(portal));
-    portal.finishedTag ??= this.tagOf(portal);
+    // Postgres counts the rows of this Execute, not of the portal's earlier ones.
+    msg.commandComplete(this.out.w, this.tagOf(portal, (portal.cursor?.rowsSent ?? 0) - sentBefore));
   }
 
   private closeTarget(r: MessageReader): void {
@@ -421,6 +473,13 @@ export class Session {
     const result = await p.stream();
     this.trackTransaction(p.statementType, statement.sql);
     if (result.returnType === ResultReturnType.QUERY_RESULT) {
+      const described = statement.describedOids;
+      if (described) {
+        const actual = result.columnTypes().map((t) => columnCodec(t).oid);
+        if (actual.length !== described.length || actual.some((o, i) => o !== described[i] && described[i] !== Oid.text)) {
+          throw new SqlError('0A000', 'cached plan must not change result type', 'prepare the statement again (its tables changed)');
+        }
+      }
       const cursor = new ResultCursor(result, portal.resultFormats);
       if (describe) msg.rowDescription(this.out.w, describeColumns(result.columnNames(), result.columnTypes(), []));
       portal.cursor = cursor;
@@ -439,8 +498,8 @@ export class Session {
       : commandTag(p.statementType, statement.sql, changed);
   }
 
-  private tagOf(portal: Portal): string {
-    if (portal.cursor) return commandTag(portal.statement.prepared!.statementType, portal.statement.sql, portal.cursor.rowsSent);
+  private tagOf(portal: Portal, rows = portal.cursor?.rowsSent ?? 0): string {
+    if (portal.cursor) return commandTag(portal.statement.prepared!.statementType, portal.statement.sql, rows);
     return portal.finishedTag ?? 'OK';
   }
 

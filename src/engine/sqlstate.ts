@@ -55,7 +55,7 @@ export function toPgError(err: unknown): PgNotice {
   if (err instanceof SqlError) {
     return { severity: 'ERROR', code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   }
-  const raw = err instanceof Error ? err.message : String(err);
+  const raw = truncate(err instanceof Error ? err.message : String(err));
   if (/^Interrupt Error/i.test(raw)) return { severity: 'ERROR', code: '57014', message: 'canceling statement due to user request' };
   const [first = raw, ...rest] = raw.split('\n');
   const detail = rest.join('\n').trim();
@@ -66,4 +66,11 @@ export function toPgError(err: unknown): PgNotice {
     message: first.replace(/^[A-Za-z ]+ Error: /, ''),
     ...(detail && !lineInfo ? { detail } : {}),
   };
+}
+
+const MAX_ERROR_CHARS = 4000;
+
+/** DuckDB quotes offending input in its errors; a 30 MB row must not come back in an ErrorResponse. */
+function truncate(message: string): string {
+  return message.length <= MAX_ERROR_CHARS ? message : `${message.slice(0, MAX_ERROR_CHARS)}… (${message.length} characters, truncated)`;
 }

@@ -48,6 +48,8 @@ export class ClientConnection {
   private paused = false;
   private authTimer: NodeJS.Timeout;
   private engineOpen = false;
+  /** The client sent Terminate: its session finishes what it had queued instead of being interrupted. */
+  private terminating = false;
 
   constructor(socket: Socket, readonly pid: number, readonly secret: number, private readonly host: ConnectionHost) {
     this.socket = socket;
@@ -77,9 +79,12 @@ export class ClientConnection {
       for (let m = this.nextMessage(); m; m = this.nextMessage()) {
         if (this.state === 'ready') {
           if (m.code === 0x58) { // Terminate
+            // The session ends after the messages before it; it then closes the socket.
+            forward.push(frame(m));
             this.flushForward(forward);
-            this.socket.end();
-            this.closed();
+            this.terminating = true;
+            this.state = 'closed';
+            clearTimeout(this.authTimer);
             return;
           }
           forward.push(frame(m));
@@ -283,8 +288,8 @@ export class ClientConnection {
     clearTimeout(this.authTimer);
     // The slot stays taken until the engine has ended the session (and stopped its query), so
     // maxConnections bounds the sessions in the engine, not just the open sockets.
-    if (this.engineOpen) this.host.engine.close(this.pid);
-    else this.host.unregister(this);
+    if (this.engineOpen && !this.terminating) this.host.engine.close(this.pid);
+    else if (!this.engineOpen) this.host.unregister(this);
     // A peer that stops reading must not keep the socket (and its buffers) alive.
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
