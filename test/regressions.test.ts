@@ -61,6 +61,21 @@ describe('COPY FROM STDIN', () => {
     expect(r.stdout).toContain('COPY 2');
     expect(r.stdout).toMatch(/^2\|9$/m);
   });
+
+  it('round-trips bytea, arrays, structs and maps through COPY TO and FROM', async () => {
+    await c.query(`CREATE TABLE rich AS SELECT '\\x00\\xff'::BLOB AS bin, [1, NULL, 3] AS ints, ['a b', 'c'] AS strs,
+      {'k': 1, 's': 'x'} AS st, MAP {'m': 2} AS mp, 'tab\there' AS txt`);
+    await c.query('CREATE TABLE rich_text AS SELECT * FROM rich LIMIT 0; CREATE TABLE rich_csv AS SELECT * FROM rich LIMIT 0');
+    const file = `${server.dataDir}/rich`;
+    for (const [table, opts] of [['rich_text', ''], ['rich_csv', 'WITH (FORMAT csv)']] as const) {
+      const out = await psql(['-c', `\\copy rich TO '${file}' ${opts}`]);
+      expect(out.status, out.stderr).toBe(0);
+      const back = await psql(['-c', `\\copy ${table} FROM '${file}' ${opts}`]);
+      expect(back.status, back.stderr).toBe(0);
+      const same = await c.query(`SELECT count(*)::INTEGER AS n, octet_length(any_value(bin))::INTEGER AS bytes FROM (SELECT * FROM rich INTERSECT SELECT * FROM ${table})`);
+      expect(same.rows).toEqual([{ n: 1, bytes: 2 }]);
+    }
+  });
 });
 
 describe('transactions and errors', () => {

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
 import { ProtocolError, SqlError } from '../protocol/errors.js';
 import { MessageReader } from '../protocol/reader.js';
@@ -132,14 +132,22 @@ class CopyInFile {
     });
   }
 
-  loadSql(): string {
-    const t = this.cmd.target!;
-    const target = t.columns ? `${t.table} (${t.columns})` : t.table;
-    const options = this.cmd.format === 'csv'
-      ? `DELIMITER ${sqlString(this.cmd.delimiter)}, QUOTE ${sqlString(this.cmd.quote)}, ESCAPE ${sqlString(this.cmd.escape)}, NULL ${sqlString(this.cmd.null)}`
-      : `DELIMITER ',', QUOTE '"', ESCAPE '"', NULL ''`;
-    return `COPY ${target} FROM ${sqlString(this.path)} (FORMAT csv, HEADER ${this.cmd.header}, ${options}, ` +
-      `allow_quoted_nulls false, auto_detect false, max_line_size ${MAX_LINE_BYTES})`;
+  /**
+   * The load, as INSERT ... SELECT over the file read as text: each column is converted from the
+   * Postgres text form COPY TO wrote, which DuckDB's own casts do not all accept (bytea hex,
+   * array literals, json for structs and maps).
+   */
+  loadSql(columns: ReadonlyArray<{ name: string; type: DuckDBType }>): string {
+    const c = this.cmd;
+    const csv = c.format === 'csv'
+      ? `delim = ${sqlString(c.delimiter)}, quote = ${sqlString(c.quote)}, escape = ${sqlString(c.escape)}, nullstr = ${sqlString(c.null)}`
+      : `delim = ',', quote = '"', escape = '"', nullstr = ''`;
+    const reader = `read_csv(${sqlString(this.path)}, header = ${c.header}, ${csv}, allow_quoted_nulls = false, ` +
+      `auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, ` +
+      `columns = {${columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}})`;
+    const names = columns.map((col) => `"${col.name.replace(/"/g, '""')}"`).join(', ');
+    const values = columns.map((col, i) => fromPgText(`c${i}`, col.type)).join(', ');
+    return `INSERT INTO ${c.target!.table} (${names}) SELECT ${values} FROM ${reader}`;
   }
 
   /** Lets pending writes finish, then removes the file (after success, failure or a CopyFail). */
@@ -149,12 +157,29 @@ class CopyInFile {
   }
 }
 
+/** SQL turning a column of Postgres COPY text into the DuckDB type of its target column. */
+function fromPgText(column: string, type: DuckDBType): string {
+  const sqlType = type.toString();
+  switch (type.typeId) {
+    case DuckDBTypeId.BLOB:
+      return `CASE WHEN starts_with(${column}, '\\x') THEN unhex(substr(${column}, 3)) ELSE CAST(${column} AS BLOB) END`;
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY:
+      return `CAST(translate(${column}, '{}', '[]') AS ${sqlType})`;
+    case DuckDBTypeId.STRUCT:
+    case DuckDBTypeId.MAP:
+      return `CAST(CAST(${column} AS JSON) AS ${sqlType})`;
+    default:
+      return `CAST(${column} AS ${sqlType})`;
+  }
+}
+
 async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
   const t = cmd.target!;
   const shape = await host.conn.prepare(`SELECT ${t.columns ?? '*'} FROM ${t.table} LIMIT 0`);
-  const columns = shape.columnCount;
+  const columns = Array.from({ length: shape.columnCount }, (_, i) => ({ name: shape.columnName(i), type: shape.columnType(i) }));
   shape.destroySync();
-  msg.copyInResponse(host.out.w, 0, columns);
+  msg.copyInResponse(host.out.w, 0, columns.length);
   host.out.flush();
   const file = new CopyInFile(host.ctx.tmpDir, cmd);
   try {
@@ -171,8 +196,8 @@ async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
       }
     }
     await file.finish();
-    const result = await host.conn.run(file.loadSql());
-    return Number((await result.getRows())[0]?.[0] ?? result.rowsChanged);
+    const result = await host.conn.run(file.loadSql(columns));
+    return result.rowsChanged;
   } finally {
     await file.discard();
   }
