@@ -106,6 +106,15 @@ describe('transactions and errors', () => {
   });
 });
 
+describe('settings', () => {
+  it('shows settings DuckDB keeps, not a table of that name', async () => {
+    const t = await server.client();
+    await t.query("SET search_path = 'main'");
+    expect((await t.query('SHOW search_path')).rows).toEqual([{ search_path: 'main' }]);
+    expect((await t.query('SHOW threads')).rows).toEqual([{ threads: '2' }]);
+  });
+});
+
 describe('parameters and result descriptions', () => {
   it('types parameters that text does not fit as numbers', async () => {
     await c.query('CREATE TABLE prices (id INTEGER, price DOUBLE)');

@@ -358,14 +358,14 @@ export class Session {
       if (portal.cursor) {
         const { result } = portal.cursor;
         msg.rowDescription(this.out.w, describeColumns(result.columnNames(), result.columnTypes(), portal.resultFormats));
-      } else if (portal.statement.special?.kind === 'show') this.describeRows(portal.statement, []);
+      } else if (portal.statement.special) this.describeRows(portal.statement, []);
       else msg.noData(this.out.w);
     } else throw new ProtocolError(`invalid Describe target "${kind}"`);
   }
 
   private describeRows(statement: Statement, formats: readonly number[]): void {
     const p = statement.prepared;
-    if (statement.special?.kind === 'show') {
+    if (statement.special?.kind === 'show' || statement.special?.kind === 'show-duckdb') {
       msg.rowDescription(this.out.w, [{ name: statement.special.name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 }]);
       return;
     }
@@ -536,6 +536,12 @@ export class Session {
     await this.conn.run(sql);
   }
 
+  private async duckdbSetting(name: string): Promise<string> {
+    await this.parkOpenCursor();
+    const reader = await this.conn.runAndReadAll('SELECT current_setting($1)::VARCHAR', [name]);
+    return String(reader.getRows()[0]?.[0] ?? '');
+  }
+
   private async runSpecial(s: SpecialStatement, describe: boolean): Promise<string> {
     switch (s.kind) {
       case 'begin':
@@ -583,11 +589,14 @@ export class Session {
         return 'RESET';
       }
       case 'show':
+      case 'show-duckdb': {
         if (describe) {
           msg.rowDescription(this.out.w, [{ name: s.name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 }]);
         }
-        this.out.w.begin('D').int16(1).lengthPrefixedString(this.settings.get(s.name)).end();
+        const value = s.kind === 'show' ? this.settings.get(s.name) : await this.duckdbSetting(s.name);
+        this.out.w.begin('D').int16(1).lengthPrefixedString(value).end();
         return 'SHOW';
+      }
       case 'noop':
         return s.tag;
       case 'discard':

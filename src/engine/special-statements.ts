@@ -14,6 +14,7 @@ export type SpecialStatement =
   | { kind: 'set'; name: string; value: string }
   | { kind: 'reset'; name: string }
   | { kind: 'show'; name: string }
+  | { kind: 'show-duckdb'; name: string }
   | { kind: 'noop'; tag: string }
   | { kind: 'discard' }
   | { kind: 'copy'; copy: CopyCommand }
@@ -77,6 +78,8 @@ export function classifySpecial(sql: string): SpecialStatement | null {
       if (/^SHOW\s+TRANSACTION\s+ISOLATION\s+LEVEL$/i.test(text)) return { kind: 'show', name: 'transaction_isolation' };
       const m = /^SHOW\s+([A-Za-z_][\w.]*)$/i.exec(text);
       if (m && isPgSetting(m[1]!)) return { kind: 'show', name: m[1]! };
+      // Settings both systems have; a bare SHOW of them would make DuckDB look for a table.
+      if (m && /^(search_path|threads|memory_limit)$/i.test(m[1]!)) return { kind: 'show-duckdb', name: m[1]!.toLowerCase() };
       return null;
     }
     case 'DISCARD':
