@@ -26,8 +26,6 @@ export interface SessionContext {
 
 /** A statement from Parse (or from one statement of a simple query). */
 interface Statement {
-  /** Cache key: declared parameter types and text. */
-  key: string;
   sql: string;
   special: SpecialStatement | null;
   prepared: DuckDBPreparedStatement | null;
@@ -48,8 +46,6 @@ interface Portal {
 
 const MAX_CACHED_STATEMENTS = 64;
 
-const cacheKey = (sql: string, oids: readonly number[]): string => `${oids.join(',')}\n${sql}`;
-
 /**
  * One client session: the Postgres protocol after authentication, on its own DuckDB connection.
  * Messages are handled strictly in order; the session pulls them from its inbox.
@@ -59,8 +55,9 @@ export class Session {
   private statements = new Map<string, Statement>();
   private portals = new Map<string, Portal>();
   /**
-   * Prepared SELECTs not in use, by text and declared parameter types: a query that comes again
-   * (a simple query, or Parse of the unnamed statement as drivers send it) skips DuckDB's prepare.
+   * Prepared parameterless SELECTs not in use, by text: a simple query that comes again skips
+   * DuckDB's prepare. It is described from its actual result, so metadata that DuckDB left stale
+   * after DDL does no harm; Parse, whose Describe reads that metadata, always prepares afresh.
    */
   private statementCache = new Map<string, Statement>();
   private openCursor: ResultCursor | null = null;
@@ -204,7 +201,7 @@ export class Session {
   }
 
   private async simpleStatement(sql: string): Promise<void> {
-    const statement = this.takeCached(cacheKey(sql, [])) ?? (await this.prepare(sql, []));
+    const statement = this.takeCached(sql) ?? (await this.prepare(sql, []));
     try {
       if (statement.prepared && statement.prepared.parameterCount > 0) {
         throw new SqlError('08P01', `the query has ${statement.prepared.parameterCount} parameters but the simple query protocol sends none`,
@@ -224,9 +221,9 @@ export class Session {
     }
   }
 
-  private takeCached(key: string): Statement | undefined {
-    const s = this.statementCache.get(key);
-    if (s) this.statementCache.delete(key);
+  private takeCached(sql: string): Statement | undefined {
+    const s = this.statementCache.get(sql);
+    if (s) this.statementCache.delete(sql);
     return s;
   }
 
@@ -235,11 +232,11 @@ export class Session {
     const p = statement.prepared;
     if (!p) return;
     delete statement.describedOids;
-    if (p.statementType !== StatementType.SELECT || this.statementCache.has(statement.key)) {
+    if (p.statementType !== StatementType.SELECT || p.parameterCount > 0 || this.statementCache.has(statement.sql)) {
       p.destroySync();
       return;
     }
-    this.statementCache.set(statement.key, statement);
+    this.statementCache.set(statement.sql, statement);
     if (this.statementCache.size > MAX_CACHED_STATEMENTS) {
       const [oldest, old] = this.statementCache.entries().next().value as [string, Statement];
       this.statementCache.delete(oldest);
@@ -254,9 +251,8 @@ export class Session {
    * could infer are typed the way Postgres types an unknown parameter: as text.
    */
   private async prepare(sql: string, declaredOids: number[]): Promise<Statement> {
-    const key = cacheKey(sql, declaredOids);
     const special = classifySpecial(sql);
-    if (special) return { key, sql, special, prepared: null, paramOids: [] };
+    if (special) return { sql, special, prepared: null, paramOids: [] };
     await this.parkOpenCursor();
     if (!this.catalogLoaded && needsPgCatalog(sql)) {
       await loadPgCatalog(this.conn);
@@ -290,7 +286,7 @@ export class Session {
       const t = parameterType(prepared, i);
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
-    return { key, sql, special: null, prepared, paramOids };
+    return { sql, special: null, prepared, paramOids };
   }
 
   // ---- extended query -----------------------------------------------------------------------
@@ -306,7 +302,7 @@ export class Session {
     if (parts.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
     if (!name) this.dropStatement('');
     const statement: Statement = parts.length === 0
-      ? { key: '', sql: '', special: null, prepared: null, paramOids: oids }
+      ? { sql: '', special: null, prepared: null, paramOids: oids }
       : await this.prepare(parts[0]!, oids);
     this.statements.set(name, statement);
     msg.parseComplete(this.out.w);
