@@ -41,30 +41,41 @@ export function parseTextLine(cmd: CopyCommand, line: string): Array<string | nu
   const fields: Array<string | null> = [];
   let raw = '';
   let value = '';
+  // Octal and hex escapes are bytes: consecutive ones form one UTF-8 sequence (\303\251 is é).
+  let bytes: number[] = [];
+  const text = (s: string): void => {
+    if (bytes.length) {
+      value += Buffer.from(bytes).toString('utf8');
+      bytes = [];
+    }
+    value += s;
+  };
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
     if (ch === '\\' && i + 1 < line.length) {
       const next = line[++i]!;
       raw += ch + next;
-      if (simpleEscapes[next]) value += simpleEscapes[next];
+      if (simpleEscapes[next]) text(simpleEscapes[next]);
       else if (/[0-7]/.test(next)) {
         let oct = next;
         while (oct.length < 3 && /[0-7]/.test(line[i + 1] ?? '')) oct += line[++i];
-        value += String.fromCharCode(parseInt(oct, 8));
+        bytes.push(parseInt(oct, 8) & 0xff);
       } else if (next === 'x' && /[0-9a-fA-F]/.test(line[i + 1] ?? '')) {
         let hex = '';
         while (hex.length < 2 && /[0-9a-fA-F]/.test(line[i + 1] ?? '')) hex += line[++i];
-        value += String.fromCharCode(parseInt(hex, 16));
-      } else value += next;
+        bytes.push(parseInt(hex, 16));
+      } else text(next);
     } else if (ch === cmd.delimiter) {
+      text('');
       fields.push(raw === cmd.null ? null : value);
       raw = '';
       value = '';
     } else {
       raw += ch;
-      value += ch;
+      text(ch);
     }
   }
+  text('');
   fields.push(raw === cmd.null ? null : value);
   return fields;
 }
