@@ -48,7 +48,7 @@ function rewriteCatalogQuery(sql: string): string {
   code = code.replace(/OPERATOR\s*\(\s*(?:pg_catalog\s*\.\s*)?([^\s)]+)\s*\)/gi, ' $1 ');
   code = code.replace(new RegExp(`\\s+COLLATE\\s+(?:pg_catalog\\s*\\.\\s*)?(default\\b|${MARKED})`, 'gi'), (all, name: string) =>
     /^default$/i.test(name) || /^"(default|C|POSIX)"$/.test(textOf(name)) ? '' : all);
-  code = rewriteCasts(code, textOf, quoted);
+  code = rewriteCasts(code, quoted);
   // Postgres' oid is unsigned 32-bit; DuckDB reads `::oid` as BIGINT, which drivers get as int8.
   code = code.replace(/::\s*(?:pg_catalog\s*\.\s*)?oid\b/gi, '::INTEGER');
   // `x = ANY (column)` over an outer query's array is a correlated UNNEST, which DuckDB cannot run.
@@ -64,15 +64,15 @@ function rewriteCatalogQuery(sql: string): string {
 const OPERAND = `((?:\\b[Ee])?${MARKED}|\\$\\d+|\\b\\d+\\b|\\b[A-Za-z_][\\w$]*(?:\\s*\\.\\s*[A-Za-z_][\\w$]*)*)`;
 const TEXT_CAST = '(?:\\s*::\\s*(?:pg_catalog\\s*\\.\\s*)?(?:text|varchar|name)\\b)?';
 
-function rewriteCasts(code: string, textOf: (marker: string) => string, quoted: string[]): string {
+function rewriteCasts(code: string, quoted: string[]): string {
   // Postgres array literals, '{a,b}'::text[], in DuckDB's list syntax.
-  code = code.replace(new RegExp(`${MARKED}(\\s*::\\s*[A-Za-z_][\\w.]*\\s*\\[\\])`, 'g'), (all, index: string) => {
+  code = code.replace(new RegExp(`${MARKED}(\\s*::\\s*[A-Za-z_][\\w.]*\\s*\\[\\])`, 'g'), (match, index: string) => {
     const text = quoted[Number(index)] ?? '';
     if (/^'\{.*\}'$/s.test(text)) quoted[Number(index)] = `'[${text.slice(2, -2)}]'`;
-    return all;
+    return match;
   });
   const cast = new RegExp(`${OPERAND}\\s*::\\s*(?:pg_catalog\\s*\\.\\s*)?(regclass|regtype|regproc|regprocedure|regnamespace|regrole|name)\\b${TEXT_CAST}`, 'gi');
-  return code.replace(cast, (all, operand: string, _mark: string, type: string) => {
+  return code.replace(cast, (_all, operand: string, _mark: string, type: string) => {
     const isLiteral = operand.includes(MARK) || operand.startsWith('$');
     switch (type.toLowerCase()) {
       case 'regclass':
@@ -103,7 +103,7 @@ function rewriteCasts(code: string, textOf: (marker: string) => string, quoted: 
  */
 function rewriteRegexOperators(code: string, quoted: string[]): string {
   const op = new RegExp(`(^|[^~!])(!?)~(\\*?)(?![~*])(\\s*)((?:\\b[Ee])?${MARKED}|\\$\\d+|[A-Za-z_][\\w$]*(?:\\.[A-Za-z_][\\w$]*)*)`, 'g');
-  return code.replace(op, (all, before: string, not: string, star: string, space: string, rhs: string) => {
+  return code.replace(op, (_all, before: string, not: string, star: string, space: string, rhs: string) => {
     const flags = star ? '(?is)' : '(?s)';
     const m = new RegExp(MARKED).exec(rhs);
     const literal = m ? quoted[Number(m[1])] : undefined;
