@@ -87,6 +87,26 @@ describe('transactions and errors', () => {
     expect((await c.query('SELECT count(*)::INTEGER AS n FROM atomic')).rows).toEqual([{ n: 2 }]);
   });
 
+  it('runs a pipelined extended-protocol batch atomically, up to Sync', async () => {
+    await c.query('CREATE TABLE batch (k INTEGER PRIMARY KEY)');
+    const raw = await RawClient.connect(server.port);
+    try {
+      const insert = (k: number): Buffer[] => [serialize.parse({ text: 'INSERT INTO batch VALUES ($1)' }),
+        serialize.bind({ values: [String(k)] }), serialize.describe({ type: 'P' }), serialize.execute()];
+      raw.send(...insert(1), ...insert(2), ...insert(2), serialize.sync());
+      const failed = await raw.until((m) => m.name === 'readyForQuery');
+      expect(failed.find((m) => m.name === 'error')).toMatchObject({ code: '23505' });
+      expect((await c.query('SELECT count(*)::INTEGER AS n FROM batch')).rows).toEqual([{ n: 0 }]);
+      raw.send(...insert(1), ...insert(2), serialize.sync());
+      const ok = await raw.until((m) => m.name === 'readyForQuery');
+      expect(ok.filter((m) => m.name === 'commandComplete').length).toBe(2);
+      expect(ok.at(-1)!.status).toBe('I');
+    } finally {
+      raw.close();
+    }
+    expect((await c.query('SELECT list(k ORDER BY k) AS ks FROM batch')).rows).toEqual([{ ks: [1, 2] }]);
+  });
+
   it('does not report later errors as a statement timeout', async () => {
     const t = await server.client();
     await t.query("SET statement_timeout = '150ms'");

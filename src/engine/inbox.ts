@@ -43,6 +43,16 @@ export class Inbox {
     }
   }
 
+  /** How many Execute messages are already waiting before the next Sync (a pipelined batch). */
+  executesQueuedBeforeSync(): number {
+    let n = 0;
+    for (const m of this.queue) {
+      if (m.code === 0x53) break; // Sync
+      if (m.code === 0x45) n++; // Execute
+    }
+    return n;
+  }
+
   /** The next message, or null once the session is closed. */
   next(): Promise<FrontendMessage | null> {
     const m = this.queue.shift();

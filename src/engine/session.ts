@@ -66,6 +66,8 @@ export class Session {
   /** Set by a cancel request or the statement timeout while a statement runs. */
   private interrupted = false;
   private catalogLoaded = false;
+  /** A pipelined extended-protocol batch runs in a transaction of its own, ended at Sync. */
+  private implicitTx: 'none' | 'open' | 'failed' = 'none';
   readonly settings: PgSettings;
 
   constructor(
@@ -126,6 +128,7 @@ export class Session {
     }
     if (code === 'S') {
       this.skipToSync = false;
+      await this.endImplicitTransaction();
       msg.readyForQuery(this.out.w, this.tx);
       this.out.flush();
       return;
@@ -150,6 +153,29 @@ export class Session {
       if (err instanceof ProtocolError) throw err;
       this.fail(err);
       this.skipToSync = true;
+      if (this.implicitTx === 'open') this.implicitTx = 'failed';
+    }
+  }
+
+  /**
+   * Postgres runs the statements between two Syncs as one transaction when no transaction is
+   * open (pgJDBC's executeBatch relies on it). aiduck does so for batches the client pipelined,
+   * so a lone Parse/Bind/Execute/Sync pays no extra BEGIN and COMMIT.
+   */
+  private async beginImplicitTransactionIfBatch(executesNeeded: number): Promise<void> {
+    if (this.tx !== 'I' || this.implicitTx !== 'none' || this.inbox.executesQueuedBeforeSync() < executesNeeded) return;
+    await this.runDuck('BEGIN TRANSACTION');
+    this.implicitTx = 'open';
+  }
+
+  private async endImplicitTransaction(): Promise<void> {
+    const state = this.implicitTx;
+    if (state === 'none') return;
+    this.implicitTx = 'none';
+    try {
+      await this.runDuck(state === 'open' ? 'COMMIT' : 'ROLLBACK');
+    } catch (err) {
+      if (state === 'open') this.fail(err);
     }
   }
 
@@ -174,7 +200,7 @@ export class Session {
     if (parts.length === 0) msg.emptyQueryResponse(this.out.w);
     // Like Postgres, several statements in one Query outside a transaction run as one transaction,
     // unless they manage transactions themselves.
-    const implicit = parts.length > 1 && this.tx === 'I' &&
+    const implicit = parts.length > 1 && this.tx === 'I' && this.implicitTx === 'none' &&
       !parts.some((p) => ['begin', 'commit', 'rollback'].includes(classifySpecial(p)?.kind ?? ''));
     if (implicit) await this.runDuck('BEGIN TRANSACTION');
     let failed = false;
@@ -349,6 +375,8 @@ export class Session {
       // The portal runs now and is described from its actual result: DuckDB's prepared-statement
       // metadata can be stale after DDL, or unresolved until the parameters are bound.
       if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null) {
+        // The portal's own Execute and at least one more before Sync make a batch.
+        await this.beginImplicitTransactionIfBatch(2);
         await this.withTimeout(() => this.start(portal, false));
       }
       if (portal.cursor) {
@@ -395,6 +423,8 @@ export class Session {
       msg.emptyQueryResponse(this.out.w);
       return;
     }
+    // This Execute and at least one more before Sync make a batch.
+    if (!portal.cursor && portal.finishedTag === null) await this.beginImplicitTransactionIfBatch(1);
     let sentBefore = portal.cursor?.rowsSent ?? 0;
     const suspended = await this.withTimeout(async () => {
       if (!portal.cursor && portal.finishedTag === null) {
@@ -541,6 +571,11 @@ export class Session {
   private async runSpecial(s: SpecialStatement, describe: boolean): Promise<string> {
     switch (s.kind) {
       case 'begin':
+        if (this.implicitTx !== 'none') {
+          this.implicitTx = 'none';
+          this.tx = 'T';
+          return 'BEGIN';
+        }
         if (this.tx !== 'I') {
           this.notice({ code: '25001', message: 'there is already a transaction in progress' });
           return 'BEGIN';
@@ -549,6 +584,10 @@ export class Session {
         this.tx = 'T';
         return 'BEGIN';
       case 'commit':
+        if (this.implicitTx !== 'none') {
+          await this.endImplicitTransaction();
+          return 'COMMIT';
+        }
         if (this.tx === 'I') {
           this.notice({ code: '25P01', message: 'there is no transaction in progress' });
           return 'COMMIT';
@@ -562,6 +601,11 @@ export class Session {
         await this.runDuck('COMMIT');
         return 'COMMIT';
       case 'rollback':
+        if (this.implicitTx !== 'none') {
+          this.implicitTx = 'failed';
+          await this.endImplicitTransaction();
+          return 'ROLLBACK';
+        }
         if (this.tx === 'I') {
           this.notice({ code: '25P01', message: 'there is no transaction in progress' });
           return 'ROLLBACK';
