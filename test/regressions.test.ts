@@ -85,6 +85,10 @@ describe('transactions and errors', () => {
     expect((await c.query('SELECT count(*)::INTEGER AS n FROM atomic')).rows).toEqual([{ n: 0 }]);
     await c.query('INSERT INTO atomic VALUES (1); INSERT INTO atomic VALUES (2)');
     expect((await c.query('SELECT count(*)::INTEGER AS n FROM atomic')).rows).toEqual([{ n: 2 }]);
+    // A COMMIT inside the Query ends the implicit transaction; what follows it is a new one.
+    await expect(c.query('INSERT INTO atomic VALUES (3); COMMIT; INSERT INTO atomic VALUES (4); SELECT * FROM no_such_table'))
+      .rejects.toMatchObject({ code: '42P01' });
+    expect((await c.query('SELECT list(i ORDER BY i) AS xs FROM atomic')).rows).toEqual([{ xs: [1, 2, 3] }]);
   });
 
   it('runs a pipelined extended-protocol batch atomically, up to Sync', async () => {

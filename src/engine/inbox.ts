@@ -1,11 +1,11 @@
 import type { FrontendMessage } from '../protocol/reader.js';
 
+const REPORT_BYTES = 256 * 1024;
+
 /**
  * The frontend messages of one session, in order. The session pulls them one at a time, so a
  * handler that needs more input (COPY FROM STDIN) simply pulls the next ones itself.
  */
-const REPORT_BYTES = 256 * 1024;
-
 export class Inbox {
   private queue: FrontendMessage[] = [];
   private waiting: ((m: FrontendMessage | null) => void) | null = null;

@@ -1,6 +1,6 @@
 import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
-import type { PgNotice, TransactionStatus } from '../protocol/backend.js';
+import type { FieldDescription, PgNotice, TransactionStatus } from '../protocol/backend.js';
 import { ProtocolError, SqlError } from '../protocol/errors.js';
 import { MessageReader, type FrontendMessage } from '../protocol/reader.js';
 import { columnCodec } from '../types/column-codec.js';
@@ -45,6 +45,9 @@ interface Portal {
 }
 
 const MAX_CACHED_STATEMENTS = 64;
+
+/** A text column in a RowDescription. */
+const textField = (name: string): FieldDescription => ({ name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 });
 
 /**
  * One client session: the Postgres protocol after authentication, on its own DuckDB connection.
@@ -153,7 +156,6 @@ export class Session {
       if (err instanceof ProtocolError) throw err;
       this.fail(err);
       this.skipToSync = true;
-      if (this.implicitTx === 'open') this.implicitTx = 'failed';
     }
   }
 
@@ -163,7 +165,12 @@ export class Session {
    * so a lone Parse/Bind/Execute/Sync pays no extra BEGIN and COMMIT.
    */
   private async beginImplicitTransactionIfBatch(executesNeeded: number): Promise<void> {
-    if (this.tx !== 'I' || this.implicitTx !== 'none' || this.inbox.executesQueuedBeforeSync() < executesNeeded) return;
+    if (this.inbox.executesQueuedBeforeSync() >= executesNeeded) await this.beginImplicitTransaction();
+  }
+
+  /** Opens a transaction that ends at Sync or at the end of a Query (or an explicit COMMIT/ROLLBACK). */
+  private async beginImplicitTransaction(): Promise<void> {
+    if (this.tx !== 'I' || this.implicitTx !== 'none') return;
     await this.runDuck('BEGIN TRANSACTION');
     this.implicitTx = 'open';
   }
@@ -186,6 +193,7 @@ export class Session {
       ? { severity: 'ERROR' as const, code: '57014', message: 'canceling statement due to statement timeout' }
       : toPgError(err);
     if (this.tx === 'T') this.tx = 'E';
+    if (this.implicitTx === 'open') this.implicitTx = 'failed';
     msg.errorResponse(this.out.w, notice);
   }
 
@@ -198,30 +206,20 @@ export class Session {
   private async simpleQuery(sql: string): Promise<void> {
     const parts = splitStatements(sql);
     if (parts.length === 0) msg.emptyQueryResponse(this.out.w);
-    // Like Postgres, several statements in one Query outside a transaction run as one transaction,
-    // unless they manage transactions themselves.
-    const implicit = parts.length > 1 && this.tx === 'I' && this.implicitTx === 'none' &&
-      !parts.some((p) => ['begin', 'commit', 'rollback'].includes(classifySpecial(p)?.kind ?? ''));
-    if (implicit) await this.runDuck('BEGIN TRANSACTION');
-    let failed = false;
+    // Like Postgres, several statements in one Query outside a transaction run as one transaction;
+    // a BEGIN among them takes it over, a COMMIT or ROLLBACK ends it and the next one opens another.
     for (const part of parts) {
       try {
+        if (parts.length > 1) await this.beginImplicitTransaction();
         await this.simpleStatement(part);
       } catch (err) {
         if (err instanceof ProtocolError) throw err;
         this.fail(err);
-        failed = true;
         break;
       }
       if (this.out.closed) return;
     }
-    if (implicit) {
-      try {
-        await this.runDuck(failed ? 'ROLLBACK' : 'COMMIT');
-      } catch (err) {
-        if (!failed) this.fail(err);
-      }
-    }
+    await this.endImplicitTransaction();
     msg.readyForQuery(this.out.w, this.tx);
     this.out.flush();
   }
@@ -390,7 +388,7 @@ export class Session {
   private describeRows(statement: Statement, formats: readonly number[]): void {
     const p = statement.prepared;
     if (statement.special?.kind === 'show' || statement.special?.kind === 'show-duckdb') {
-      msg.rowDescription(this.out.w, [{ name: statement.special.name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 }]);
+      msg.rowDescription(this.out.w, [textField(statement.special.name)]);
       return;
     }
     if (!p || !returnsRows(p, statement.sql)) {
@@ -406,7 +404,7 @@ export class Session {
       } catch (err) {
         if (err instanceof SqlError) throw err;
         // DuckDB resolves some result types only once it sees the parameter values.
-        field = { name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 as const };
+        field = textField(name);
       }
       fields.push(field);
     }
@@ -631,7 +629,7 @@ export class Session {
       case 'show':
       case 'show-duckdb': {
         if (describe) {
-          msg.rowDescription(this.out.w, [{ name: s.name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 }]);
+          msg.rowDescription(this.out.w, [textField(s.name)]);
         }
         const value = s.kind === 'show' ? this.settings.get(s.name) : await this.duckdbSetting(s.name);
         this.out.w.begin('D').int16(1).lengthPrefixedString(value).end();

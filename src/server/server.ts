@@ -39,7 +39,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   const connections = new Map<number, ClientConnection>();
   const sockets = new Set<Socket>();
-  let onIdle: (() => void) | null = null;
   let nextPid = randomInt(1000, 30000);
   const host: ConnectionHost = {
     engine,
@@ -54,7 +53,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     },
     unregister(conn) {
       if (connections.get(conn.pid) === conn) connections.delete(conn.pid);
-      if (connections.size === 0) onIdle?.();
     },
     cancel(pid, secret) {
       connections.get(pid)?.cancelIfMatches(secret);
@@ -85,17 +83,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
-      // Closed sockets interrupt their sessions' queries; closing the database while one is still
-      // running can abort the process, so give them a moment to end first.
-      if (connections.size) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 5000);
-          onIdle = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
+      // The engine interrupts its sessions and waits for their queries to end before it closes the
+      // database (closing it under a running query can abort the process).
       await engine.stop();
     },
   };
