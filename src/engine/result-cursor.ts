@@ -1,18 +1,18 @@
-import { ResultReturnType, type DuckDBDataChunk, type DuckDBResult, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { type DuckDBDataChunk, type DuckDBResult, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { FieldDescription } from '../protocol/backend.js';
-import { columnCodec, requireBinary } from '../types/column-codec.js';
+import { columnCodec, requireBinary, type ColumnCodec } from '../types/column-codec.js';
 import type { SessionOutput } from './output.js';
 
 type Encoder = { text: true; fn: (v: DuckDBValue) => string } | { text: false; fn: (v: DuckDBValue) => Buffer };
 
 /** The RowDescription fields of a result, with the format each column is sent in. */
 export function describeColumns(names: readonly string[], types: readonly DuckDBType[], formats: readonly number[]): FieldDescription[] {
-  return names.map((name, i) => {
-    const c = columnCodec(types[i]!);
-    const format = formatOf(formats, i);
-    if (format === 1) requireBinary(c, name);
-    return { name, typeOid: c.oid, typeSize: c.typeSize, typeModifier: c.typeModifier, format };
-  });
+  return names.map((name, i) => describeField(name, columnCodec(types[i]!), formatOf(formats, i)));
+}
+
+function describeField(name: string, c: ColumnCodec, format: 0 | 1): FieldDescription {
+  if (format === 1) requireBinary(c, name);
+  return { name, typeOid: c.oid, typeSize: c.typeSize, typeModifier: c.typeModifier, format };
 }
 
 /** Bind's result-format codes: none means all text, one applies to all, otherwise one per column. */
@@ -34,17 +34,16 @@ export class ResultCursor {
   done = false;
   private fetch: () => Promise<DuckDBDataChunk | null>;
 
-  constructor(readonly result: DuckDBResult, formats: readonly number[]) {
+  /** The RowDescription of the result, in the formats the client asked for. */
+  readonly fields: FieldDescription[];
+
+  constructor(result: DuckDBResult, formats: readonly number[]) {
     this.fetch = () => result.fetchChunk();
     const names = result.columnNames();
-    this.encoders = result.columnTypes().map((t, i) => {
-      const c = columnCodec(t);
-      return formatOf(formats, i) === 1 ? { text: false, fn: requireBinary(c, names[i]!) } : { text: true, fn: c.text };
-    });
-  }
-
-  get returnsRows(): boolean {
-    return this.result.returnType === ResultReturnType.QUERY_RESULT;
+    const codecs = result.columnTypes().map(columnCodec);
+    this.fields = names.map((name, i) => describeField(name, codecs[i]!, formatOf(formats, i)));
+    this.encoders = codecs.map((c, i) =>
+      this.fields[i]!.format === 1 ? { text: false, fn: requireBinary(c, names[i]!) } : { text: true, fn: c.text });
   }
 
   /**

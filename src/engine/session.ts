@@ -378,8 +378,7 @@ export class Session {
         await this.withTimeout(() => this.start(portal, false));
       }
       if (portal.cursor) {
-        const { result } = portal.cursor;
-        msg.rowDescription(this.out.w, describeColumns(result.columnNames(), result.columnTypes(), portal.resultFormats));
+        msg.rowDescription(this.out.w, portal.cursor.fields);
       } else if (portal.statement.special) this.describeRows(portal.statement, []);
       else msg.noData(this.out.w);
     } else throw new ProtocolError(`invalid Describe target "${kind}"`);
@@ -497,15 +496,15 @@ export class Session {
     const result = await p.stream();
     this.trackTransaction(p.statementType, statement.sql);
     if (result.returnType === ResultReturnType.QUERY_RESULT) {
+      const cursor = new ResultCursor(result, portal.resultFormats);
       const described = statement.describedOids;
       if (described) {
-        const actual = result.columnTypes().map((t) => columnCodec(t).oid);
+        const actual = cursor.fields.map((f) => f.typeOid);
         if (actual.length !== described.length || actual.some((o, i) => o !== described[i] && described[i] !== Oid.text)) {
           throw new SqlError('0A000', 'cached plan must not change result type', 'prepare the statement again (its tables changed)');
         }
       }
-      const cursor = new ResultCursor(result, portal.resultFormats);
-      if (describe) msg.rowDescription(this.out.w, describeColumns(result.columnNames(), result.columnTypes(), []));
+      if (describe) msg.rowDescription(this.out.w, cursor.fields);
       portal.cursor = cursor;
       this.openCursor = cursor;
       return;
