@@ -219,7 +219,7 @@ async function stopPostgres(pg) {
 }
 
 async function startAiduck(dir) {
-  const distServer = join(root, 'dist', 'server', 'server.js');
+  const distServer = join(root, 'dist', 'src', 'server', 'server.js');
   if (!existsSync(distServer)) fail('dist/ is missing: build first with `npx tsc -p tsconfig.json`');
   warnIfStale();
   const { startServer } = await import(pathToFileURL(distServer).href);

@@ -140,7 +140,7 @@ describe('storage', () => {
     const c = await first.client();
     await c.query('CREATE TABLE kept AS SELECT i FROM range(100) r(i)');
     await c.end();
-    const { startServer } = await import('../dist/server/server.js');
+    const { startServer } = await import('../dist/src/server/server.js');
     await first.close();
     expect(readFileSync(join(first.dataDir, 'aiduck.duckdb')).length).toBeGreaterThan(0);
     const second = await startServer({ ...first.config, port: 0 });

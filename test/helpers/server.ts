@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startServer, type RunningServer } from '../../dist/server/server.js';
-import type { ServerConfig } from '../../dist/server/config.js';
+import { startServer, type RunningServer } from '../../dist/src/server/server.js';
+import type { ServerConfig } from '../../dist/src/server/config.js';
 
 export interface TestServer extends RunningServer {
   dataDir: string;

@@ -1,0 +1,71 @@
+/**
+ * The one interface every model runtime implements: a batch of inputs in, a batch of per-row
+ * results out. A row that fails carries its error; the other rows of the batch still count.
+ */
+
+/** What a registered model does; decides which provider method the SQL functions call. */
+export const TASKS = [
+  'chat',
+  'completion',
+  'text-generation',
+  'text2text-generation',
+  'summarization',
+  'embedding',
+  'zero-shot-classification',
+  'text-classification',
+] as const;
+export type Task = (typeof TASKS)[number];
+
+export type ProviderKind = 'onnx' | 'openai' | 'builtin';
+
+/** A resolved model version, as the registry hands it to a provider. */
+export interface ModelSpec {
+  name: string;
+  version: number;
+  task: Task;
+  provider: ProviderKind;
+  /** onnx: the artifact folder (Hugging Face layout); openai: the base URL; builtin: the builtin name. */
+  location: string;
+  /** openai: the model name at the endpoint. */
+  endpointModel?: string;
+  /** openai: the environment variable holding the API key, read at call time, never stored. */
+  apiKeyEnv?: string;
+}
+
+export type RowResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** A JSON schema object, as OpenAI's `response_format: { type: 'json_schema' }` takes it. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface GenerateOptions {
+  /** Passed through to the model: temperature, max_tokens, top_p, ... */
+  parameters: Record<string, unknown>;
+  /** When set, every answer must be JSON conforming to this schema. */
+  responseSchema?: JsonSchema;
+  signal?: AbortSignal;
+}
+
+export interface ClassifyOptions {
+  labels: string[];
+  multiLabel: boolean;
+  /** Zero-shot only: the NLI hypothesis, with `{}` where the label goes. */
+  hypothesisTemplate: string;
+  signal?: AbortSignal;
+}
+
+/** Scores of each label for one input, best first. */
+export interface Classification {
+  labels: string[];
+  scores: number[];
+}
+
+export interface Provider {
+  /** Text in, text out (chat, completion, text generation, summarization, text2text). */
+  generate?(inputs: string[], options: GenerateOptions): Promise<Array<RowResult<string>>>;
+  /** Text in, one vector out per row; every vector of a model has the same length. */
+  embed?(inputs: string[], signal?: AbortSignal): Promise<Array<RowResult<Float32Array>>>;
+  /** Text in, label scores out. */
+  classify?(inputs: string[], options: ClassifyOptions): Promise<Array<RowResult<Classification>>>;
+  /** Releases sessions, sockets and memory. */
+  close(): Promise<void>;
+}
