@@ -53,6 +53,8 @@ function networkMessage(err: unknown): string {
 }
 
 async function attempt(url: URL, body: string, ctx: RequestContext): Promise<Attempt> {
+  // An abort before this point fired no event this attempt could have heard.
+  if (ctx.signal.aborted) throw ctx.signal.reason;
   const where = `POST ${displayUrl(url)}`;
   const ctl = new AbortController();
   let timedOut = false;
