@@ -107,16 +107,17 @@ describe('psql meta-commands', () => {
     expect(rows(v).map((r) => [r[0], r[1]])).toEqual([['id', 'integer'], ['amount', 'numeric(10,2)']]);
   });
 
-  it('\\dn lists user schemas but not the system ones', async () => {
-    expect(rows(await meta('\\dn'))).toEqual([['main', 'aiduck'], ['sales', 'aiduck']]);
+  it('\\dn lists user schemas (and the registry schema ai) but not the system ones', async () => {
+    expect(rows(await meta('\\dn'))).toEqual([['ai', 'aiduck'], ['main', 'aiduck'], ['sales', 'aiduck']]);
   });
 
-  it('\\df lists user functions, not the built-ins', async () => {
+  it('\\df lists user functions and the AI macros, not the DuckDB built-ins', async () => {
     const fns = rows(await meta('\\df'));
-    expect(fns).toHaveLength(1);
-    expect(fns[0]![0]).toBe('main');
-    expect(fns[0]![1]).toBe('add_tax');
-    expect(fns[0]![3]).toContain('price');
+    const tax = fns.find((f) => f[1] === 'add_tax');
+    expect(tax?.[0]).toBe('main');
+    expect(tax?.[3]).toContain('price');
+    expect(fns.map((f) => f[1])).toContain('ai_query');
+    expect(fns.map((f) => f[1])).not.toContain('abs');
   });
 
   it('\\l lists the database, \\du the role, \\conninfo the connection', async () => {

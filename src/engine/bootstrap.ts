@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { splitStatements } from './sql-text.js';
 
-const readSql = (name: string): string[] =>
+export const readSql = (name: string): string[] =>
   splitStatements(readFileSync(fileURLToPath(new URL(`../../../sql/${name}`, import.meta.url)), 'utf8'));
 const sessionSql = readSql('session.sql');
 const catalogSql = readSql('pg-catalog.sql');

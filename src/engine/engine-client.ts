@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { PgNotice } from '../protocol/backend.js';
 import type { EngineOptions } from './engine-options.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
@@ -25,8 +25,12 @@ export class EngineClient {
   /** Set when the engine thread died: its sessions are gone and new ones are refused. */
   private failure: string | null = null;
 
-  private constructor(worker: Worker) {
+  /** Cancel counters shared with the engine, so a cancel reaches a session blocked in a model call. */
+  private readonly cancelFlags: Int32Array;
+
+  private constructor(worker: Worker, cancelFlags: SharedArrayBuffer) {
     this.worker = worker;
+    this.cancelFlags = new Int32Array(cancelFlags);
     worker.on('message', (m: FromEngine) => this.dispatch(m));
     worker.on('error', (err) => this.fail(err.message));
     worker.on('exit', (code) => {
@@ -45,7 +49,7 @@ export class EngineClient {
   }
 
   static start(options: EngineOptions): Promise<EngineClient> {
-    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: options });
+    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: options, env: SHARE_ENV });
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       worker.once('error', onError);
@@ -53,7 +57,7 @@ export class EngineClient {
         worker.off('error', onError);
         if (m.t !== 'ready') return reject(new Error(`engine sent ${m.t} before ready`));
         if (m.error) return reject(new Error(m.error));
-        resolve(new EngineClient(worker));
+        resolve(new EngineClient(worker, m.cancelFlags!));
       });
     });
   }
@@ -114,10 +118,12 @@ export class EngineClient {
   }
 
   cancel(sid: number): void {
+    Atomics.add(this.cancelFlags, sid % this.cancelFlags.length, 1);
     this.send({ t: 'cancel', sid });
   }
 
   close(sid: number): void {
+    Atomics.add(this.cancelFlags, sid % this.cancelFlags.length, 1);
     this.send({ t: 'close', sid });
   }
 

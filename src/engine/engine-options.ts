@@ -2,6 +2,8 @@
 export interface EngineOptions {
   /** Path of the DuckDB database file, or ':memory:'. */
   databasePath: string;
+  /** The data directory: model artifacts, the Hub download cache and (file storage) the result cache live here. */
+  dataDir: string;
   /** Directory for temporary files (spilling, COPY FROM STDIN staging). */
   tmpDir: string;
   /** Directories SQL may read and write files in. */

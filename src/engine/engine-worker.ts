@@ -2,7 +2,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDBInstance, version as duckdbLibraryVersion, type DuckDBConnection } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
 import type { PgNotice } from '../protocol/backend.js';
-import { bootstrapSession } from './bootstrap.js';
+import { join } from 'node:path';
+import { bootstrapSession, readSql } from './bootstrap.js';
+import { AiContext } from './ai-context.js';
+import { Registry } from '../registry/registry.js';
+import { ArtifactStore } from '../registry/artifact-store.js';
+import { hubCacheDirOf } from '../registry/commands.js';
+import { RuntimeClient } from '../runtime/runtime-client.js';
+import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
+import { MODEL_COMMANDS, registerAiFunctions } from '../../udfs/index.js';
 import type { EngineOptions } from './engine-options.js';
 import { Inbox } from './inbox.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
@@ -23,13 +31,34 @@ const closedEarly = new Set<number>();
 /** The run loops of open sessions, awaited at shutdown. */
 const running = new Set<Promise<void>>();
 const startedAt = new Date().toISOString();
+/** Per-session cancel counters the server thread bumps; read by model calls that block this thread. */
+const cancelFlags = new Int32Array(new SharedArrayBuffer(4 * 4096));
 const duckdbVersion = duckdbLibraryVersion();
 
 const post = (m: FromEngine, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
+const builtinModelsView = (): string => `CREATE OR REPLACE VIEW ai.builtin_models AS SELECT * FROM (VALUES ${BUILTIN_MODELS
+  .map((b) => `('builtin:${b.name}', '${b.task}', ${b.dimension}, '${b.description.replace(/'/g, "''")}')`).join(', ')}) t(source, task, dimension, description)`;
+
 const sqlList = (dirs: string[]): string => `[${dirs.map((d) => `'${d.replace(/'/g, "''")}'`).join(', ')}]`;
 
-async function openInstance(): Promise<DuckDBInstance> {
+/** Opens the registry tables and starts the model runtime; the setup connection stays open, owning the AI functions. */
+async function openAi(setup: DuckDBConnection): Promise<AiContext> {
+  for (const stmt of readSql('ai-schema.sql')) await setup.run(stmt);
+  await setup.run(builtinModelsView());
+  const registry = new Registry();
+  await registry.load(setup);
+  const persistent = options.databasePath !== ':memory:';
+  const runtime = new RuntimeClient(persistent ? join(options.dataDir, 'cache') : null);
+  const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir), options.allowedDirs);
+  registerAiFunctions(setup, ai);
+  for (const stmt of readSql('ai-functions.sql')) await setup.run(stmt);
+  for (const c of MODEL_COMMANDS) await setup.run(c.argsMacro);
+  await setup.run('CREATE OR REPLACE VIEW ai.running_jobs AS SELECT * FROM ai_running_jobs()');
+  return ai;
+}
+
+async function openInstance(): Promise<{ instance: DuckDBInstance; ai: AiContext }> {
   const config: Record<string, string> = {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
@@ -45,11 +74,10 @@ async function openInstance(): Promise<DuckDBInstance> {
   // it nor the list can be changed back from SQL.
   await setup.run(`SET allowed_directories = ${sqlList(options.allowedDirs)}`);
   await setup.run('SET enable_external_access = false');
-  setup.closeSync();
-  return instance;
+  return { instance, ai: await openAi(setup) };
 }
 
-async function openSession(instance: DuckDBInstance, sid: number, start: SessionStart): Promise<void> {
+async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number, start: SessionStart): Promise<void> {
   const refuse = (error: PgNotice): void => {
     closedEarly.delete(sid);
     post({ t: 'opened', sid, error });
@@ -68,7 +96,7 @@ async function openSession(instance: DuckDBInstance, sid: number, start: Session
   }
   const out = new SessionOutput((data) => post({ t: 'out', sid, data }, [data.buffer as ArrayBuffer]));
   const inbox = new Inbox((bytes) => post({ t: 'consumed', sid, bytes }));
-  const session = new Session(conn, out, inbox, { tmpDir: options.tmpDir, maxConnections: options.maxConnections }, start.user, start.applicationName);
+  const session = new Session(conn, out, inbox, { tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelFlags }, start.user, start.applicationName);
   sessions.set(sid, session);
   if (closedEarly.delete(sid)) session.close();
   post({ t: 'opened', sid, parameters: session.settings.reportedAtStartup() });
@@ -85,23 +113,26 @@ async function openSession(instance: DuckDBInstance, sid: number, start: Session
     running.delete(finished);
     sessions.delete(sid);
     session.close();
+    ai.detach(conn);
     conn.closeSync();
     post({ t: 'end', sid });
   }
 }
 
 /** Interrupts every session and waits for their queries to stop before closing the database. */
-async function shutdown(instance: DuckDBInstance): Promise<void> {
+async function shutdown(instance: DuckDBInstance, ai: AiContext): Promise<void> {
   for (const s of sessions.values()) s.close();
   await Promise.allSettled([...running]);
+  await ai.runtime.stop();
   instance.closeSync();
   post({ t: 'stopped' });
 }
 
 async function main(): Promise<void> {
   let instance: DuckDBInstance;
+  let ai: AiContext;
   try {
-    instance = await openInstance();
+    ({ instance, ai } = await openInstance());
   } catch (err) {
     post({ t: 'ready', error: err instanceof Error ? err.message : String(err) });
     return;
@@ -109,7 +140,7 @@ async function main(): Promise<void> {
   port.on('message', (m: ToEngine) => {
     switch (m.t) {
       case 'open':
-        void openSession(instance, m.sid, m.start);
+        void openSession(instance, ai, m.sid, m.start);
         break;
       case 'input':
         sessions.get(m.sid)?.inbox.push(m.data);
@@ -127,11 +158,11 @@ async function main(): Promise<void> {
         break;
       }
       case 'shutdown':
-        void shutdown(instance);
+        void shutdown(instance, ai);
         break;
     }
   });
-  post({ t: 'ready' });
+  post({ t: 'ready', cancelFlags: cancelFlags.buffer as SharedArrayBuffer });
 }
 
 void main();

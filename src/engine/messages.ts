@@ -16,7 +16,7 @@ export type ToEngine =
   | { t: 'shutdown' };
 
 export type FromEngine =
-  | { t: 'ready'; error?: string }
+  | { t: 'ready'; error?: string; cancelFlags?: SharedArrayBuffer }
   | { t: 'opened'; sid: number; error?: PgNotice; parameters?: Array<[string, string]> }
   | { t: 'out'; sid: number; data: Uint8Array }
   | { t: 'consumed'; sid: number; bytes: number }

@@ -17,12 +17,23 @@ import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
 import { classifySpecial, type SpecialStatement } from './special-statements.js';
 import { hasCodeKeyword, rewriteParameters, splitStatements } from './sql-text.js';
 import { toPgError } from './sqlstate.js';
+import type { AiContext } from './ai-context.js';
+import { rewriteAiCalls } from './ai-rewrite.js';
+import { parseModelCommand } from './model-command-parse.js';
+import type { ModelCommand } from './model-command.js';
 
 /** What a session needs from the engine that hosts it. */
 export interface SessionContext {
   tmpDir: string;
   maxConnections: number;
+  ai: AiContext;
+  /** The session's backend pid. */
+  sid: number;
+  /** Bumped by the server thread on a cancel request, readable while this thread is blocked in a model call. */
+  cancelFlags: Int32Array;
 }
+
+const PROGRESS_INTERVAL_MS = Number(process.env['AIDUCK_PROGRESS_INTERVAL_MS'] ?? 5000);
 
 /** A statement from Parse (or from one statement of a simple query). */
 interface Statement {
@@ -30,6 +41,8 @@ interface Statement {
   special: SpecialStatement | null;
   prepared: DuckDBPreparedStatement | null;
   paramOids: number[];
+  /** A registry command: its arguments statement takes the parameters, `prepared` gives the answer. */
+  command?: { def: ModelCommand; args: DuckDBPreparedStatement };
   /** Column types a Describe of the statement promised; a later result of another shape is refused. */
   describedOids?: number[];
 }
@@ -72,6 +85,12 @@ export class Session {
   /** A pipelined extended-protocol batch runs in a transaction of its own, ended at Sync. */
   private implicitTx: 'none' | 'open' | 'failed' = 'none';
   readonly settings: PgSettings;
+  /** The cancel counter's value when the running statement started, and its deadline. */
+  private cancelEpoch = 0;
+  private deadline = Infinity;
+  private lastProgressNotice = 0;
+  /** A registry command ran in the open transaction: the registry is reloaded when it ends. */
+  private registryDirty = false;
 
   constructor(
     readonly conn: DuckDBConnection,
@@ -83,6 +102,58 @@ export class Session {
   ) {
     this.settings = new PgSettings(user, ctx.maxConnections);
     if (applicationName) this.settings.set('application_name', applicationName);
+    ctx.ai.attach(conn, {
+      sid: ctx.sid,
+      stopReason: () => this.stopReason(),
+      progress: (fn, model, rows, cached) => this.progress(fn, model, rows, cached),
+    });
+  }
+
+  private get cancelCounter(): number {
+    return Atomics.load(this.ctx.cancelFlags, this.ctx.sid % this.ctx.cancelFlags.length);
+  }
+
+  /** Asked by model calls, which block this thread: the server thread's counter still moves. */
+  private stopReason(): string | null {
+    if (this.cancelCounter !== this.cancelEpoch || this.out.closed) {
+      this.interrupted = true;
+      return 'canceling statement due to user request';
+    }
+    if (Date.now() > this.deadline) {
+      this.timedOut = true;
+      return 'canceling statement due to statement timeout';
+    }
+    return null;
+  }
+
+  /** Records a chunk of AI work and, every few seconds of a long job, tells the client. */
+  private progress(fn: string, model: string, rows: number, cached: number): void {
+    const now = new Date();
+    const jobs = this.ctx.ai.jobs;
+    let job = jobs.get(this.ctx.sid);
+    if (!job || job.fn !== fn || job.model !== model) {
+      job = { sid: this.ctx.sid, fn, model, rows: 0, cached: 0, startedAt: now, updatedAt: now };
+      jobs.set(this.ctx.sid, job);
+      this.lastProgressNotice = now.getTime();
+    }
+    job.rows += rows;
+    job.cached += cached;
+    job.updatedAt = now;
+    if (now.getTime() - this.lastProgressNotice >= PROGRESS_INTERVAL_MS) {
+      this.lastProgressNotice = now.getTime();
+      const seconds = (now.getTime() - job.startedAt.getTime()) / 1000;
+      msg.noticeResponse(this.out.w, {
+        severity: 'NOTICE', code: '00000',
+        message: `${fn}(${model}): ${job.rows} rows done (${job.cached} from cache), ${Math.round(job.rows / Math.max(seconds, 0.001))} rows/s`,
+      });
+      this.out.flush();
+    }
+  }
+
+  private async refreshRegistryIfDirty(): Promise<void> {
+    if (!this.registryDirty || this.tx !== 'I' || this.implicitTx !== 'none') return;
+    this.registryDirty = false;
+    await this.ctx.ai.registry.load(this.conn);
   }
 
   /** Serves messages until the client terminates or the connection closes. */
@@ -184,14 +255,18 @@ export class Session {
     } catch (err) {
       if (state === 'open') this.fail(err);
     }
+    await this.refreshRegistryIfDirty();
   }
 
   private fail(err: unknown): void {
-    const timedOut = this.timedOut && err instanceof Error && /^Interrupt|canceling statement/i.test(err.message);
+    const stopped = err instanceof Error && /^Interrupt|canceling statement/i.test(err.message.replace(/^[A-Za-z ]+Error: /, ''));
+    const timedOut = this.timedOut && stopped;
     this.timedOut = false;
     const notice = timedOut
       ? { severity: 'ERROR' as const, code: '57014', message: 'canceling statement due to statement timeout' }
-      : toPgError(err);
+      : stopped && this.interrupted
+        ? { severity: 'ERROR' as const, code: '57014', message: 'canceling statement due to user request' }
+        : toPgError(err);
     if (this.tx === 'T') this.tx = 'E';
     if (this.implicitTx === 'open') this.implicitTx = 'failed';
     msg.errorResponse(this.out.w, notice);
@@ -282,7 +357,13 @@ export class Session {
       await loadPgCatalog(this.conn);
       this.catalogLoaded = true;
     }
-    const duckSql = rewriteForDuckDB(sql);
+    const command = parseModelCommand(sql);
+    if (command) {
+      const args = await this.prepare(`SELECT __${command.def.name}_args(${command.args})`, declaredOids);
+      const prepared = await this.conn.prepare(command.def.resultSql);
+      return { sql, special: null, prepared, paramOids: args.paramOids, command: { def: command.def, args: args.prepared! } };
+    }
+    const duckSql = rewriteAiCalls(rewriteForDuckDB(sql), (m) => this.ctx.ai.registry.dimensionOf(m));
     let prepared = await this.conn.prepare(duckSql);
     const count = prepared.parameterCount;
     const needsCast = new Set<number>();
@@ -486,12 +567,18 @@ export class Session {
       portal.finishedTag = await this.runSpecial(statement.special, describe);
       return;
     }
-    const p = statement.prepared!;
+    let p = statement.prepared!;
     await this.parkOpenCursor();
-    p.clearBindings();
+    const bindTarget = statement.command?.args ?? p;
+    bindTarget.clearBindings();
     for (let i = 0; i < portal.params.length; i++) {
       const format = portal.paramFormats.length === 1 ? portal.paramFormats[0]! : (portal.paramFormats[i] ?? 0);
-      bindParameter(p, i + 1, statement.paramOids[i] ?? 0, format, portal.params[i] ?? null);
+      bindParameter(bindTarget, i + 1, statement.paramOids[i] ?? 0, format, portal.params[i] ?? null);
+    }
+    if (statement.command) {
+      await this.runCommand(statement.command.def, statement.command.args);
+      // The answer reads session variables the command just set: DuckDB fixes them at prepare.
+      p = await this.conn.prepare(statement.command.def.resultSql);
     }
     const result = await p.stream();
     this.trackTransaction(p.statementType, statement.sql);
@@ -521,6 +608,14 @@ export class Session {
       : commandTag(p.statementType, statement.sql, changed);
   }
 
+  private async runCommand(def: ModelCommand, args: DuckDBPreparedStatement): Promise<void> {
+    const json = (await args.runAndReadAll()).getRows()[0]?.[0];
+    await def.run(this.conn, this.ctx.ai, JSON.parse(String(json)) as Record<string, unknown>);
+    this.registryDirty = true;
+    // Later statements of this transaction see the change at once; its end reloads again.
+    await this.ctx.ai.registry.load(this.conn);
+  }
+
   private tagOf(portal: Portal, rows = portal.cursor?.rowsSent ?? 0): string {
     if (portal.cursor) return commandTag(portal.statement.prepared!.statementType, portal.statement.sql, rows);
     return portal.finishedTag ?? 'OK';
@@ -531,6 +626,8 @@ export class Session {
     const ms = this.settings.statementTimeoutMs;
     this.timedOut = false;
     this.interrupted = false;
+    this.cancelEpoch = this.cancelCounter;
+    this.deadline = ms > 0 ? Date.now() + ms : Infinity;
     const timer = ms > 0
       ? setTimeout(() => {
         this.timedOut = true;
@@ -545,6 +642,8 @@ export class Session {
       return result;
     } finally {
       if (timer) clearTimeout(timer);
+      this.ctx.ai.jobs.delete(this.ctx.sid);
+      await this.refreshRegistryIfDirty();
     }
   }
 

@@ -35,10 +35,10 @@ export function isLoopback(host: string): boolean {
 }
 
 /** The directories the server uses under its data directory, created if missing. */
-export function dataLayout(config: ServerConfig): { databasePath: string; tmpDir: string; filesDir: string } {
+export function dataLayout(config: ServerConfig): { dataDir: string; databasePath: string; tmpDir: string; filesDir: string } {
   const dataDir = resolve(config.dataDir);
   const tmpDir = join(dataDir, 'tmp');
   const filesDir = join(dataDir, 'files');
   for (const d of [dataDir, tmpDir, filesDir]) mkdirSync(d, { recursive: true });
-  return { databasePath: config.storage === 'memory' ? ':memory:' : join(dataDir, 'aiduck.duckdb'), tmpDir, filesDir };
+  return { dataDir, databasePath: config.storage === 'memory' ? ':memory:' : join(dataDir, 'aiduck.duckdb'), tmpDir, filesDir };
 }

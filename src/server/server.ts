@@ -30,6 +30,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const engine = await EngineClient.start({
     databasePath: layout.databasePath,
     tmpDir: layout.tmpDir,
+    dataDir: layout.dataDir,
     allowedDirs: [layout.filesDir, layout.tmpDir, ...config.importDirs].map((d) => (d.endsWith('/') ? d : d + '/')),
     maxConnections: config.maxConnections,
     user: config.user,

@@ -1,0 +1,39 @@
+import { SqlError } from '../protocol/errors.js';
+import type { RuntimeOp, RuntimeValue } from '../runtime/messages.js';
+import type { ModelSpec, RowResult } from '../runtime/provider.js';
+import { CallAbandoned } from '../runtime/runtime-client.js';
+import type { AiContext, Caller } from './ai-context.js';
+
+/**
+ * Runs one chunk of an AI function: rows grouped by model (usually one), NULL and empty inputs
+ * answered without a model call, one runtime call per group. Returns a result per row; a NULL
+ * input gives null.
+ */
+export function runChunk(ai: AiContext, caller: Caller, fn: string, models: unknown[], texts: unknown[],
+  makeOp: (spec: ModelSpec, inputs: string[]) => RuntimeOp): Array<RowResult<RuntimeValue> | null> {
+  const out = new Array<RowResult<RuntimeValue> | null>(texts.length).fill(null);
+  const groups = new Map<string, number[]>();
+  texts.forEach((t, i) => {
+    if (t === null || t === undefined) return;
+    const m = models[i];
+    if (m === null || m === undefined) {
+      out[i] = { ok: false, error: `${fn}: the model is NULL` };
+      return;
+    }
+    let g = groups.get(String(m));
+    if (!g) groups.set(String(m), (g = []));
+    g.push(i);
+  });
+  for (const [model, rows] of groups) {
+    const spec = ai.registry.resolve(model);
+    try {
+      const reply = ai.runtime.callSync(caller.sid, makeOp(spec, rows.map((i) => String(texts[i]))), () => caller.stopReason());
+      rows.forEach((i, j) => (out[i] = reply.results[j] ?? { ok: false, error: 'no result' }));
+      caller.progress(fn, model, rows.length, reply.cached);
+    } catch (err) {
+      if (err instanceof CallAbandoned) throw new SqlError('57014', err.message);
+      throw err;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBScalarFunctionInfo, DuckDBType, DuckDBVector } from '@duckdb/node-api';
+import { DuckDBScalarFunction } from '@duckdb/node-api';
+import { SqlError } from '../protocol/errors.js';
+import type { ArtifactStore } from '../registry/artifact-store.js';
+import type { Registry } from '../registry/registry.js';
+import type { RuntimeClient } from '../runtime/runtime-client.js';
+
+/** What a SQL function knows of the session calling it. */
+export interface Caller {
+  sid: number;
+  /** Why the running statement must stop (cancel, timeout, client gone), or null. */
+  stopReason(): string | null;
+  /** Progress of a long job, for NOTICEs and the ai.running_jobs view. */
+  progress(fn: string, model: string, rows: number, cached: number): void;
+}
+
+/** One AI function call site being evaluated by a session's statement. */
+export interface Job {
+  sid: number;
+  fn: string;
+  model: string;
+  rows: number;
+  cached: number;
+  startedAt: Date;
+  updatedAt: Date;
+}
+
+/** The engine's AI state shared by every session: registry snapshot, model runtime, callers. */
+export class AiContext {
+  private readonly callers = new Map<number, Caller>();
+  readonly jobs = new Map<number, Job>();
+
+  constructor(
+    readonly registry: Registry,
+    readonly runtime: RuntimeClient,
+    readonly store: ArtifactStore,
+    readonly hubCacheDir: string,
+    readonly allowedDirs: readonly string[],
+  ) {}
+
+  attach(conn: DuckDBConnection, caller: Caller): void {
+    this.callers.set(conn.clientContext.connectionId, caller);
+  }
+
+  detach(conn: DuckDBConnection): void {
+    const caller = this.callers.get(conn.clientContext.connectionId);
+    this.callers.delete(conn.clientContext.connectionId);
+    if (caller) this.jobs.delete(caller.sid);
+  }
+
+  caller(connectionId: number): Caller {
+    const c = this.callers.get(connectionId);
+    if (!c) throw new SqlError('XX000', 'an AI function ran on a connection the engine does not know');
+    return c;
+  }
+}
+
+/** A scalar SQL function that sees whole DuckDB chunks (2,048 rows) and the session calling it. */
+export interface BatchFunction {
+  name: string;
+  parameterTypes: DuckDBType[];
+  returnType: DuckDBType;
+  /** Reads the chunk's columns and writes one value per row into `output`. */
+  run(input: DuckDBDataChunk, output: DuckDBVector, caller: Caller): void;
+}
+
+/** Registers a batch function; NULL handling is the function's own (special handling). */
+export function registerBatchFunction(conn: DuckDBConnection, ai: AiContext, fn: BatchFunction): void {
+  conn.registerScalarFunction(DuckDBScalarFunction.create({
+    name: fn.name,
+    parameterTypes: fn.parameterTypes,
+    returnType: fn.returnType,
+    specialHandling: true,
+    volatile: true,
+    bindFunction: (info) => info.setBindData({ connectionId: info.clientContext.connectionId }),
+    mainFunction: (info: DuckDBScalarFunctionInfo, input, output) => {
+      try {
+        const { connectionId } = info.bindData as { connectionId: number };
+        fn.run(input, output, ai.caller(connectionId));
+      } catch (err) {
+        info.setError(err instanceof Error ? err.message : String(err));
+      }
+    },
+  }));
+}
+
+/** Column `index` of a chunk as JS values (strings, numbers, booleans, lists, or null). */
+export function columnValues(input: DuckDBDataChunk, index: number): unknown[] {
+  const v = input.getColumnVector(index);
+  const out = new Array<unknown>(input.rowCount);
+  for (let i = 0; i < input.rowCount; i++) out[i] = v.getItem(i);
+  return out;
+}

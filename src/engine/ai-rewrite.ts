@@ -1,0 +1,121 @@
+import { scanSql } from './sql-text.js';
+import { structureOf } from './response-format.js';
+
+interface Token {
+  text: string;
+  start: number;
+  end: number;
+  kind: 'ident' | 'string' | 'punct';
+}
+
+function tokenize(sql: string): Token[] {
+  const tokens: Token[] = [];
+  for (const seg of scanSql(sql)) {
+    if (seg.kind === 'comment') continue;
+    if (seg.kind === 'quoted') {
+      const text = sql.slice(seg.start, seg.end);
+      tokens.push({ text, start: seg.start, end: seg.end, kind: text.startsWith("'") ? 'string' : 'ident' });
+      continue;
+    }
+    const re = /([A-Za-z_][A-Za-z0-9_$]*)|(=>|:=|::|[^\sA-Za-z_])/g;
+    const code = sql.slice(seg.start, seg.end);
+    for (let m = re.exec(code); m; m = re.exec(code)) {
+      tokens.push({ text: m[0], start: seg.start + m.index, end: seg.start + m.index + m[0].length, kind: m[1] ? 'ident' : 'punct' });
+    }
+  }
+  return tokens;
+}
+
+/** The index of the `)` closing the `(` at `open`, and the index of each top-level `,`. */
+function callExtent(tokens: Token[], open: number): { close: number; commas: number[] } | null {
+  let depth = 0;
+  const commas: number[] = [];
+  for (let i = open; i < tokens.length; i++) {
+    const t = tokens[i]!.text;
+    if (t === '(' || t === '[' || t === '{') depth++;
+    else if (t === ')' || t === ']' || t === '}') {
+      depth--;
+      if (depth === 0) return { close: i, commas };
+    } else if (t === ',' && depth === 1) commas.push(i);
+  }
+  return null;
+}
+
+const unquote = (s: string): string => s.slice(1, -1).replace(/''/g, "'");
+const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+const MENTIONS = /ai_embed|ai_query|named_struct/i;
+
+/**
+ * Rewrites of AI function calls that DuckDB macros cannot express, each applied only where the
+ * argument is a literal:
+ * - in `ai_query(...)`, `responseFormat => 'STRUCT<...>'` (or a JSON schema) becomes a from_json
+ *   structure, and the structure of the whole answer (wrapped in {result, errorMessage} when
+ *   `failOnError => false`) is passed as `__structure`, the constant from_json needs, so the
+ *   answer is a typed STRUCT;
+ * - `named_struct('k', v, ...)` (Databricks) becomes `struct_pack("k" := v, ...)`;
+ * - `ai_embed('model', x)` is cast to FLOAT[dimension of that model], the fixed-size array type
+ *   array_cosine_similarity takes.
+ */
+export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => number | null): string {
+  if (!MENTIONS.test(sql)) return sql;
+  const tokens = tokenize(sql);
+  const edits: Array<{ start: number; end: number; text: string }> = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind !== 'ident') continue;
+    const name = t.text.toLowerCase();
+    const next = tokens[i + 1];
+    if (name === 'ai_query' && next?.text === '(' && tokens[i - 1]?.text !== '.') {
+      const ext = callExtent(tokens, i + 1);
+      if (!ext) continue;
+      // Named arguments at the call's top level: `name => value` right after `(` or a `,`.
+      let structure: unknown = 'VARCHAR';
+      let failOnError = true;
+      let named = false;
+      for (const at of [i + 1, ...ext.commas]) {
+        const arg = tokens[at + 1];
+        const op = tokens[at + 2]?.text;
+        const value = tokens[at + 3];
+        if (!arg || arg.kind !== 'ident' || (op !== '=>' && op !== ':=') || !value) continue;
+        const argName = arg.text.toLowerCase();
+        if (argName === 'responseformat' && value.kind === 'string') {
+          structure = structureOf(unquote(value.text));
+          edits.push({ start: value.start, end: value.end, text: quote(JSON.stringify(structure)) });
+          named = true;
+        } else if (argName === 'failonerror' && /^(true|false)$/i.test(value.text)) {
+          failOnError = value.text.toLowerCase() === 'true';
+          named = true;
+        }
+      }
+      if (named) {
+        const shape = failOnError ? structure : { result: structure, errorMessage: 'VARCHAR' };
+        const close = tokens[ext.close]!;
+        edits.push({ start: close.start, end: close.start, text: `, __structure := ${quote(JSON.stringify(shape))}` });
+      }
+    } else if (name === 'named_struct' && next?.text === '(') {
+      const ext = callExtent(tokens, i + 1);
+      if (!ext) continue;
+      const bounds = [i + 1, ...ext.commas, ext.close];
+      const args: string[] = [];
+      for (let a = 0; a + 1 < bounds.length; a++) args.push(sql.slice(tokens[bounds[a]!]!.end, tokens[bounds[a + 1]!]!.start).trim());
+      if (args.length % 2 !== 0 || args.some((a, k) => k % 2 === 0 && !/^'(?:[^']|'')*'$/.test(a))) continue;
+      const fields: string[] = [];
+      for (let k = 0; k < args.length; k += 2) fields.push(`"${unquote(args[k]!).replace(/"/g, '""')}" := ${args[k + 1]}`);
+      edits.push({ start: t.start, end: tokens[ext.close]!.end, text: `struct_pack(${fields.join(', ')})` });
+      i = ext.close;
+    } else if (name === 'ai_embed' && next?.text === '(' && tokens[i + 2]?.kind === 'string' && tokens[i + 3]?.text === ',') {
+      const prev = tokens[i - 1];
+      if (prev && (prev.text === '.' || /^(macro|function)$/i.test(prev.text))) continue;
+      const dim = dimensionOf(unquote(tokens[i + 2]!.text));
+      const ext = callExtent(tokens, i + 1);
+      if (!dim || !ext) continue;
+      edits.push({ start: t.start, end: t.start, text: 'CAST(' });
+      edits.push({ start: tokens[ext.close]!.end, end: tokens[ext.close]!.end, text: ` AS FLOAT[${dim}])` });
+    }
+  }
+  if (!edits.length) return sql;
+  let out = sql;
+  for (const e of edits.sort((a, b) => b.start - a.start || b.end - a.end)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return out;
+}

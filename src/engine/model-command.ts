@@ -1,0 +1,24 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { AiContext } from './ai-context.js';
+
+/**
+ * A registry command: called like a table function (`SELECT * FROM register_model(...)` or
+ * `CALL register_model(...)`), but run by the session, because it copies files and writes the
+ * registry tables, which a DuckDB callback cannot do. DuckDB evaluates the arguments (through
+ * `argsMacro`, so named arguments and parameters work as anywhere), the command does its work on
+ * the session's connection, and `resultSql` answers with the rows it touched.
+ */
+export interface ModelCommand {
+  name: string;
+  /** A temp macro `__<name>_args(...)` returning the arguments as a struct. */
+  argsMacro: string;
+  /** The command's answer; reads session variables the command set. */
+  resultSql: string;
+  run(conn: DuckDBConnection, ai: AiContext, args: Record<string, unknown>): Promise<void>;
+}
+
+export const sqlLiteral = (v: string): string => `'${v.replace(/'/g, "''")}'`;
+
+export async function setVariable(conn: DuckDBConnection, name: string, value: string | number): Promise<void> {
+  await conn.run(`SET VARIABLE ${name} = ${typeof value === 'number' ? value : sqlLiteral(value)}`);
+}

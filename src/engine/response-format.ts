@@ -1,0 +1,140 @@
+import { SqlError } from '../protocol/errors.js';
+import type { JsonSchema } from '../runtime/provider.js';
+
+/**
+ * A DuckDB JSON structure, as from_json takes it: a type name, an object of fields, or a
+ * one-element array for lists. ai_query returns its answer through from_json with one of these.
+ */
+export type Structure = string | { [field: string]: Structure } | [Structure];
+
+const SCALARS: Record<string, string> = {
+  STRING: 'VARCHAR', VARCHAR: 'VARCHAR', TEXT: 'VARCHAR', CHAR: 'VARCHAR',
+  INT: 'INTEGER', INTEGER: 'INTEGER', SMALLINT: 'SMALLINT', TINYINT: 'TINYINT', BIGINT: 'BIGINT', LONG: 'BIGINT',
+  FLOAT: 'FLOAT', REAL: 'FLOAT', DOUBLE: 'DOUBLE', DECIMAL: 'DOUBLE', NUMERIC: 'DOUBLE',
+  BOOLEAN: 'BOOLEAN', BOOL: 'BOOLEAN', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP',
+};
+
+/** Parses a Databricks-style type: `STRUCT<a:STRING, b:ARRAY<INT>>`, `ARRAY<STRING>`, `STRING`. */
+function parseDdl(text: string): Structure {
+  let pos = 0;
+  const fail = (): never => {
+    throw new SqlError('22023', `invalid responseFormat "${text}" near position ${pos + 1}`,
+      "write a type such as 'STRUCT<answer:STRING, score:INT>' or a JSON schema");
+  };
+  const ws = (): void => { while (/\s/.test(text[pos] ?? '')) pos++; };
+  const ident = (): string => {
+    ws();
+    const quoted = text[pos] === '`' || text[pos] === '"';
+    if (quoted) {
+      const q = text[pos++]!;
+      const end = text.indexOf(q, pos);
+      if (end < 0) fail();
+      const name = text.slice(pos, end);
+      pos = end + 1;
+      return name;
+    }
+    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(pos));
+    if (!m) fail();
+    pos += m![0].length;
+    return m![0];
+  };
+  const expect = (c: string): void => {
+    ws();
+    if (text[pos] !== c) fail();
+    pos++;
+  };
+  const type = (): Structure => {
+    const name = ident().toUpperCase();
+    if (name === 'STRUCT') {
+      expect('<');
+      const fields: { [k: string]: Structure } = {};
+      ws();
+      if (text[pos] === '>') { pos++; return fields; }
+      for (;;) {
+        const f = ident();
+        ws();
+        if (text[pos] === ':') pos++;
+        fields[f] = type();
+        ws();
+        if (text[pos] === ',') { pos++; continue; }
+        expect('>');
+        return fields;
+      }
+    }
+    if (name === 'ARRAY') {
+      expect('<');
+      const item = type();
+      expect('>');
+      return [item];
+    }
+    const scalar = SCALARS[name];
+    if (!scalar) fail();
+    ws();
+    if (text[pos] === '(') { while (pos < text.length && text[pos] !== ')') pos++; pos++; } // DECIMAL(10,2)
+    return scalar!;
+  };
+  const t = type();
+  ws();
+  if (pos !== text.length) fail();
+  return t;
+}
+
+/** A JSON schema (as OpenAI's structured outputs take it) as a structure. */
+function fromJsonSchema(schema: Record<string, unknown>): Structure {
+  const inner = (schema['schema'] as Record<string, unknown> | undefined) ?? (schema['json_schema'] as { schema?: Record<string, unknown> } | undefined)?.schema ?? schema;
+  const convert = (s: Record<string, unknown>): Structure => {
+    switch (s['type']) {
+      case 'object': {
+        const props = (s['properties'] ?? {}) as Record<string, Record<string, unknown>>;
+        return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, convert(v)]));
+      }
+      case 'array': return [convert((s['items'] ?? { type: 'string' }) as Record<string, unknown>)];
+      case 'integer': return 'BIGINT';
+      case 'number': return 'DOUBLE';
+      case 'boolean': return 'BOOLEAN';
+      default: return 'VARCHAR';
+    }
+  };
+  return convert(inner);
+}
+
+/** responseFormat as the user wrote it (a type or a JSON schema) as a from_json structure. */
+export function structureOf(responseFormat: string): Structure {
+  const t = responseFormat.trim();
+  if (t.startsWith('{')) {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(t) as Record<string, unknown>;
+    } catch {
+      throw new SqlError('22P02', 'responseFormat looks like JSON but does not parse');
+    }
+    return fromJsonSchema(parsed);
+  }
+  return parseDdl(t);
+}
+
+/** The JSON schema the model is asked to answer in, for a structure. */
+export function schemaOf(s: Structure): JsonSchema {
+  if (Array.isArray(s)) return { type: 'array', items: schemaOf(s[0]) };
+  if (typeof s === 'object') {
+    const keys = Object.keys(s);
+    return { type: 'object', properties: Object.fromEntries(keys.map((k) => [k, schemaOf(s[k]!)])), required: keys, additionalProperties: false };
+  }
+  if (/INT/.test(s)) return { type: 'integer' };
+  if (/FLOAT|DOUBLE/.test(s)) return { type: 'number' };
+  if (s === 'BOOLEAN') return { type: 'boolean' };
+  return { type: 'string' };
+}
+
+/** Whether a parsed JSON value fits a structure (what from_json would accept without error). */
+export function conforms(value: unknown, s: Structure): boolean {
+  if (value === null) return true;
+  if (Array.isArray(s)) return Array.isArray(value) && value.every((v) => conforms(v, s[0]));
+  if (typeof s === 'object') {
+    return typeof value === 'object' && !Array.isArray(value) && Object.entries(s).every(([k, t]) => conforms((value as Record<string, unknown>)[k] ?? null, t));
+  }
+  if (/INT/.test(s)) return typeof value === 'number' && Number.isInteger(value);
+  if (/FLOAT|DOUBLE/.test(s)) return typeof value === 'number';
+  if (s === 'BOOLEAN') return typeof value === 'boolean';
+  return true;
+}

@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { SqlError } from '../protocol/errors.js';
+import type { ModelSpec, Task } from '../runtime/provider.js';
+import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
+import type { ArtifactStore } from './artifact-store.js';
+import { fetchFromHub } from './hf-hub.js';
+import { checkAlias, checkModelName } from './model-ref.js';
+import type { Registry } from './registry.js';
+import { checkFolder, checkTask, inferTask, parseSource, providerOf } from './sources.js';
+
+/** What the registry commands need from the engine. */
+export interface RegistryContext {
+  registry: Registry;
+  store: ArtifactStore;
+  hubCacheDir: string;
+  /** Folders register_model may read from. */
+  allowedDirs: readonly string[];
+}
+
+export interface RegisterArgs {
+  name: string | null;
+  source: string | null;
+  task: string | null;
+  alias: string | null;
+  tags: Record<string, string> | null;
+  description: string | null;
+  endpoint_model: string | null;
+  api_key_env: string | null;
+}
+
+const lit = (v: string | null): string => (v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`);
+
+function required(value: string | null, what: string): string {
+  if (value === null || value.trim() === '') throw new SqlError('22004', `register_model needs a ${what}`);
+  return value;
+}
+
+/** Registers the next version of a model; returns its version number. */
+export async function registerModel(conn: DuckDBConnection, ctx: RegistryContext, args: RegisterArgs,
+  probeDimension: (spec: ModelSpec) => Promise<number | null>): Promise<number> {
+  const name = checkModelName(required(args.name, 'model name'));
+  const sourceText = required(args.source, 'source');
+  const source = parseSource(sourceText);
+  let location: string;
+  let digest: string | null = null;
+  let task: Task | null = args.task ? checkTask(args.task) : null;
+  if (source.kind === 'folder' || source.kind === 'hf') {
+    let folder: string;
+    if (source.kind === 'folder') {
+      checkFolder(source.path, ctx.allowedDirs);
+      folder = source.path;
+    } else {
+      folder = await fetchFromHub(source.repo, source.revision, ctx.hubCacheDir);
+    }
+    task ??= inferTask(folder);
+    const stored = await ctx.store.put(folder);
+    location = stored.path;
+    digest = stored.digest;
+  } else if (source.kind === 'openai') {
+    location = source.baseUrl;
+    if (!args.endpoint_model) throw new SqlError('22004', 'an openai: source needs endpoint_model => \'<model name at the endpoint>\'');
+    task ??= 'chat';
+  } else {
+    location = source.name;
+    task ??= BUILTIN_MODELS.find((b) => b.name === source.name)!.task;
+  }
+  if (!task) throw new SqlError('22023', `cannot tell the task of ${sourceText} from its config.json`, "say it: task => 'embedding' (or chat, text-generation, zero-shot-classification, ...)");
+  if (args.api_key_env !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(args.api_key_env)) {
+    throw new SqlError('22023', `api_key_env must name an environment variable, not hold a key`);
+  }
+  const alias = args.alias === null ? null : checkAlias(args.alias);
+  const next = await conn.runAndReadAll(`SELECT coalesce(max(version), 0) + 1 FROM ai.model_versions WHERE name = ${lit(name)}`);
+  const version = Number(next.getRows()[0]![0]);
+  const spec: ModelSpec = { name, version, task, provider: providerOf(source), location };
+  if (args.endpoint_model) spec.endpointModel = args.endpoint_model;
+  if (args.api_key_env) spec.apiKeyEnv = args.api_key_env;
+  // The vector length is recorded once, so ai_embed can return FLOAT[n] for this version.
+  const dimension = task === 'embedding' ? await probeDimension(spec) : null;
+  const tags = args.tags && Object.keys(args.tags).length
+    ? `MAP {${Object.entries(args.tags).map(([k, v]) => `${lit(k)}: ${lit(String(v))}`).join(', ')}}`
+    : 'NULL';
+  await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension)
+    VALUES (${lit(name)}, ${version}, ${lit(`models:/${name}/${version}`)}, ${lit(task)}, ${lit(providerOf(source))}, ${lit(sourceText)}, ${lit(location)},
+            ${lit(digest)}, ${lit(args.endpoint_model)}, ${lit(args.api_key_env)}, ${lit(args.description)}, ${tags}, ${dimension ?? 'NULL'})`);
+  if (alias) await setAlias(conn, name, alias, version);
+  return version;
+}
+
+/** Points an alias at a version (creating or moving it). */
+export async function setAlias(conn: DuckDBConnection, name: string, alias: string, version: number): Promise<void> {
+  const exists = await conn.runAndReadAll(`SELECT count(*) FROM ai.model_versions WHERE name = ${lit(name)} AND version = ${version}`);
+  if (Number(exists.getRows()[0]![0]) === 0) throw new SqlError('42704', `model ${name} has no version ${version}`);
+  await conn.run(`INSERT OR REPLACE INTO ai.model_aliases (name, alias, version, updated_at) VALUES (${lit(name)}, ${lit(checkAlias(alias))}, ${version}, current_timestamp)`);
+}
+
+export async function deleteAlias(conn: DuckDBConnection, name: string, alias: string): Promise<void> {
+  const r = await conn.runAndReadAll(`DELETE FROM ai.model_aliases WHERE name = ${lit(name)} AND alias = ${lit(alias)} RETURNING 1`);
+  if (r.currentRowCount === 0) throw new SqlError('42704', `model ${name} has no alias ${alias}`);
+}
+
+export const hubCacheDirOf = (dataDir: string): string => join(dataDir, 'hub-cache');

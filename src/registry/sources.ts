@@ -1,0 +1,80 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import { SqlError } from '../protocol/errors.js';
+import { TASKS, type ProviderKind, type Task } from '../runtime/provider.js';
+import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
+
+/** Where a model comes from, as register_model's `source` names it. */
+export type ModelSource =
+  | { kind: 'folder'; path: string }
+  | { kind: 'hf'; repo: string; revision: string }
+  | { kind: 'openai'; baseUrl: string }
+  | { kind: 'builtin'; name: string };
+
+export function parseSource(source: string): ModelSource {
+  const s = source.trim();
+  if (s.startsWith('file:')) return { kind: 'folder', path: resolve(s.slice('file:'.length).replace(/^\/\/(?=\/)/, '')) };
+  if (isAbsolute(s)) return { kind: 'folder', path: resolve(s) };
+  if (s.startsWith('hf:')) {
+    const m = /^hf:([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(s);
+    if (!m) throw new SqlError('22023', `invalid Hugging Face source "${s}"`, "write hf:<org>/<name> or hf:<org>/<name>@<revision>");
+    return { kind: 'hf', repo: m[1]!, revision: m[2] ?? 'main' };
+  }
+  if (s.startsWith('openai:')) {
+    const url = s.slice('openai:'.length);
+    if (!/^https?:\/\/[^\s]+$/.test(url)) throw new SqlError('22023', `invalid endpoint "${url}"`, 'write openai:http://host:port/v1');
+    return { kind: 'openai', baseUrl: url.replace(/\/+$/, '') };
+  }
+  if (s.startsWith('builtin:')) {
+    const name = s.slice('builtin:'.length);
+    if (!BUILTIN_MODELS.some((b) => b.name === name)) {
+      throw new SqlError('42704', `unknown builtin model "${name}"`, `the builtin models are: ${BUILTIN_MODELS.map((b) => b.name).join(', ')} (SELECT * FROM ai.builtin_models)`);
+    }
+    return { kind: 'builtin', name };
+  }
+  throw new SqlError('22023', `unsupported model source "${s}"`,
+    'use an absolute folder path or file:<path>, hf:<org>/<name>[@revision], openai:<base URL> or builtin:<name>');
+}
+
+export const providerOf = (source: ModelSource): ProviderKind =>
+  source.kind === 'openai' ? 'openai' : source.kind === 'builtin' ? 'builtin' : 'onnx';
+
+export function checkTask(task: string): Task {
+  const t = task.trim().toLowerCase() === 'feature-extraction' ? 'embedding' : task.trim().toLowerCase();
+  if (!(TASKS as readonly string[]).includes(t)) {
+    throw new SqlError('22023', `unknown task "${task}"`, `the tasks are: ${TASKS.join(', ')}`);
+  }
+  return t as Task;
+}
+
+/** The task a Hugging Face folder's config.json implies, when it implies one. */
+export function inferTask(folder: string): Task | null {
+  const file = join(folder, 'config.json');
+  if (!existsSync(file)) return null;
+  let config: { architectures?: string[]; model_type?: string; id2label?: Record<string, string>; is_encoder_decoder?: boolean };
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8')) as typeof config;
+  } catch {
+    throw new SqlError('22P02', `config.json in ${folder} is not valid JSON`);
+  }
+  const arch = config.architectures?.[0] ?? '';
+  const labels = Object.values(config.id2label ?? {}).map((l) => l.toLowerCase());
+  if (/ForSequenceClassification$/.test(arch)) return labels.includes('entailment') ? 'zero-shot-classification' : 'text-classification';
+  if (/ForConditionalGeneration$|Seq2SeqLM$/.test(arch) || config.is_encoder_decoder) return 'text2text-generation';
+  if (/ForCausalLM$|LMHeadModel$/.test(arch)) return 'text-generation';
+  if (/Model$/.test(arch)) return 'embedding';
+  return null;
+}
+
+/** A folder source must hold a Hugging Face layout, inside a directory the server may read. */
+export function checkFolder(path: string, allowedDirs: readonly string[]): void {
+  const inside = allowedDirs.some((d) => path === d || path.startsWith(d.endsWith(sep) ? d : d + sep));
+  if (!inside) {
+    throw new SqlError('42501', `the server may not read ${path}`,
+      `model folders must be under one of: ${allowedDirs.join(', ')} (start aiduck with --import-dir <dir> to add one)`);
+  }
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new SqlError('58P01', `model folder ${path} does not exist`);
+  if (!existsSync(join(path, 'config.json'))) {
+    throw new SqlError('22023', `${path} is not a Hugging Face model folder (no config.json)`, 'export the model with optimum or transformers.js conventions: config.json, tokenizer.json, onnx/model.onnx');
+  }
+}

@@ -1,0 +1,28 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { Classification, JsonSchema, ModelSpec, RowResult } from './provider.js';
+
+/** Work for the runtime worker: one batch of one operation on one model version. */
+export type RuntimeOp =
+  | { op: 'embed'; spec: ModelSpec; inputs: string[] }
+  | { op: 'generate'; spec: ModelSpec; inputs: string[]; parameters: Record<string, unknown>; responseSchema?: JsonSchema }
+  | { op: 'classify'; spec: ModelSpec; inputs: string[]; labels: string[]; multiLabel: boolean; hypothesisTemplate: string };
+
+export type RuntimeValue = string | Float32Array | Classification;
+
+export type ToRuntime =
+  | { t: 'call'; id: number; sid: number; work: RuntimeOp }
+  | { t: 'cancel'; sid: number }
+  | { t: 'shutdown' };
+
+export type FromRuntime =
+  | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: string }
+  | { t: 'stopped' };
+
+export interface RuntimeOptions {
+  /** The engine's channel: calls come in and replies go out on it. */
+  port: MessagePort;
+  /** Where the result cache keeps its files; null keeps it in memory (an in-memory database). */
+  cacheDir: string | null;
+  /** Int32 slot the runtime bumps and notifies after every reply, for callers blocked in Atomics.wait. */
+  signal: SharedArrayBuffer;
+}

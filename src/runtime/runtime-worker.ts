@@ -1,0 +1,126 @@
+import { workerData } from 'node:worker_threads';
+import type { FromRuntime, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
+import type { ModelSpec, Provider, RowResult } from './provider.js';
+import { createBuiltinProvider } from './providers/builtin.js';
+import { createOnnxProvider } from './providers/onnx.js';
+import { createOpenAIProvider } from './providers/openai.js';
+import { ResultCache, type CachedValue } from './result-cache.js';
+
+/**
+ * The model runtime thread: providers (loaded once per model version and kept), the result
+ * cache, and cancellation. Engine-side SQL functions post it batches and wait for the reply.
+ */
+const options = workerData as RuntimeOptions;
+const port = options.port;
+const signal = new Int32Array(options.signal);
+const providers = new Map<string, Promise<Provider>>();
+const caches = new Map<string, ResultCache>();
+/** Running calls by session, so a cancel aborts that session's work. */
+const running = new Map<number, Set<AbortController>>();
+
+const identity = (s: ModelSpec): string => JSON.stringify([s.name, s.version, s.provider, s.location, s.endpointModel ?? null, s.task]);
+
+function providerFor(spec: ModelSpec): Promise<Provider> {
+  const key = identity(spec);
+  let p = providers.get(key);
+  if (!p) {
+    p = spec.provider === 'builtin' ? Promise.resolve(createBuiltinProvider(spec.location))
+      : spec.provider === 'openai' ? Promise.resolve(createOpenAIProvider(spec))
+        : createOnnxProvider(spec);
+    // A model that failed to load is tried again next time rather than remembered as broken.
+    p.catch(() => providers.delete(key));
+    providers.set(key, p);
+  }
+  return p;
+}
+
+function cacheFor(spec: ModelSpec): ResultCache {
+  const key = identity(spec);
+  let c = caches.get(key);
+  if (!c) caches.set(key, (c = new ResultCache(options.cacheDir, key)));
+  return c;
+}
+
+/** What, besides the input, decides a result: the operation and its options. */
+function scopeOf(work: RuntimeOp): string {
+  switch (work.op) {
+    case 'embed': return 'embed';
+    case 'generate': return JSON.stringify(['generate', work.parameters, work.responseSchema ?? null]);
+    case 'classify': return JSON.stringify(['classify', work.labels, work.multiLabel, work.hypothesisTemplate]);
+  }
+}
+
+async function compute(work: RuntimeOp, provider: Provider, inputs: string[], abort: AbortSignal): Promise<Array<RowResult<RuntimeValue>>> {
+  const unsupported = (what: string): Error =>
+    new Error(`model ${work.spec.name}/${work.spec.version} (task ${work.spec.task}, provider ${work.spec.provider}) cannot ${what}`);
+  switch (work.op) {
+    case 'embed':
+      if (!provider.embed) throw unsupported('embed text: register an embedding model');
+      return provider.embed(inputs, abort);
+    case 'generate': {
+      if (!provider.generate) throw unsupported('generate text: use ai_embed or ai_classify with it, or register a generative model');
+      const o = { parameters: work.parameters, signal: abort, ...(work.responseSchema ? { responseSchema: work.responseSchema } : {}) };
+      return provider.generate(inputs, o);
+    }
+    case 'classify':
+      if (!provider.classify) throw unsupported('classify text: register a zero-shot-classification or text-classification model');
+      return provider.classify(inputs, { labels: work.labels, multiLabel: work.multiLabel, hypothesisTemplate: work.hypothesisTemplate, signal: abort });
+  }
+}
+
+async function call(sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'reply' }> {
+  const cache = cacheFor(work.spec);
+  const scope = scopeOf(work);
+  const keys = work.inputs.map((input) => ResultCache.key(scope, input));
+  const results = new Array<RowResult<RuntimeValue>>(work.inputs.length);
+  const missing: number[] = [];
+  keys.forEach((k, i) => {
+    const hit = cache.get(k);
+    if (hit !== undefined) results[i] = { ok: true, value: hit };
+    else missing.push(i);
+  });
+  if (missing.length) {
+    const abort = new AbortController();
+    let set = running.get(sid);
+    if (!set) running.set(sid, (set = new Set()));
+    set.add(abort);
+    try {
+      const provider = await providerFor(work.spec);
+      const got = await compute(work, provider, missing.map((i) => work.inputs[i]!), abort.signal);
+      const fresh: Array<[string, CachedValue]> = [];
+      missing.forEach((i, j) => {
+        const r = got[j] ?? { ok: false, error: 'the model returned fewer results than inputs' };
+        results[i] = r;
+        if (r.ok) fresh.push([keys[i]!, r.value]);
+      });
+      cache.putAll(fresh);
+      if (abort.signal.aborted) return { t: 'reply', id: 0, error: 'canceled' };
+    } finally {
+      set.delete(abort);
+    }
+  }
+  return { t: 'reply', id: 0, results, cached: work.inputs.length - missing.length };
+}
+
+function reply(m: FromRuntime): void {
+  port.postMessage(m);
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+}
+
+port.on('message', (m: ToRuntime) => {
+  switch (m.t) {
+    case 'call':
+      call(m.sid, m.work).then(
+        (r) => reply({ ...r, id: m.id }),
+        (err: unknown) => reply({ t: 'reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
+      );
+      break;
+    case 'cancel':
+      for (const a of running.get(m.sid) ?? []) a.abort();
+      break;
+    case 'shutdown':
+      void Promise.allSettled([...providers.values()].map(async (p) => (await p).close())).then(() => reply({ t: 'stopped' }));
+      break;
+  }
+});

@@ -1,0 +1,23 @@
+import { FLOAT, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
+import { runChunk } from '../src/engine/ai-batch.js';
+
+/**
+ * `ai_embed(model, text)`: one vector per row. The SQL macro casts it to FLOAT[dimension] when the
+ * model is named by a literal, so it feeds array_cosine_similarity and ARRAY columns.
+ */
+export const aiEmbed = (ai: AiContext): BatchFunction => ({
+  name: '__ai_embed',
+  parameterTypes: [VARCHAR, VARCHAR],
+  returnType: LIST(FLOAT),
+  run(input, output, caller) {
+    const results = runChunk(ai, caller, 'ai_embed', columnValues(input, 0), columnValues(input, 1),
+      (spec, inputs) => ({ op: 'embed', spec, inputs }));
+    results.forEach((r, i) => {
+      if (r === null) return output.setItem(i, null);
+      if (!r.ok) throw new Error(`ai_embed failed on row ${i + 1}: ${r.error}`);
+      output.setItem(i, listValue(Array.from(r.value as Float32Array)));
+    });
+    output.flush();
+  },
+});

@@ -1,0 +1,18 @@
+import { deleteAlias } from '../src/registry/commands.js';
+import { setVariable, type ModelCommand } from '../src/engine/model-command.js';
+import { SqlError } from '../src/protocol/errors.js';
+
+/** `delete_model_alias(name, alias)`: drops an alias; the versions stay. */
+export const deleteModelAliasCommand: ModelCommand = {
+  name: 'delete_model_alias',
+  argsMacro: `CREATE OR REPLACE MACRO __delete_model_alias_args(name, alias) AS
+    to_json(struct_pack(name := name::VARCHAR, alias := alias::VARCHAR))`,
+  resultSql: `SELECT getvariable('aiduck_model')::VARCHAR AS name, getvariable('aiduck_alias')::VARCHAR AS alias, true AS deleted`,
+  async run(conn, _ai, args) {
+    const { name, alias } = args as { name: string | null; alias: string | null };
+    if (name === null || alias === null) throw new SqlError('22004', 'delete_model_alias needs a model name and an alias');
+    await deleteAlias(conn, name, alias);
+    await setVariable(conn, 'aiduck_model', name);
+    await setVariable(conn, 'aiduck_alias', alias);
+  },
+};

@@ -1,0 +1,18 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { registerBatchFunction, type AiContext } from '../src/engine/ai-context.js';
+import type { ModelCommand } from '../src/engine/model-command.js';
+import { aiClassify } from './ai_classify.js';
+import { aiEmbed } from './ai_embed.js';
+import { aiQuery } from './ai_query.js';
+import { aiRunningJobs } from './ai_running_jobs.js';
+import { deleteModelAliasCommand } from './delete_model_alias.js';
+import { registerModelCommand } from './register_model.js';
+import { setModelAliasCommand } from './set_model_alias.js';
+
+/** The batch functions behind ai_embed, ai_query and ai_classify (see sql/ai-functions.sql). */
+export function registerAiFunctions(conn: DuckDBConnection, ai: AiContext): void {
+  for (const make of [aiEmbed, aiQuery, aiClassify]) registerBatchFunction(conn, ai, make(ai));
+  conn.registerTableFunction(aiRunningJobs(ai));
+}
+
+export const MODEL_COMMANDS: readonly ModelCommand[] = [registerModelCommand, setModelAliasCommand, deleteModelAliasCommand];

@@ -1,0 +1,19 @@
+import { setAlias } from '../src/registry/commands.js';
+import { setVariable, type ModelCommand } from '../src/engine/model-command.js';
+import { SqlError } from '../src/protocol/errors.js';
+
+/** `set_model_alias(name, alias, version)`: creates or moves an alias such as `champion`. */
+export const setModelAliasCommand: ModelCommand = {
+  name: 'set_model_alias',
+  argsMacro: `CREATE OR REPLACE MACRO __set_model_alias_args(name, alias, version) AS
+    to_json(struct_pack(name := name::VARCHAR, alias := alias::VARCHAR, version := version::INTEGER))`,
+  resultSql: `SELECT name, alias, version, updated_at FROM ai.model_aliases
+    WHERE name = getvariable('aiduck_model') AND alias = getvariable('aiduck_alias')`,
+  async run(conn, _ai, args) {
+    const { name, alias, version } = args as { name: string | null; alias: string | null; version: number | null };
+    if (name === null || alias === null || version === null) throw new SqlError('22004', 'set_model_alias needs a model name, an alias and a version');
+    await setAlias(conn, name, alias, version);
+    await setVariable(conn, 'aiduck_model', name);
+    await setVariable(conn, 'aiduck_alias', alias);
+  },
+};
