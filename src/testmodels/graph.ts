@@ -1,0 +1,175 @@
+/**
+ * A small builder for ONNX graphs (standard operators, opset 17) and the transformer blocks the test models
+ * share: linear layers, LayerNorm/RMSNorm, GELU, multi-head attention.
+ */
+import {
+  DataType,
+  boolBytes,
+  float32Bytes,
+  int64Bytes,
+  type AttributeValue,
+  type DataTypeCode,
+  type Dim,
+  type GraphSpec,
+  type NodeSpec,
+  type TensorSpec,
+  type ValueInfoSpec,
+} from './onnx-proto.js';
+import { Prng } from './prng.js';
+
+export type Attrs = Readonly<Record<string, AttributeValue>>;
+
+export const int = (value: number): AttributeValue => ({ kind: 'int', value });
+export const float = (value: number): AttributeValue => ({ kind: 'float', value });
+export const ints = (value: readonly number[]): AttributeValue => ({ kind: 'ints', value });
+
+export class GraphBuilder {
+  private readonly nodes: NodeSpec[] = [];
+  private readonly initializers: TensorSpec[] = [];
+  private readonly inputs: ValueInfoSpec[] = [];
+  private readonly outputs: ValueInfoSpec[] = [];
+  private readonly constants = new Map<string, string>();
+  private readonly initializerNames = new Set<string>();
+  private counter = 0;
+  /** Prefix for the names of nodes and weights created next (e.g. "encoder.layer.0.attention"). */
+  scope = '';
+
+  constructor(
+    readonly name: string,
+    readonly rng: Prng,
+  ) {}
+
+  private fresh(base: string): string {
+    return `${this.scope === '' ? '' : `/${this.scope}`}/${base}_${this.counter++}`;
+  }
+
+  input(name: string, elemType: DataTypeCode, shape: readonly Dim[]): string {
+    this.inputs.push({ name, elemType, shape });
+    return name;
+  }
+
+  /** Declares `value` as the graph output `name` (through an Identity node when the names differ). */
+  output(value: string, name: string, elemType: DataTypeCode, shape: readonly Dim[]): void {
+    if (value !== name) this.op('Identity', [value], {}, name);
+    this.outputs.push({ name, elemType, shape });
+  }
+
+  /** Adds a node; returns the name of its (first) output. */
+  op(opType: string, inputs: readonly string[], attributes: Attrs = {}, outputName?: string): string {
+    const out = outputName ?? this.fresh(`${opType}_output`);
+    this.nodes.push({ opType, inputs, outputs: [out], name: this.fresh(opType), attributes });
+    return out;
+  }
+
+  /** A float32 initializer with explicit values. */
+  tensor(name: string, dims: readonly number[], values: ArrayLike<number>): string {
+    const full = this.scope === '' ? name : `${this.scope}.${name}`;
+    if (this.initializerNames.has(full)) throw new Error(`duplicate initializer ${full}`);
+    this.initializerNames.add(full);
+    this.initializers.push({ name: full, dataType: DataType.FLOAT, dims, rawData: float32Bytes(values) });
+    return full;
+  }
+
+  /** A float32 initializer drawn from N(0, std²). */
+  weight(name: string, dims: readonly number[], std: number): string {
+    return this.tensor(name, dims, this.rng.normals(dims.reduce((a, b) => a * b, 1), std));
+  }
+
+  /** A float32 initializer filled with one value. */
+  filled(name: string, dims: readonly number[], value: number): string {
+    return this.tensor(name, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value));
+  }
+
+  private constant(dataType: DataTypeCode, dims: readonly number[], raw: Uint8Array, key: string): string {
+    const cached = this.constants.get(key);
+    if (cached !== undefined) return cached;
+    const name = `const_${this.constants.size}`;
+    this.initializers.push({ name, dataType, dims, rawData: raw });
+    this.constants.set(key, name);
+    return name;
+  }
+
+  /** An int64 constant; `dims` [] makes a scalar. */
+  i64(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    return this.constant(DataType.INT64, dims, int64Bytes(values), `i64:${dims.join('x')}:${values.join(',')}`);
+  }
+
+  /** A float32 constant; `dims` [] makes a scalar. */
+  f32(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    return this.constant(DataType.FLOAT, dims, float32Bytes(values), `f32:${dims.join('x')}:${values.join(',')}`);
+  }
+
+  bool(values: readonly boolean[], dims: readonly number[] = [values.length]): string {
+    return this.constant(DataType.BOOL, dims, boolBytes(values), `bool:${dims.join('x')}:${values.join(',')}`);
+  }
+
+  build(): GraphSpec {
+    return { name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs };
+  }
+
+  // --- building blocks ------------------------------------------------------------------------------
+
+  /** x · W + b with W [in, out] drawn from N(0, std²) and b zero (or omitted). */
+  linear(x: string, name: string, inDim: number, outDim: number, std: number, bias = true): string {
+    const y = this.op('MatMul', [x, this.weight(`${name}.weight`, [inDim, outDim], std)]);
+    return bias ? this.op('Add', [y, this.filled(`${name}.bias`, [outDim], 0)]) : y;
+  }
+
+  layerNorm(x: string, name: string, dim: number, epsilon: number): string {
+    return this.op('LayerNormalization', [x, this.filled(`${name}.weight`, [dim], 1), this.filled(`${name}.bias`, [dim], 0)], {
+      axis: int(-1),
+      epsilon: float(epsilon),
+    });
+  }
+
+  /** T5's RMS norm: x / sqrt(mean(x²) + eps) · w. */
+  rmsNorm(x: string, name: string, dim: number, epsilon: number): string {
+    const variance = this.op('ReduceMean', [this.op('Mul', [x, x])], { axes: ints([-1]), keepdims: int(1) });
+    const rms = this.op('Sqrt', [this.op('Add', [variance, this.f32([epsilon], [])])]);
+    return this.op('Mul', [this.op('Div', [x, rms]), this.filled(`${name}.weight`, [dim], 1)]);
+  }
+
+  /** GELU, exact form: 0.5 · x · (1 + erf(x / √2)). */
+  gelu(x: string): string {
+    const erf = this.op('Erf', [this.op('Div', [x, this.f32([Math.SQRT2], [])])]);
+    return this.op('Mul', [this.op('Mul', [x, this.f32([0.5], [])]), this.op('Add', [erf, this.f32([1], [])])]);
+  }
+
+  /** [batch, seq, heads·headDim] → [batch, heads, seq, headDim]. */
+  splitHeads(x: string, heads: number, headDim: number): string {
+    return this.op('Transpose', [this.op('Reshape', [x, this.i64([0, 0, heads, headDim])])], { perm: ints([0, 2, 1, 3]) });
+  }
+
+  /** [batch, heads, seq, headDim] → [batch, seq, heads·headDim]. */
+  mergeHeads(x: string, heads: number, headDim: number): string {
+    return this.op('Reshape', [this.op('Transpose', [x], { perm: ints([0, 2, 1, 3]) }), this.i64([0, 0, heads * headDim])]);
+  }
+
+  /**
+   * Scaled dot-product attention over heads: softmax(q·kᵀ · scale + bias) · v, with q [b, h, s, d],
+   * k and v [b, h, t, d], and `bias` broadcastable to [b, h, s, t] (0 where allowed, very negative where
+   * masked; null for none). Returns [b, h, s, d].
+   */
+  attention(q: string, k: string, v: string, bias: string | null, scale: number): string {
+    const kT = this.op('Transpose', [k], { perm: ints([0, 1, 3, 2]) });
+    let scores = this.op('MatMul', [q, kT]);
+    if (scale !== 1) scores = this.op('Mul', [scores, this.f32([scale], [])]);
+    if (bias !== null) scores = this.op('Add', [scores, bias]);
+    return this.op('MatMul', [this.op('Softmax', [scores], { axis: int(-1) }), v]);
+  }
+
+  /** Additive mask [b, 1, 1, t] from a 0/1 int64 attention mask [b, t]. */
+  paddingBias(attentionMask: string): string {
+    const keep = this.op('Cast', [attentionMask], { to: int(DataType.FLOAT) });
+    const bias = this.op('Mul', [this.op('Sub', [this.f32([1], []), keep]), this.f32([NEG], [])]);
+    return this.op('Unsqueeze', [bias, this.i64([1, 2])]);
+  }
+
+  /** The size of dimension `axis` of `x`, as an int64 scalar. */
+  dim(x: string, axis: number): string {
+    return this.op('Gather', [this.op('Shape', [x]), this.i64([axis], [])], { axis: int(0) });
+  }
+}
+
+/** The additive bias for masked attention positions: large enough to zero them, small enough to stay finite. */
+export const NEG = -1e9;
