@@ -3,6 +3,7 @@ import type { DuckDBListValue } from '@duckdb/node-api';
 import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
 import { runChunk } from '../src/engine/ai-batch.js';
 import type { Classification } from '../src/runtime/provider.js';
+import { classifyOp, DEFAULT_HYPOTHESIS } from '../src/engine/ai-ops.js';
 
 /**
  * `ai_classify(text, labels, model, multi_label, hypothesis_template)`: JSON of the labels and
@@ -16,12 +17,9 @@ export const aiClassify = (ai: AiContext): BatchFunction => ({
     const labelsCol = columnValues(input, 2) as Array<DuckDBListValue | null>;
     const labels = (labelsCol[0]?.items ?? []).map(String);
     const multiLabel = columnValues(input, 3)[0] === true;
-    const template = String(columnValues(input, 4)[0] ?? 'This example is {}.');
-    if (!template.includes('{}')) throw new Error('hypothesis_template must contain {} where the label goes');
-    const results = runChunk(ai, caller, 'ai_classify', columnValues(input, 0), columnValues(input, 1), (spec, inputs) => {
-      if (spec.task === 'zero-shot-classification' && labels.length === 0) throw new Error('ai_classify needs at least one label');
-      return { op: 'classify', spec, inputs, labels, multiLabel, hypothesisTemplate: template };
-    });
+    const template = String(columnValues(input, 4)[0] ?? DEFAULT_HYPOTHESIS);
+    const results = runChunk(ai, caller, 'ai_classify', columnValues(input, 0), columnValues(input, 1),
+      (spec, inputs) => classifyOp(spec, inputs, labels, multiLabel, template));
     results.forEach((r, i) => {
       if (r === null) return output.setItem(i, null);
       if (!r.ok) throw new Error(`ai_classify failed on row ${i + 1}: ${r.error}`);

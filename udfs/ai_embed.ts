@@ -1,6 +1,7 @@
 import { FLOAT, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
 import { runChunk } from '../src/engine/ai-batch.js';
+import { embedOp } from '../src/engine/ai-ops.js';
 
 /**
  * `ai_embed(model, text)`: one vector per row. The SQL macro casts it to FLOAT[dimension] when the
@@ -12,7 +13,7 @@ export const aiEmbed = (ai: AiContext): BatchFunction => ({
   returnType: LIST(FLOAT),
   run(input, output, caller) {
     const results = runChunk(ai, caller, 'ai_embed', columnValues(input, 0), columnValues(input, 1),
-      (spec, inputs) => ({ op: 'embed', spec, inputs }));
+      embedOp);
     results.forEach((r, i) => {
       if (r === null) return output.setItem(i, null);
       if (!r.ok) throw new Error(`ai_embed failed on row ${i + 1}: ${r.error}`);

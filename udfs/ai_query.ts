@@ -1,17 +1,8 @@
 import { BOOLEAN, VARCHAR } from '@duckdb/node-api';
 import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
 import { runChunk } from '../src/engine/ai-batch.js';
-import { conforms, schemaOf, type Structure } from '../src/engine/response-format.js';
-
-const TEXT: Structure = 'VARCHAR';
-
-function parameters(json: unknown): Record<string, unknown> {
-  if (json === null || json === undefined) return {};
-  const p = JSON.parse(String(json)) as unknown;
-  if (p === null) return {};
-  if (typeof p !== 'object' || Array.isArray(p)) throw new Error("modelParameters must be a struct, e.g. named_struct('temperature', 0.2, 'max_tokens', 256)");
-  return p as Record<string, unknown>;
-}
+import { conforms, type Structure } from '../src/engine/response-format.js';
+import { isText, queryOp } from '../src/engine/ai-ops.js';
 
 /**
  * `ai_query(model, request, modelParameters, responseFormat, failOnError)`: the model's answer as
@@ -27,10 +18,9 @@ export const aiQuery = (ai: AiContext): BatchFunction => ({
     const structures = columnValues(input, 3);
     const failOnError = columnValues(input, 4)[0] !== false;
     const structure = JSON.parse(String(structures[0] ?? '"VARCHAR"')) as Structure;
-    const typed = structure !== TEXT;
-    const results = runChunk(ai, caller, 'ai_query', columnValues(input, 0), columnValues(input, 1), (spec, inputs) => ({
-      op: 'generate', spec, inputs, parameters: parameters(params[0]), ...(typed ? { responseSchema: schemaOf(structure) } : {}),
-    }));
+    const typed = !isText(structure);
+    const results = runChunk(ai, caller, 'ai_query', columnValues(input, 0), columnValues(input, 1),
+      (spec, inputs) => queryOp(spec, inputs, params[0], structure));
     results.forEach((r, i) => {
       let value: string | null = null;
       let error: string | null = null;

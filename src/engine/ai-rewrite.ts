@@ -119,3 +119,28 @@ export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => numb
   for (const e of edits.sort((a, b) => b.start - a.start || b.end - a.end)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return out;
 }
+
+const QUERY_START = /^(select|with|from|values)$/i;
+
+/**
+ * The query part of a statement: the statement itself for SELECT/WITH/FROM, the query after
+ * `AS` for CREATE TABLE ... AS, the query of INSERT INTO ... SELECT; null for anything else.
+ */
+export function selectPart(sql: string): string | null {
+  const tokens = tokenize(sql);
+  const first = tokens[0]?.text.toLowerCase();
+  if (!first) return null;
+  if (first === 'select' || first === 'with' || first === 'from') return sql;
+  if (first !== 'create' && first !== 'insert') return null;
+  let depth = 0;
+  for (let i = 1; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && t.kind === 'ident' && QUERY_START.test(t.text)) {
+      if (first === 'create' && tokens[i - 1]?.text.toLowerCase() !== 'as') continue;
+      return sql.slice(t.start).replace(/;\s*$/, '');
+    }
+  }
+  return null;
+}

@@ -17,7 +17,8 @@ import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
 import { classifySpecial, type SpecialStatement } from './special-statements.js';
 import { hasCodeKeyword, rewriteParameters, splitStatements } from './sql-text.js';
 import { toPgError } from './sqlstate.js';
-import type { AiContext } from './ai-context.js';
+import type { AiContext, Caller } from './ai-context.js';
+import { planPrefetch, runPrefetch } from './ai-prefetch.js';
 import { rewriteAiCalls } from './ai-rewrite.js';
 import { parseModelCommand } from './model-command-parse.js';
 import type { ModelCommand } from './model-command.js';
@@ -40,6 +41,8 @@ interface Statement {
   sql: string;
   special: SpecialStatement | null;
   prepared: DuckDBPreparedStatement | null;
+  /** The text DuckDB prepared (after the Postgres and AI rewrites). */
+  duckSql?: string;
   paramOids: number[];
   /** A registry command: its arguments statement takes the parameters, `prepared` gives the answer. */
   command?: { def: ModelCommand; args: DuckDBPreparedStatement };
@@ -91,6 +94,7 @@ export class Session {
   private lastProgressNotice = 0;
   /** A registry command ran in the open transaction: the registry is reloaded when it ends. */
   private registryDirty = false;
+  private readonly caller: Caller;
 
   constructor(
     readonly conn: DuckDBConnection,
@@ -102,11 +106,12 @@ export class Session {
   ) {
     this.settings = new PgSettings(user, ctx.maxConnections);
     if (applicationName) this.settings.set('application_name', applicationName);
-    ctx.ai.attach(conn, {
+    this.caller = {
       sid: ctx.sid,
       stopReason: () => this.stopReason(),
       progress: (fn, model, rows, cached) => this.progress(fn, model, rows, cached),
-    });
+    };
+    ctx.ai.attach(conn, this.caller);
   }
 
   private get cancelCounter(): number {
@@ -176,6 +181,7 @@ export class Session {
   cancel(): void {
     this.interrupted = true;
     this.conn.interrupt();
+    this.ctx.ai.runtime.cancel(this.ctx.sid);
   }
 
   close(): void {
@@ -391,7 +397,7 @@ export class Session {
       const t = parameterType(prepared, i);
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
-    return { sql, special: null, prepared, paramOids };
+    return { sql, duckSql, special: null, prepared, paramOids };
   }
 
   // ---- extended query -----------------------------------------------------------------------
@@ -580,6 +586,7 @@ export class Session {
       // The answer reads session variables the command just set: DuckDB fixes them at prepare.
       p = await this.conn.prepare(statement.command.def.resultSql);
     }
+    if (!statement.command && portal.params.length === 0 && statement.duckSql) await this.prefetch(statement.duckSql);
     const result = await p.stream();
     this.trackTransaction(p.statementType, statement.sql);
     if (result.returnType === ResultReturnType.QUERY_RESULT) {
@@ -606,6 +613,18 @@ export class Session {
     portal.finishedTag = p.statementType === StatementType.CREATE && result.returnType === ResultReturnType.CHANGED_ROWS
       ? `SELECT ${changed}`
       : commandTag(p.statementType, statement.sql, changed);
+  }
+
+  /** Fills the result cache for the statement's AI calls without holding the engine thread (see ai-prefetch). */
+  private async prefetch(sql: string): Promise<void> {
+    try {
+      const plans = await planPrefetch(this.conn, sql);
+      if (plans.length) await runPrefetch(this.conn, this.ctx.ai, this.caller, plans, () => this.interrupted || this.timedOut || this.out.closed);
+    } catch {
+      // The statement itself reports whatever made the prefetch fail.
+    }
+    if (this.timedOut) throw new SqlError('57014', 'canceling statement due to statement timeout');
+    if (this.interrupted) throw new SqlError('57014', 'canceling statement due to user request');
   }
 
   private async runCommand(def: ModelCommand, args: DuckDBPreparedStatement): Promise<void> {
