@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULTS, type ServerConfig } from './server/config.js';
 import { startServer } from './server/server.js';
 import { runShell } from './shell.js';
@@ -10,6 +10,8 @@ const usage = `aiduck ${VERSION}: DuckDB behind the Postgres wire protocol
 usage:
   aiduck serve [options]     run the server (what \`npm start\` runs)
   aiduck sql [options]       an interactive SQL shell on the same database
+  aiduck testmodels [dir]    write small generated models (BERT embedder, NLI classifier, GPT-2 and T5
+                             generators) in Hugging Face layout; default dir <data>/files/testmodels
   aiduck --version
 
 options (environment variable in brackets):
@@ -78,10 +80,29 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   };
 }
 
+/** `aiduck testmodels [dir]`: writes the generated models and shows how to register them. */
+async function writeModelsCommand(args: string[]): Promise<void> {
+  const dir = resolve(args[0] ?? join(process.env['AIDUCK_DATA'] ?? DEFAULTS.dataDir, 'files', 'testmodels'));
+  const { writeTestModels, TEST_MODELS } = await import('./testmodels/index.js');
+  const paths = await writeTestModels(dir);
+  console.log(`wrote ${paths.length} models to ${dir}`);
+  const registerAs: Record<string, string> = {
+    'tiny-bert-embedder': 'embedder', 'tiny-nli-classifier': 'classifier', 'tiny-gpt2-generator': 'generator', 'tiny-t5-summarizer': 'summarizer',
+  };
+  TEST_MODELS.forEach((m, i) => {
+    console.log(`  SELECT * FROM register_model('${registerAs[m.name] ?? m.name}', '${paths[i]}');  -- ${m.tasks.join(', ')}`);
+  });
+  console.log('(the server reads model folders under <data>/files or an --import-dir)');
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === '--version' || command === '-v') {
     console.log(VERSION);
+    return;
+  }
+  if (command === 'testmodels') {
+    await writeModelsCommand(rest);
     return;
   }
   if (command !== 'serve' && command !== 'sql') {

@@ -5,8 +5,8 @@ import { SqlError } from '../src/protocol/errors.js';
 /** `delete_model_alias(name, alias)`: drops an alias; the versions stay. */
 export const deleteModelAliasCommand: ModelCommand = {
   name: 'delete_model_alias',
-  argsMacro: `CREATE OR REPLACE MACRO __delete_model_alias_args(name, alias) AS
-    to_json(struct_pack(name := name::VARCHAR, alias := alias::VARCHAR))`,
+  signature: 'name, alias',
+  argsStruct: 'struct_pack(name := name::VARCHAR, alias := alias::VARCHAR)',
   resultSql: `SELECT getvariable('aiduck_model')::VARCHAR AS name, getvariable('aiduck_alias')::VARCHAR AS alias, true AS deleted`,
   async run(conn, _ai, args) {
     const { name, alias } = args as { name: string | null; alias: string | null };

@@ -5,8 +5,8 @@ import { SqlError } from '../src/protocol/errors.js';
 /** `set_model_alias(name, alias, version)`: creates or moves an alias such as `champion`. */
 export const setModelAliasCommand: ModelCommand = {
   name: 'set_model_alias',
-  argsMacro: `CREATE OR REPLACE MACRO __set_model_alias_args(name, alias, version) AS
-    to_json(struct_pack(name := name::VARCHAR, alias := alias::VARCHAR, version := version::INTEGER))`,
+  signature: 'name, alias, version',
+  argsStruct: 'struct_pack(name := name::VARCHAR, alias := alias::VARCHAR, version := version::INTEGER)',
   resultSql: `SELECT name, alias, version, updated_at FROM ai.model_aliases
     WHERE name = getvariable('aiduck_model') AND alias = getvariable('aiduck_alias')`,
   async run(conn, _ai, args) {

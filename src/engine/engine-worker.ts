@@ -5,6 +5,8 @@ import type { PgNotice } from '../protocol/backend.js';
 import { join } from 'node:path';
 import { bootstrapSession, readSql } from './bootstrap.js';
 import { AiContext } from './ai-context.js';
+import { argsMacro } from './model-command.js';
+import { commandGuards } from './model-command-parse.js';
 import { Registry } from '../registry/registry.js';
 import { ArtifactStore } from '../registry/artifact-store.js';
 import { hubCacheDirOf } from '../registry/commands.js';
@@ -53,7 +55,8 @@ async function openAi(setup: DuckDBConnection): Promise<AiContext> {
   const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir), options.allowedDirs);
   registerAiFunctions(setup, ai);
   for (const stmt of readSql('ai-functions.sql')) await setup.run(stmt);
-  for (const c of MODEL_COMMANDS) await setup.run(c.argsMacro);
+  for (const c of MODEL_COMMANDS) await setup.run(argsMacro(c));
+  for (const guard of commandGuards()) await setup.run(guard);
   await setup.run('CREATE OR REPLACE VIEW ai.running_jobs AS SELECT * FROM ai_running_jobs()');
   return ai;
 }

@@ -2,13 +2,21 @@ import { MODEL_COMMANDS } from '../../udfs/index.js';
 import type { ModelCommand } from './model-command.js';
 import { stripComments } from './sql-text.js';
 
-const SHAPE = /^\s*(?:SELECT\s+\*\s+FROM|CALL)\s+([A-Za-z_]+)\s*\(([\s\S]*)\)\s*;?\s*$/i;
+const SHAPE = /^\s*(?:SELECT\s+([\s\S]+?)\s+FROM|CALL)\s+([A-Za-z_]+)\s*\(([\s\S]*)\)\s*(?:AS\s+[A-Za-z_][A-Za-z0-9_]*)?\s*;?\s*$/i;
 
-/** A registry command call (`SELECT * FROM register_model(...)` or `CALL ...`), with its argument text. */
-export function parseModelCommand(sql: string): { def: ModelCommand; args: string } | null {
+/**
+ * A registry command call (`SELECT <columns> FROM register_model(...)` or `CALL ...`): the
+ * command, its argument text, and the columns to answer with.
+ */
+export function parseModelCommand(sql: string): { def: ModelCommand; args: string; columns: string } | null {
   if (!/register_model|model_alias/i.test(sql)) return null;
   const m = SHAPE.exec(stripComments(sql));
   if (!m) return null;
-  const def = MODEL_COMMANDS.find((c) => c.name === m[1]!.toLowerCase());
-  return def ? { def, args: m[2]! } : null;
+  const def = MODEL_COMMANDS.find((c) => c.name === m[2]!.toLowerCase());
+  return def ? { def, args: m[3]!, columns: m[1] ?? '*' } : null;
 }
+
+/** Table macros under the commands' names: any other use of them gets this error. */
+export const commandGuards = (): string[] => MODEL_COMMANDS.map((c) =>
+  `CREATE OR REPLACE MACRO ${c.name}(${c.signature}) AS TABLE SELECT error('${c.name} runs as a statement of its own: ` +
+  `SELECT * FROM ${c.name}(...) or CALL ${c.name}(...)') AS error`);

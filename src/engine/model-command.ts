@@ -10,8 +10,10 @@ import type { AiContext } from './ai-context.js';
  */
 export interface ModelCommand {
   name: string;
-  /** A temp macro `__<name>_args(...)` returning the arguments as a struct. */
-  argsMacro: string;
+  /** The parameters, as a macro declares them: `name, source, task := NULL, ...`. */
+  signature: string;
+  /** The struct of the arguments, from the parameters of `signature`. */
+  argsStruct: string;
   /** The command's answer; reads session variables the command set. */
   resultSql: string;
   run(conn: DuckDBConnection, ai: AiContext, args: Record<string, unknown>): Promise<void>;
@@ -22,3 +24,7 @@ export const sqlLiteral = (v: string): string => `'${v.replace(/'/g, "''")}'`;
 export async function setVariable(conn: DuckDBConnection, name: string, value: string | number): Promise<void> {
   await conn.run(`SET VARIABLE ${name} = ${typeof value === 'number' ? value : sqlLiteral(value)}`);
 }
+
+/** The macro `__<name>_args(...)` that evaluates a command's arguments into JSON. */
+export const argsMacro = (c: ModelCommand): string =>
+  `CREATE OR REPLACE MACRO __${c.name}_args(${c.signature}) AS to_json(${c.argsStruct})`;

@@ -45,7 +45,7 @@ interface Statement {
   duckSql?: string;
   paramOids: number[];
   /** A registry command: its arguments statement takes the parameters, `prepared` gives the answer. */
-  command?: { def: ModelCommand; args: DuckDBPreparedStatement };
+  command?: { def: ModelCommand; args: DuckDBPreparedStatement; resultSql: string };
   /** Column types a Describe of the statement promised; a later result of another shape is refused. */
   describedOids?: number[];
 }
@@ -366,8 +366,9 @@ export class Session {
     const command = parseModelCommand(sql);
     if (command) {
       const args = await this.prepare(`SELECT __${command.def.name}_args(${command.args})`, declaredOids);
-      const prepared = await this.conn.prepare(command.def.resultSql);
-      return { sql, special: null, prepared, paramOids: args.paramOids, command: { def: command.def, args: args.prepared! } };
+      const resultSql = `SELECT ${command.columns} FROM (${command.def.resultSql}) AS ${command.def.name}`;
+      const prepared = await this.conn.prepare(resultSql);
+      return { sql, special: null, prepared, paramOids: args.paramOids, command: { def: command.def, args: args.prepared!, resultSql } };
     }
     const duckSql = rewriteAiCalls(rewriteForDuckDB(sql), (m) => this.ctx.ai.registry.dimensionOf(m));
     let prepared = await this.conn.prepare(duckSql);
@@ -584,7 +585,7 @@ export class Session {
     if (statement.command) {
       await this.runCommand(statement.command.def, statement.command.args);
       // The answer reads session variables the command just set: DuckDB fixes them at prepare.
-      p = await this.conn.prepare(statement.command.def.resultSql);
+      p = await this.conn.prepare(statement.command.resultSql);
     }
     if (!statement.command && portal.params.length === 0 && statement.duckSql) await this.prefetch(statement.duckSql);
     const result = await p.stream();
