@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutoTokenizer, env, pipeline, type Tensor } from '@huggingface/transformers';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { NLI_LABELS, TEST_MODELS, TINY_BERT, writeTestModels } from '../dist/src/testmodels/index.js';
+import { EOS_AFTER, NLI_LABELS, TEST_MODELS, TINY_BERT, writeTestModels } from '../dist/src/testmodels/index.js';
 
 let dir: string;
 let paths: string[];
@@ -228,10 +228,15 @@ describe('tiny-gpt2-generator', () => {
     await generate.dispose();
   });
 
-  it('stops by itself when no length limit is given', async () => {
+  it('stops by itself when no length limit is given, however long the prompt', async () => {
     const generate = await pipeline('text-generation', 'tiny-gpt2-generator');
-    const out = (await generate('Once upon a time')) as Array<{ generated_text: string }>;
-    expect(generate.tokenizer.encode(out[0]!.generated_text).length).toBeLessThan(100);
+    const long = Array.from({ length: 700 }, (_, i) => ['the', 'cat', 'sat', 'on', 'mat'][i % 5]).join(' ');
+    for (const prompt of ['Once upon a time', long]) {
+      const out = (await generate(prompt, { return_full_text: false })) as Array<{ generated_text: string }>;
+      const n = generate.tokenizer.encode(out[0]!.generated_text).length;
+      expect(n).toBeGreaterThan(EOS_AFTER);
+      expect(n).toBeLessThan(EOS_AFTER + 30);
+    }
     await generate.dispose();
   });
 

@@ -10,7 +10,11 @@
  *
  * Blocks are pre-LayerNorm (GPT-2): x + attn(ln_1(x)), then x + mlp(ln_2(x)), a final ln_f and an LM head.
  * The LM head has a fixed bias that favours whole-word tokens (so greedy output reads as words) and an
- * end-of-text logit that grows once the position passes EOS_AFTER, so unbounded generation stops.
+ * end-of-text logit that grows once more than EOS_AFTER tokens have been generated, so generation without
+ * a length limit stops, however long the prompt. The count comes from the cache itself: head 0 of layer 0
+ * attends uniformly (zero keys) to values that are 1 for tokens fed in a generation step (past > 0) and
+ * 0 for prompt tokens, so its output is the share of generated tokens among the visible ones; that head
+ * does not feed the residual stream.
  */
 import { GraphBuilder, NEG, int } from './graph.js';
 import { DataType, encodeModel } from './onnx-proto.js';
@@ -46,9 +50,9 @@ export const TINY_GPT2: Gpt2Size = {
   layerNormEps: 1e-5,
 };
 
-/** From this position on, the end-of-text logit rises by EOS_SLOPE per position. */
-export const EOS_AFTER = 64;
-const EOS_SLOPE = 0.5;
+/** Once this many tokens have been generated, the end-of-text logit rises by EOS_SLOPE per token. */
+export const EOS_AFTER = 40;
+const EOS_SLOPE = 1;
 
 const BATCH = 'batch_size';
 const SEQ = 'sequence_length';
@@ -100,19 +104,38 @@ function graph(size: Gpt2Size, bpe: Bpe): GraphBuilder {
   const blocked = g.op('Or', [g.op('Unsqueeze', [future, g.i64([0, 1])]), padding]);
   const bias = g.op('Where', [blocked, g.f32([NEG], []), g.f32([0], [])]);
 
+  // Head 0 of layer 0 counts generated tokens (see the file comment): zero key and value columns, so
+  // it attends uniformly; its value is 1 for tokens fed after the first step (past > 0), else 0; and
+  // its output does not enter the residual stream (zero rows in c_proj).
+  const zeroColumns = (w: Float32Array): void => {
+    for (let r = 0; r < H; r++) w.fill(0, r * H, r * H + headDim);
+  };
+  const zeroRows = (w: Float32Array): void => void w.fill(0, 0, headDim * H);
+  const isGenerationStep = g.op('Cast', [g.op('Greater', [g.op('Sub', [total, seq]), g.i64([0], [])])], { to: int(DataType.FLOAT) });
+  const counterChannel = Array.from({ length: H }, (_, i) => (i === 0 ? 1 : 0));
+  let counter = '';
+
   const std = (fanIn: number): number => 0.5 / Math.sqrt(fanIn);
   for (let l = 0; l < size.layers; l++) {
     g.scope = `transformer.h.${l}`;
+    const counting = l === 0;
     const a = g.layerNorm(h, 'ln_1', H, size.layerNormEps);
     const q = g.splitHeads(g.linear(a, 'attn.q_proj', H, H, std(H)), size.heads, headDim);
-    const kNew = g.splitHeads(g.linear(a, 'attn.k_proj', H, H, std(H)), size.heads, headDim);
-    const vNew = g.splitHeads(g.linear(a, 'attn.v_proj', H, H, std(H)), size.heads, headDim);
+    const kNew = g.splitHeads(g.linear(a, 'attn.k_proj', H, H, std(H), true, counting ? zeroColumns : undefined), size.heads, headDim);
+    let vFlat = g.linear(a, 'attn.v_proj', H, H, std(H), true, counting ? zeroColumns : undefined);
+    if (counting) vFlat = g.op('Add', [vFlat, g.op('Mul', [g.tensor('attn.counter', [H], counterChannel), isGenerationStep])]);
+    const vNew = g.splitHeads(vFlat, size.heads, headDim);
     const layerPast = past[l];
     if (layerPast === undefined) throw new Error('missing cache input');
     const k = g.op('Concat', [layerPast.key, kNew], { axis: int(2) }, `present.${l}.key`);
     const v = g.op('Concat', [layerPast.value, vNew], { axis: int(2) }, `present.${l}.value`);
-    const context = g.mergeHeads(g.attention(q, k, v, bias, 1 / Math.sqrt(headDim)), size.heads, headDim);
-    h = g.op('Add', [h, g.linear(context, 'attn.c_proj', H, H, std(H))]);
+    const heads = g.attention(q, k, v, bias, 1 / Math.sqrt(headDim));
+    if (counting) {
+      // Share of generated tokens among the visible ones, [batch, seq].
+      counter = g.op('Gather', [g.op('Gather', [heads, g.i64([0], [])], { axis: int(1) }), g.i64([0], [])], { axis: int(2) });
+    }
+    const context = g.mergeHeads(heads, size.heads, headDim);
+    h = g.op('Add', [h, g.linear(context, 'attn.c_proj', H, H, std(H), true, counting ? zeroRows : undefined)]);
     const m = g.layerNorm(h, 'ln_2', H, size.layerNormEps);
     const ff = g.linear(g.gelu(g.linear(m, 'mlp.c_fc', H, size.inner, std(H))), 'mlp.c_proj', size.inner, H, std(size.inner));
     h = g.op('Add', [h, ff]);
@@ -122,8 +145,11 @@ function graph(size: Gpt2Size, bpe: Bpe): GraphBuilder {
 
   g.scope = 'lm_head';
   let logits = g.op('Add', [g.op('MatMul', [h, g.weight('weight', [H, V], 1 / Math.sqrt(H))]), g.tensor('bias', [V], tokenBias(bpe))]);
-  // End of text becomes likely once the sequence is long.
-  const late = g.op('Relu', [g.op('Sub', [g.op('Cast', [clampedPositions], { to: int(DataType.FLOAT) }), g.f32([EOS_AFTER], [])])]);
+  // End of text becomes likely once more than EOS_AFTER tokens have been generated: the counter head's
+  // share times the number of visible (unpadded) tokens is the number of tokens generated so far.
+  const visible = g.op('ReduceSum', [g.op('Cast', [attentionMask], { to: int(DataType.FLOAT) }), g.i64([1])], { keepdims: int(1) });
+  const generated = g.op('Mul', [counter, visible]);
+  const late = g.op('Relu', [g.op('Sub', [generated, g.f32([EOS_AFTER], [])])]);
   const eosOneHot = Array.from({ length: V }, (_, i) => (i === eosId ? EOS_SLOPE : 0));
   logits = g.op('Add', [logits, g.op('Mul', [g.op('Unsqueeze', [late, g.i64([2])]), g.tensor('eos_ramp', [V], eosOneHot)])]);
   g.scope = '';

@@ -4,7 +4,6 @@
  */
 import {
   DataType,
-  boolBytes,
   float32Bytes,
   int64Bytes,
   type AttributeValue,
@@ -99,19 +98,20 @@ export class GraphBuilder {
     return this.constant(DataType.FLOAT, dims, float32Bytes(values), `f32:${dims.join('x')}:${values.join(',')}`);
   }
 
-  bool(values: readonly boolean[], dims: readonly number[] = [values.length]): string {
-    return this.constant(DataType.BOOL, dims, boolBytes(values), `bool:${dims.join('x')}:${values.join(',')}`);
-  }
-
   build(): GraphSpec {
     return { name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs };
   }
 
   // --- building blocks ------------------------------------------------------------------------------
 
-  /** x · W + b with W [in, out] drawn from N(0, std²) and b zero (or omitted). */
-  linear(x: string, name: string, inDim: number, outDim: number, std: number, bias = true): string {
-    const y = this.op('MatMul', [x, this.weight(`${name}.weight`, [inDim, outDim], std)]);
+  /**
+   * x · W + b with W [in, out] drawn from N(0, std²) (then passed to `edit`, if given, to fix some
+   * entries) and b zero (or omitted).
+   */
+  linear(x: string, name: string, inDim: number, outDim: number, std: number, bias = true, edit?: (w: Float32Array) => void): string {
+    const w = this.rng.normals(inDim * outDim, std);
+    edit?.(w);
+    const y = this.op('MatMul', [x, this.tensor(`${name}.weight`, [inDim, outDim], w)]);
     return bias ? this.op('Add', [y, this.filled(`${name}.bias`, [outDim], 0)]) : y;
   }
 

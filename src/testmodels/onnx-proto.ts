@@ -18,7 +18,7 @@ const F = {
   opset: { domain: 1, version: 2 },
   graph: { node: 1, name: 2, initializer: 5, docString: 10, input: 11, output: 12 },
   node: { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 },
-  attribute: { name: 1, f: 2, i: 3, s: 4, t: 5, g: 6, floats: 7, ints: 8, type: 20 },
+  attribute: { name: 1, f: 2, i: 3, s: 4, t: 5, floats: 7, ints: 8, type: 20 },
   tensor: { dims: 1, dataType: 2, name: 8, rawData: 9 },
   valueInfo: { name: 1, type: 2 },
   type: { tensorType: 1 },
@@ -28,10 +28,10 @@ const F = {
 } as const;
 
 /** AttributeProto.AttributeType */
-const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
+const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
 /** TensorProto.DataType */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
+export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** Appends protobuf-encoded fields to a growing list of byte chunks. */
@@ -128,8 +128,7 @@ export type AttributeValue =
   | { kind: 'string'; value: string }
   | { kind: 'ints'; value: readonly number[] }
   | { kind: 'floats'; value: readonly number[] }
-  | { kind: 'tensor'; value: TensorSpec }
-  | { kind: 'graph'; value: GraphSpec };
+  | { kind: 'tensor'; value: TensorSpec };
 
 export interface NodeSpec {
   opType: string;
@@ -191,8 +190,6 @@ function attributeMessage(name: string, a: AttributeValue): ProtoWriter {
       return w.packedFloats(F.attribute.floats, a.value).int(F.attribute.type, ATTR.FLOATS);
     case 'tensor':
       return w.message(F.attribute.t, tensorMessage(a.value)).int(F.attribute.type, ATTR.TENSOR);
-    case 'graph':
-      return w.message(F.attribute.g, graphMessage(a.value)).int(F.attribute.type, ATTR.GRAPH);
   }
 }
 
@@ -256,9 +253,4 @@ export function int64Bytes(values: ArrayLike<number | bigint>): Uint8Array {
   const view = new DataView(b.buffer);
   for (let i = 0; i < values.length; i++) view.setBigInt64(i * 8, BigInt(values[i] ?? 0), true);
   return b;
-}
-
-/** One byte per boolean. */
-export function boolBytes(values: ArrayLike<boolean>): Uint8Array {
-  return Uint8Array.from({ length: values.length }, (_, i) => (values[i] ? 1 : 0));
 }

@@ -15,6 +15,14 @@
  * unscaled dot-product attention, tied input/output embeddings with the d_model^-0.5 rescale.
  * The decoder recomputes the cross-attention keys and values from encoder_hidden_states at every step
  * (cheap at this size); its past encoder inputs are accepted so the cache layout is the usual one.
+ *
+ * With random weights a decoder says the same thing whatever the input, so a few fixed terms make the
+ * output an extractive "summary" instead, all computed in the graph:
+ * - the LM head favours pieces that occur in the input (inputPresence) and whole words in general;
+ * - it penalizes pieces already generated, read from the layer-0 value cache (generatedPenalty);
+ * - </s> never comes first, wins once the input's words are used up, rises past T5_EOS_AFTER, and stays
+ *   chosen once chosen.
+ * Greedy decoding therefore emits distinct words of the input in an order set by the weights, then stops.
  */
 import { GraphBuilder, NEG, int, ints } from './graph.js';
 import { DataType, encodeModel } from './onnx-proto.js';
