@@ -26,10 +26,16 @@ export function runChunk(ai: AiContext, caller: Caller, fn: string, models: unkn
   });
   for (const [model, rows] of groups) {
     const spec = ai.registry.resolve(model);
+    const op = makeOp(spec, rows.map((i) => String(texts[i])));
+    const known = caller.prefetched.empty ? op.inputs.map(() => undefined) : caller.prefetched.lookup(op);
+    const missing = rows.filter((_, j) => known[j] === undefined);
+    rows.forEach((i, j) => (out[i] = known[j] ?? null));
+    if (!missing.length) continue;
+    const missingOp: RuntimeOp = { ...op, inputs: missing.map((i) => String(texts[i])) };
     try {
-      const reply = ai.runtime.callSync(caller.sid, makeOp(spec, rows.map((i) => String(texts[i]))), () => caller.stopReason());
-      rows.forEach((i, j) => (out[i] = reply.results[j] ?? { ok: false, error: 'no result' }));
-      caller.progress(fn, model, rows.length, reply.cached);
+      const reply = ai.runtime.callSync(caller.sid, missingOp, () => caller.stopReason());
+      missing.forEach((i, j) => (out[i] = reply.results[j] ?? { ok: false, error: 'no result' }));
+      caller.progress(fn, model, missing.length, reply.cached);
     } catch (err) {
       if (err instanceof CallAbandoned) throw new SqlError('57014', err.message);
       throw err;

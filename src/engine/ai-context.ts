@@ -4,12 +4,15 @@ import { SqlError } from '../protocol/errors.js';
 import type { ArtifactStore } from '../registry/artifact-store.js';
 import type { Registry } from '../registry/registry.js';
 import type { RuntimeClient } from '../runtime/runtime-client.js';
+import type { PrefetchedResults } from './prefetched.js';
 
 /** What a SQL function knows of the session calling it. */
 export interface Caller {
   sid: number;
   /** Why the running statement must stop (cancel, timeout, client gone), or null. */
   stopReason(): string | null;
+  /** What the prefetch pass already computed for the running statement. */
+  prefetched: PrefetchedResults;
   /** Progress of a long job, for NOTICEs and the ai.running_jobs view. */
   progress(fn: string, model: string, rows: number, cached: number): void;
 }

@@ -149,7 +149,10 @@ export async function runPrefetch(conn: DuckDBConnection, ai: AiContext, caller:
           return;
         }
         const p: Promise<void> = ai.runtime.call(caller.sid, op).then(
-          (reply) => caller.progress(call.fn, String(rows[0]![call.modelAt]), inputs.length, reply.cached),
+          (reply) => {
+            caller.prefetched.put(op, reply.results);
+            caller.progress(call.fn, String(rows[0]![call.modelAt]), inputs.length, reply.cached);
+          },
           () => { failed = true; },
         ).finally(() => inFlight.delete(p));
         inFlight.add(p);

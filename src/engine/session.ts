@@ -19,6 +19,7 @@ import { hasCodeKeyword, rewriteParameters, splitStatements } from './sql-text.j
 import { toPgError } from './sqlstate.js';
 import type { AiContext, Caller } from './ai-context.js';
 import { planPrefetch, runPrefetch } from './ai-prefetch.js';
+import { PrefetchedResults } from './prefetched.js';
 import { rewriteAiCalls } from './ai-rewrite.js';
 import { parseModelCommand } from './model-command-parse.js';
 import type { ModelCommand } from './model-command.js';
@@ -108,6 +109,7 @@ export class Session {
     if (applicationName) this.settings.set('application_name', applicationName);
     this.caller = {
       sid: ctx.sid,
+      prefetched: new PrefetchedResults(),
       stopReason: () => this.stopReason(),
       progress: (fn, model, rows, cached) => this.progress(fn, model, rows, cached),
     };
@@ -663,6 +665,7 @@ export class Session {
     } finally {
       if (timer) clearTimeout(timer);
       this.ctx.ai.jobs.delete(this.ctx.sid);
+      this.caller.prefetched.clear();
       await this.refreshRegistryIfDirty();
     }
   }

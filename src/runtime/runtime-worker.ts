@@ -5,6 +5,7 @@ import { createBuiltinProvider } from './providers/builtin.js';
 import { createOnnxProvider } from './providers/onnx.js';
 import { createOpenAIProvider } from './providers/openai.js';
 import { ResultCache, type CachedValue } from './result-cache.js';
+import { modelIdentity, opScope } from './op-scope.js';
 
 /**
  * The model runtime thread: providers (loaded once per model version and kept), the result
@@ -18,10 +19,9 @@ const caches = new Map<string, ResultCache>();
 /** Running calls by session, so a cancel aborts that session's work. */
 const running = new Map<number, Set<AbortController>>();
 
-const identity = (s: ModelSpec): string => JSON.stringify([s.name, s.version, s.provider, s.location, s.endpointModel ?? null, s.task]);
 
 function providerFor(spec: ModelSpec): Promise<Provider> {
-  const key = identity(spec);
+  const key = modelIdentity(spec);
   let p = providers.get(key);
   if (!p) {
     p = spec.provider === 'builtin' ? Promise.resolve(createBuiltinProvider(spec.location))
@@ -35,19 +35,10 @@ function providerFor(spec: ModelSpec): Promise<Provider> {
 }
 
 function cacheFor(spec: ModelSpec): ResultCache {
-  const key = identity(spec);
+  const key = modelIdentity(spec);
   let c = caches.get(key);
   if (!c) caches.set(key, (c = new ResultCache(options.cacheDir, key)));
   return c;
-}
-
-/** What, besides the input, decides a result: the operation and its options. */
-function scopeOf(work: RuntimeOp): string {
-  switch (work.op) {
-    case 'embed': return 'embed';
-    case 'generate': return JSON.stringify(['generate', work.parameters, work.responseSchema ?? null]);
-    case 'classify': return JSON.stringify(['classify', work.labels, work.multiLabel, work.hypothesisTemplate]);
-  }
 }
 
 async function compute(work: RuntimeOp, provider: Provider, inputs: string[], abort: AbortSignal): Promise<Array<RowResult<RuntimeValue>>> {
@@ -70,7 +61,7 @@ async function compute(work: RuntimeOp, provider: Provider, inputs: string[], ab
 
 async function call(sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'reply' }> {
   const cache = cacheFor(work.spec);
-  const scope = scopeOf(work);
+  const scope = opScope(work);
   const keys = work.inputs.map((input) => ResultCache.key(scope, input));
   const results = new Array<RowResult<RuntimeValue>>(work.inputs.length);
   const missing: number[] = [];

@@ -63,7 +63,9 @@ async function inSortedBatches<T>(inputs: string[], size: number, signal: AbortS
 /** A Hugging Face folder run by transformers.js on onnxruntime-node, loaded once. */
 export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
   const task = PIPELINE_TASK[spec.task];
-  const pipe: Pipe = await pipeline(task, spec.location, { dtype: 'fp32', device: 'cpu' } as Record<string, unknown>);
+  const threads = Number(process.env['AIDUCK_MODEL_THREADS'] ?? 0);
+  const sessionOptions = threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {};
+  const pipe: Pipe = await pipeline(task, spec.location, { dtype: 'fp32', device: 'cpu', session_options: sessionOptions } as Record<string, unknown>);
   const call = pipe as unknown as (...args: unknown[]) => Promise<unknown>;
   const provider: Provider = { close: async () => { await pipe.dispose(); } };
 

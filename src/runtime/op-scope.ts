@@ -1,0 +1,14 @@
+import type { RuntimeOp } from './messages.js';
+import type { ModelSpec } from './provider.js';
+
+/** Everything but the input that decides a result: the model version, the operation and its options. */
+export const modelIdentity = (s: ModelSpec): string =>
+  JSON.stringify([s.name, s.version, s.provider, s.location, s.endpointModel ?? null, s.task]);
+
+export function opScope(work: RuntimeOp): string {
+  switch (work.op) {
+    case 'embed': return 'embed';
+    case 'generate': return JSON.stringify(['generate', work.parameters, work.responseSchema ?? null]);
+    case 'classify': return JSON.stringify(['classify', work.labels, work.multiLabel, work.hypothesisTemplate]);
+  }
+}
