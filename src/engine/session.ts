@@ -160,6 +160,7 @@ export class Session {
   private async refreshRegistryIfDirty(): Promise<void> {
     if (!this.registryDirty || this.tx !== 'I' || this.implicitTx !== 'none') return;
     this.registryDirty = false;
+    await this.parkOpenCursor();
     await this.ctx.ai.registry.load(this.conn);
   }
 
@@ -256,7 +257,7 @@ export class Session {
 
   private async endImplicitTransaction(): Promise<void> {
     const state = this.implicitTx;
-    if (state === 'none') return;
+    if (state === 'none') return this.refreshRegistryIfDirty();
     this.implicitTx = 'none';
     try {
       await this.runDuck(state === 'open' ? 'COMMIT' : 'ROLLBACK');
@@ -310,8 +311,9 @@ export class Session {
   private async simpleStatement(sql: string): Promise<void> {
     const statement = this.takeCached(sql) ?? (await this.prepare(sql, []));
     try {
-      if (statement.prepared && statement.prepared.parameterCount > 0) {
-        throw new SqlError('08P01', `the query has ${statement.prepared.parameterCount} parameters but the simple query protocol sends none`,
+      const takesParams = statement.command?.args ?? statement.prepared;
+      if (takesParams && takesParams.parameterCount > 0) {
+        throw new SqlError('08P01', `the query has ${takesParams.parameterCount} parameters but the simple query protocol sends none`,
           'use the extended protocol to send parameters');
       }
       const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
@@ -439,7 +441,7 @@ export class Session {
     for (let i = 0; i < resultCount; i++) resultFormats.push(r.int16());
     const statement = this.statements.get(statementName);
     if (!statement) throw new SqlError('26000', `prepared statement "${statementName}" does not exist`);
-    const expected = statement.prepared?.parameterCount ?? 0;
+    const expected = (statement.command?.args ?? statement.prepared)?.parameterCount ?? 0;
     if (paramCount !== expected) {
       throw new SqlError('08P01', `bind message supplies ${paramCount} parameters, but prepared statement "${statementName}" requires ${expected}`);
     }
@@ -666,7 +668,6 @@ export class Session {
       if (timer) clearTimeout(timer);
       this.ctx.ai.jobs.delete(this.ctx.sid);
       this.caller.prefetched.clear();
-      await this.refreshRegistryIfDirty();
     }
   }
 

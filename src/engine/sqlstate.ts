@@ -51,11 +51,23 @@ export function sqlstateOf(message: string): string {
 }
 
 /** An ErrorResponse for anything thrown while serving a statement. */
+/**
+ * An SqlError raised inside a DuckDB callback (an AI function) reaches the session as DuckDB's
+ * error text; it travels as `[SQLSTATE xxxxx] message` (and `\nHINT: hint`) so its code survives.
+ */
+export const carryError = (err: SqlError): string => `[SQLSTATE ${err.code}] ${err.message}${err.hint ? `\nHINT: ${err.hint}` : ''}`;
+const CARRIED = /^(?:[A-Za-z ]+ Error: )?\[SQLSTATE ([0-9A-Z]{5})\] ([^\n]*)(?:\nHINT: ([\s\S]*))?$/;
+
 export function toPgError(err: unknown): PgNotice {
   if (err instanceof SqlError) {
     return { severity: 'ERROR', code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   }
   const raw = truncate(err instanceof Error ? err.message : String(err));
+  const carried = CARRIED.exec(raw);
+  if (carried) {
+    const [, code, message, hint] = carried;
+    return { severity: 'ERROR', code: code!, message: message!, ...(hint ? { hint } : {}) };
+  }
   if (/^Interrupt Error/i.test(raw)) return { severity: 'ERROR', code: '57014', message: 'canceling statement due to user request' };
   const [first = raw, ...rest] = raw.split('\n');
   const detail = rest.join('\n').trim();

@@ -11,7 +11,10 @@ const NLI_BATCH = 64;
 
 type Pipe = Awaited<ReturnType<typeof pipeline>>;
 interface NliModel {
-  tokenizer: (a: string[], o: Record<string, unknown>) => Record<string, Tensor>;
+  tokenizer: ((a: string[] | string, o: Record<string, unknown>) => Record<string, Tensor>) & {
+    model_max_length?: number;
+    decode(ids: number[], o: Record<string, unknown>): string;
+  };
   model: (inputs: Record<string, Tensor>) => Promise<{ logits: Tensor }>;
 }
 
@@ -84,13 +87,22 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
     const entail = label2id['entailment'] ?? 2;
     const contra = label2id['contradiction'] ?? 0;
     const classes = Object.keys(label2id).length || 3;
+    // Pairs are truncated from the end, so an overlong premise would push the hypothesis out and
+    // every label would score alike: long premises are cut to leave room for it.
+    const maxTokens = Math.min(nli.tokenizer.model_max_length ?? 512, 4096) - 64;
+    const clip = (text: string): string => {
+      if (text.length <= maxTokens * 2) return text;
+      const head = text.slice(0, maxTokens * 16);
+      const ids = Array.from(nli.tokenizer(head, { add_special_tokens: false, truncation: true, max_length: maxTokens })['input_ids']!.data as BigInt64Array, Number);
+      return nli.tokenizer.decode(ids, { skip_special_tokens: true });
+    };
     provider.classify = async (inputs, options: ClassifyOptions) => {
       const { labels, multiLabel, hypothesisTemplate } = options;
       const hypotheses = labels.map((l) => hypothesisTemplate.replace('{}', l));
       const perPremise = Math.max(1, Math.floor(NLI_BATCH / labels.length));
       // One model call scores every (text, label) pair of a sub-batch of texts.
       return inSortedBatches(inputs, perPremise, options.signal, async (texts): Promise<Classification[]> => {
-        const premises = texts.flatMap((t) => hypotheses.map(() => t));
+        const premises = texts.map(clip).flatMap((t) => hypotheses.map(() => t));
         const pairs = texts.flatMap(() => hypotheses);
         const enc = nli.tokenizer(premises, { text_pair: pairs, padding: true, truncation: true });
         const logits = (await nli.model(enc)).logits.data as Float32Array;
