@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { startOpenAIServer, type OpenAITestServer } from './helpers/openai-server.js';
@@ -103,4 +106,80 @@ describe('OpenAI-compatible models from SQL', () => {
     const ok = await c.query('SELECT 1 AS one');
     expect(ok.rows[0].one).toBe(1);
   });
+
+  it('CREATE TABLE AS with ai_query over 10,000 rows; the re-run is at least 20x faster from the cache', async () => {
+    openai.reset({ dimension: 16, latencyMs: 10 });
+    await c.query(`CREATE TABLE tickets AS SELECT i AS id, 'ticket ' || i || ': printer on floor ' || (i % 7) || ' is jammed' AS body FROM range(10000) t(i)`);
+    const t0 = performance.now();
+    await c.query(`CREATE TABLE batch_inference AS SELECT id, ai_query('llm', body) AS answer FROM tickets`);
+    const first = performance.now() - t0;
+    expect(openai.stats.requests).toBe(10000);
+    expect(openai.stats.maxInFlight).toBeLessThanOrEqual(8);
+    const t1 = performance.now();
+    await c.query(`CREATE TABLE batch_inference_again AS SELECT id, ai_query('llm', body) AS answer FROM tickets`);
+    const again = performance.now() - t1;
+    expect(openai.stats.requests).toBe(10000);
+    expect(first / again).toBeGreaterThan(20);
+    const r = await c.query(`SELECT count(*)::INT AS n, count(*) FILTER (WHERE answer = 'echo: ' || body)::INT AS right FROM batch_inference JOIN tickets USING (id)`);
+    expect(r.rows[0]).toEqual({ n: 10000, right: 10000 });
+  }, 120_000);
+
+  it('a job cancelled halfway recomputes only the missing rows when run again', async () => {
+    openai.reset({ dimension: 16, latencyMs: 20 });
+    await c.query(`CREATE TABLE halfway AS SELECT i AS id, 'resume me ' || i AS body FROM range(2000) t(i)`);
+    const victim = await server.client();
+    const job = victim.query(`CREATE TABLE halfway_out AS SELECT id, ai_query('llm', body) AS a FROM halfway`);
+    while (openai.stats.requests < 600) await new Promise((r) => setTimeout(r, 20));
+    const { default: pgModule } = await import('pg');
+    const canceller = new pgModule.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck' });
+    (canceller as unknown as { cancel(c: unknown, q: unknown): void }).cancel(victim, (victim as unknown as { activeQuery: unknown }).activeQuery);
+    await expect(job).rejects.toMatchObject({ code: '57014' });
+    const done = openai.stats.requests;
+    expect(done).toBeLessThan(2000);
+    openai.reset({ dimension: 16 });
+    await victim.query(`CREATE TABLE halfway_out AS SELECT id, ai_query('llm', body) AS a FROM halfway`);
+    // Rows answered before the cancel are not paid again (a few slices in flight at the cancel may be).
+    expect(openai.stats.requests).toBeLessThanOrEqual(2000 - done + 24);
+    expect(openai.stats.requests).toBeGreaterThan(0);
+    expect((await victim.query(`SELECT count(*)::INT AS n FROM halfway_out WHERE a = 'echo: ' || (SELECT body FROM halfway h WHERE h.id = halfway_out.id)`)).rows[0].n).toBe(2000);
+  }, 60_000);
+
+  it('an hf: source without network access fails with a clear error', async () => {
+    process.env['HF_ENDPOINT'] = 'http://127.0.0.1:9';
+    try {
+      await expect(c.query(`SELECT * FROM register_model('hub', 'hf:sentence-transformers/all-MiniLM-L6-v2')`))
+        .rejects.toMatchObject({ code: '08001', message: expect.stringContaining('cannot reach the Hugging Face Hub') });
+    } finally {
+      delete process.env['HF_ENDPOINT'];
+    }
+  });
+});
+
+describe('the registry and the result cache survive a restart', () => {
+  it('after a restart the model is still registered and the same job costs no request', async () => {
+    const openai = await startOpenAIServer({ dimension: 8 });
+    const dataDir = mkdtempSync(join(tmpdir(), 'aiduck-restart-'));
+    try {
+      const first = await startTestServer({ dataDir });
+      const a = await first.client();
+      await a.query(`SELECT * FROM register_model('llm', 'openai:${openai.url}', endpoint_model => 'm', alias => 'champion')`);
+      await a.query(`CREATE TABLE q AS SELECT i AS id, 'persist ' || i AS body FROM range(500) t(i)`);
+      await a.query(`CREATE TABLE out1 AS SELECT id, ai_query('llm@champion', body) AS r FROM q`);
+      expect(openai.stats.requests).toBe(500);
+      await a.end();
+      await first.close();
+      openai.reset({ dimension: 8 });
+      const second = await startTestServer({ dataDir });
+      const b = await second.client();
+      const r = await b.query(`SELECT name, version, aliases FROM ai.model_versions_with_aliases`);
+      expect(r.rows).toEqual([{ name: 'llm', version: 1, aliases: ['champion'] }]);
+      await b.query(`CREATE TABLE out2 AS SELECT id, ai_query('models:/llm@champion', body) AS r FROM q`);
+      expect(openai.stats.requests).toBe(0);
+      expect((await b.query(`SELECT count(*)::INT AS n FROM out1 JOIN out2 USING (id) WHERE out1.r = out2.r`)).rows[0].n).toBe(500);
+      await second.stop();
+    } finally {
+      await openai.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SqlError } from '../protocol/errors.js';
 
-const HUB = process.env['HF_ENDPOINT'] ?? 'https://huggingface.co';
+/** The Hub's address, read at call time (HF_ENDPOINT, as the Hugging Face tools name it, points at a mirror). */
+const hub = (): string => (process.env['HF_ENDPOINT'] ?? 'https://huggingface.co').replace(/\/+$/, '');
 /** The files transformers.js reads for CPU inference in fp32; quantized and fp16 variants are left out. */
 const WANTED = /^(?:[^/]+\.(?:json|txt|model)|onnx\/(?:model|encoder_model|decoder_model_merged|decoder_model|decoder_with_past_model)\.onnx(?:_data)?)$/;
 
@@ -16,7 +17,7 @@ async function hubFetch(url: string): Promise<Response> {
   try {
     return await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
   } catch (err) {
-    throw new SqlError('08001', `cannot reach the Hugging Face Hub at ${HUB}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+    throw new SqlError('08001', `cannot reach the Hugging Face Hub at ${hub()}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
       'without network access, download the model elsewhere (huggingface-cli download <repo>) and register its folder by path');
   }
 }
@@ -28,7 +29,7 @@ async function hubFetch(url: string): Promise<Response> {
 export async function fetchFromHub(repo: string, revision: string, cacheDir: string): Promise<string> {
   const folder = join(cacheDir, ...repo.split('/')).concat(`@${revision.replace(/\//g, '_')}`);
   if (existsSync(join(folder, 'config.json'))) return folder;
-  const info = await hubFetch(`${HUB}/api/models/${repo}/revision/${encodeURIComponent(revision)}`);
+  const info = await hubFetch(`${hub()}/api/models/${repo}/revision/${encodeURIComponent(revision)}`);
   if (!info.ok) throw new SqlError('42704', `the Hub has no model ${repo}@${revision} (HTTP ${info.status})`, 'check the name and revision; private models need HF_TOKEN in the server environment');
   const files = ((await info.json()) as { siblings?: Array<{ rfilename: string }> }).siblings?.map((s) => s.rfilename).filter((f) => WANTED.test(f)) ?? [];
   if (!files.some((f) => f.startsWith('onnx/'))) {
@@ -37,7 +38,7 @@ export async function fetchFromHub(repo: string, revision: string, cacheDir: str
   const staging = `${folder}.partial`;
   await rm(staging, { recursive: true, force: true });
   for (const f of files) {
-    const res = await hubFetch(`${HUB}/${repo}/resolve/${encodeURIComponent(revision)}/${f}`);
+    const res = await hubFetch(`${hub()}/${repo}/resolve/${encodeURIComponent(revision)}/${f}`);
     if (!res.ok || !res.body) throw new SqlError('58030', `downloading ${repo}/${f} failed with HTTP ${res.status}`);
     const dest = join(staging, f);
     await mkdir(dirname(dest), { recursive: true });

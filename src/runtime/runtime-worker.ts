@@ -59,6 +59,12 @@ async function compute(work: RuntimeOp, provider: Provider, inputs: string[], ab
   }
 }
 
+/** Rows per cached slice: small for HTTP generation (one request a row), larger for local batches. */
+function sliceSize(work: RuntimeOp): number {
+  if (work.op === 'generate') return work.spec.provider === 'openai' ? 8 : 64;
+  return 256;
+}
+
 async function call(sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'reply' }> {
   const cache = cacheFor(work.spec);
   const scope = opScope(work);
@@ -77,14 +83,21 @@ async function call(sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'r
     set.add(abort);
     try {
       const provider = await providerFor(work.spec);
-      const got = await compute(work, provider, missing.map((i) => work.inputs[i]!), abort.signal);
-      const fresh: Array<[string, CachedValue]> = [];
-      missing.forEach((i, j) => {
-        const r = got[j] ?? { ok: false, error: 'the model returned fewer results than inputs' };
-        results[i] = r;
-        if (r.ok) fresh.push([keys[i]!, r.value]);
-      });
-      cache.putAll(fresh);
+      // Slices run together (the provider bounds its own concurrency) and each is cached as soon
+      // as it is done, so a cancelled or crashed job keeps what it finished.
+      const size = sliceSize(work);
+      const slices: number[][] = [];
+      for (let k = 0; k < missing.length; k += size) slices.push(missing.slice(k, k + size));
+      await Promise.all(slices.map(async (slice) => {
+        const got = await compute(work, provider, slice.map((i) => work.inputs[i]!), abort.signal);
+        const fresh: Array<[string, CachedValue]> = [];
+        slice.forEach((i, j) => {
+          const r = got[j] ?? { ok: false, error: 'the model returned fewer results than inputs' };
+          results[i] = r;
+          if (r.ok) fresh.push([keys[i]!, r.value]);
+        });
+        cache.putAll(fresh);
+      }));
       if (abort.signal.aborted) return { t: 'reply', id: 0, error: 'canceled' };
     } finally {
       set.delete(abort);
