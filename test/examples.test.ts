@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTestModels } from '../dist/src/testmodels/index.js';
+import { run } from './helpers/run.js';
+import { startOpenAIServer, type OpenAITestServer } from './helpers/openai-server.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+// The runnable examples, run with psql as a user would (-v points them at the generated models).
+let server: TestServer;
+let openai: OpenAITestServer;
+let modelsDir: string;
+
+beforeAll(async () => {
+  modelsDir = mkdtempSync(join(tmpdir(), 'aiduck-example-models-'));
+  await writeTestModels(modelsDir);
+  openai = await startOpenAIServer();
+  server = await startTestServer({ importDirs: [modelsDir] });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await openai?.close();
+  rmSync(modelsDir, { recursive: true, force: true });
+});
+
+const psql = (file: string, vars: Record<string, string>) => run('psql', [
+  '-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck',
+  ...Object.entries(vars).flatMap(([k, v]) => ['-v', `${k}=${v}`]), '-f', file,
+]);
+
+describe('examples/', () => {
+  it('zero-shot-news-classifier.sql labels each headline with one of the topics', async () => {
+    const r = await psql('examples/zero-shot-news-classifier.sql', { models: modelsDir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 \| the team won the football match in the final minute\s+\| sports/);
+    expect(r.stdout).toMatch(/3 \| scientists test a faster computer chip and its software\s+\| science and technology/);
+  });
+
+  it('batch-summarization.sql writes a summary per article', async () => {
+    const r = await psql('examples/batch-summarization.sql', { models: modelsDir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/summarized \| distinct_summaries\s*\n-+\+-+\s*\n\s*500 \|/);
+  });
+
+  it('promote-champion.sql moves the champion alias and back', async () => {
+    const r = await psql('examples/promote-champion.sql', { models: modelsDir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/dims_after_promotion\s*\n-+\s*\n\s*256/);
+    expect(r.stdout).toMatch(/doc_embedder \|\s+1 \| \{champion\}/);
+    expect(r.stdout).toMatch(/doc_embedder \|\s+2 \| \{challenger\}/);
+  });
+
+  it('synthetic-data.sql gets a typed STRUCT answer for every row', async () => {
+    const r = await psql('examples/synthetic-data.sql', { endpoint: openai.url, model: 'test-model' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/rows \| answered\s*\n-+\+-+\s*\n\s*2000 \|\s+2000/);
+    expect(openai.stats.requests).toBe(2000);
+  }, 60_000);
+});
