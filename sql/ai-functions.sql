@@ -23,6 +23,8 @@ CREATE OR REPLACE MACRO ai_translate(text, to_lang, model := 'llm') AS
   ai_query(model, 'Translate the following text to ' || to_lang || '. Answer with the translation only.' || chr(10) || chr(10) || text);
 CREATE OR REPLACE MACRO ai_analyze_sentiment(text, model := 'sentiment') AS
   ai_classify(text, ['positive', 'negative', 'neutral', 'mixed'], model := model, hypothesis_template := 'The sentiment of this text is {}.');
+-- The entities' structure goes to the model as its response schema; the answer is a JSON object.
 CREATE OR REPLACE MACRO ai_extract(text, labels, model := 'llm') AS
-  CAST(ai_query(model, 'Extract the following entities from the text and answer with a JSON object whose keys are ' || array_to_string(labels, ', ')
-       || ' and whose values are the entity found (or null).' || chr(10) || chr(10) || text) AS JSON);
+  CAST(__ai_query(model, 'Extract these entities from the text: ' || array_to_string(labels, ', ')
+         || '. Answer with a JSON object with one key per entity and the entity found (or null) as its value.' || chr(10) || chr(10) || text,
+       NULL, '{' || array_to_string(list_transform(labels, l -> to_json(l::VARCHAR) || ':"VARCHAR"'), ',') || '}', true) AS JSON);

@@ -103,6 +103,17 @@ describe('batch inference', () => {
     for (const score of multi.rows[0].s.scores) expect(score).toBeGreaterThanOrEqual(0);
   });
 
+  it('ai_analyze_sentiment and a text-classification model', async () => {
+    await c.query(`SELECT * FROM register_model('sentiment', '${folder('tiny-nli-classifier')}')`);
+    const s = await c.query(`SELECT ai_analyze_sentiment('I love this great wonderful film') AS s`);
+    expect(['positive', 'negative', 'neutral', 'mixed']).toContain(s.rows[0].s);
+    await c.query(`SELECT * FROM register_model('nli_labels', '${folder('tiny-nli-classifier')}', task => 'text-classification')`);
+    const r = await c.query(`SELECT ai_classify('the sky is blue', [], model => 'nli_labels') AS label,
+      ai_classify_scores('the sky is blue', [], model => 'nli_labels') AS scores`);
+    expect(['contradiction', 'neutral', 'entailment']).toContain(r.rows[0].label);
+    expect(r.rows[0].scores.scores.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
   it('ai_query runs the generative models; ai_summarize the summarizer', async () => {
     const r = await c.query(`SELECT ai_query('generator', 'the weather today', modelParameters => named_struct('max_tokens', 8)) AS g,
       ai_query('summarizer', 'the duck swims across the quiet lake at dawn') AS s, ai_summarize('ducks and lakes and more ducks') AS s2`);

@@ -91,6 +91,25 @@ describe('OpenAI-compatible models from SQL', () => {
     expect(r.rows[0].s).toBeCloseTo(1, 5);
   });
 
+  it('ai_translate and ai_extract ask the LLM; ai_extract returns a JSON object with one key per entity', async () => {
+    openai.reset({ dimension: 16 });
+    const t = await c.query(`SELECT ai_translate('good morning', 'French', model => 'llm') AS t`);
+    expect(t.rows[0].t).toMatch(/^echo: Translate the following text to French\..*good morning$/s);
+    const e = await c.query(`SELECT ai_extract('Ada met Grace in London', ['person', 'place'], model => 'llm') AS e, ai_extract(NULL, ['person'], model => 'llm') IS NULL AS n`);
+    expect(Object.keys(e.rows[0].e)).toEqual(['person', 'place']);
+    expect(e.rows[0].n).toBe(true);
+    const body = openai.stats.bodies.find((b) => (b as { response_format?: unknown }).response_format) as { response_format: { json_schema: { schema: { required: string[] } } } };
+    expect(body.response_format.json_schema.schema.required).toEqual(['person', 'place']);
+  });
+
+  it('a completion model goes to /completions', async () => {
+    openai.reset({ dimension: 16 });
+    await c.query(`SELECT * FROM register_model('completer', 'openai:${openai.url}', task => 'completion', endpoint_model => 'gpt-instruct')`);
+    const r = await c.query(`SELECT ai_query('completer', 'Once upon a time') AS a`);
+    expect(typeof r.rows[0].a).toBe('string');
+    expect(openai.stats.byPath['/v1/completions']).toBe(1);
+  });
+
   it('a missing API key variable is a clear error', async () => {
     await c.query(`SELECT * FROM register_model('keyless', 'openai:${openai.url}', endpoint_model => 'm', api_key_env => 'AIDUCK_TEST_UNSET_KEY')`);
     await expect(c.query(`SELECT ai_query('keyless', 'hi')`)).rejects.toMatchObject({ message: expect.stringContaining('AIDUCK_TEST_UNSET_KEY') });
