@@ -103,6 +103,15 @@ describe('batch inference', () => {
     for (const score of multi.rows[0].s.scores) expect(score).toBeGreaterThanOrEqual(0);
   });
 
+  it('UPDATE ... SET v = ai_embed(...) fills a column, with the same vectors as a SELECT', async () => {
+    await c.query(`CREATE TABLE chunks AS SELECT id, body, NULL::FLOAT[64] AS v FROM texts WHERE id < 3000`);
+    const u = await c.query(`UPDATE chunks SET v = ai_embed('embedder', body) WHERE id >= 1000`);
+    expect(u.rowCount).toBe(2000);
+    const r = await c.query(`SELECT count(v)::INT AS filled, min(array_cosine_similarity(v, ai_embed('embedder', body)))::DOUBLE AS worst FROM chunks`);
+    expect(r.rows[0].filled).toBe(2000);
+    expect(r.rows[0].worst).toBeGreaterThan(0.9999);
+  });
+
   it('ai_analyze_sentiment and a text-classification model', async () => {
     await c.query(`SELECT * FROM register_model('sentiment', '${folder('tiny-nli-classifier')}')`);
     const s = await c.query(`SELECT ai_analyze_sentiment('I love this great wonderful film') AS s`);

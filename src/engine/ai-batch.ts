@@ -24,6 +24,18 @@ export function runChunk(ai: AiContext, caller: Caller, fn: string, models: unkn
     if (!g) groups.set(String(m), (g = []));
     g.push(i);
   });
+  const collector = caller.collector;
+  if (collector) {
+    // The prefetch pass: hand the batches over and answer NULL; the statement computes what this misses.
+    for (const [model, rows] of groups) {
+      try {
+        collector.submit(fn, model, makeOp(ai.registry.resolve(model), rows.map((i) => String(texts[i]))));
+      } catch {
+        /* the statement reports it */
+      }
+    }
+    return out.fill(null);
+  }
   for (const [model, rows] of groups) {
     const spec = ai.registry.resolve(model);
     const op = makeOp(spec, rows.map((i) => String(texts[i])));

@@ -6,6 +6,7 @@ import type { ArtifactStore } from '../registry/artifact-store.js';
 import type { Registry } from '../registry/registry.js';
 import type { RuntimeClient } from '../runtime/runtime-client.js';
 import type { PrefetchedResults } from './prefetched.js';
+import type { Prefetch } from './ai-prefetch.js';
 
 /** What a SQL function knows of the session calling it. */
 export interface Caller {
@@ -14,6 +15,8 @@ export interface Caller {
   stopReason(): string | null;
   /** What the prefetch pass already computed for the running statement. */
   prefetched: PrefetchedResults;
+  /** Set while the prefetch pass runs: the functions hand it their batches and answer NULL. */
+  collector: Prefetch | null;
   /** Progress of a long job, for NOTICEs and the ai.running_jobs view. */
   progress(fn: string, model: string, rows: number, cached: number): void;
 }

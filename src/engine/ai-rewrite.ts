@@ -123,14 +123,17 @@ export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => numb
 const QUERY_START = /^(select|with|from|values)$/i;
 
 /**
- * The query part of a statement: the statement itself for SELECT/WITH/FROM, the query after
- * `AS` for CREATE TABLE ... AS, the query of INSERT INTO ... SELECT; null for anything else.
+ * The query part of a statement, which the prefetch pass runs on its own: the statement itself for
+ * SELECT/WITH/FROM, the query after `AS` for CREATE TABLE ... AS, the query of INSERT ... SELECT,
+ * and for `UPDATE t SET c = e, ... [FROM ...] [WHERE ...]` the SELECT of the new values; null for
+ * anything else.
  */
 export function selectPart(sql: string): string | null {
   const tokens = tokenize(sql);
   const first = tokens[0]?.text.toLowerCase();
   if (!first) return null;
   if (first === 'select' || first === 'with' || first === 'from') return sql;
+  if (first === 'update') return updateAsSelect(sql, tokens);
   if (first !== 'create' && first !== 'insert') return null;
   let depth = 0;
   for (let i = 1; i < tokens.length; i++) {
@@ -143,4 +146,41 @@ export function selectPart(sql: string): string | null {
     }
   }
   return null;
+}
+
+/** Top-level tokens (outside parentheses) of a statement, with their indices. */
+function topLevel(tokens: Token[]): Array<{ t: Token; i: number }> {
+  const out: Array<{ t: Token; i: number }> = [];
+  let depth = 0;
+  tokens.forEach((t, i) => {
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+    else if (depth === 0) out.push({ t, i });
+  });
+  return out;
+}
+
+function updateAsSelect(sql: string, tokens: Token[]): string | null {
+  const top = topLevel(tokens);
+  const word = (w: string, after = 0): Token | undefined => top.find(({ t, i }) => i > after && t.kind === 'ident' && t.text.toLowerCase() === w)?.t;
+  const set = word('set');
+  if (!set) return null;
+  const setIndex = tokens.indexOf(set);
+  const end = top.find(({ t, i }) => i > setIndex && t.kind === 'ident' && /^(from|where|returning)$/i.test(t.text))?.t;
+  const assignments = sql.slice(set.end, end ? end.start : sql.length).replace(/;\s*$/, '');
+  const commas = top.filter(({ t, i }) => i > setIndex && t.text === ',' && (!end || t.start < end.start)).map(({ t }) => t.start);
+  const parts: string[] = [];
+  let from = set.end;
+  for (const c of [...commas, set.end + assignments.length]) {
+    const part = sql.slice(from, c);
+    const eq = part.indexOf('=');
+    if (eq < 0) return null;
+    parts.push(part.slice(eq + 1).trim());
+    from = c + 1;
+  }
+  const table = sql.slice(tokens[0]!.end, set.start).trim();
+  const returning = word('returning');
+  const rest = end && !/^returning$/i.test(end.text) ? sql.slice(end.start, returning ? returning.start : sql.length).replace(/;\s*$/, '').trimEnd() : '';
+  const fromExtra = /^from\b/i.test(rest) ? rest.replace(/^from\b/i, ',') : rest ? ` ${rest}` : '';
+  return `SELECT ${parts.join(', ')} FROM ${table}${fromExtra}`;
 }

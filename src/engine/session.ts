@@ -18,7 +18,7 @@ import { classifySpecial, type SpecialStatement } from './special-statements.js'
 import { hasCodeKeyword, rewriteParameters, splitStatements } from './sql-text.js';
 import { toPgError } from './sqlstate.js';
 import type { AiContext, Caller } from './ai-context.js';
-import { planPrefetch, runPrefetch } from './ai-prefetch.js';
+import { prefetch } from './ai-prefetch.js';
 import { PrefetchedResults } from './prefetched.js';
 import { rewriteAiCalls } from './ai-rewrite.js';
 import { parseModelCommand } from './model-command-parse.js';
@@ -110,6 +110,7 @@ export class Session {
     this.caller = {
       sid: ctx.sid,
       prefetched: new PrefetchedResults(),
+      collector: null,
       stopReason: () => this.stopReason(),
       progress: (fn, model, rows, cached) => this.progress(fn, model, rows, cached),
     };
@@ -620,11 +621,10 @@ export class Session {
       : commandTag(p.statementType, statement.sql, changed);
   }
 
-  /** Fills the result cache for the statement's AI calls without holding the engine thread (see ai-prefetch). */
+  /** Computes the statement's AI calls before it runs, without holding the engine thread (see ai-prefetch). */
   private async prefetch(sql: string): Promise<void> {
     try {
-      const plans = await planPrefetch(this.conn, sql);
-      if (plans.length) await runPrefetch(this.conn, this.ctx.ai, this.caller, plans, () => this.interrupted || this.timedOut || this.out.closed);
+      await prefetch(this.conn, this.ctx.ai, this.caller, sql, () => this.interrupted || this.timedOut || this.out.closed);
     } catch {
       // The statement itself reports whatever made the prefetch fail.
     }
