@@ -16,9 +16,11 @@ CREATE TABLE IF NOT EXISTS ai.model_versions (
   tags MAP(VARCHAR, VARCHAR),
   training_run VARCHAR,            -- set by train_lora
   dimension INTEGER,               -- embedding models: the vector length
+  options MAP(VARCHAR, VARCHAR),   -- provider options: max_concurrency, timeout_ms, max_retries
   created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
   PRIMARY KEY (name, version)
 );
+ALTER TABLE ai.model_versions ADD COLUMN IF NOT EXISTS options MAP(VARCHAR, VARCHAR);
 CREATE TABLE IF NOT EXISTS ai.model_aliases (
   name VARCHAR NOT NULL,
   alias VARCHAR NOT NULL,

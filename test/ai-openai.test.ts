@@ -102,6 +102,16 @@ describe('OpenAI-compatible models from SQL', () => {
     expect(body.response_format.json_schema.schema.required).toEqual(['person', 'place']);
   });
 
+  it('options => MAP {...} bounds the requests in flight; unknown options are refused', async () => {
+    openai.reset({ dimension: 16, latencyMs: 20 });
+    await c.query(`SELECT * FROM register_model('narrow', 'openai:${openai.url}', endpoint_model => 'm', options => MAP {'max_concurrency': '3'})`);
+    await c.query(`SELECT ai_query('narrow', 'q' || i) FROM range(40) t(i)`);
+    expect(openai.stats.requests).toBe(40);
+    expect(openai.stats.maxInFlight).toBe(3);
+    await expect(c.query(`SELECT * FROM register_model('bad', 'openai:${openai.url}', endpoint_model => 'm', options => MAP {'speed': '11'})`))
+      .rejects.toMatchObject({ code: '22023', message: 'unknown model option "speed"' });
+  });
+
   it('a completion model goes to /completions', async () => {
     openai.reset({ dimension: 16 });
     await c.query(`SELECT * FROM register_model('completer', 'openai:${openai.url}', task => 'completion', endpoint_model => 'gpt-instruct')`);

@@ -5,10 +5,11 @@ import { probeDimension } from '../src/engine/model-probe.js';
 /** `register_model(name, source, task => ..., alias => ..., tags => ..., description => ...)`. */
 export const registerModelCommand: ModelCommand = {
   name: 'register_model',
-  signature: 'name, source, task := NULL, alias := NULL, tags := NULL, description := NULL, endpoint_model := NULL, api_key_env := NULL',
+  signature: 'name, source, task := NULL, alias := NULL, tags := NULL, description := NULL, endpoint_model := NULL, api_key_env := NULL, options := NULL',
   argsStruct: `struct_pack(name := name::VARCHAR, source := source::VARCHAR, task := task::VARCHAR, alias := alias::VARCHAR,
       tags := CAST(tags AS MAP(VARCHAR, VARCHAR)), description := description::VARCHAR,
-      endpoint_model := endpoint_model::VARCHAR, api_key_env := api_key_env::VARCHAR)`,
+      endpoint_model := endpoint_model::VARCHAR, api_key_env := api_key_env::VARCHAR,
+      options := CAST(options AS MAP(VARCHAR, VARCHAR)))`,
   resultSql: `SELECT name, version, uri, task, provider, source, location, dimension, aliases, tags, description, created_at
     FROM ai.model_versions_with_aliases WHERE name = getvariable('aiduck_model') AND version = getvariable('aiduck_version_n')`,
   async run(conn, ai, raw) {

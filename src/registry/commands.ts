@@ -27,6 +27,7 @@ export interface RegisterArgs {
   description: string | null;
   endpoint_model: string | null;
   api_key_env: string | null;
+  options: Record<string, string> | null;
 }
 
 const lit = (v: string | null): string => (v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`);
@@ -77,14 +78,36 @@ export async function registerModel(conn: DuckDBConnection, ctx: RegistryContext
   if (args.api_key_env) spec.apiKeyEnv = args.api_key_env;
   // The vector length is recorded once, so ai_embed can return FLOAT[n] for this version.
   const dimension = task === 'embedding' ? await probeDimension(spec) : null;
-  const tags = args.tags && Object.keys(args.tags).length
-    ? `MAP {${Object.entries(args.tags).map(([k, v]) => `${lit(k)}: ${lit(String(v))}`).join(', ')}}`
-    : 'NULL';
-  await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension)
+  const options = checkOptions(args.options, spec.provider);
+  if (options) spec.options = options;
+  const tags = mapLiteral(args.tags);
+  await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension, options)
     VALUES (${lit(name)}, ${version}, ${lit(`models:/${name}/${version}`)}, ${lit(task)}, ${lit(providerOf(source))}, ${lit(sourceText)}, ${lit(location)},
-            ${lit(digest)}, ${lit(args.endpoint_model)}, ${lit(args.api_key_env)}, ${lit(args.description)}, ${tags}, ${dimension ?? 'NULL'})`);
+            ${lit(digest)}, ${lit(args.endpoint_model)}, ${lit(args.api_key_env)}, ${lit(args.description)}, ${tags}, ${dimension ?? 'NULL'}, ${mapLiteral(options)})`);
   if (alias) await setAlias(conn, name, alias, version);
   return version;
+}
+
+const mapLiteral = (m: Record<string, string> | null): string => (m && Object.keys(m).length
+  ? `MAP {${Object.entries(m).map(([k, v]) => `${lit(k)}: ${lit(String(v))}`).join(', ')}}`
+  : 'NULL');
+
+/** The provider options register_model accepts, with the provider option each one sets. */
+export const MODEL_OPTIONS: Record<string, { provider: string; what: string }> = {
+  max_concurrency: { provider: 'openai', what: 'requests in flight to the endpoint (default 8)' },
+  timeout_ms: { provider: 'openai', what: 'time allowed for one request (default 120000)' },
+  max_retries: { provider: 'openai', what: 'retries after 429, 5xx or a network error (default 5)' },
+};
+
+function checkOptions(options: Record<string, string> | null, provider: string): Record<string, string> | null {
+  if (!options) return null;
+  for (const [k, v] of Object.entries(options)) {
+    const known = MODEL_OPTIONS[k];
+    if (!known) throw new SqlError('22023', `unknown model option "${k}"`, `the options are: ${Object.keys(MODEL_OPTIONS).join(', ')}`);
+    if (known.provider !== provider) throw new SqlError('22023', `option ${k} applies to ${known.provider} models only`);
+    if (!/^\d+$/.test(String(v))) throw new SqlError('22023', `option ${k} must be a whole number, not "${v}"`);
+  }
+  return options;
 }
 
 /** Points an alias at a version (creating or moving it). */

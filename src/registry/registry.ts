@@ -12,6 +12,7 @@ interface VersionRow {
   endpointModel: string | null;
   apiKeyEnv: string | null;
   dimension: number | null;
+  options: Record<string, string> | null;
 }
 
 interface ModelEntry {
@@ -33,12 +34,13 @@ export class Registry {
       if (!e) models.set(name, (e = { versions: new Map(), aliases: new Map() }));
       return e;
     };
-    const versions = await conn.runAndReadAll('SELECT name, version, task, provider, location, endpoint_model, api_key_env, dimension FROM ai.model_versions');
-    for (const [name, version, task, provider, location, endpointModel, apiKeyEnv, dimension] of versions.getRows()) {
+    const versions = await conn.runAndReadAll('SELECT name, version, task, provider, location, endpoint_model, api_key_env, dimension, CAST(to_json(options) AS VARCHAR) FROM ai.model_versions');
+    for (const [name, version, task, provider, location, endpointModel, apiKeyEnv, dimension, options] of versions.getRows()) {
       entry(String(name)).versions.set(Number(version), {
         version: Number(version), task: task as Task, provider: provider as ProviderKind, location: String(location),
         endpointModel: endpointModel === null ? null : String(endpointModel), apiKeyEnv: apiKeyEnv === null ? null : String(apiKeyEnv),
         dimension: dimension === null ? null : Number(dimension),
+        options: options === null ? null : (JSON.parse(String(options)) as Record<string, string>),
       });
     }
     const aliases = await conn.runAndReadAll('SELECT name, alias, version FROM ai.model_aliases');
@@ -68,6 +70,7 @@ export class Registry {
     const spec: ModelSpec = { name: ref.name, version: row.version, task: row.task, provider: row.provider, location: row.location };
     if (row.endpointModel) spec.endpointModel = row.endpointModel;
     if (row.apiKeyEnv) spec.apiKeyEnv = row.apiKeyEnv;
+    if (row.options) spec.options = row.options;
     return spec;
   }
 

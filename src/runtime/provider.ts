@@ -30,6 +30,8 @@ export interface ModelSpec {
   endpointModel?: string;
   /** openai: the environment variable holding the API key, read at call time, never stored. */
   apiKeyEnv?: string;
+  /** Provider options given at registration (they change how, not what, a model answers). */
+  options?: Record<string, string>;
 }
 
 export type RowResult<T> = { ok: true; value: T } | { ok: false; error: string };

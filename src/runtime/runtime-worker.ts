@@ -4,6 +4,7 @@ import type { ModelSpec, Provider, RowResult } from './provider.js';
 import { createBuiltinProvider } from './providers/builtin.js';
 import { createOnnxProvider } from './providers/onnx.js';
 import { createOpenAIProvider } from './providers/openai.js';
+import type { OpenAIProviderOptions } from './providers/openai/options.js';
 import { ResultCache, type CachedValue } from './result-cache.js';
 import { modelIdentity, opScope } from './op-scope.js';
 
@@ -25,13 +26,22 @@ function providerFor(spec: ModelSpec): Promise<Provider> {
   let p = providers.get(key);
   if (!p) {
     p = spec.provider === 'builtin' ? Promise.resolve(createBuiltinProvider(spec.location))
-      : spec.provider === 'openai' ? Promise.resolve(createOpenAIProvider(spec))
+      : spec.provider === 'openai' ? Promise.resolve(createOpenAIProvider(spec, openAIOptions(spec.options)))
         : createOnnxProvider(spec);
     // A model that failed to load is tried again next time rather than remembered as broken.
     p.catch(() => providers.delete(key));
     providers.set(key, p);
   }
   return p;
+}
+
+/** register_model's options (strings) as the OpenAI provider's options. */
+function openAIOptions(o: Record<string, string> | undefined): OpenAIProviderOptions {
+  const out: OpenAIProviderOptions = {};
+  if (o?.['max_concurrency']) out.maxConcurrency = Number(o['max_concurrency']);
+  if (o?.['timeout_ms']) out.timeoutMs = Number(o['timeout_ms']);
+  if (o?.['max_retries']) out.maxRetries = Number(o['max_retries']);
+  return out;
 }
 
 function cacheFor(spec: ModelSpec): ResultCache {
