@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { workerData } from 'node:worker_threads';
 import type { FromRuntime, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
 import type { ModelSpec, Provider, RowResult } from './provider.js';
@@ -88,6 +89,8 @@ async function call(sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'r
   });
   if (missing.length) {
     const abort = new AbortController();
+    // Every slice and request of the batch listens to this one signal.
+    setMaxListeners(0, abort.signal);
     let set = running.get(sid);
     if (!set) running.set(sid, (set = new Set()));
     set.add(abort);
