@@ -19,14 +19,19 @@ describe('AI call rewrites', () => {
     expect(rewriteAiCalls("SELECT ai_query('m', q) FROM t", dims)).toBe("SELECT ai_query('m', q) FROM t");
   });
 
-  it('spells named_struct as struct_pack', () => {
+  it('refuses a failOnError that is not a literal', () => {
+    expect(() => rewriteAiCalls("SELECT ai_query('m', q, failOnError => 1 = 0)", dims)).toThrow(/failOnError must be written as true or false/);
+  });
+
+  it('spells named_struct as struct_pack, nested ones too', () => {
+    expect(rewriteAiCalls("SELECT named_struct('a', 1, 'b', named_struct('c', 2))", dims)).toBe(`SELECT struct_pack("a" := 1, "b" := struct_pack("c" := 2))`);
     expect(rewriteAiCalls("SELECT ai_query('m', q, modelParameters => named_struct('temperature', 0.7, 'max_tokens', 2 * 256))", dims))
       .toBe(`SELECT ai_query('m', q, modelParameters => struct_pack("temperature" := 0.7, "max_tokens" := 2 * 256))`);
   });
 
   it('reads Databricks types and JSON schemas, and writes strict JSON schemas', () => {
     expect(structureOf('STRUCT<content:STRUCT<content:STRING>>')).toEqual({ content: { content: 'VARCHAR' } });
-    expect(structureOf('ARRAY<STRUCT<`first name`:STRING, price:DECIMAL(10,2)>>')).toEqual([{ 'first name': 'VARCHAR', price: 'DOUBLE' }]);
+    expect(structureOf('ARRAY<STRUCT<`first name`:STRING, price:DECIMAL(10,2)>>')).toEqual([{ 'first name': 'VARCHAR', price: 'DECIMAL(10,2)' }]);
     expect(structureOf('{"type":"object","properties":{"n":{"type":"integer"}}}')).toEqual({ n: 'BIGINT' });
     expect(() => structureOf('STRUCT<a STRING')).toThrow(/invalid responseFormat/);
     expect(schemaOf({ a: 'VARCHAR', n: 'INTEGER' })).toEqual({

@@ -1,10 +1,10 @@
 import { FLOAT, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
-import { runChunk } from '../src/engine/ai-batch.js';
+import { excerpt, runChunk } from '../src/engine/ai-batch.js';
 import { embedOp } from '../src/engine/ai-ops.js';
 
 /**
- * `ai_embed(model, text)`: one vector per row. The SQL macro casts it to FLOAT[dimension] when the
+ * `ai_embed(model, text)`: one vector per row. The session casts it to FLOAT[dimension] when the
  * model is named by a literal, so it feeds array_cosine_similarity and ARRAY columns.
  */
 export const aiEmbed = (ai: AiContext): BatchFunction => ({
@@ -12,11 +12,11 @@ export const aiEmbed = (ai: AiContext): BatchFunction => ({
   parameterTypes: [VARCHAR, VARCHAR],
   returnType: LIST(FLOAT),
   run(input, output, caller) {
-    const results = runChunk(ai, caller, 'ai_embed', columnValues(input, 0), columnValues(input, 1),
-      embedOp);
+    const texts = columnValues(input, 1);
+    const results = runChunk(ai, caller, { fn: 'ai_embed', models: columnValues(input, 0), texts, makeOp: embedOp });
     results.forEach((r, i) => {
       if (r === null) return output.setItem(i, null);
-      if (!r.ok) throw new Error(`ai_embed failed on row ${i + 1}: ${r.error}`);
+      if (!r.ok) throw new Error(`ai_embed failed for "${excerpt(texts[i])}": ${r.error}`);
       output.setItem(i, listValue(Array.from(r.value as Float32Array)));
     });
     output.flush();

@@ -1,8 +1,18 @@
 import { BOOLEAN, VARCHAR } from '@duckdb/node-api';
 import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
-import { runChunk } from '../src/engine/ai-batch.js';
+import { excerpt, runChunk } from '../src/engine/ai-batch.js';
 import { conforms, type Structure } from '../src/engine/response-format.js';
 import { isText, queryOp } from '../src/engine/ai-ops.js';
+import { SqlError } from '../src/protocol/errors.js';
+
+function structureOf(value: unknown): Structure {
+  try {
+    return JSON.parse(String(value ?? '"VARCHAR"')) as Structure;
+  } catch {
+    throw new SqlError('22023', 'responseFormat must be a string literal written in the query',
+      "write it in place, e.g. responseFormat => 'STRUCT<answer:STRING>'");
+  }
+}
 
 /**
  * `ai_query(model, request, modelParameters, responseFormat, failOnError)`: the model's answer as
@@ -14,32 +24,35 @@ export const aiQuery = (ai: AiContext): BatchFunction => ({
   parameterTypes: [VARCHAR, VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
   returnType: VARCHAR,
   run(input, output, caller) {
+    const texts = columnValues(input, 1);
     const params = columnValues(input, 2);
-    const structures = columnValues(input, 3);
-    const failOnError = columnValues(input, 4)[0] !== false;
-    const structure = JSON.parse(String(structures[0] ?? '"VARCHAR"')) as Structure;
-    const typed = !isText(structure);
-    const results = runChunk(ai, caller, 'ai_query', columnValues(input, 0), columnValues(input, 1),
-      (spec, inputs) => queryOp(spec, inputs, params[0], structure));
+    const formats = columnValues(input, 3);
+    const failOnError = columnValues(input, 4);
+    const results = runChunk(ai, caller, {
+      fn: 'ai_query', models: columnValues(input, 0), texts,
+      optionsOf: (i) => `${String(params[i])}\0${String(formats[i])}`,
+      makeOp: (spec, inputs, row) => queryOp(spec, inputs, params[row], structureOf(formats[row])),
+    });
     results.forEach((r, i) => {
+      const strict = failOnError[i] !== false;
+      if (r === null) return output.setItem(i, strict ? null : '{"result":null,"errorMessage":null}');
+      const structure = structureOf(formats[i]);
       let value: string | null = null;
       let error: string | null = null;
-      if (r && !r.ok) error = r.error;
-      else if (r) {
+      if (!r.ok) error = r.error;
+      else if (isText(structure)) value = JSON.stringify(r.value as string);
+      else {
         const text = r.value as string;
-        if (!typed) value = JSON.stringify(text);
-        else {
-          try {
-            const parsed = JSON.parse(text) as unknown;
-            if (conforms(parsed, structure)) value = JSON.stringify(parsed);
-            else error = `the answer does not match responseFormat: ${text.slice(0, 200)}`;
-          } catch {
-            error = `the answer is not JSON: ${text.slice(0, 200)}`;
-          }
+        try {
+          const parsed = JSON.parse(text) as unknown;
+          if (conforms(parsed, structure)) value = JSON.stringify(parsed);
+          else error = `the answer does not match responseFormat: ${text.slice(0, 200)}`;
+        } catch {
+          error = `the answer is not JSON: ${text.slice(0, 200)}`;
         }
       }
-      if (error !== null && failOnError) throw new Error(`ai_query failed on row ${i + 1}: ${error}`);
-      output.setItem(i, failOnError ? value : (r === null ? null : `{"result":${value ?? 'null'},"errorMessage":${JSON.stringify(error)}}`));
+      if (error !== null && strict) throw new Error(`ai_query failed for "${excerpt(texts[i])}": ${error}`);
+      output.setItem(i, strict ? value : `{"result":${value ?? 'null'},"errorMessage":${JSON.stringify(error)}}`);
     });
     output.flush();
   },

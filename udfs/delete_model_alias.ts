@@ -8,10 +8,10 @@ export const deleteModelAliasCommand: ModelCommand = {
   signature: 'name, alias',
   argsStruct: 'struct_pack(name := name::VARCHAR, alias := alias::VARCHAR)',
   resultSql: `SELECT getvariable('aiduck_model')::VARCHAR AS name, getvariable('aiduck_alias')::VARCHAR AS alias, true AS deleted`,
-  async run(conn, _ai, args) {
+  async run(conn, _ai, args, transaction) {
     const { name, alias } = args as { name: string | null; alias: string | null };
     if (name === null || alias === null) throw new SqlError('22004', 'delete_model_alias needs a model name and an alias');
-    await deleteAlias(conn, name, alias);
+    await transaction(() => deleteAlias(conn, name, alias));
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_alias', alias);
   },

@@ -1,6 +1,6 @@
-import { registerModel, type RegisterArgs } from '../src/registry/commands.js';
+import { insertRegistration, prepareRegistration, type RegisterArgs } from '../src/registry/commands.js';
 import { setVariable, type ModelCommand } from '../src/engine/model-command.js';
-import { probeDimension } from '../src/engine/model-probe.js';
+import { probeModel } from '../src/engine/model-probe.js';
 
 /** `register_model(name, source, task => ..., alias => ..., tags => ..., description => ...)`. */
 export const registerModelCommand: ModelCommand = {
@@ -12,9 +12,13 @@ export const registerModelCommand: ModelCommand = {
       options := CAST(options AS MAP(VARCHAR, VARCHAR)))`,
   resultSql: `SELECT name, version, uri, task, provider, source, location, dimension, aliases, tags, description, created_at
     FROM ai.model_versions_with_aliases WHERE name = getvariable('aiduck_model') AND version = getvariable('aiduck_version_n')`,
-  async run(conn, ai, raw) {
+  async run(conn, ai, raw, transaction) {
     const args = raw as unknown as RegisterArgs;
-    const version = await registerModel(conn, ai, args, (spec) => probeDimension(ai, spec));
+    const registration = await prepareRegistration(ai, args, (spec) => probeModel(ai, spec));
+    let version = 0;
+    await transaction(async () => {
+      version = await insertRegistration(conn, registration);
+    });
     await setVariable(conn, 'aiduck_model', args.name!);
     await setVariable(conn, 'aiduck_version_n', version);
   },

@@ -9,10 +9,10 @@ export const setModelAliasCommand: ModelCommand = {
   argsStruct: 'struct_pack(name := name::VARCHAR, alias := alias::VARCHAR, version := version::INTEGER)',
   resultSql: `SELECT name, alias, version, updated_at FROM ai.model_aliases
     WHERE name = getvariable('aiduck_model') AND alias = getvariable('aiduck_alias')`,
-  async run(conn, _ai, args) {
+  async run(conn, _ai, args, transaction) {
     const { name, alias, version } = args as { name: string | null; alias: string | null; version: number | null };
     if (name === null || alias === null || version === null) throw new SqlError('22004', 'set_model_alias needs a model name, an alias and a version');
-    await setAlias(conn, name, alias, version);
+    await transaction(() => setAlias(conn, name, alias, version));
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_alias', alias);
   },

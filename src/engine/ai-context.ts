@@ -42,8 +42,18 @@ export class AiContext {
     readonly runtime: RuntimeClient,
     readonly store: ArtifactStore,
     readonly hubCacheDir: string,
+    readonly filesDir: string,
     readonly allowedDirs: readonly string[],
   ) {}
+
+  private writes: Promise<unknown> = Promise.resolve();
+
+  /** Runs registry writes one at a time (versions are numbered max + 1). */
+  registryWrite<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(work, work);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
 
   attach(conn: DuckDBConnection, caller: Caller): void {
     this.callers.set(conn.clientContext.connectionId, caller);

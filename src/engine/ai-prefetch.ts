@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RuntimeOp } from '../runtime/messages.js';
 import type { AiContext, Caller } from './ai-context.js';
-import { selectPart } from './ai-rewrite.js';
+import { selectPart, worthPrefetching } from './ai-rewrite.js';
 
 /**
  * The prefetch pass. DuckDB calls the AI functions synchronously on the engine thread, so a model
@@ -14,7 +14,6 @@ import { selectPart } from './ai-rewrite.js';
  * is computed by the functions during the statement.
  */
 
-const MENTIONS_AI = /\b(?:ai_query|ai_embed|ai_classify|ai_classify_scores|ai_similarity|ai_summarize|ai_translate|ai_analyze_sentiment|ai_extract)\s*\(/i;
 /** Batches (2,048 rows each) handed to the runtime and not yet answered; the pass waits beyond this. */
 const IN_FLIGHT = 2;
 
@@ -29,11 +28,8 @@ export class Prefetch {
   /** Called by the AI functions in collect mode, from inside DuckDB's callback: must not block. */
   submit(fn: string, model: string, op: RuntimeOp): void {
     if (this.closed || this.failed) return;
-    const p: Promise<void> = this.ai.runtime.call(this.caller.sid, op).then(
-      (reply) => {
-        this.caller.prefetched.put(op, reply.results);
-        this.caller.progress(fn, model, op.inputs.length, reply.cached);
-      },
+    const p: Promise<void> = this.ai.runtime.call(this.caller.sid, op, (rows, cached) => this.caller.progress(fn, model, rows, cached)).then(
+      (reply) => this.caller.prefetched.put(op, reply.results),
       () => {
         this.failed = true;
       },
@@ -52,7 +48,7 @@ export class Prefetch {
 
 /** Runs the collect pass of a statement, if it calls AI functions in a query it can run alone. */
 export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Caller, sql: string, stopped: () => boolean): Promise<void> {
-  if (!MENTIONS_AI.test(sql)) return;
+  if (!worthPrefetching(sql)) return;
   const query = selectPart(sql);
   if (!query) return;
   const pass = new Prefetch(ai, caller);

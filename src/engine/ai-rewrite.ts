@@ -1,3 +1,4 @@
+import { SqlError } from '../protocol/errors.js';
 import { scanSql } from './sql-text.js';
 import { structureOf } from './response-format.js';
 
@@ -83,7 +84,11 @@ export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => numb
           structure = structureOf(unquote(value.text));
           edits.push({ start: value.start, end: value.end, text: quote(JSON.stringify(structure)) });
           named = true;
-        } else if (argName === 'failonerror' && /^(true|false)$/i.test(value.text)) {
+        } else if (argName === 'failonerror') {
+          const next = tokens[at + 4]?.text;
+          if (!/^(true|false)$/i.test(value.text) || (next !== ',' && next !== ')')) {
+            throw new SqlError('22023', 'failOnError must be written as true or false', 'the shape of ai_query\'s answer depends on it, so it cannot come from an expression');
+          }
           failOnError = value.text.toLowerCase() === 'true';
           named = true;
         }
@@ -101,7 +106,8 @@ export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => numb
       for (let a = 0; a + 1 < bounds.length; a++) args.push(sql.slice(tokens[bounds[a]!]!.end, tokens[bounds[a + 1]!]!.start).trim());
       if (args.length % 2 !== 0 || args.some((a, k) => k % 2 === 0 && !/^'(?:[^']|'')*'$/.test(a))) continue;
       const fields: string[] = [];
-      for (let k = 0; k < args.length; k += 2) fields.push(`"${unquote(args[k]!).replace(/"/g, '""')}" := ${args[k + 1]}`);
+      // Values may hold further calls (a nested named_struct): they are rewritten on their own.
+      for (let k = 0; k < args.length; k += 2) fields.push(`"${unquote(args[k]!).replace(/"/g, '""')}" := ${rewriteAiCalls(args[k + 1]!, dimensionOf)}`);
       edits.push({ start: t.start, end: tokens[ext.close]!.end, text: `struct_pack(${fields.join(', ')})` });
       i = ext.close;
     } else if (name === 'ai_embed' && next?.text === '(' && tokens[i + 2]?.kind === 'string' && tokens[i + 3]?.text === ',') {
@@ -122,6 +128,28 @@ export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => numb
 
 const QUERY_START = /^(select|with|from|values)$/i;
 
+const AI_FUNCTIONS = new Set(['ai_query', 'ai_embed', 'ai_classify', 'ai_classify_scores', 'ai_similarity', 'ai_summarize',
+  'ai_translate', 'ai_analyze_sentiment', 'ai_extract']);
+/** Functions whose calls change state: a statement with them must not run twice. */
+const SIDE_EFFECTS = new Set(['nextval', 'setval']);
+
+/**
+ * Whether the prefetch pass may run a statement's query part ahead of it: it calls AI functions
+ * (in code, not in strings or comments) and nothing that changes state when evaluated.
+ */
+export function worthPrefetching(sql: string): boolean {
+  let ai = false;
+  const tokens = tokenize(sql);
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind !== 'ident' || tokens[i + 1]!.text !== '(') continue;
+    const name = t.text.toLowerCase();
+    if (SIDE_EFFECTS.has(name)) return false;
+    if (AI_FUNCTIONS.has(name)) ai = true;
+  }
+  return ai;
+}
+
 /**
  * The query part of a statement, which the prefetch pass runs on its own: the statement itself for
  * SELECT/WITH/FROM, the query after `AS` for CREATE TABLE ... AS, the query of INSERT ... SELECT,
@@ -135,6 +163,8 @@ export function selectPart(sql: string): string | null {
   if (first === 'select' || first === 'with' || first === 'from') return sql;
   if (first === 'update') return updateAsSelect(sql, tokens);
   if (first !== 'create' && first !== 'insert') return null;
+  // CREATE [OR REPLACE] [TEMP|TEMPORARY] TABLE ... AS: not views or macros, which compute nothing now.
+  if (first === 'create' && !tokens.slice(1, 5).some((t) => t.text.toLowerCase() === 'table')) return null;
   let depth = 0;
   for (let i = 1; i < tokens.length; i++) {
     const t = tokens[i]!;

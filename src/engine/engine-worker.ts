@@ -47,12 +47,16 @@ const sqlList = (dirs: string[]): string => `[${dirs.map((d) => `'${d.replace(/'
 /** Opens the registry tables and starts the model runtime; the setup connection stays open, owning the AI functions. */
 async function openAi(setup: DuckDBConnection): Promise<AiContext> {
   for (const stmt of readSql('ai-schema.sql')) await setup.run(stmt);
+  // DuckDB cannot replay an ALTER TABLE ... ADD COLUMN of a table with defaults from its WAL: make the
+  // schema durable in the database file before anything else is logged.
+  await setup.run('CHECKPOINT');
   await setup.run(builtinModelsView());
   const registry = new Registry();
   await registry.load(setup);
   const persistent = options.databasePath !== ':memory:';
   const runtime = new RuntimeClient(persistent ? join(options.dataDir, 'cache') : null);
-  const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir), options.allowedDirs);
+  const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir),
+    join(options.dataDir, 'files'), options.allowedDirs);
   registerAiFunctions(setup, ai);
   for (const stmt of readSql('ai-functions.sql')) await setup.run(stmt);
   for (const c of MODEL_COMMANDS) await setup.run(argsMacro(c));

@@ -16,7 +16,11 @@ export interface ModelCommand {
   argsStruct: string;
   /** The command's answer; reads session variables the command set. */
   resultSql: string;
-  run(conn: DuckDBConnection, ai: AiContext, args: Record<string, unknown>): Promise<void>;
+  /**
+   * Does the command. Its database writes go inside `transaction`, which runs them as one
+   * transaction, serialised with every other registry write, and reloads the registry after.
+   */
+  run(conn: DuckDBConnection, ai: AiContext, args: Record<string, unknown>, transaction: (writes: () => Promise<void>) => Promise<void>): Promise<void>;
 }
 
 export const sqlLiteral = (v: string): string => `'${v.replace(/'/g, "''")}'`;

@@ -3,19 +3,17 @@ import type { ModelSpec } from '../runtime/provider.js';
 import type { AiContext } from './ai-context.js';
 
 /**
- * Embeds one short text to learn a model's vector length. A local model that cannot load fails
- * the registration; an endpoint that is down leaves the length unknown (null).
+ * Loads a model being registered once, to check it runs, and returns an embedding model's vector
+ * length (null for other models). A local model that does not run fails the registration; an
+ * endpoint that is down leaves the length unknown.
  */
-export async function probeDimension(ai: AiContext, spec: ModelSpec): Promise<number | null> {
-  let error: string;
+export async function probeModel(ai: AiContext, spec: ModelSpec): Promise<number | null> {
   try {
-    const reply = await ai.runtime.call(0, { op: 'embed', spec, inputs: ['aiduck dimension probe'] });
-    const r = reply.results[0];
-    if (r?.ok && r.value instanceof Float32Array) return r.value.length;
-    error = r && !r.ok ? r.error : 'no vector came back';
+    const dimension = await ai.runtime.probe({ op: 'probe', spec });
+    return dimension > 0 ? dimension : null;
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
+    if (spec.provider === 'openai') return null;
+    throw new SqlError('22023', `the model in ${spec.location} does not run: ${err instanceof Error ? err.message : String(err)}`,
+      'a model folder needs config.json, tokenizer.json (with tokenizer_config.json) and onnx/model.onnx (seq2seq: onnx/encoder_model.onnx and onnx/decoder_model_merged.onnx)');
   }
-  if (spec.provider === 'openai') return null;
-  throw new SqlError('22023', `the model in ${spec.location} does not run: ${error}`, 'check that the folder holds config.json, tokenizer.json and onnx/model.onnx');
 }

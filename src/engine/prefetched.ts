@@ -18,9 +18,10 @@ export class PrefetchedResults {
     const key = PrefetchedResults.scope(op);
     let m = this.byScope.get(key);
     if (!m) this.byScope.set(key, (m = new Map()));
+    // Errors too: a failing row is reported once, not sent to the model again by the statement.
     op.inputs.forEach((input, i) => {
       const r = results[i];
-      if (r?.ok) m.set(input, r);
+      if (r) m.set(input, r);
     });
   }
 

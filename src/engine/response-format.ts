@@ -10,7 +10,7 @@ export type Structure = string | { [field: string]: Structure } | [Structure];
 const SCALARS: Record<string, string> = {
   STRING: 'VARCHAR', VARCHAR: 'VARCHAR', TEXT: 'VARCHAR', CHAR: 'VARCHAR',
   INT: 'INTEGER', INTEGER: 'INTEGER', SMALLINT: 'SMALLINT', TINYINT: 'TINYINT', BIGINT: 'BIGINT', LONG: 'BIGINT',
-  FLOAT: 'FLOAT', REAL: 'FLOAT', DOUBLE: 'DOUBLE', DECIMAL: 'DOUBLE', NUMERIC: 'DOUBLE',
+  FLOAT: 'FLOAT', REAL: 'FLOAT', DOUBLE: 'DOUBLE', DECIMAL: 'DECIMAL(10,0)', NUMERIC: 'DECIMAL(10,0)',
   BOOLEAN: 'BOOLEAN', BOOL: 'BOOLEAN', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP',
 };
 
@@ -70,7 +70,13 @@ function parseDdl(text: string): Structure {
     const scalar = SCALARS[name];
     if (!scalar) fail();
     ws();
-    if (text[pos] === '(') { while (pos < text.length && text[pos] !== ')') pos++; pos++; } // DECIMAL(10,2)
+    if (text[pos] === '(') { // DECIMAL(10,2)
+      const close = text.indexOf(')', pos);
+      if (close < 0) fail();
+      const args = text.slice(pos + 1, close).replace(/\s+/g, '');
+      pos = close + 1;
+      if (scalar!.startsWith('DECIMAL') && /^\d+(,\d+)?$/.test(args)) return `DECIMAL(${args})`;
+    }
     return scalar!;
   };
   const t = type();
@@ -121,20 +127,27 @@ export function schemaOf(s: Structure): JsonSchema {
     return { type: 'object', properties: Object.fromEntries(keys.map((k) => [k, schemaOf(s[k]!)])), required: keys, additionalProperties: false };
   }
   if (/INT/.test(s)) return { type: 'integer' };
-  if (/FLOAT|DOUBLE/.test(s)) return { type: 'number' };
+  if (/FLOAT|DOUBLE|DECIMAL/.test(s)) return { type: 'number' };
   if (s === 'BOOLEAN') return { type: 'boolean' };
+  if (s === 'DATE') return { type: 'string', format: 'date' };
+  if (s === 'TIMESTAMP') return { type: 'string', format: 'date-time' };
   return { type: 'string' };
 }
 
 /** Whether a parsed JSON value fits a structure (what from_json would accept without error). */
+const INTEGER_RANGES: Record<string, number> = { TINYINT: 2 ** 7, SMALLINT: 2 ** 15, INTEGER: 2 ** 31, BIGINT: 2 ** 63 };
+
 export function conforms(value: unknown, s: Structure): boolean {
   if (value === null) return true;
   if (Array.isArray(s)) return Array.isArray(value) && value.every((v) => conforms(v, s[0]));
   if (typeof s === 'object') {
     return typeof value === 'object' && !Array.isArray(value) && Object.entries(s).every(([k, t]) => conforms((value as Record<string, unknown>)[k] ?? null, t));
   }
-  if (/INT/.test(s)) return typeof value === 'number' && Number.isInteger(value);
-  if (/FLOAT|DOUBLE/.test(s)) return typeof value === 'number';
+  const range = INTEGER_RANGES[s];
+  if (range) return typeof value === 'number' && Number.isInteger(value) && value >= -range && value < range;
+  if (/FLOAT|DOUBLE|DECIMAL/.test(s)) return typeof value === 'number';
   if (s === 'BOOLEAN') return typeof value === 'boolean';
+  if (s === 'DATE') return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
+  if (s === 'TIMESTAMP') return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T')));
   return true;
 }

@@ -93,8 +93,6 @@ export class Session {
   private cancelEpoch = 0;
   private deadline = Infinity;
   private lastProgressNotice = 0;
-  /** A registry command ran in the open transaction: the registry is reloaded when it ends. */
-  private registryDirty = false;
   private readonly caller: Caller;
 
   constructor(
@@ -158,13 +156,6 @@ export class Session {
     }
   }
 
-  private async refreshRegistryIfDirty(): Promise<void> {
-    if (!this.registryDirty || this.tx !== 'I' || this.implicitTx !== 'none') return;
-    this.registryDirty = false;
-    await this.parkOpenCursor();
-    await this.ctx.ai.registry.load(this.conn);
-  }
-
   /** Serves messages until the client terminates or the connection closes. */
   async run(): Promise<void> {
     for (let m = await this.inbox.next(); m; m = await this.inbox.next()) {
@@ -191,6 +182,8 @@ export class Session {
   close(): void {
     this.out.close();
     this.inbox.close();
+    // Model work already handed to the runtime stops too: nobody is left to read it.
+    this.ctx.ai.runtime.cancel(this.ctx.sid);
     try {
       this.conn.interrupt();
     } catch {
@@ -258,14 +251,13 @@ export class Session {
 
   private async endImplicitTransaction(): Promise<void> {
     const state = this.implicitTx;
-    if (state === 'none') return this.refreshRegistryIfDirty();
+    if (state === 'none') return;
     this.implicitTx = 'none';
     try {
       await this.runDuck(state === 'open' ? 'COMMIT' : 'ROLLBACK');
     } catch (err) {
       if (state === 'open') this.fail(err);
     }
-    await this.refreshRegistryIfDirty();
   }
 
   private fail(err: unknown): void {
@@ -632,12 +624,30 @@ export class Session {
     if (this.interrupted) throw new SqlError('57014', 'canceling statement due to user request');
   }
 
+  /**
+   * Runs a registry command in a transaction of its own, one command at a time across sessions,
+   * then reloads the shared registry from what was committed. Inside a transaction block it is
+   * refused (as Postgres refuses CREATE DATABASE there): every session resolves models from the
+   * one shared registry, which must only ever hold committed versions.
+   */
   private async runCommand(def: ModelCommand, args: DuckDBPreparedStatement): Promise<void> {
+    if (this.tx !== 'I' || this.implicitTx !== 'none') {
+      throw new SqlError('25001', `${def.name} cannot run inside a transaction block`,
+        'run it as a statement of its own, outside BEGIN ... COMMIT and not in a multi-statement query');
+    }
     const json = (await args.runAndReadAll()).getRows()[0]?.[0];
-    await def.run(this.conn, this.ctx.ai, JSON.parse(String(json)) as Record<string, unknown>);
-    this.registryDirty = true;
-    // Later statements of this transaction see the change at once; its end reloads again.
-    await this.ctx.ai.registry.load(this.conn);
+    const ai = this.ctx.ai;
+    await def.run(this.conn, ai, JSON.parse(String(json)) as Record<string, unknown>, (work) => ai.registryWrite(async () => {
+      await this.runDuck('BEGIN TRANSACTION');
+      try {
+        await work();
+        await this.runDuck('COMMIT');
+      } catch (err) {
+        await this.runDuck('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      await ai.registry.load(this.conn);
+    }));
   }
 
   private tagOf(portal: Portal, rows = portal.cursor?.rowsSent ?? 0): string {

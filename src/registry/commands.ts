@@ -14,6 +14,8 @@ export interface RegistryContext {
   registry: Registry;
   store: ArtifactStore;
   hubCacheDir: string;
+  /** Where relative `file:` paths point. */
+  filesDir: string;
   /** Folders register_model may read from. */
   allowedDirs: readonly string[];
 }
@@ -23,7 +25,7 @@ export interface RegisterArgs {
   source: string | null;
   task: string | null;
   alias: string | null;
-  tags: Record<string, string> | null;
+  tags: Record<string, string | null> | null;
   description: string | null;
   endpoint_model: string | null;
   api_key_env: string | null;
@@ -37,12 +39,27 @@ function required(value: string | null, what: string): string {
   return value;
 }
 
-/** Registers the next version of a model; returns its version number. */
-export async function registerModel(conn: DuckDBConnection, ctx: RegistryContext, args: RegisterArgs,
-  probeDimension: (spec: ModelSpec) => Promise<number | null>): Promise<number> {
+/** A registration checked and its files stored, before anything is written to the registry. */
+export interface Registration {
+  name: string;
+  sourceText: string;
+  spec: Omit<ModelSpec, 'version'>;
+  digest: string | null;
+  dimension: number | null;
+  alias: string | null;
+  args: RegisterArgs;
+}
+
+/**
+ * Checks a registration, stores its files and loads the model once (probe) — everything that may
+ * take long or fail, done before the registry is touched. `probe` returns the vector length of an
+ * embedding model.
+ */
+export async function prepareRegistration(ctx: RegistryContext, args: RegisterArgs,
+  probe: (spec: ModelSpec) => Promise<number | null>): Promise<Registration> {
   const name = checkModelName(required(args.name, 'model name'));
   const sourceText = required(args.source, 'source');
-  const source = parseSource(sourceText);
+  const source = parseSource(sourceText, ctx.filesDir);
   let location: string;
   let digest: string | null = null;
   let task: Task | null = args.task ? checkTask(args.task) : null;
@@ -71,25 +88,31 @@ export async function registerModel(conn: DuckDBConnection, ctx: RegistryContext
     throw new SqlError('22023', `api_key_env must name an environment variable, not hold a key`);
   }
   const alias = args.alias === null ? null : checkAlias(args.alias);
-  const next = await conn.runAndReadAll(`SELECT coalesce(max(version), 0) + 1 FROM ai.model_versions WHERE name = ${lit(name)}`);
-  const version = Number(next.getRows()[0]![0]);
-  const spec: ModelSpec = { name, version, task, provider: providerOf(source), location };
+  const spec: Omit<ModelSpec, 'version'> = { name, task, provider: providerOf(source), location };
   if (args.endpoint_model) spec.endpointModel = args.endpoint_model;
   if (args.api_key_env) spec.apiKeyEnv = args.api_key_env;
-  // The vector length is recorded once, so ai_embed can return FLOAT[n] for this version.
-  const dimension = task === 'embedding' ? await probeDimension(spec) : null;
   const options = checkOptions(args.options, spec.provider);
   if (options) spec.options = options;
-  const tags = mapLiteral(args.tags);
+  // The model must load; an embedding model's vector length is recorded so ai_embed can return FLOAT[n].
+  const dimension = await probe({ ...spec, version: 0 });
+  return { name, sourceText, spec, digest, dimension, alias, args };
+}
+
+/** Writes a prepared registration as the model's next version; returns the version number. */
+export async function insertRegistration(conn: DuckDBConnection, r: Registration): Promise<number> {
+  const next = await conn.runAndReadAll(`SELECT coalesce(max(version), 0) + 1 FROM ai.model_versions WHERE name = ${lit(r.name)}`);
+  const version = Number(next.getRows()[0]![0]);
+  const { spec, args } = r;
   await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension, options)
-    VALUES (${lit(name)}, ${version}, ${lit(`models:/${name}/${version}`)}, ${lit(task)}, ${lit(providerOf(source))}, ${lit(sourceText)}, ${lit(location)},
-            ${lit(digest)}, ${lit(args.endpoint_model)}, ${lit(args.api_key_env)}, ${lit(args.description)}, ${tags}, ${dimension ?? 'NULL'}, ${mapLiteral(options)})`);
-  if (alias) await setAlias(conn, name, alias, version);
+    VALUES (${lit(r.name)}, ${version}, ${lit(`models:/${r.name}/${version}`)}, ${lit(spec.task)}, ${lit(spec.provider)}, ${lit(r.sourceText)}, ${lit(spec.location)},
+            ${lit(r.digest)}, ${lit(args.endpoint_model)}, ${lit(args.api_key_env)}, ${lit(args.description)}, ${mapLiteral(args.tags)},
+            ${r.dimension === null ? 'NULL' : r.dimension}, ${mapLiteral(spec.options ?? null)})`);
+  if (r.alias) await setAlias(conn, r.name, r.alias, version);
   return version;
 }
 
-const mapLiteral = (m: Record<string, string> | null): string => (m && Object.keys(m).length
-  ? `MAP {${Object.entries(m).map(([k, v]) => `${lit(k)}: ${lit(String(v))}`).join(', ')}}`
+const mapLiteral = (m: Record<string, string | null> | null): string => (m && Object.keys(m).length
+  ? `MAP {${Object.entries(m).map(([k, v]) => `${lit(k)}: ${v === null ? 'NULL' : lit(String(v))}`).join(', ')}}`
   : 'NULL');
 
 /** The provider options register_model accepts, with the provider option each one sets. */
@@ -114,11 +137,11 @@ function checkOptions(options: Record<string, string> | null, provider: string):
 export async function setAlias(conn: DuckDBConnection, name: string, alias: string, version: number): Promise<void> {
   const exists = await conn.runAndReadAll(`SELECT count(*) FROM ai.model_versions WHERE name = ${lit(name)} AND version = ${version}`);
   if (Number(exists.getRows()[0]![0]) === 0) throw new SqlError('42704', `model ${name} has no version ${version}`);
-  await conn.run(`INSERT OR REPLACE INTO ai.model_aliases (name, alias, version, updated_at) VALUES (${lit(name)}, ${lit(checkAlias(alias))}, ${version}, current_timestamp)`);
+  await conn.run(`INSERT OR REPLACE INTO ai.model_aliases (name, alias, version, updated_at) VALUES (${lit(name)}, ${lit(checkAlias(alias).toLowerCase())}, ${version}, current_timestamp)`);
 }
 
 export async function deleteAlias(conn: DuckDBConnection, name: string, alias: string): Promise<void> {
-  const r = await conn.runAndReadAll(`DELETE FROM ai.model_aliases WHERE name = ${lit(name)} AND alias = ${lit(alias)} RETURNING 1`);
+  const r = await conn.runAndReadAll(`DELETE FROM ai.model_aliases WHERE name = ${lit(name)} AND alias = ${lit(alias.toLowerCase())} RETURNING 1`);
   if (r.currentRowCount === 0) throw new SqlError('42704', `model ${name} has no alias ${alias}`);
 }
 

@@ -59,7 +59,7 @@ export class Registry {
     const latest = Math.max(...model.versions.keys());
     let version: number | undefined;
     if (ref.kind === 'version') version = ref.version;
-    else if (ref.kind === 'alias') version = ref.alias.toLowerCase() === 'latest' ? latest : model.aliases.get(ref.alias);
+    else if (ref.kind === 'alias') version = ref.alias.toLowerCase() === 'latest' ? latest : model.aliases.get(ref.alias.toLowerCase());
     else version = model.aliases.get('champion') ?? latest;
     const row = version === undefined ? undefined : model.versions.get(version);
     if (!row) {

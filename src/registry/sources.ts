@@ -11,13 +11,16 @@ export type ModelSource =
   | { kind: 'openai'; baseUrl: string }
   | { kind: 'builtin'; name: string };
 
-export function parseSource(source: string): ModelSource {
+/** Parses a source; a relative `file:` path is taken from `filesDir` (the data directory's files/). */
+export function parseSource(source: string, filesDir: string): ModelSource {
   const s = source.trim();
-  if (s.startsWith('file:')) return { kind: 'folder', path: resolve(s.slice('file:'.length).replace(/^\/\/(?=\/)/, '')) };
+  if (s.startsWith('file:')) return { kind: 'folder', path: resolve(filesDir, s.slice('file:'.length).replace(/^\/\/(?=\/)/, '')) };
   if (isAbsolute(s)) return { kind: 'folder', path: resolve(s) };
   if (s.startsWith('hf:')) {
     const m = /^hf:([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(s);
-    if (!m) throw new SqlError('22023', `invalid Hugging Face source "${s}"`, "write hf:<org>/<name> or hf:<org>/<name>@<revision>");
+    if (!m || m[1]!.split('/').some((part) => part.startsWith('.')) || (m[2] ?? '').split('/').some((part) => part === '..' || part === '.')) {
+      throw new SqlError('22023', `invalid Hugging Face source "${s}"`, "write hf:<org>/<name> or hf:<org>/<name>@<revision>");
+    }
     return { kind: 'hf', repo: m[1]!, revision: m[2] ?? 'main' };
   }
   if (s.startsWith('openai:')) {

@@ -7,15 +7,24 @@ export type RuntimeOp =
   | { op: 'generate'; spec: ModelSpec; inputs: string[]; parameters: Record<string, unknown>; responseSchema?: JsonSchema }
   | { op: 'classify'; spec: ModelSpec; inputs: string[]; labels: string[]; multiLabel: boolean; hypothesisTemplate: string };
 
+/** Loads a model once, apart from the kept ones, to check it runs; an embedding model also embeds a text. */
+export interface ProbeOp {
+  op: 'probe';
+  spec: ModelSpec;
+}
+
 export type RuntimeValue = string | Float32Array | Classification;
 
 export type ToRuntime =
   | { t: 'call'; id: number; sid: number; work: RuntimeOp }
+  | { t: 'probe'; id: number; work: ProbeOp }
   | { t: 'cancel'; sid: number }
   | { t: 'shutdown' };
 
 export type FromRuntime =
   | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: string }
+  /** Rows of a call finished so far (sent as each slice is done), for progress reports. */
+  | { t: 'progress'; id: number; rows: number; cached: number }
   | { t: 'stopped' };
 
 export interface RuntimeOptions {

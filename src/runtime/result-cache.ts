@@ -26,6 +26,9 @@ export class ResultCache {
     if (this.file && existsSync(this.file)) this.load(this.file);
   }
 
+  /** A crash can leave a torn last line; the next append must not be glued to it. */
+  private tornTail = false;
+
   static key(scope: string, input: string): string {
     return createHash('sha256').update(scope).update('\0').update(input).digest('base64url').slice(0, 24);
   }
@@ -50,11 +53,16 @@ export class ResultCache {
         : { k, c: v };
       lines.push(JSON.stringify(line));
     }
-    if (this.file) appendFileSync(this.file, lines.join('\n') + '\n');
+    if (this.file) {
+      appendFileSync(this.file, (this.tornTail ? '\n' : '') + lines.join('\n') + '\n');
+      this.tornTail = false;
+    }
   }
 
   private load(file: string): void {
-    for (const text of readFileSync(file, 'utf8').split('\n')) {
+    const content = readFileSync(file, 'utf8');
+    this.tornTail = content.length > 0 && !content.endsWith('\n');
+    for (const text of content.split('\n')) {
       if (!text) continue;
       let line: Line;
       try {

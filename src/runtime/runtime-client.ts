@@ -1,5 +1,5 @@
 import { MessageChannel, receiveMessageOnPort, SHARE_ENV, Worker, type MessagePort } from 'node:worker_threads';
-import type { FromRuntime, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
+import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
 import type { RowResult } from './provider.js';
 
 export interface RuntimeReply {
@@ -24,6 +24,7 @@ export class RuntimeClient {
   private readonly signal: Int32Array;
   private nextId = 1;
   private readonly pending = new Map<number, (m: FromRuntime & { t: 'reply' }) => void>();
+  private readonly onProgress = new Map<number, (rows: number, cached: number) => void>();
   private readonly stopped: Promise<void>;
   private onStopped!: () => void;
 
@@ -46,25 +47,36 @@ export class RuntimeClient {
 
   private deliver(m: FromRuntime): void {
     if (m.t === 'stopped') return this.onStopped();
+    if (m.t === 'progress') return this.onProgress.get(m.id)?.(m.rows, m.cached);
     const resolve = this.pending.get(m.id);
     this.pending.delete(m.id);
+    this.onProgress.delete(m.id);
     resolve?.(m);
   }
 
-  private post(sid: number, work: RuntimeOp): { id: number; reply: Promise<FromRuntime & { t: 'reply' }> } {
-    const id = this.nextId++;
-    const reply = new Promise<FromRuntime & { t: 'reply' }>((resolve) => this.pending.set(id, resolve));
-    this.port.postMessage({ t: 'call', id, sid, work } satisfies ToRuntime);
-    return { id, reply };
+  private post(message: ToRuntime & { id: number }, onProgress?: (rows: number, cached: number) => void): Promise<FromRuntime & { t: 'reply' }> {
+    const reply = new Promise<FromRuntime & { t: 'reply' }>((resolve) => this.pending.set(message.id, resolve));
+    if (onProgress) this.onProgress.set(message.id, onProgress);
+    this.port.postMessage(message);
+    return reply;
   }
 
-  async call(sid: number, work: RuntimeOp): Promise<RuntimeReply> {
-    return unwrap(await this.post(sid, work).reply);
+  /** Runs a batch; `onProgress` hears of its rows as they finish (cached ones first). */
+  async call(sid: number, work: RuntimeOp, onProgress?: (rows: number, cached: number) => void): Promise<RuntimeReply> {
+    return unwrap(await this.post({ t: 'call', id: this.nextId++, sid, work }, onProgress));
+  }
+
+  /** Loads a model once to check it runs; an embedding model's vector length, else 0. */
+  async probe(work: ProbeOp): Promise<number> {
+    const reply = unwrap(await this.post({ t: 'probe', id: this.nextId++, work }));
+    const r = reply.results[0];
+    return r?.ok ? Number(r.value) : 0;
   }
 
   /** Blocks until the runtime answers; `shouldStop` is asked every few milliseconds. */
-  callSync(sid: number, work: RuntimeOp, shouldStop: () => string | null): RuntimeReply {
-    const { id } = this.post(sid, work);
+  callSync(sid: number, work: RuntimeOp, shouldStop: () => string | null, onProgress?: (rows: number, cached: number) => void): RuntimeReply {
+    const id = this.nextId++;
+    void this.post({ t: 'call', id, sid, work }, onProgress);
     let answer: (FromRuntime & { t: 'reply' }) | undefined;
     this.pending.set(id, (m) => (answer = m));
     for (;;) {
@@ -74,6 +86,7 @@ export class RuntimeClient {
       const reason = shouldStop();
       if (reason) {
         this.pending.delete(id);
+        this.onProgress.delete(id);
         this.cancel(sid);
         throw new CallAbandoned(reason);
       }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { workerData } from 'node:worker_threads';
-import type { FromRuntime, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
+import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
 import type { ModelSpec, Provider, RowResult } from './provider.js';
 import { createBuiltinProvider } from './providers/builtin.js';
 import { createOnnxProvider } from './providers/onnx.js';
@@ -22,13 +22,17 @@ const caches = new Map<string, ResultCache>();
 const running = new Map<number, Set<AbortController>>();
 
 
+function createProvider(spec: ModelSpec): Promise<Provider> {
+  return spec.provider === 'builtin' ? Promise.resolve(createBuiltinProvider(spec.location))
+    : spec.provider === 'openai' ? Promise.resolve(createOpenAIProvider(spec, openAIOptions(spec.options)))
+      : createOnnxProvider(spec);
+}
+
 function providerFor(spec: ModelSpec): Promise<Provider> {
   const key = modelIdentity(spec);
   let p = providers.get(key);
   if (!p) {
-    p = spec.provider === 'builtin' ? Promise.resolve(createBuiltinProvider(spec.location))
-      : spec.provider === 'openai' ? Promise.resolve(createOpenAIProvider(spec, openAIOptions(spec.options)))
-        : createOnnxProvider(spec);
+    p = createProvider(spec);
     // A model that failed to load is tried again next time rather than remembered as broken.
     p.catch(() => providers.delete(key));
     providers.set(key, p);
@@ -76,7 +80,23 @@ function sliceSize(work: RuntimeOp): number {
   return 256;
 }
 
-async function call(sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'reply' }> {
+/**
+ * Loads a model apart from the kept ones and lets it go: registration checks that it runs. An
+ * embedding model embeds one text, and its vector length is the answer; other models answer 0.
+ */
+async function probe(work: ProbeOp): Promise<FromRuntime & { t: 'reply' }> {
+  const provider = await createProvider(work.spec);
+  try {
+    if (!provider.embed) return { t: 'reply', id: 0, results: [{ ok: true, value: '0' }] };
+    const [r] = await provider.embed(['aiduck probe']);
+    if (!r?.ok) throw new Error(r?.error ?? 'no vector came back');
+    return { t: 'reply', id: 0, results: [{ ok: true, value: String((r.value as Float32Array).length) }] };
+  } finally {
+    await provider.close();
+  }
+}
+
+async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'reply' }> {
   const cache = cacheFor(work.spec);
   const scope = opScope(work);
   const keys = work.inputs.map((input) => ResultCache.key(scope, input));
@@ -87,6 +107,7 @@ async function call(sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'r
     if (hit !== undefined) results[i] = { ok: true, value: hit };
     else missing.push(i);
   });
+  if (missing.length < work.inputs.length) progress(id, work.inputs.length - missing.length, work.inputs.length - missing.length);
   if (missing.length) {
     const abort = new AbortController();
     // Every slice and request of the batch listens to this one signal.
@@ -104,6 +125,7 @@ async function call(sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'r
       await Promise.all(slices.map(async (slice) => {
         const got = await compute(work, provider, slice.map((i) => work.inputs[i]!), abort.signal);
         const fresh: Array<[string, CachedValue]> = [];
+        progress(id, slice.length, 0);
         slice.forEach((i, j) => {
           const r = got[j] ?? { ok: false, error: 'the model returned fewer results than inputs' };
           results[i] = r;
@@ -119,6 +141,10 @@ async function call(sid: number, work: RuntimeOp): Promise<FromRuntime & { t: 'r
   return { t: 'reply', id: 0, results, cached: work.inputs.length - missing.length };
 }
 
+function progress(id: number, rows: number, cached: number): void {
+  port.postMessage({ t: 'progress', id, rows, cached } satisfies FromRuntime);
+}
+
 function reply(m: FromRuntime): void {
   port.postMessage(m);
   Atomics.add(signal, 0, 1);
@@ -127,8 +153,14 @@ function reply(m: FromRuntime): void {
 
 port.on('message', (m: ToRuntime) => {
   switch (m.t) {
+    case 'probe':
+      probe(m.work).then(
+        (r) => reply({ ...r, id: m.id }),
+        (err: unknown) => reply({ t: 'reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
+      );
+      break;
     case 'call':
-      call(m.sid, m.work).then(
+      call(m.id, m.sid, m.work).then(
         (r) => reply({ ...r, id: m.id }),
         (err: unknown) => reply({ t: 'reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
       );
