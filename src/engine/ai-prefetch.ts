@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { RuntimeOp } from '../runtime/messages.js';
 import type { AiContext, Caller } from './ai-context.js';
 import { selectPart, worthPrefetching } from './ai-rewrite.js';
@@ -46,15 +46,24 @@ export class Prefetch {
   }
 }
 
-/** Runs the collect pass of a statement, if it calls AI functions in a query it can run alone. */
-export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Caller, sql: string, stopped: () => boolean): Promise<void> {
+/**
+ * Runs the collect pass of a statement, if it calls AI functions in a query it can run alone.
+ * `bind` gives the statement's parameters to the query (false when they do not fit it).
+ */
+export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Caller, sql: string, stopped: () => boolean,
+  bind: ((query: DuckDBPreparedStatement) => boolean) | null): Promise<void> {
   if (!worthPrefetching(sql)) return;
   const query = selectPart(sql);
   if (!query) return;
+  let prepared: DuckDBPreparedStatement | null = null;
+  if (bind) {
+    prepared = await conn.prepare(query);
+    if (!bind(prepared)) return prepared.destroySync();
+  }
   const pass = new Prefetch(ai, caller);
   caller.collector = pass;
   try {
-    const result = await conn.stream(query);
+    const result = prepared ? await prepared.stream() : await conn.stream(query);
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       if (stopped() || pass.failed) return;
       await pass.drain(IN_FLIGHT);
@@ -63,5 +72,6 @@ export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Ca
   } finally {
     pass.close();
     caller.collector = null;
+    prepared?.destroySync();
   }
 }

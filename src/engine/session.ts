@@ -573,18 +573,13 @@ export class Session {
     }
     let p = statement.prepared!;
     await this.parkOpenCursor();
-    const bindTarget = statement.command?.args ?? p;
-    bindTarget.clearBindings();
-    for (let i = 0; i < portal.params.length; i++) {
-      const format = portal.paramFormats.length === 1 ? portal.paramFormats[0]! : (portal.paramFormats[i] ?? 0);
-      bindParameter(bindTarget, i + 1, statement.paramOids[i] ?? 0, format, portal.params[i] ?? null);
-    }
+    this.bindPortal(statement.command?.args ?? p, portal);
     if (statement.command) {
       await this.runCommand(statement.command.def, statement.command.args);
       // The answer reads session variables the command just set: DuckDB fixes them at prepare.
       p = await this.conn.prepare(statement.command.resultSql);
     }
-    if (!statement.command && portal.params.length === 0 && statement.duckSql) await this.prefetch(statement.duckSql);
+    if (!statement.command && statement.duckSql) await this.prefetch(statement.duckSql, portal);
     const result = await p.stream();
     this.trackTransaction(p.statementType, statement.sql);
     if (result.returnType === ResultReturnType.QUERY_RESULT) {
@@ -613,10 +608,23 @@ export class Session {
       : commandTag(p.statementType, statement.sql, changed);
   }
 
+  private bindPortal(target: DuckDBPreparedStatement, portal: Portal): void {
+    target.clearBindings();
+    for (let i = 0; i < portal.params.length; i++) {
+      const format = portal.paramFormats.length === 1 ? portal.paramFormats[0]! : (portal.paramFormats[i] ?? 0);
+      bindParameter(target, i + 1, portal.statement.paramOids[i] ?? 0, format, portal.params[i] ?? null);
+    }
+  }
+
   /** Computes the statement's AI calls before it runs, without holding the engine thread (see ai-prefetch). */
-  private async prefetch(sql: string): Promise<void> {
+  private async prefetch(sql: string, portal: Portal): Promise<void> {
+    const bind = portal.params.length === 0 ? null : (query: DuckDBPreparedStatement): boolean => {
+      if (query.parameterCount !== portal.params.length) return false;
+      this.bindPortal(query, portal);
+      return true;
+    };
     try {
-      await prefetch(this.conn, this.ctx.ai, this.caller, sql, () => this.interrupted || this.timedOut || this.out.closed);
+      await prefetch(this.conn, this.ctx.ai, this.caller, sql, () => this.interrupted || this.timedOut || this.out.closed, bind);
     } catch {
       // The statement itself reports whatever made the prefetch fail.
     }
