@@ -3,7 +3,7 @@
 -- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -f examples/batch-summarization.sql [-v models=<dir>]
 \if :{?models}
 \else
-  \set models aiduck-data/files/testmodels
+  \set models testmodels
 \endif
 
 SELECT name, version, task FROM register_model('summarizer', 'file:' || :'models' || '/tiny-t5-summarizer', task => 'summarization');

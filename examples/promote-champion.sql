@@ -3,7 +3,7 @@
 -- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -f examples/promote-champion.sql [-v models=<dir>]
 \if :{?models}
 \else
-  \set models aiduck-data/files/testmodels
+  \set models testmodels
 \endif
 
 SELECT name, version, aliases FROM register_model('doc_embedder', 'file:' || :'models' || '/tiny-bert-embedder', alias => 'champion');

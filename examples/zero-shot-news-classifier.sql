@@ -4,7 +4,7 @@
 -- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -f examples/zero-shot-news-classifier.sql [-v models=<dir>]
 \if :{?models}
 \else
-  \set models aiduck-data/files/testmodels
+  \set models testmodels
 \endif
 
 SELECT name, version, task FROM register_model('news_classifier', 'file:' || :'models' || '/tiny-nli-classifier',
