@@ -56,14 +56,14 @@ function fail(message) {
 
 const args = (() => {
   try {
-    return parseArgs({ options: { model: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+    return parseArgs({ options: { model: { type: 'string' }, size: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
   } catch (e) {
-    console.error(`${e.message}\nusage: node bench/ai-embed.mjs [--model <Hugging Face folder with onnx/model.onnx>]`);
+    console.error(`${e.message}\nusage: node bench/ai-embed.mjs [--size tiny|minilm] [--model <Hugging Face folder with onnx/model.onnx>]`);
     process.exit(2);
   }
 })();
 if (args.help) {
-  console.log('usage: node bench/ai-embed.mjs [--model <Hugging Face folder with onnx/model.onnx>]\nsee bench/README.md');
+  console.log('usage: node bench/ai-embed.mjs [--size tiny|minilm] [--model <Hugging Face folder with onnx/model.onnx>]\nsee bench/README.md');
   process.exit(0);
 }
 
@@ -317,10 +317,18 @@ async function main() {
   } else {
     const testmodels = join(root, 'dist', 'src', 'testmodels', 'index.js');
     if (!existsSync(testmodels)) fail('dist/ is missing: build first with `npx tsc -p tsconfig.json`');
-    const { writeTestModels } = await import(pathToFileURL(testmodels).href);
+    const { writeTestModels, bertEmbedder, writeModelFiles, TINY_BERT } = await import(pathToFileURL(testmodels).href);
     const modelsDir = join(work, 'models');
-    await writeTestModels(modelsDir);
-    folder = join(modelsDir, 'tiny-bert-embedder');
+    if (args.size === 'minilm') {
+      // The generated encoder at the size of all-MiniLM-L6-v2 (384 wide, 6 layers, 12 heads): a
+      // realistic cost per row, still with no download.
+      folder = join(modelsDir, 'minilm-size-embedder');
+      await writeModelFiles(folder, bertEmbedder({ ...TINY_BERT, hidden: 384, layers: 6, heads: 12, intermediate: 1536 }));
+    } else {
+      if (args.size !== undefined && args.size !== 'tiny') fail(`--size ${args.size}: use tiny (default) or minilm`);
+      await writeTestModels(modelsDir);
+      folder = join(modelsDir, 'tiny-bert-embedder');
+    }
   }
 
   for (const file of ['config.json', 'tokenizer.json', join('onnx', 'model.onnx')]) {

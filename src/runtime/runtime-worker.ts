@@ -74,10 +74,13 @@ async function compute(work: RuntimeOp, provider: Provider, inputs: string[], ab
   }
 }
 
-/** Rows per cached slice: small for HTTP generation (one request a row), larger for local batches. */
+/**
+ * Rows per cached slice: small for HTTP (a request is one row, or 256 for embeddings), the whole
+ * batch for local models, which sort and pad it best in one piece.
+ */
 function sliceSize(work: RuntimeOp): number {
-  if (work.op === 'generate') return work.spec.provider === 'openai' ? 8 : 64;
-  return 256;
+  if (work.spec.provider === 'openai') return work.op === 'generate' ? 8 : 256;
+  return work.op === 'generate' ? 64 : work.inputs.length;
 }
 
 /**

@@ -35,6 +35,7 @@ export async function writeTestModels(dir: string): Promise<string[]> {
   return paths;
 }
 
-export { NLI_LABELS, TINY_BERT } from './bert.js';
+export { bertEmbedder, NLI_LABELS, TINY_BERT, type BertSize } from './bert.js';
+export { writeModelFiles } from './files.js';
 export { EOS_AFTER, TINY_GPT2 } from './gpt2.js';
 export { T5_EOS_AFTER, TINY_T5 } from './t5.js';

@@ -22,11 +22,17 @@ export interface ColumnCodec {
   binary?: BinaryEncoder;
 }
 
-/** Shortest text that reads back as the same float4, as Postgres prints it. */
+const FLOAT4_MIN_NORMAL = 2 ** -126;
+
+/**
+ * Shortest text that reads back as the same float4, as Postgres prints it. For a normal float,
+ * rounding to 6 digits and dropping trailing zeros already gives any shorter form, so the search
+ * starts there (a float4 needs at most 9); subnormals search from 1.
+ */
 function float4Text(v: DuckDBValue): string {
   const x = v as number;
   if (!Number.isFinite(x)) return String(x);
-  for (let p = 1; p < 10; p++) {
+  for (let p = Math.abs(x) >= FLOAT4_MIN_NORMAL ? 6 : 1; p < 10; p++) {
     const s = x.toPrecision(p);
     if (Math.fround(Number(s)) === x) return String(Number(s));
   }
