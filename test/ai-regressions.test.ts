@@ -51,6 +51,16 @@ describe('AI function regressions', () => {
     expect(rows.map((r) => r.rows[0].version).sort()).toEqual([1, 2, 3]);
   });
 
+  it('the same query text follows a promotion to a version with another dimension', async () => {
+    openai.reset();
+    await c.query(`SELECT * FROM register_model('dimmy', 'builtin:hash-embed-256', alias => 'champion')`);
+    await c.query(`SELECT * FROM register_model('dimmy', 'openai:${openai.url}', task => 'embedding', endpoint_model => 'e')`);
+    const q = `SELECT typeof(ai_embed('dimmy', 'x')) AS t`;
+    expect((await c.query(q)).rows[0].t).toBe('FLOAT[256]');
+    await c.query(`SELECT * FROM set_model_alias('dimmy', 'champion', 2)`);
+    expect((await c.query(q)).rows[0].t).toBe(`FLOAT[${openai.knobs.dimension}]`);
+  });
+
   it('modelParameters are read per row, not from the first row of a chunk', async () => {
     openai.reset();
     await c.query(`SELECT ai_query('llm', 'same prompt ' || (i % 2), modelParameters => named_struct('max_tokens', 10 + i)) FROM range(4) t(i)`);

@@ -93,6 +93,8 @@ export class Session {
   private cancelEpoch = 0;
   private deadline = Infinity;
   private lastProgressNotice = 0;
+  /** The registry generation the statement cache was filled under. */
+  private cacheGeneration = 0;
   private readonly caller: Caller;
 
   constructor(
@@ -324,6 +326,14 @@ export class Session {
   }
 
   private takeCached(sql: string): Statement | undefined {
+    // A cached statement may hold a registry-dependent rewrite (ai_embed's FLOAT[n]) that a new
+    // version or a moved alias has made stale.
+    const generation = this.ctx.ai.registry.generation;
+    if (generation !== this.cacheGeneration) {
+      for (const old of this.statementCache.values()) old.prepared?.destroySync();
+      this.statementCache.clear();
+      this.cacheGeneration = generation;
+    }
     const s = this.statementCache.get(sql);
     if (s) this.statementCache.delete(sql);
     return s;

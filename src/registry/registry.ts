@@ -26,6 +26,8 @@ interface ModelEntry {
  */
 export class Registry {
   private models = new Map<string, ModelEntry>();
+  /** Counts reloads: statements prepared under an older registry may name other versions. */
+  generation = 0;
 
   async load(conn: DuckDBConnection): Promise<void> {
     const models = new Map<string, ModelEntry>();
@@ -46,6 +48,7 @@ export class Registry {
     const aliases = await conn.runAndReadAll('SELECT name, alias, version FROM ai.model_aliases');
     for (const [name, alias, version] of aliases.getRows()) entry(String(name)).aliases.set(String(alias), Number(version));
     this.models = models;
+    this.generation++;
   }
 
   /** The version a reference names: an alias, a number, or `champion` else the latest. */
