@@ -9,12 +9,21 @@ import type { RowResult } from '../runtime/provider.js';
  */
 export class PrefetchedResults {
   private readonly byScope = new Map<string, Map<string, RowResult<RuntimeValue>>>();
+  private rows = 0;
 
   private static scope(op: RuntimeOp): string {
     return `${modelIdentity(op.spec)}\0${opScope(op)}`;
   }
 
+  /**
+   * Beyond this many rows a statement's answers are left in the runtime's cache only, and the
+   * statement asks the runtime for them (one short round trip per chunk) instead of holding them all.
+   */
+  static readonly MAX_ROWS = Number(process.env['AIDUCK_PREFETCH_ROWS'] ?? 500_000);
+
   put(op: RuntimeOp, results: Array<RowResult<RuntimeValue>>): void {
+    if (this.rows >= PrefetchedResults.MAX_ROWS) return;
+    this.rows += op.inputs.length;
     const key = PrefetchedResults.scope(op);
     let m = this.byScope.get(key);
     if (!m) this.byScope.set(key, (m = new Map()));
@@ -33,6 +42,7 @@ export class PrefetchedResults {
 
   clear(): void {
     this.byScope.clear();
+    this.rows = 0;
   }
 
   get empty(): boolean {

@@ -11,8 +11,16 @@ interface Line {
   c?: { labels: string[]; scores: number[] };
 }
 
+/** Memory the caches of all models may hold together; the oldest entries go first beyond it. */
+const MEMORY_BUDGET = Number(process.env['AIDUCK_CACHE_MEMORY_MB'] ?? 4096) * 1024 * 1024;
+let memoryUsed = 0;
+
+const sizeOf = (v: CachedValue): number =>
+  64 + (typeof v === 'string' ? v.length * 2 : v instanceof Float32Array ? v.byteLength : 16 * v.labels.length + JSON.stringify(v.labels).length * 2);
+
 /**
- * Results of one model version, keyed by (operation, parameters, input). Kept in memory and,
+ * Results of one model version, keyed by (operation, parameters, input). Kept in memory (within
+ * AIDUCK_CACHE_MEMORY_MB for all models together, the oldest dropped first) and,
  * for a persistent database, appended to a log file per model version, so a job re-run after a
  * crash or a cancel recomputes only what is missing. A torn last line is ignored on load.
  */
@@ -37,8 +45,17 @@ export class ResultCache {
     return this.entries.get(key);
   }
 
-  get size(): number {
-    return this.entries.size;
+  private remember(k: string, v: CachedValue): void {
+    const old = this.entries.get(k);
+    if (old !== undefined) memoryUsed -= sizeOf(old);
+    this.entries.set(k, v);
+    memoryUsed += sizeOf(v);
+    // Map order is insertion order: the first entries are the oldest.
+    for (const [oldKey, oldValue] of this.entries) {
+      if (memoryUsed <= MEMORY_BUDGET || oldKey === k) break;
+      this.entries.delete(oldKey);
+      memoryUsed -= sizeOf(oldValue);
+    }
   }
 
   /** Stores a batch of results with one append. */
@@ -46,7 +63,7 @@ export class ResultCache {
     if (!items.length) return;
     const lines: string[] = [];
     for (const [k, v] of items) {
-      this.entries.set(k, v);
+      this.remember(k, v);
       if (!this.file) continue;
       const line: Line = typeof v === 'string' ? { k, s: v } : v instanceof Float32Array
         ? { k, f: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') }
@@ -70,11 +87,11 @@ export class ResultCache {
       } catch {
         continue;
       }
-      if (line.s !== undefined) this.entries.set(line.k, line.s);
+      if (line.s !== undefined) this.remember(line.k, line.s);
       else if (line.f !== undefined) {
         const b = Buffer.from(line.f, 'base64');
-        this.entries.set(line.k, new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
-      } else if (line.c) this.entries.set(line.k, line.c);
+        this.remember(line.k, new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+      } else if (line.c) this.remember(line.k, line.c);
     }
   }
 }

@@ -21,7 +21,6 @@ const caches = new Map<string, ResultCache>();
 /** Running calls by session, so a cancel aborts that session's work. */
 const running = new Map<number, Set<AbortController>>();
 
-
 function createProvider(spec: ModelSpec): Promise<Provider> {
   return spec.provider === 'builtin' ? Promise.resolve(createBuiltinProvider(spec.location))
     : spec.provider === 'openai' ? Promise.resolve(createOpenAIProvider(spec, openAIOptions(spec.options)))
