@@ -1,4 +1,5 @@
-import { FLOAT, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { FLOAT, LIST, VARCHAR } from '@duckdb/node-api';
+import { writeFloatLists } from '../src/engine/float-lists.js';
 import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
 import { excerpt, runChunk } from '../src/engine/ai-batch.js';
 import { embedOp } from '../src/engine/ai-ops.js';
@@ -14,11 +15,10 @@ export const aiEmbed = (ai: AiContext): BatchFunction => ({
   run(input, output, caller) {
     const texts = columnValues(input, 1);
     const results = runChunk(ai, caller, { fn: 'ai_embed', models: columnValues(input, 0), texts, makeOp: embedOp });
-    results.forEach((r, i) => {
-      if (r === null) return output.setItem(i, null);
+    writeFloatLists(output, results.map((r, i) => {
+      if (r === null) return null;
       if (!r.ok) throw new Error(`ai_embed failed for "${excerpt(texts[i])}": ${r.error}`);
-      output.setItem(i, listValue(Array.from(r.value as Float32Array)));
-    });
-    output.flush();
+      return r.value as Float32Array;
+    }));
   },
 });
