@@ -98,9 +98,4 @@ export class Registry {
       return null;
     }
   }
-
-  latestVersion(name: string): number {
-    const m = this.models.get(name);
-    return m && m.versions.size ? Math.max(...m.versions.keys()) : 0;
-  }
 }
