@@ -130,6 +130,11 @@ describe('batch inference', () => {
     expect(r.rows[0].g.length).toBeGreaterThan(0);
     for (const w of r.rows[0].s.trim().split(/\s+/)) expect('the duck swims across the quiet lake at dawn').toContain(w);
     expect(r.rows[0].s2.length).toBeGreaterThan(0);
+    await c.query(`SELECT * FROM register_model('chatter', '${folder('tiny-gpt2-generator')}', task => 'chat')`);
+    const chat = await c.query(`SELECT ai_query('chatter', 'hello there', modelParameters => named_struct('max_tokens', 6)) AS a`);
+    expect(typeof chat.rows[0].a).toBe('string');
+    expect(chat.rows[0].a.length).toBeGreaterThan(0);
+    expect(chat.rows[0].a).not.toContain('user:');
   });
 
   it('NULL, empty and 1 MB inputs: NULL or empty in, NULL out; no crash, the session goes on', async () => {

@@ -133,12 +133,17 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
   }
 
   if (['text-generation', 'chat', 'completion', 'summarization', 'text2text-generation'].includes(spec.task)) {
+    // A chat model gets the request as a user message through its chat template, when it has one.
+    const chat = spec.task === 'chat' && Boolean((pipe as unknown as { tokenizer?: { chat_template?: unknown } }).tokenizer?.chat_template);
     provider.generate = (inputs, options: GenerateOptions) => inSortedBatches(inputs, 1, options.signal, async (texts) => {
       const params = generationParameters(options.parameters);
       if (task === 'text-generation') params['return_full_text'] = false;
-      const out = (await call(texts[0], params)) as Array<Record<string, string>>;
+      const input = chat ? [{ role: 'user', content: texts[0]! }] : texts[0];
+      const out = (await call(input, params)) as Array<Record<string, unknown>>;
       const first = out[0] ?? {};
-      return [String(first['generated_text'] ?? first['summary_text'] ?? first['translation_text'] ?? '')];
+      const text = first['generated_text'] ?? first['summary_text'] ?? first['translation_text'] ?? '';
+      // A chat answers with the conversation: the reply is its last message.
+      return [Array.isArray(text) ? String((text.at(-1) as { content?: unknown } | undefined)?.content ?? '') : String(text)];
     });
   }
   return provider;
