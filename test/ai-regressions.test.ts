@@ -118,4 +118,62 @@ describe('AI function regressions', () => {
     expect(openai.stats.requests).toBeLessThan(200);
     expect((await c.query('SELECT count(*)::INT AS n FROM ai.running_jobs')).rows[0].n).toBe(0);
   });
+
+  it('WITH ... UPDATE / INSERT / DELETE run once', async () => {
+    await c.query(`CREATE TABLE w (id INT, n INT, note VARCHAR)`);
+    await c.query(`INSERT INTO w VALUES (1, 0, NULL), (2, 0, NULL)`);
+    await c.query(`WITH k AS (SELECT 1 AS k) UPDATE w SET n = n + 1, note = ai_query('llm', 'hi ' || id) FROM k WHERE w.id >= k.k`);
+    expect((await c.query(`SELECT list(n ORDER BY id)::VARCHAR AS ns, count(note)::INT AS notes FROM w`)).rows[0]).toEqual({ ns: '[1, 1]', notes: 2 });
+    await c.query(`WITH k AS (SELECT 1 AS k) INSERT INTO w SELECT 3, 0, ai_query('llm', 'x') FROM k`);
+    expect((await c.query(`SELECT count(*)::INT AS n FROM w WHERE id = 3`)).rows[0].n).toBe(1);
+    await c.query(`WITH k AS (SELECT 1) DELETE FROM w WHERE ai_query('llm', 'x') IS NULL`);
+    expect((await c.query(`SELECT count(*)::INT AS n FROM w`)).rows[0].n).toBe(3);
+  });
+
+  it('a statement with random() calls the model once per row', async () => {
+    openai.reset();
+    await c.query(`SELECT count(a) FROM (SELECT ai_query('llm', 'r' || random()) AS a FROM range(30))`);
+    expect(openai.stats.requests).toBe(30);
+  });
+
+  it('a date that does not exist is not a DATE', async () => {
+    await expect(c.query(`SELECT ai_query('llm', '2026-02-30', responseFormat => 'STRUCT<d:DATE>')`)).rejects.toThrow(/does not match responseFormat/);
+    const ok = await c.query(`SELECT ai_query('llm', '2026-02-28', responseFormat => 'STRUCT<d:DATE>') AS r`);
+    expect(ok.rows[0].r.d).toBe('2026-02-28');
+  });
+
+  it('CREATE TABLE AS (SELECT ...) is prefetched: other sessions keep answering', async () => {
+    openai.reset({ latencyMs: 60 });
+    await c.query(`SELECT * FROM register_model('slow3', 'openai:${openai.url}', endpoint_model => 'm')`);
+    const other = await server.client();
+    let done = false;
+    const job = c.query(`CREATE TABLE paren AS (SELECT id, ai_query('slow3', body) AS a FROM docs WHERE id < 80)`).finally(() => { done = true; });
+    const latencies: number[] = [];
+    while (!done) {
+      const t0 = performance.now();
+      await other.query('SELECT 1');
+      latencies.push(performance.now() - t0);
+      await wait(20);
+    }
+    await job;
+    expect((await c.query(`SELECT count(a)::INT AS n FROM paren`)).rows[0].n).toBe(80);
+    expect(Math.max(...latencies)).toBeLessThan(100);
+  });
+
+  it('in a transaction block, a query that fails on NULL still works (no collect pass there)', async () => {
+    openai.reset();
+    await c.query('BEGIN');
+    const r = await c.query(`SELECT coalesce(ai_query('llm', 'q'), error('no answer')) AS a`);
+    expect(r.rows[0].a).toBe('echo: q');
+    await c.query('COMMIT');
+  });
+
+  it('a named prepared statement follows a new version of another dimension', async () => {
+    await c.query(`SELECT * FROM register_model('dimz', 'builtin:hash-embed-256')`);
+    const named = { name: 'dimz_type', text: `SELECT typeof(ai_embed('dimz', 'x')) AS t` };
+    expect((await c.query(named)).rows[0].t).toBe('FLOAT[256]');
+    await c.query(`SELECT * FROM register_model('dimz', 'openai:${openai.url}', task => 'embedding', endpoint_model => 'e')`);
+    // node-pg describes the portal on every execution, so the new shape is simply what it gets.
+    expect((await c.query(named)).rows[0].t).toBe(`FLOAT[${openai.knobs.dimension}]`);
+  });
 });

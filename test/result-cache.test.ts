@@ -35,4 +35,12 @@ describe('ResultCache', () => {
     expect(m.get('k0')).toBeUndefined();
     expect(m.get('k1999')).toBeInstanceOf(Float32Array);
   });
+
+  it('over the budget, the least recently written model gives way before the one being written', () => {
+    const old = new ResultCache(null, 'model-old');
+    for (let i = 0; i < 900; i++) old.putAll([[`o${i}`, new Float32Array(256)]]);
+    const fresh = new ResultCache(null, 'model-fresh');
+    fresh.putAll(Array.from({ length: 100 }, (_, i): [string, string] => [`f${i}`, 'answer']));
+    for (let i = 0; i < 100; i++) expect(fresh.get(`f${i}`)).toBe('answer');
+  });
 });

@@ -45,7 +45,8 @@ export const aiQuery = (ai: AiContext): BatchFunction => ({
         const text = r.value as string;
         try {
           const parsed = JSON.parse(text) as unknown;
-          if (conforms(parsed, structure)) value = JSON.stringify(parsed);
+          // The answer's own text goes on, so from_json reads its digits (JSON.parse rounds past 2^53).
+          if (conforms(parsed, structure)) value = text.trim();
           else error = `the answer does not match responseFormat: ${text.slice(0, 200)}`;
         } catch {
           error = `the answer is not JSON: ${text.slice(0, 200)}`;

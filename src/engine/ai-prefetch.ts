@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
+import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { RuntimeOp } from '../runtime/messages.js';
 import type { AiContext, Caller } from './ai-context.js';
 import { selectPart, worthPrefetching } from './ai-rewrite.js';
@@ -55,15 +55,14 @@ export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Ca
   if (!worthPrefetching(sql)) return;
   const query = selectPart(sql);
   if (!query) return;
-  let prepared: DuckDBPreparedStatement | null = null;
-  if (bind) {
-    prepared = await conn.prepare(query);
-    if (!bind(prepared)) return prepared.destroySync();
-  }
+  const prepared = await conn.prepare(query);
   const pass = new Prefetch(ai, caller);
-  caller.collector = pass;
   try {
-    const result = prepared ? await prepared.stream() : await conn.stream(query);
+    // Only ever a query: the pass must not change anything, whatever selectPart made of the text.
+    if (prepared.statementType !== StatementType.SELECT) return;
+    if (bind ? !bind(prepared) : prepared.parameterCount > 0) return;
+    caller.collector = pass;
+    const result = await prepared.stream();
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       if (stopped() || pass.failed) return;
       await pass.drain(IN_FLIGHT);
@@ -72,6 +71,6 @@ export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Ca
   } finally {
     pass.close();
     caller.collector = null;
-    prepared?.destroySync();
+    prepared.destroySync();
   }
 }

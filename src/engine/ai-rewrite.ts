@@ -130,8 +130,13 @@ const QUERY_START = /^(select|with|from|values)$/i;
 
 const AI_FUNCTIONS = new Set(['ai_query', 'ai_embed', 'ai_classify', 'ai_classify_scores', 'ai_similarity', 'ai_summarize',
   'ai_translate', 'ai_analyze_sentiment', 'ai_extract']);
-/** Functions whose calls change state: a statement with them must not run twice. */
-const SIDE_EFFECTS = new Set(['nextval', 'setval']);
+/**
+ * Functions that change state, or give another value each time, or each transaction: a statement
+ * with them must not run twice, and a second run would not find the first run's answers.
+ */
+const SIDE_EFFECTS = new Set(['nextval', 'setval', 'random', 'setseed', 'gen_random_uuid', 'uuid', 'uuidv4', 'uuidv7',
+  'now', 'current_timestamp', 'current_date', 'current_time', 'localtime', 'localtimestamp', 'get_current_timestamp',
+  'get_current_time', 'transaction_timestamp', 'today', 'current_localtimestamp']);
 
 /**
  * Whether the prefetch pass may run a statement's query part ahead of it: it calls AI functions
@@ -140,12 +145,12 @@ const SIDE_EFFECTS = new Set(['nextval', 'setval']);
 export function worthPrefetching(sql: string): boolean {
   let ai = false;
   const tokens = tokenize(sql);
-  for (let i = 0; i + 1 < tokens.length; i++) {
+  for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.kind !== 'ident' || tokens[i + 1]!.text !== '(') continue;
+    if (t.kind !== 'ident') continue;
     const name = t.text.toLowerCase();
-    if (SIDE_EFFECTS.has(name)) return false;
-    if (AI_FUNCTIONS.has(name)) ai = true;
+    if (SIDE_EFFECTS.has(name)) return false; // current_timestamp and friends need no parentheses
+    if (AI_FUNCTIONS.has(name) && tokens[i + 1]?.text === '(') ai = true;
   }
   return ai;
 }
@@ -158,24 +163,38 @@ export function worthPrefetching(sql: string): boolean {
  */
 export function selectPart(sql: string): string | null {
   const tokens = tokenize(sql);
+  const top = topLevel(tokens);
   const first = tokens[0]?.text.toLowerCase();
   if (!first) return null;
-  if (first === 'select' || first === 'with' || first === 'from') return sql;
+  if (first === '(') return unwrap(sql, tokens);
+  if (first === 'select' || first === 'from') return sql;
+  // WITH ... SELECT is a query; WITH ... INSERT/UPDATE/DELETE is not, and is left alone.
+  if (first === 'with') return top.some(({ t }) => t.kind === 'ident' && /^(insert|update|delete)$/i.test(t.text)) ? null : sql;
   if (first === 'update') return updateAsSelect(sql, tokens);
   if (first !== 'create' && first !== 'insert') return null;
   // CREATE [OR REPLACE] [TEMP|TEMPORARY] TABLE ... AS: not views or macros, which compute nothing now.
   if (first === 'create' && !tokens.slice(1, 5).some((t) => t.text.toLowerCase() === 'table')) return null;
-  let depth = 0;
-  for (let i = 1; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t.text === '(') depth++;
-    else if (t.text === ')') depth--;
-    else if (depth === 0 && t.kind === 'ident' && QUERY_START.test(t.text)) {
-      if (first === 'create' && tokens[i - 1]?.text.toLowerCase() !== 'as') continue;
-      return sql.slice(t.start).replace(/;\s*$/, '');
-    }
+  if (first === 'create') {
+    // CREATE TABLE t AS (query)
+    const as = top.find(({ t }) => t.kind === 'ident' && t.text.toLowerCase() === 'as');
+    const open = as ? tokens[as.i + 1] : undefined;
+    if (open?.text === '(') return unwrap(sql.slice(open.start), tokenize(sql.slice(open.start)));
   }
-  return null;
+  const start = top.find(({ t, i }) => i > 0 && t.kind === 'ident' && QUERY_START.test(t.text)
+    && (first === 'insert' || tokens[i - 1]?.text.toLowerCase() === 'as'));
+  if (!start) return null;
+  // INSERT ... SELECT ... ON CONFLICT ... / RETURNING ...: the tails are not part of the query.
+  const tail = top.find(({ t, i }) => i > start.i && t.kind === 'ident'
+    && (/^returning$/i.test(t.text) || (/^on$/i.test(t.text) && /^conflict$/i.test(tokens[i + 1]?.text ?? ''))));
+  return sql.slice(start.t.start, tail ? tail.t.start : sql.length).replace(/;\s*$/, '').trimEnd();
+}
+
+/** `( query )` as a whole statement: the query inside. */
+function unwrap(sql: string, tokens: Token[]): string | null {
+  const ext = callExtent(tokens, 0);
+  if (!ext) return null;
+  const rest = tokens.slice(ext.close + 1).filter((t) => t.text !== ';');
+  return rest.length ? null : sql.slice(tokens[0]!.end, tokens[ext.close]!.start).trim();
 }
 
 /** Top-level tokens (outside parentheses) of a statement, with their indices. */

@@ -136,6 +136,28 @@ export function schemaOf(s: Structure): JsonSchema {
 
 /** Whether a parsed JSON value fits a structure (what from_json would accept without error). */
 const INTEGER_RANGES: Record<string, number> = { TINYINT: 2 ** 7, SMALLINT: 2 ** 15, INTEGER: 2 ** 31, BIGINT: 2 ** 63 };
+const FLOAT_MAX = 3.4028234663852886e38;
+
+/** A calendar date that exists (Date.parse accepts 2026-02-30). */
+function isDate(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+}
+
+function isTimestamp(v: string): boolean {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ]([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/.exec(v);
+  return m !== null && isDate(m[1]!);
+}
+
+/** A number that fits DECIMAL(p,s): at most p - s digits before the point. */
+function fitsDecimal(x: number, type: string): boolean {
+  const m = /^DECIMAL\((\d+)(?:,(\d+))?\)$/.exec(type);
+  const precision = Number(m?.[1] ?? 18);
+  const scale = Number(m?.[2] ?? 0);
+  return Math.abs(x) < 10 ** (precision - scale);
+}
 
 export function conforms(value: unknown, s: Structure): boolean {
   if (value === null) return true;
@@ -144,10 +166,12 @@ export function conforms(value: unknown, s: Structure): boolean {
     return typeof value === 'object' && !Array.isArray(value) && Object.entries(s).every(([k, t]) => conforms((value as Record<string, unknown>)[k] ?? null, t));
   }
   const range = INTEGER_RANGES[s];
-  if (range) return typeof value === 'number' && Number.isInteger(value) && value >= -range && value < range;
-  if (/FLOAT|DOUBLE|DECIMAL/.test(s)) return typeof value === 'number';
+  if (range) return typeof value === 'number' && Number.isInteger(value) && value >= -range && value <= range - 1;
+  if (s === 'FLOAT') return typeof value === 'number' && Math.abs(value) <= FLOAT_MAX;
+  if (s === 'DOUBLE') return typeof value === 'number';
+  if (s.startsWith('DECIMAL')) return typeof value === 'number' && fitsDecimal(value, s);
   if (s === 'BOOLEAN') return typeof value === 'boolean';
-  if (s === 'DATE') return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
-  if (s === 'TIMESTAMP') return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T')));
+  if (s === 'DATE') return typeof value === 'string' && isDate(value);
+  if (s === 'TIMESTAMP') return typeof value === 'string' && isTimestamp(value);
   return true;
 }

@@ -44,6 +44,8 @@ interface Statement {
   prepared: DuckDBPreparedStatement | null;
   /** The text DuckDB prepared (after the Postgres and AI rewrites). */
   duckSql?: string;
+  /** The registry generation the AI rewrites were made under (ai_embed's FLOAT[n]). */
+  generation?: number;
   paramOids: number[];
   /** A registry command: its arguments statement takes the parameters, `prepared` gives the answer. */
   command?: { def: ModelCommand; args: DuckDBPreparedStatement; resultSql: string };
@@ -405,7 +407,7 @@ export class Session {
       const t = parameterType(prepared, i);
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
-    return { sql, duckSql, special: null, prepared, paramOids };
+    return { sql, duckSql, generation: this.ctx.ai.registry.generation, special: null, prepared, paramOids };
   }
 
   // ---- extended query -----------------------------------------------------------------------
@@ -581,8 +583,9 @@ export class Session {
       portal.finishedTag = await this.runSpecial(statement.special, describe);
       return;
     }
-    let p = statement.prepared!;
     await this.parkOpenCursor();
+    await this.reprepareIfRegistryChanged(statement);
+    let p = statement.prepared!;
     this.bindPortal(statement.command?.args ?? p, portal);
     if (statement.command) {
       await this.runCommand(statement.command.def, statement.command.args);
@@ -618,6 +621,22 @@ export class Session {
       : commandTag(p.statementType, statement.sql, changed);
   }
 
+  /**
+   * A statement prepared before a registry change may cast ai_embed to another model version's
+   * FLOAT[n]: it is prepared again (a result of a new shape then fails the Describe check, as a
+   * stale plan does in Postgres).
+   */
+  private async reprepareIfRegistryChanged(statement: Statement): Promise<void> {
+    const generation = this.ctx.ai.registry.generation;
+    if (statement.generation === undefined || statement.generation === generation || !statement.duckSql?.includes('ai_embed')) return;
+    const fresh = await this.prepare(statement.sql, statement.paramOids);
+    statement.generation = generation;
+    if (fresh.duckSql === statement.duckSql) return fresh.prepared?.destroySync();
+    statement.prepared?.destroySync();
+    statement.prepared = fresh.prepared;
+    statement.duckSql = fresh.duckSql!;
+  }
+
   private bindPortal(target: DuckDBPreparedStatement, portal: Portal): void {
     target.clearBindings();
     for (let i = 0; i < portal.params.length; i++) {
@@ -628,6 +647,8 @@ export class Session {
 
   /** Computes the statement's AI calls before it runs, without holding the engine thread (see ai-prefetch). */
   private async prefetch(sql: string, portal: Portal): Promise<void> {
+    // Inside a transaction a failing pass would abort it: the functions compute during the statement.
+    if (this.tx !== 'I' || this.implicitTx !== 'none') return;
     const bind = portal.params.length === 0 ? null : (query: DuckDBPreparedStatement): boolean => {
       if (query.parameterCount !== portal.params.length) return false;
       this.bindPortal(query, portal);

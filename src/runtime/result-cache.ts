@@ -14,6 +14,8 @@ interface Line {
 /** Memory the caches of all models may hold together; the oldest entries go first beyond it. */
 const MEMORY_BUDGET = Number(process.env['AIDUCK_CACHE_MEMORY_MB'] ?? 4096) * 1024 * 1024;
 let memoryUsed = 0;
+/** Every cache, least recently written first: over the budget, the others give way before the one being written. */
+const caches = new Set<ResultCache>();
 
 const sizeOf = (v: CachedValue): number =>
   64 + (typeof v === 'string' ? v.length * 2 : v instanceof Float32Array ? v.byteLength : 16 * v.labels.length + JSON.stringify(v.labels).length * 2);
@@ -50,12 +52,23 @@ export class ResultCache {
     if (old !== undefined) memoryUsed -= sizeOf(old);
     this.entries.set(k, v);
     memoryUsed += sizeOf(v);
-    // Map order is insertion order: the first entries are the oldest.
+    caches.delete(this);
+    caches.add(this);
+    if (memoryUsed <= MEMORY_BUDGET) return;
+    for (const cache of caches) {
+      if (cache.evictUntilWithinBudget(k)) return;
+    }
+  }
+
+  /** Drops this cache's oldest entries (Map order is insertion order) until within the budget. */
+  private evictUntilWithinBudget(keep: string): boolean {
     for (const [oldKey, oldValue] of this.entries) {
-      if (memoryUsed <= MEMORY_BUDGET || oldKey === k) break;
+      if (memoryUsed <= MEMORY_BUDGET) return true;
+      if (oldKey === keep) return false;
       this.entries.delete(oldKey);
       memoryUsed -= sizeOf(oldValue);
     }
+    return memoryUsed <= MEMORY_BUDGET;
   }
 
   /** Stores a batch of results with one append. */
