@@ -42,6 +42,18 @@ function callExtent(tokens: Token[], open: number): { close: number; commas: num
   return null;
 }
 
+/** Calls of a function in code (not in strings or comments): where each is and its argument text. */
+export function findCalls(sql: string, name: string): Array<{ start: number; end: number; args: string }> {
+  const tokens = tokenize(sql);
+  const out: Array<{ start: number; end: number; args: string }> = [];
+  tokens.forEach((t, i) => {
+    if (t.kind !== 'ident' || t.text.toLowerCase() !== name || tokens[i + 1]?.text !== '(' || tokens[i - 1]?.text === '.') return;
+    const ext = callExtent(tokens, i + 1);
+    if (ext) out.push({ start: t.start, end: tokens[ext.close]!.end, args: sql.slice(tokens[i + 1]!.end, tokens[ext.close]!.start) });
+  });
+  return out;
+}
+
 const unquote = (s: string): string => s.slice(1, -1).replace(/''/g, "'");
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 

@@ -12,7 +12,7 @@ import { ArtifactStore } from '../registry/artifact-store.js';
 import { hubCacheDirOf } from '../registry/commands.js';
 import { RuntimeClient } from '../runtime/runtime-client.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
-import { MODEL_COMMANDS, registerAiFunctions } from '../../udfs/index.js';
+import { MODEL_COMMANDS, QUERY_COMMANDS, registerAiFunctions } from '../../udfs/index.js';
 import type { EngineOptions } from './engine-options.js';
 import { Inbox } from './inbox.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
@@ -59,7 +59,8 @@ async function openAi(setup: DuckDBConnection): Promise<AiContext> {
     join(options.dataDir, 'files'), options.allowedDirs);
   registerAiFunctions(setup, ai);
   for (const stmt of readSql('ai-functions.sql')) await setup.run(stmt);
-  for (const c of MODEL_COMMANDS) await setup.run(argsMacro(c));
+  for (const c of [...MODEL_COMMANDS, ...QUERY_COMMANDS]) await setup.run(argsMacro(c));
+  for (const stmt of readSql('retrieval-metrics.sql')) await setup.run(stmt);
   for (const guard of commandGuards()) await setup.run(guard);
   await setup.run('CREATE OR REPLACE VIEW ai.running_jobs AS SELECT * FROM ai_running_jobs()');
   return ai;

@@ -1,6 +1,7 @@
-import { MODEL_COMMANDS } from '../../udfs/index.js';
-import type { ModelCommand } from './model-command.js';
+import { MODEL_COMMANDS, QUERY_COMMANDS } from '../../udfs/index.js';
+import type { ModelCommand, QueryCommand } from './model-command.js';
 import { stripComments } from './sql-text.js';
+import { findCalls } from './ai-rewrite.js';
 
 const SHAPE = /^\s*(?:SELECT\s+([\s\S]+?)\s+FROM|CALL)\s+([A-Za-z_]+)\s*\(([\s\S]*)\)\s*(?:AS\s+[A-Za-z_][A-Za-z0-9_]*)?\s*;?\s*$/i;
 
@@ -9,14 +10,24 @@ const SHAPE = /^\s*(?:SELECT\s+([\s\S]+?)\s+FROM|CALL)\s+([A-Za-z_]+)\s*\(([\s\S
  * command, its argument text, and the columns to answer with.
  */
 export function parseModelCommand(sql: string): { def: ModelCommand; args: string; columns: string } | null {
-  if (!/register_model|model_alias/i.test(sql)) return null;
+  return parseCall(sql, /register_model|model_alias/i, MODEL_COMMANDS);
+}
+
+/** Calls of query commands (evaluate_retriever), wherever they stand in a statement. */
+export function findQueryCommands(sql: string): Array<{ def: QueryCommand; start: number; end: number; args: string }> {
+  if (!/evaluate_retriever/i.test(sql)) return [];
+  return QUERY_COMMANDS.flatMap((def) => findCalls(sql, def.name).map((call) => ({ def, ...call })));
+}
+
+function parseCall<T extends { name: string }>(sql: string, mention: RegExp, defs: readonly T[]): { def: T; args: string; columns: string } | null {
+  if (!mention.test(sql)) return null;
   const m = SHAPE.exec(stripComments(sql));
   if (!m) return null;
-  const def = MODEL_COMMANDS.find((c) => c.name === m[2]!.toLowerCase());
+  const def = defs.find((c) => c.name === m[2]!.toLowerCase());
   return def ? { def, args: m[3]!, columns: m[1] ?? '*' } : null;
 }
 
 /** Table macros under the commands' names: any other use of them gets this error. */
-export const commandGuards = (): string[] => MODEL_COMMANDS.map((c) =>
+export const commandGuards = (): string[] => [...MODEL_COMMANDS, ...QUERY_COMMANDS].map((c) =>
   `CREATE OR REPLACE MACRO ${c.name}(${c.signature}) AS TABLE SELECT error('${c.name} runs as a statement of its own: ` +
   `SELECT * FROM ${c.name}(...) or CALL ${c.name}(...)') AS error FROM range(1) WHERE error('${c.name} runs as a statement of its own') IS NULL`);

@@ -29,6 +29,17 @@ export async function setVariable(conn: DuckDBConnection, name: string, value: s
   await conn.run(`SET VARIABLE ${name} = ${typeof value === 'number' ? value : sqlLiteral(value)}`);
 }
 
+/**
+ * A table function that is a query written from its arguments (evaluate_retriever): the session
+ * evaluates the arguments, writes the query with `toSql` and runs that in its place.
+ */
+export interface QueryCommand {
+  name: string;
+  signature: string;
+  argsStruct: string;
+  toSql(args: Record<string, unknown>): string;
+}
+
 /** The macro `__<name>_args(...)` that evaluates a command's arguments into JSON. */
-export const argsMacro = (c: ModelCommand): string =>
+export const argsMacro = (c: ModelCommand | QueryCommand): string =>
   `CREATE OR REPLACE MACRO __${c.name}_args(${c.signature}) AS to_json(${c.argsStruct})`;

@@ -21,7 +21,7 @@ import type { AiContext, Caller } from './ai-context.js';
 import { prefetch } from './ai-prefetch.js';
 import { PrefetchedResults } from './prefetched.js';
 import { rewriteAiCalls } from './ai-rewrite.js';
-import { parseModelCommand } from './model-command-parse.js';
+import { findQueryCommands, parseModelCommand } from './model-command-parse.js';
 import type { ModelCommand } from './model-command.js';
 
 /** What a session needs from the engine that hosts it. */
@@ -34,6 +34,10 @@ export interface SessionContext {
   /** Bumped by the server thread on a cancel request, readable while this thread is blocked in a model call. */
   cancelFlags: Int32Array;
 }
+
+/** Words that may follow a table function in FROM without being its alias. */
+const CLAUSE_WORDS = new Set(['WHERE', 'ORDER', 'GROUP', 'LIMIT', 'OFFSET', 'JOIN', 'LEFT', 'RIGHT', 'INNER', 'FULL', 'CROSS', 'NATURAL',
+  'POSITIONAL', 'ASOF', 'ANTI', 'SEMI', 'ON', 'USING', 'UNION', 'EXCEPT', 'INTERSECT', 'HAVING', 'QUALIFY', 'WINDOW']);
 
 const PROGRESS_INTERVAL_MS = Number(process.env['AIDUCK_PROGRESS_INTERVAL_MS'] ?? 5000);
 
@@ -371,6 +375,25 @@ export class Session {
     if (!this.catalogLoaded && needsPgCatalog(sql)) {
       await loadPgCatalog(this.conn);
       this.catalogLoaded = true;
+    }
+    const queries = findQueryCommands(sql);
+    if (queries.length) {
+      // Each call becomes the query it stands for, written from its evaluated arguments.
+      let generated = sql;
+      for (const q of queries.reverse()) {
+        const args = await this.conn.prepare(`SELECT __${q.def.name}_args(${q.args})`);
+        try {
+          if (args.parameterCount > 0) throw new SqlError('0A000', `${q.def.name} takes its arguments as literals, not parameters`);
+          const json = String((await args.runAndReadAll()).getRows()[0]?.[0]);
+          const rest = generated.slice(q.end);
+          const word = /^\s*([A-Za-z_]+|")/.exec(rest)?.[1]?.toUpperCase();
+          const aliased = word !== undefined && !CLAUSE_WORDS.has(word);
+          generated = `${generated.slice(0, q.start)}(${q.def.toSql(JSON.parse(json) as Record<string, unknown>)})${aliased ? '' : ` AS ${q.def.name}`}${rest}`;
+        } finally {
+          args.destroySync();
+        }
+      }
+      return { ...(await this.prepare(generated, declaredOids)), sql };
     }
     const command = parseModelCommand(sql);
     if (command) {
