@@ -176,4 +176,14 @@ describe('AI function regressions', () => {
     // node-pg describes the portal on every execution, so the new shape is simply what it gets.
     expect((await c.query(named)).rows[0].t).toBe(`FLOAT[${openai.knobs.dimension}]`);
   });
+
+  it('a constant argument is sent to the model once per chunk, not once per row', async () => {
+    openai.reset();
+    await c.query(`SELECT * FROM register_model('emb_once', 'openai:${openai.url}', task => 'embedding', endpoint_model => 'e')`);
+    openai.reset();
+    const r = await c.query(`SELECT count(DISTINCT ai_embed('emb_once', 'the same text'))::INT AS n FROM range(3000)`);
+    expect(r.rows[0].n).toBe(1);
+    const inputs = openai.stats.bodies.flatMap((b) => (b as { input: string[] }).input);
+    expect(inputs.filter((x) => x === 'the same text').length).toBe(1);
+  });
 });

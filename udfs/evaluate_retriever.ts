@@ -1,17 +1,8 @@
 import type { QueryCommand } from '../src/engine/model-command.js';
 import { SqlError } from '../src/protocol/errors.js';
+import { dataSource, quoteIdent } from '../src/engine/query-command-sql.js';
 
 const METRICS = ['precision', 'recall', 'ndcg'] as const;
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
-/** `data` is a query (SELECT/WITH/FROM ...) or the name of a table or view. */
-function source(data: string): string {
-  if (/^\s*(select|with|from|values)\b/i.test(data)) return `(${data})`;
-  if (/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$/.test(data.trim())) return data.trim();
-  throw new SqlError('42P01', `evaluate_retriever: "${data}" is neither a table name nor a query`,
-    "pass a table name ('questions') or a query ('SELECT id, truth, retrieved FROM ...')");
-}
-
 function ks(value: unknown): number[] {
   const list = Array.isArray(value) ? value : [value];
   if (!list.length || list.some((k) => !Number.isInteger(k) || (k as number) < 1)) {
@@ -40,7 +31,7 @@ export const evaluateRetrieverCommand: QueryCommand = {
       name: `${m}_at_${k}`,
       sql: `${m}_at_k(__data.${quoteIdent(targets)}, __data.${quoteIdent(predictions)}, ${k})`,
     })));
-    const perRow = `SELECT __data.*, ${columns.map((c) => `${c.sql} AS ${c.name}`).join(', ')} FROM ${source(data)} AS __data`;
+    const perRow = `SELECT __data.*, ${columns.map((c) => `${c.sql} AS ${c.name}`).join(', ')} FROM ${dataSource(data, 'evaluate_retriever')} AS __data`;
     if (!aggregate) return perRow;
     const order = `[${columns.map((c) => `'${c.name}'`).join(', ')}]`;
     return `SELECT metric, avg(score) AS mean, var_pop(score) AS variance, quantile_cont(score, 0.9) AS p90

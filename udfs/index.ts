@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { registerBatchFunction, type AiContext } from '../src/engine/ai-context.js';
 import type { ModelCommand, QueryCommand } from '../src/engine/model-command.js';
 import { evaluateRetrieverCommand } from './evaluate_retriever.js';
+import { vectorSearchCommand } from './vector_search.js';
 import { aiClassify } from './ai_classify.js';
 import { aiEmbed } from './ai_embed.js';
 import { aiQuery } from './ai_query.js';
@@ -18,4 +19,4 @@ export function registerAiFunctions(conn: DuckDBConnection, ai: AiContext): void
 
 export const MODEL_COMMANDS: readonly ModelCommand[] = [registerModelCommand, setModelAliasCommand, deleteModelAliasCommand];
 
-export const QUERY_COMMANDS: readonly QueryCommand[] = [evaluateRetrieverCommand];
+export const QUERY_COMMANDS: readonly QueryCommand[] = [evaluateRetrieverCommand, vectorSearchCommand];

@@ -36,20 +36,30 @@ export function runChunk(ai: AiContext, caller: Caller, plan: ChunkPlan): Array<
   });
   const collector = caller.collector;
   for (const { model, rows } of groups.values()) {
-    const spec = ai.registry.resolve(model);
-    const op = plan.makeOp(spec, rows.map((i) => String(texts[i])), rows[0]!);
+    // Equal texts are asked once (a constant argument repeats on every row of the chunk).
+    const byText = new Map<string, number[]>();
+    for (const i of rows) {
+      const text = String(texts[i]);
+      const same = byText.get(text);
+      if (same) same.push(i);
+      else byText.set(text, [i]);
+    }
+    const inputs = [...byText.keys()];
+    const answer = (input: string, r: RowResult<RuntimeValue> | null): void => {
+      for (const i of byText.get(input)!) out[i] = r;
+    };
+    const op = plan.makeOp(ai.registry.resolve(model), inputs, rows[0]!);
     if (collector) {
       collector.submit(fn, model, op);
       continue;
     }
-    const known = caller.prefetched.empty ? op.inputs.map(() => undefined) : caller.prefetched.lookup(op);
-    const missing = rows.filter((_, j) => known[j] === undefined);
-    rows.forEach((i, j) => (out[i] = known[j] ?? null));
+    const known = caller.prefetched.empty ? inputs.map(() => undefined) : caller.prefetched.lookup(op);
+    inputs.forEach((input, j) => answer(input, known[j] ?? null));
+    const missing = inputs.filter((_, j) => known[j] === undefined);
     if (!missing.length) continue;
-    const missingOp: RuntimeOp = { ...op, inputs: missing.map((i) => String(texts[i])) };
     try {
-      const reply = ai.runtime.callSync(caller.sid, missingOp, () => caller.stopReason(), (n, cached) => caller.progress(fn, model, n, cached));
-      missing.forEach((i, j) => (out[i] = reply.results[j] ?? { ok: false, error: 'no result' }));
+      const reply = ai.runtime.callSync(caller.sid, { ...op, inputs: missing }, () => caller.stopReason(), (n, cached) => caller.progress(fn, model, n, cached));
+      missing.forEach((input, j) => answer(input, reply.results[j] ?? { ok: false, error: 'no result' }));
     } catch (err) {
       if (err instanceof CallAbandoned) throw new SqlError('57014', err.message);
       throw err;

@@ -1,0 +1,33 @@
+import type { QueryCommand } from '../src/engine/model-command.js';
+import { SqlError } from '../src/protocol/errors.js';
+import { dataSource, quoteIdent, sqlString } from '../src/engine/query-command-sql.js';
+
+/**
+ * `vector_search(data, query, embedding => 'col', model => 'm', k => 10)`: the k rows of `data`
+ * (a table name or a query) whose embedding is nearest to the query — a text embedded with `model`
+ * or a vector — by cosine similarity, exact, with a `score` column, best first. The same as
+ * `ORDER BY array_cosine_similarity(col, ai_embed('m', 'text')) DESC LIMIT k`, which also works.
+ */
+export const vectorSearchCommand: QueryCommand = {
+  name: 'vector_search',
+  signature: "data, query, embedding := 'embedding', model := NULL, k := 10",
+  argsStruct: 'struct_pack(data := data::VARCHAR, query := query, embedding := embedding::VARCHAR, model := model::VARCHAR, k := k::INTEGER)',
+  toSql(args) {
+    const { data, query, embedding, model, k } = args as { data: string | null; query: unknown; embedding: string | null; model: string | null; k: number | null };
+    if (!data) throw new SqlError('22004', 'vector_search needs data: a table name or a query');
+    if (query === null || query === undefined || query === '') throw new SqlError('22004', 'vector_search needs a query: a text or a vector');
+    if (!embedding) throw new SqlError('22004', 'vector_search needs embedding => the column of vectors');
+    if (k === null || !Number.isInteger(k) || k < 1) throw new SqlError('22023', 'vector_search: k must be a positive integer');
+    let target: string;
+    if (typeof query === 'string') {
+      if (!model) throw new SqlError('22004', 'vector_search of a text needs model => the embedding model that made the vectors');
+      target = `(SELECT ai_embed(${sqlString(model)}, ${sqlString(query)}))`;
+    } else if (Array.isArray(query) && query.every((x) => typeof x === 'number')) {
+      target = `[${query.join(', ')}]::FLOAT[${query.length}]`;
+    } else {
+      throw new SqlError('22023', 'vector_search: the query must be a text or a list of numbers');
+    }
+    return `SELECT __data.*, array_cosine_similarity(__data.${quoteIdent(embedding)}, ${target}) AS score
+      FROM ${dataSource(data, 'vector_search')} AS __data ORDER BY score DESC NULLS LAST LIMIT ${k}`;
+  },
+};
