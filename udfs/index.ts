@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { registerBatchFunction, type AiContext } from '../src/engine/ai-context.js';
 import type { ModelCommand, QueryCommand } from '../src/engine/model-command.js';
+import { chunkTextCommand } from './chunk_text.js';
 import { evaluateRetrieverCommand } from './evaluate_retriever.js';
 import { vectorSearchCommand } from './vector_search.js';
 import { aiClassify } from './ai_classify.js';
@@ -19,4 +20,4 @@ export function registerAiFunctions(conn: DuckDBConnection, ai: AiContext): void
 
 export const MODEL_COMMANDS: readonly ModelCommand[] = [registerModelCommand, setModelAliasCommand, deleteModelAliasCommand];
 
-export const QUERY_COMMANDS: readonly QueryCommand[] = [evaluateRetrieverCommand, vectorSearchCommand];
+export const QUERY_COMMANDS: readonly QueryCommand[] = [evaluateRetrieverCommand, vectorSearchCommand, chunkTextCommand];

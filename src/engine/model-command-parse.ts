@@ -15,7 +15,7 @@ export function parseModelCommand(sql: string): { def: ModelCommand; args: strin
 
 /** Calls of query commands (evaluate_retriever), wherever they stand in a statement. */
 export function findQueryCommands(sql: string): Array<{ def: QueryCommand; start: number; end: number; args: string }> {
-  if (!/evaluate_retriever|vector_search/i.test(sql)) return [];
+  if (!/evaluate_retriever|vector_search|chunk_text/i.test(sql)) return [];
   return QUERY_COMMANDS.flatMap((def) => findCalls(sql, def.name).map((call) => ({ def, ...call })));
 }
 
