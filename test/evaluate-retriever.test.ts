@@ -120,4 +120,31 @@ describe('evaluate_retriever', () => {
     await expect(c.query(`SELECT * FROM evaluate_retriever('runs', targets => 'nope', predictions => 'retrieved')`)).rejects.toThrow(/nope/);
     expect((await c.query('SELECT count(*)::INT AS n FROM runs')).rows[0].n).toBe(cases.length);
   });
+
+  it('retrieves by itself given questions, chunks and an embedding model, and compares variants in one query', async () => {
+    await c.query(`CREATE TABLE kb AS SELECT * FROM (VALUES ('d1', 'ducks swim on the lake'), ('d2', 'the database query planner'),
+      ('d3', 'football match tonight'), ('d1', 'lake ducks and geese'), ('d4', 'rain and wind tomorrow')) t(doc_id, chunk)`);
+    await c.query(`CREATE TABLE qa AS SELECT * FROM (VALUES ('where do ducks swim', ['d1']), ('how does the query planner work', ['d2']),
+      ('who won the football match', ['d3']), ('will there be rain', ['d4', 'd9'])) t(q, truth)`);
+    const args = `'qa', targets => 'truth', question => 'q', chunks => 'kb', model => 'builtin:hash-embed-256'`;
+    const r = await c.query(`SELECT q, truth, retrieved, precision_at_3, recall_at_3, ndcg_at_3 FROM evaluate_retriever(${args}, k => 3)`);
+    expect(r.rows).toHaveLength(4);
+    for (const row of r.rows) {
+      // The nearest chunk is unambiguous here (further down, unrelated chunks may tie at 0).
+      const nearest = await c.query(`SELECT doc_id FROM vector_search('SELECT doc_id, ai_embed(''builtin:hash-embed-256'', chunk) AS embedding FROM kb',
+        $$${row.q}$$, model => 'builtin:hash-embed-256', k => 1)`);
+      expect(row.retrieved[0]).toBe(nearest.rows[0].doc_id);
+      expect(row.retrieved).toHaveLength(3);
+      expect(row.retrieved[0]).toBe(row.truth[0]);
+      expect(row.precision_at_3).toBeCloseTo(precision(row.truth, row.retrieved, 3), 12);
+      expect(row.recall_at_3).toBeCloseTo(recall(row.truth, row.retrieved, 3), 12);
+      expect(row.ndcg_at_3).toBeCloseTo(ndcg(row.truth, row.retrieved, 3), 5);
+    }
+    const side = await c.query(`SELECT 'k1' AS variant, * FROM evaluate_retriever(${args}, k => 1, aggregate => true)
+      UNION ALL SELECT 'k3', * FROM evaluate_retriever(${args}, k => 3, aggregate => true) ORDER BY variant, metric`);
+    expect(side.rows.map((x) => `${x.variant}:${x.metric}`)).toEqual([
+      'k1:ndcg_at_1', 'k1:precision_at_1', 'k1:recall_at_1', 'k3:ndcg_at_3', 'k3:precision_at_3', 'k3:recall_at_3']);
+    const p3 = side.rows.find((x) => x.metric === 'precision_at_3');
+    expect(p3.mean).toBeCloseTo(r.rows.reduce((a, x) => a + x.precision_at_3, 0) / r.rows.length, 12);
+  });
 });

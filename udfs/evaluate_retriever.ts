@@ -1,6 +1,6 @@
 import type { QueryCommand } from '../src/engine/model-command.js';
 import { SqlError } from '../src/protocol/errors.js';
-import { dataSource, quoteIdent } from '../src/engine/query-command-sql.js';
+import { dataSource, quoteIdent, sqlString } from '../src/engine/query-command-sql.js';
 
 const METRICS = ['precision', 'recall', 'ndcg'] as const;
 function ks(value: unknown): number[] {
@@ -11,27 +11,65 @@ function ks(value: unknown): number[] {
   return [...new Set(list as number[])].sort((a, b) => a - b);
 }
 
+interface Args {
+  data: string | null;
+  targets: string | null;
+  predictions: string | null;
+  aggregate: boolean | null;
+  question: string | null;
+  chunks: string | null;
+  chunk_id: string | null;
+  chunk_text: string | null;
+  model: string | null;
+}
+
+/**
+ * The retrieval form: each question of `data` embedded with `model`, the chunks of `chunks` too,
+ * and the ids of the nearest chunks (exact cosine similarity, best first, up to the largest k)
+ * as the column `retrieved`.
+ */
+function withRetrieval(a: Args, data: string, maxK: number): string {
+  if (!a.question || !a.chunks || !a.model) {
+    throw new SqlError('22004', "evaluate_retriever retrieves when given question => 'column', chunks => 'table or query' and model => 'embedding model'");
+  }
+  const id = quoteIdent(a.chunk_id ?? 'doc_id');
+  const model = sqlString(a.model);
+  return `WITH __q AS (SELECT row_number() OVER () AS __qid, * FROM ${dataSource(data, 'evaluate_retriever')}),
+    __qv AS (SELECT __qid, ai_embed(${model}, ${quoteIdent(a.question)}) AS __v FROM __q),
+    __cv AS (SELECT ${id} AS __doc, ai_embed(${model}, ${quoteIdent(a.chunk_text ?? 'chunk')}) AS __v FROM ${dataSource(a.chunks, 'evaluate_retriever')}),
+    __top AS (SELECT __qv.__qid, list(__cv.__doc ORDER BY array_cosine_similarity(__qv.__v, __cv.__v) DESC)[1:${maxK}] AS retrieved
+              FROM __qv, __cv GROUP BY __qv.__qid)
+    SELECT __q.* EXCLUDE (__qid), coalesce(__top.retrieved, []) AS retrieved FROM __q LEFT JOIN __top USING (__qid) ORDER BY __q.__qid`;
+}
+
 /**
  * `evaluate_retriever(data, targets => 'col', predictions => 'col', k => 3 | [1, 3, 5], aggregate => false)`:
  * the rows of `data` with precision_at_<k>, recall_at_<k> and ndcg_at_<k> per row (MLflow's names
  * and definitions, sql/retrieval-metrics.sql), or with `aggregate => true` one row per metric with
- * MLflow's aggregates: mean, variance (population) and p90.
+ * MLflow's aggregates: mean, variance (population) and p90. With `question =>`, `chunks =>` and
+ * `model =>` instead of predictions, it retrieves the chunks' ids itself (see withRetrieval).
  */
 export const evaluateRetrieverCommand: QueryCommand = {
   name: 'evaluate_retriever',
-  signature: 'data, targets := NULL, predictions := NULL, k := 3, aggregate := false',
-  argsStruct: 'struct_pack(data := data::VARCHAR, targets := targets::VARCHAR, predictions := predictions::VARCHAR, k := k, aggregate := aggregate::BOOLEAN)',
+  signature: "data, targets := NULL, predictions := NULL, k := 3, aggregate := false, question := NULL, chunks := NULL, chunk_id := 'doc_id', chunk_text := 'chunk', model := NULL",
+  argsStruct: `struct_pack(data := data::VARCHAR, targets := targets::VARCHAR, predictions := predictions::VARCHAR, k := k, aggregate := aggregate::BOOLEAN,
+    question := question::VARCHAR, chunks := chunks::VARCHAR, chunk_id := chunk_id::VARCHAR, chunk_text := chunk_text::VARCHAR, model := model::VARCHAR)`,
   toSql(args) {
-    const { data, targets, predictions, aggregate } = args as { data: string | null; targets: string | null; predictions: string | null; aggregate: boolean | null };
-    if (!data) throw new SqlError('22004', 'evaluate_retriever needs data: a table name or a query');
-    if (!targets || !predictions) {
+    const a = args as unknown as Args;
+    if (!a.data) throw new SqlError('22004', 'evaluate_retriever needs data: a table name or a query');
+    const retrieving = a.question !== null || a.chunks !== null;
+    const predictions = retrieving ? 'retrieved' : a.predictions;
+    if (!a.targets || !predictions) {
       throw new SqlError('22004', 'evaluate_retriever needs targets => and predictions =>', "name the columns of ground-truth and retrieved ids: targets => 'truth', predictions => 'retrieved'");
     }
-    const columns = ks(args['k']).flatMap((k) => METRICS.map((m) => ({
+    const kList = ks(args['k']);
+    const source = retrieving ? `(${withRetrieval(a, a.data, Math.max(...kList))})` : dataSource(a.data, 'evaluate_retriever');
+    const columns = kList.flatMap((k) => METRICS.map((m) => ({
       name: `${m}_at_${k}`,
-      sql: `${m}_at_k(__data.${quoteIdent(targets)}, __data.${quoteIdent(predictions)}, ${k})`,
+      sql: `${m}_at_k(__data.${quoteIdent(a.targets!)}, __data.${quoteIdent(predictions)}, ${k})`,
     })));
-    const perRow = `SELECT __data.*, ${columns.map((c) => `${c.sql} AS ${c.name}`).join(', ')} FROM ${dataSource(data, 'evaluate_retriever')} AS __data`;
+    const perRow = `SELECT __data.*, ${columns.map((c) => `${c.sql} AS ${c.name}`).join(', ')} FROM ${source} AS __data`;
+    const aggregate = a.aggregate;
     if (!aggregate) return perRow;
     const order = `[${columns.map((c) => `'${c.name}'`).join(', ')}]`;
     return `SELECT metric, avg(score) AS mean, var_pop(score) AS variance, quantile_cont(score, 0.9) AS p90
