@@ -28,3 +28,8 @@ CREATE OR REPLACE MACRO ai_extract(text, labels, model := 'llm') AS
   CAST(__ai_query(model, 'Extract these entities from the text: ' || array_to_string(labels, ', ')
          || '. Answer with a JSON object with one key per entity and the entity found (or null) as its value.' || chr(10) || chr(10) || text,
        NULL, '{' || array_to_string(list_transform(labels, l -> to_json(l::VARCHAR) || ':"VARCHAR"'), ',') || '}', true) AS JSON);
+-- An LLM grades an answer: {score (0..scale), justification, error}; an invalid grade is asked
+-- again and then reported in error, never scored.
+CREATE OR REPLACE MACRO ai_judge(model, question, answer, metric := 'correctness', context := NULL, scale := 3, examples := NULL) AS
+  from_json(__ai_judge(model, metric, question, answer, context, scale, CAST(to_json(examples) AS VARCHAR)),
+            '{"score":"INTEGER","justification":"VARCHAR","error":"VARCHAR"}');

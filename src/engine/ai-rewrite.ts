@@ -141,7 +141,7 @@ export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => numb
 const QUERY_START = /^(select|with|from|values)$/i;
 
 const AI_FUNCTIONS = new Set(['ai_query', 'ai_embed', 'ai_classify', 'ai_classify_scores', 'ai_similarity', 'ai_summarize',
-  'ai_translate', 'ai_analyze_sentiment', 'ai_extract']);
+  'ai_translate', 'ai_analyze_sentiment', 'ai_extract', 'ai_judge']);
 /**
  * Functions that change state, or give another value each time, or each transaction: a statement
  * with them must not run twice, and a second run would not find the first run's answers.
