@@ -3,6 +3,7 @@ import { registerBatchFunction, type AiContext } from '../src/engine/ai-context.
 import type { ModelCommand, QueryCommand } from '../src/engine/model-command.js';
 import { chunkTextCommand } from './chunk_text.js';
 import { evaluateRetrieverCommand } from './evaluate_retriever.js';
+import { fitClassifierCommand } from './fit_classifier.js';
 import { vectorSearchCommand } from './vector_search.js';
 import { aiClassify } from './ai_classify.js';
 import { aiEmbed } from './ai_embed.js';
@@ -19,6 +20,6 @@ export function registerAiFunctions(conn: DuckDBConnection, ai: AiContext): void
   conn.registerTableFunction(aiRunningJobs(ai));
 }
 
-export const MODEL_COMMANDS: readonly ModelCommand[] = [registerModelCommand, setModelAliasCommand, deleteModelAliasCommand];
+export const MODEL_COMMANDS: readonly ModelCommand[] = [registerModelCommand, setModelAliasCommand, deleteModelAliasCommand, fitClassifierCommand];
 
 export const QUERY_COMMANDS: readonly QueryCommand[] = [evaluateRetrieverCommand, vectorSearchCommand, chunkTextCommand];

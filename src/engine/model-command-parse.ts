@@ -10,7 +10,7 @@ const SHAPE = /^\s*(?:SELECT\s+([\s\S]+?)\s+FROM|CALL)\s+([A-Za-z_]+)\s*\(([\s\S
  * command, its argument text, and the columns to answer with.
  */
 export function parseModelCommand(sql: string): { def: ModelCommand; args: string; columns: string } | null {
-  return parseCall(sql, /register_model|model_alias/i, MODEL_COMMANDS);
+  return parseCall(sql, /register_model|model_alias|fit_classifier/i, MODEL_COMMANDS);
 }
 
 /** Calls of query commands (evaluate_retriever), wherever they stand in a statement. */

@@ -16,7 +16,7 @@ export const TASKS = [
 ] as const;
 export type Task = (typeof TASKS)[number];
 
-export type ProviderKind = 'onnx' | 'openai' | 'builtin';
+export type ProviderKind = 'onnx' | 'openai' | 'builtin' | 'fewshot';
 
 /** A resolved model version, as the registry hands it to a provider. */
 export interface ModelSpec {

@@ -4,6 +4,7 @@ import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToR
 import type { ModelSpec, Provider, RowResult } from './provider.js';
 import { createBuiltinProvider } from './providers/builtin.js';
 import { createOnnxProvider } from './providers/onnx.js';
+import { createFewShotProvider } from './providers/fewshot.js';
 import { createOpenAIProvider } from './providers/openai.js';
 import type { OpenAIProviderOptions } from './providers/openai/options.js';
 import { ResultCache, type CachedValue } from './result-cache.js';
@@ -22,9 +23,12 @@ const caches = new Map<string, ResultCache>();
 const running = new Map<number, Set<AbortController>>();
 
 function createProvider(spec: ModelSpec): Promise<Provider> {
-  return spec.provider === 'builtin' ? Promise.resolve(createBuiltinProvider(spec.location))
-    : spec.provider === 'openai' ? Promise.resolve(createOpenAIProvider(spec, openAIOptions(spec.options)))
-      : createOnnxProvider(spec);
+  switch (spec.provider) {
+    case 'builtin': return Promise.resolve(createBuiltinProvider(spec.location));
+    case 'openai': return Promise.resolve(createOpenAIProvider(spec, openAIOptions(spec.options)));
+    case 'fewshot': return Promise.resolve(createFewShotProvider(spec, providerFor));
+    case 'onnx': return createOnnxProvider(spec);
+  }
 }
 
 function providerFor(spec: ModelSpec): Promise<Provider> {
