@@ -50,4 +50,32 @@ describe('chunk_text', () => {
     await expect(c.query(`SELECT * FROM chunk_text('docs', id => 'id', text => 'body', size => 10, overlap => 10)`)).rejects.toMatchObject({ code: '22023' });
     await expect(c.query(`SELECT * FROM chunk_text('docs', id => 'id', text => 'body', size => 0)`)).rejects.toMatchObject({ code: '22023' });
   });
+
+  it("unit => 'tokens' cuts whole words by the tokens of a model, overlapping, covering every word", async () => {
+    const size = 6;
+    const overlap = 2;
+    const r = await c.query(`SELECT doc_id, position, start_char, chunk FROM chunk_text('docs', id => 'id', text => 'body', size => ${size},
+      overlap => ${overlap}, unit => 'tokens', model => 'builtin:hash-embed-256') ORDER BY doc_id, position`);
+    const words = (t: string): string[] => t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    for (const d of docs) {
+      const chunks = r.rows.filter((x) => x.doc_id === d.id);
+      expect(chunks.length).toBeGreaterThan(0);
+      let covered = 0;
+      for (const [i, ch] of chunks.entries()) {
+        expect(ch.position).toBe(i);
+        expect(d.body.slice(ch.start_char - 1, ch.start_char - 1 + ch.chunk.length)).toBe(ch.chunk);
+        const n = words(ch.chunk).length;
+        expect(n === 1 || n <= size).toBe(true);
+        const end = ch.start_char - 1 + ch.chunk.length;
+        if (i > 0) {
+          const shared = words(d.body.slice(ch.start_char - 1, covered)).length;
+          expect(shared).toBeLessThanOrEqual(overlap);
+        }
+        covered = Math.max(covered, end);
+      }
+      expect(d.body.slice(covered).trim()).toBe('');
+    }
+    await expect(c.query(`SELECT * FROM chunk_text('docs', id => 'id', text => 'body', unit => 'tokens')`)).rejects.toMatchObject({ code: '22004' });
+    await expect(c.query(`SELECT * FROM chunk_text('docs', id => 'id', text => 'body', unit => 'pages')`)).rejects.toMatchObject({ code: '22023' });
+  });
 });

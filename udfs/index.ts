@@ -8,6 +8,7 @@ import { vectorSearchCommand } from './vector_search.js';
 import { aiClassify } from './ai_classify.js';
 import { aiEmbed } from './ai_embed.js';
 import { aiJudge } from './ai_judge.js';
+import { aiTokenChunks } from './ai_token_chunks.js';
 import { aiQuery } from './ai_query.js';
 import { aiRunningJobs } from './ai_running_jobs.js';
 import { deleteModelAliasCommand } from './delete_model_alias.js';
@@ -16,7 +17,7 @@ import { setModelAliasCommand } from './set_model_alias.js';
 
 /** The batch functions behind ai_embed, ai_query and ai_classify (see sql/ai-functions.sql). */
 export function registerAiFunctions(conn: DuckDBConnection, ai: AiContext): void {
-  for (const make of [aiEmbed, aiQuery, aiClassify, aiJudge]) registerBatchFunction(conn, ai, make(ai));
+  for (const make of [aiEmbed, aiQuery, aiClassify, aiJudge, aiTokenChunks]) registerBatchFunction(conn, ai, make(ai));
   conn.registerTableFunction(aiRunningJobs(ai));
 }
 

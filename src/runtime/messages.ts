@@ -5,7 +5,8 @@ import type { Classification, JsonSchema, ModelSpec, RowResult } from './provide
 export type RuntimeOp =
   | { op: 'embed'; spec: ModelSpec; inputs: string[] }
   | { op: 'generate'; spec: ModelSpec; inputs: string[]; parameters: Record<string, unknown>; responseSchema?: JsonSchema }
-  | { op: 'classify'; spec: ModelSpec; inputs: string[]; labels: string[]; multiLabel: boolean; hypothesisTemplate: string };
+  | { op: 'classify'; spec: ModelSpec; inputs: string[]; labels: string[]; multiLabel: boolean; hypothesisTemplate: string }
+  | { op: 'count_tokens'; spec: ModelSpec; inputs: string[] };
 
 /** Loads a model once, apart from the kept ones, to check it runs; an embedding model also embeds a text. */
 export interface ProbeOp {

@@ -10,5 +10,6 @@ export function opScope(work: RuntimeOp): string {
     case 'embed': return 'embed';
     case 'generate': return JSON.stringify(['generate', work.parameters, work.responseSchema ?? null]);
     case 'classify': return JSON.stringify(['classify', work.labels, work.multiLabel, work.hypothesisTemplate]);
+    case 'count_tokens': return 'count_tokens';
   }
 }

@@ -68,6 +68,8 @@ export interface Provider {
   embed?(inputs: string[], signal?: AbortSignal): Promise<Array<RowResult<Float32Array>>>;
   /** Text in, label scores out. */
   classify?(inputs: string[], options: ClassifyOptions): Promise<Array<RowResult<Classification>>>;
+  /** How many tokens of the model's tokenizer each text is (no special tokens), as text. */
+  countTokens?(inputs: string[]): Promise<Array<RowResult<string>>>;
   /** Releases sessions, sockets and memory. */
   close(): Promise<void>;
 }

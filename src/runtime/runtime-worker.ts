@@ -74,6 +74,9 @@ async function compute(work: RuntimeOp, provider: Provider, inputs: string[], ab
     case 'classify':
       if (!provider.classify) throw unsupported('classify text: register a zero-shot-classification or text-classification model');
       return provider.classify(inputs, { labels: work.labels, multiLabel: work.multiLabel, hypothesisTemplate: work.hypothesisTemplate, signal: abort });
+    case 'count_tokens':
+      if (!provider.countTokens) throw unsupported('count tokens: chunk by the tokens of a local model (ONNX folder or builtin)');
+      return provider.countTokens(inputs);
   }
 }
 

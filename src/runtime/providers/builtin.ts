@@ -54,6 +54,9 @@ export function createBuiltinProvider(name: string): Provider {
   if (!model) throw new Error(`unknown builtin model "${name}"`);
   return {
     embed: async (inputs): Promise<Array<RowResult<Float32Array>>> => inputs.map((t) => ({ ok: true, value: hashEmbed(t, model.dimension) })),
+    // Its tokens are the words it hashes.
+    countTokens: async (inputs): Promise<Array<RowResult<string>>> =>
+      inputs.map((t) => ({ ok: true, value: String(t.toLowerCase().match(/[\p{L}\p{N}]+/gu)?.length ?? 0) })),
     close: async () => {},
   };
 }

@@ -70,7 +70,13 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
   const sessionOptions = threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {};
   const pipe: Pipe = await pipeline(task, spec.location, { dtype: 'fp32', device: 'cpu', session_options: sessionOptions } as Record<string, unknown>);
   const call = pipe as unknown as (...args: unknown[]) => Promise<unknown>;
+  const tokenizer = (pipe as unknown as { tokenizer?: NliModel['tokenizer'] }).tokenizer;
   const provider: Provider = { close: async () => { await pipe.dispose(); } };
+  if (tokenizer) {
+    provider.countTokens = async (inputs) => inputs.map((t) => ({
+      ok: true, value: String((tokenizer(t, { add_special_tokens: false })['input_ids']!.dims.at(-1)) ?? 0),
+    }));
+  }
 
   if (spec.task === 'embedding') {
     // The pipeline's tokenizer and model, then mean pooling and L2 normalisation in one pass
