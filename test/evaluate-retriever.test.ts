@@ -94,6 +94,14 @@ describe('evaluate_retriever', () => {
     expect(edge[3]).toEqual([0, 0, 0]);
     expect(edge[4]).toEqual([0, 0, 0]);
     expect(edge[6]).toEqual([1, 1, 1]);
+    // Fewer than k retrieved (truth a, b, c; retrieved c): precision 1/1, recall 1/3, NDCG 1 / (1 + 1/log2(3)).
+    expect(edge[5]![0]).toBe(1);
+    expect(edge[5]![1]).toBeCloseTo(1 / 3, 12);
+    expect(edge[5]![2]).toBeCloseTo(1, 12);
+    // Truth d; retrieved x, d, d: precision 2/3; the repeat of d counts as a second relevant document in NDCG:
+    // DCG = 1/log2(3) + 1/log2(4), ideal = 1 + 1/log2(3).
+    expect(edge[7]![0]).toBeCloseTo(2 / 3, 12);
+    expect(edge[7]![2]).toBeCloseTo((1 / Math.log2(3) + 0.5) / (1 + 1 / Math.log2(3)), 12);
   });
 
   it('aggregate => true gives mean, population variance and p90 per metric, as MLflow reports them', async () => {
@@ -140,6 +148,10 @@ describe('evaluate_retriever', () => {
       expect(row.recall_at_3).toBeCloseTo(recall(row.truth, row.retrieved, 3), 12);
       expect(row.ndcg_at_3).toBeCloseTo(ndcg(row.truth, row.retrieved, 3), 5);
     }
+    // The retrieval form equals the precomputed form run on the lists it retrieved.
+    await c.query(`CREATE TABLE precomputed AS SELECT q, truth, retrieved FROM evaluate_retriever(${args}, k => 3)`);
+    const pre = await c.query(`SELECT q, precision_at_3, recall_at_3, ndcg_at_3 FROM evaluate_retriever('precomputed', targets => 'truth', predictions => 'retrieved', k => 3) ORDER BY q`);
+    expect(pre.rows).toEqual([...r.rows].sort((x, y) => (x.q < y.q ? -1 : 1)).map((x) => ({ q: x.q, precision_at_3: x.precision_at_3, recall_at_3: x.recall_at_3, ndcg_at_3: x.ndcg_at_3 })));
     const side = await c.query(`SELECT 'k1' AS variant, * FROM evaluate_retriever(${args}, k => 1, aggregate => true)
       UNION ALL SELECT 'k3', * FROM evaluate_retriever(${args}, k => 3, aggregate => true) ORDER BY variant, metric`);
     expect(side.rows.map((x) => `${x.variant}:${x.metric}`)).toEqual([

@@ -58,4 +58,22 @@ describe('examples/', () => {
     expect(r.stdout).toMatch(/rows \| answered\s*\n-+\+-+\s*\n\s*2000 \|\s+2000/);
     expect(openai.stats.requests).toBe(2000);
   }, 60_000);
+
+  it('retriever-evaluation.sql chunks, embeds with two models and evaluates both at k = 1, 2, 3', async () => {
+    const r = await psql('examples/retriever-evaluation.sql', { models: modelsDir });
+    expect(r.status, r.stderr).toBe(0);
+    for (const model of ['bert', 'hash']) for (const k of [1, 2, 3]) for (const m of ['precision', 'recall', 'ndcg']) {
+      expect(r.stdout).toMatch(new RegExp(`${model}\\s+\\| ${m}_at_${k}\\s+\\|`));
+    }
+    expect(r.stdout).toMatch(/\(18 rows\)/);
+  });
+
+  it('few-shot-classifier.sql fits a head, scores it and routes new tickets with ai_classify', async () => {
+    const r = await psql('examples/few-shot-classifier.sql', {});
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ticket_router \|\s+1 \|/);
+    expect(r.stdout).toMatch(/the printer is jammed on floor 1\s+\| facilities/);
+    expect(r.stdout).toMatch(/please reset my email password\s+\| it/);
+    expect(r.stdout).toMatch(/how many vacation days are left this year\s+\| hr/);
+  });
 });
