@@ -47,14 +47,17 @@ export class Prefetch {
 }
 
 /**
- * Runs the collect pass of a statement, if it calls AI functions in a query it can run alone.
- * `bind` gives the statement's parameters to the query (false when they do not fit it).
+ * The query a statement's collect pass runs, or null when it has none: worked out once, when the
+ * statement is prepared, not on every execution.
  */
-export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Caller, sql: string, stopped: () => boolean,
+export const prefetchQuery = (sql: string): string | null => (worthPrefetching(sql) ? selectPart(sql) : null);
+
+/**
+ * Runs the collect pass of a statement: its query part (see prefetchQuery). `bind` gives the
+ * statement's parameters to the query (false when they do not fit it).
+ */
+export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Caller, query: string, stopped: () => boolean,
   bind: ((query: DuckDBPreparedStatement) => boolean) | null): Promise<void> {
-  if (!worthPrefetching(sql)) return;
-  const query = selectPart(sql);
-  if (!query) return;
   const prepared = await conn.prepare(query);
   const pass = new Prefetch(ai, caller);
   try {

@@ -18,7 +18,7 @@ import { classifySpecial, type SpecialStatement } from './special-statements.js'
 import { hasCodeKeyword, rewriteParameters, splitStatements } from './sql-text.js';
 import { toPgError } from './sqlstate.js';
 import type { AiContext, Caller } from './ai-context.js';
-import { prefetch } from './ai-prefetch.js';
+import { prefetch, prefetchQuery } from './ai-prefetch.js';
 import { PrefetchedResults } from './prefetched.js';
 import { rewriteAiCalls } from './ai-rewrite.js';
 import { findQueryCommands, parseModelCommand } from './model-command-parse.js';
@@ -48,6 +48,8 @@ interface Statement {
   prepared: DuckDBPreparedStatement | null;
   /** The text DuckDB prepared (after the Postgres and AI rewrites). */
   duckSql?: string;
+  /** The query part the prefetch pass runs before the statement (null: no pass). */
+  prefetchQuery?: string | null;
   /** The registry generation the AI rewrites were made under (ai_embed's FLOAT[n]). */
   generation?: number;
   paramOids: number[];
@@ -430,7 +432,7 @@ export class Session {
       const t = parameterType(prepared, i);
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
-    return { sql, duckSql, generation: this.ctx.ai.registry.generation, special: null, prepared, paramOids };
+    return { sql, duckSql, prefetchQuery: prefetchQuery(duckSql), generation: this.ctx.ai.registry.generation, special: null, prepared, paramOids };
   }
 
   // ---- extended query -----------------------------------------------------------------------
@@ -615,7 +617,7 @@ export class Session {
       // The answer reads session variables the command just set: DuckDB fixes them at prepare.
       p = await this.conn.prepare(statement.command.resultSql);
     }
-    if (!statement.command && statement.duckSql) await this.prefetch(statement.duckSql, portal);
+    if (statement.prefetchQuery) await this.prefetch(statement.prefetchQuery, portal);
     const result = await p.stream();
     this.trackTransaction(p.statementType, statement.sql);
     if (result.returnType === ResultReturnType.QUERY_RESULT) {
@@ -658,6 +660,7 @@ export class Session {
     statement.prepared?.destroySync();
     statement.prepared = fresh.prepared;
     statement.duckSql = fresh.duckSql!;
+    statement.prefetchQuery = fresh.prefetchQuery ?? null;
   }
 
   private bindPortal(target: DuckDBPreparedStatement, portal: Portal): void {
@@ -669,7 +672,7 @@ export class Session {
   }
 
   /** Computes the statement's AI calls before it runs, without holding the engine thread (see ai-prefetch). */
-  private async prefetch(sql: string, portal: Portal): Promise<void> {
+  private async prefetch(query: string, portal: Portal): Promise<void> {
     // Inside a transaction a failing pass would abort it: the functions compute during the statement.
     if (this.tx !== 'I' || this.implicitTx !== 'none') return;
     const bind = portal.params.length === 0 ? null : (query: DuckDBPreparedStatement): boolean => {
@@ -678,7 +681,7 @@ export class Session {
       return true;
     };
     try {
-      await prefetch(this.conn, this.ctx.ai, this.caller, sql, () => this.interrupted || this.timedOut || this.out.closed, bind);
+      await prefetch(this.conn, this.ctx.ai, this.caller, query, () => this.interrupted || this.timedOut || this.out.closed, bind);
     } catch {
       // The statement itself reports whatever made the prefetch fail.
     }
