@@ -1,5 +1,6 @@
 import { deleteAlias } from '../src/registry/commands.js';
-import { setVariable, type ModelCommand } from '../src/engine/model-command.js';
+import type { ModelCommand } from '../src/engine/model-command.js';
+import { setVariable } from '../src/engine/bootstrap.js';
 import { SqlError } from '../src/protocol/errors.js';
 
 /** `delete_model_alias(name, alias)`: drops an alias; the versions stay. */

@@ -1,6 +1,7 @@
 import type { QueryCommand } from '../src/engine/model-command.js';
 import { SqlError } from '../src/protocol/errors.js';
-import { dataSource, quoteIdent, sqlString } from '../src/engine/query-command-sql.js';
+import { dataSource } from '../src/engine/query-command-sql.js';
+import { quoteIdent, sqlString } from '../src/engine/sql-text.js';
 
 const METRICS = ['precision', 'recall', 'ndcg'] as const;
 function ks(value: unknown): number[] {

@@ -1,5 +1,6 @@
 import { insertRegistration, prepareRegistration, type RegisterArgs } from '../src/registry/commands.js';
-import { setVariable, type ModelCommand } from '../src/engine/model-command.js';
+import type { ModelCommand } from '../src/engine/model-command.js';
+import { setVariable } from '../src/engine/bootstrap.js';
 import { probeModel } from '../src/engine/model-probe.js';
 
 /** `register_model(name, source, task => ..., alias => ..., tags => ..., description => ...)`. */

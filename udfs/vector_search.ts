@@ -1,6 +1,7 @@
 import type { QueryCommand } from '../src/engine/model-command.js';
 import { SqlError } from '../src/protocol/errors.js';
-import { dataSource, quoteIdent, sqlString } from '../src/engine/query-command-sql.js';
+import { dataSource } from '../src/engine/query-command-sql.js';
+import { quoteIdent, sqlString } from '../src/engine/sql-text.js';
 
 /**
  * `vector_search(data, query, embedding => 'col', model => 'm', k => 10)`: the k rows of `data`

@@ -1,5 +1,5 @@
 import { SqlError } from '../protocol/errors.js';
-import { scanSql } from './sql-text.js';
+import { quoteIdent, scanSql, sqlString } from './sql-text.js';
 import { structureOf } from './response-format.js';
 
 interface Token {
@@ -55,7 +55,6 @@ export function findCalls(sql: string, name: string): Array<{ start: number; end
 }
 
 const unquote = (s: string): string => s.slice(1, -1).replace(/''/g, "'");
-const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 const MENTIONS = /ai_embed|ai_query|named_struct/i;
 
@@ -94,7 +93,7 @@ export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => numb
         const argName = arg.text.toLowerCase();
         if (argName === 'responseformat' && value.kind === 'string') {
           structure = structureOf(unquote(value.text));
-          edits.push({ start: value.start, end: value.end, text: quote(JSON.stringify(structure)) });
+          edits.push({ start: value.start, end: value.end, text: sqlString(JSON.stringify(structure)) });
           named = true;
         } else if (argName === 'failonerror') {
           const next = tokens[at + 4]?.text;
@@ -108,7 +107,7 @@ export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => numb
       if (named) {
         const shape = failOnError ? structure : { result: structure, errorMessage: 'VARCHAR' };
         const close = tokens[ext.close]!;
-        edits.push({ start: close.start, end: close.start, text: `, __structure := ${quote(JSON.stringify(shape))}` });
+        edits.push({ start: close.start, end: close.start, text: `, __structure := ${sqlString(JSON.stringify(shape))}` });
       }
     } else if (name === 'named_struct' && next?.text === '(') {
       const ext = callExtent(tokens, i + 1);
@@ -119,7 +118,7 @@ export function rewriteAiCalls(sql: string, dimensionOf: (model: string) => numb
       if (args.length % 2 !== 0 || args.some((a, k) => k % 2 === 0 && !/^'(?:[^']|'')*'$/.test(a))) continue;
       const fields: string[] = [];
       // Values may hold further calls (a nested named_struct): they are rewritten on their own.
-      for (let k = 0; k < args.length; k += 2) fields.push(`"${unquote(args[k]!).replace(/"/g, '""')}" := ${rewriteAiCalls(args[k + 1]!, dimensionOf)}`);
+      for (let k = 0; k < args.length; k += 2) fields.push(`${quoteIdent(unquote(args[k]!))} := ${rewriteAiCalls(args[k + 1]!, dimensionOf)}`);
       edits.push({ start: t.start, end: tokens[ext.close]!.end, text: `struct_pack(${fields.join(', ')})` });
       i = ext.close;
     } else if (name === 'ai_embed' && next?.text === '(' && tokens[i + 2]?.kind === 'string' && tokens[i + 3]?.text === ',') {

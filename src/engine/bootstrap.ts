@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { splitStatements } from './sql-text.js';
+import { splitStatements, sqlString } from './sql-text.js';
 
 export const readSql = (name: string): string[] =>
   splitStatements(readFileSync(fileURLToPath(new URL(`../../../sql/${name}`, import.meta.url)), 'utf8'));
@@ -15,8 +15,11 @@ export async function loadPgCatalog(conn: DuckDBConnection): Promise<void> {
 
 /** Prepares a new session's connection: Postgres compatibility macros and session variables. */
 export async function bootstrapSession(conn: DuckDBConnection, vars: Record<string, string | number>): Promise<void> {
-  for (const [k, v] of Object.entries(vars)) {
-    await conn.run(`SET VARIABLE ${k} = ${typeof v === 'number' ? v : `'${v.replace(/'/g, "''")}'`}`);
-  }
+  for (const [k, v] of Object.entries(vars)) await setVariable(conn, k, v);
   for (const stmt of sessionSql) await conn.run(stmt);
+}
+
+/** Sets a DuckDB session variable (read back with getvariable). */
+export async function setVariable(conn: DuckDBConnection, name: string, value: string | number): Promise<void> {
+  await conn.run(`SET VARIABLE ${name} = ${typeof value === 'number' ? value : sqlString(value)}`);
 }

@@ -12,6 +12,7 @@ import type { CopyCommand } from './copy-command.js';
 import { copyRow, csvLineForDuckDB, parseTextLine } from './copy-format.js';
 import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
+import { quoteIdent, sqlString } from './sql-text.js';
 
 /** What COPY needs of a session. */
 export interface CopyHost {
@@ -21,7 +22,6 @@ export interface CopyHost {
   ctx: { tmpDir: string };
 }
 
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** Runs COPY ... TO STDOUT or COPY ... FROM STDIN; returns the number of rows copied. */
 export function runCopy(host: CopyHost, cmd: CopyCommand): Promise<number> {
@@ -145,7 +145,7 @@ class CopyInFile {
     const reader = `read_csv(${sqlString(this.path)}, header = ${c.header}, ${csv}, allow_quoted_nulls = false, ` +
       `auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, ` +
       `columns = {${columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}})`;
-    const names = columns.map((col) => `"${col.name.replace(/"/g, '""')}"`).join(', ');
+    const names = columns.map((col) => quoteIdent(col.name)).join(', ');
     const values = columns.map((col, i) => fromPgText(`c${i}`, col.type)).join(', ');
     return `INSERT INTO ${c.target!.table} (${names}) SELECT ${values} FROM ${reader}`;
   }

@@ -4,6 +4,7 @@ import * as msg from '../protocol/backend.js';
 import type { PgNotice } from '../protocol/backend.js';
 import { join } from 'node:path';
 import { bootstrapSession, readSql } from './bootstrap.js';
+import { sqlString } from './sql-text.js';
 import { AiContext } from './ai-context.js';
 import { argsMacro } from './model-command.js';
 import { commandGuards } from './model-command-parse.js';
@@ -40,9 +41,9 @@ const duckdbVersion = duckdbLibraryVersion();
 const post = (m: FromEngine, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
 const builtinModelsView = (): string => `CREATE OR REPLACE VIEW ai.builtin_models AS SELECT * FROM (VALUES ${BUILTIN_MODELS
-  .map((b) => `('builtin:${b.name}', '${b.task}', ${b.dimension}, '${b.description.replace(/'/g, "''")}')`).join(', ')}) t(source, task, dimension, description)`;
+  .map((b) => `(${sqlString(`builtin:${b.name}`)}, ${sqlString(b.task)}, ${b.dimension}, ${sqlString(b.description)})`).join(', ')}) t(source, task, dimension, description)`;
 
-const sqlList = (dirs: string[]): string => `[${dirs.map((d) => `'${d.replace(/'/g, "''")}'`).join(', ')}]`;
+const sqlList = (dirs: string[]): string => `[${dirs.map(sqlString).join(', ')}]`;
 
 /** Opens the registry tables and starts the model runtime; the setup connection stays open, owning the AI functions. */
 async function openAi(setup: DuckDBConnection): Promise<AiContext> {

@@ -23,12 +23,6 @@ export interface ModelCommand {
   run(conn: DuckDBConnection, ai: AiContext, args: Record<string, unknown>, transaction: (writes: () => Promise<void>) => Promise<void>): Promise<void>;
 }
 
-export const sqlLiteral = (v: string): string => `'${v.replace(/'/g, "''")}'`;
-
-export async function setVariable(conn: DuckDBConnection, name: string, value: string | number): Promise<void> {
-  await conn.run(`SET VARIABLE ${name} = ${typeof value === 'number' ? value : sqlLiteral(value)}`);
-}
-
 /**
  * A table function that is a query written from its arguments (evaluate_retriever): the session
  * evaluates the arguments, writes the query with `toSql` and runs that in its place.

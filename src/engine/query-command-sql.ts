@@ -1,8 +1,6 @@
 import { SqlError } from '../protocol/errors.js';
 
-/** Helpers for the SQL that query commands (evaluate_retriever, vector_search) write. */
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-export const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+/** For the SQL that query commands (evaluate_retriever, vector_search, chunk_text) write. */
 
 /** `data` as a FROM item: a query (SELECT/WITH/FROM/VALUES ...) in parentheses, or a table name. */
 export function dataSource(data: string, fn: string): string {

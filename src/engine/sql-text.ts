@@ -1,5 +1,11 @@
 /** Lexical helpers over SQL text: only as much lexing as the server needs (no parsing). */
 
+/** A string as a SQL string literal. */
+export const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+/** A name as a quoted SQL identifier. */
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
 export interface Segment {
   kind: 'code' | 'quoted' | 'comment';
   start: number;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SqlError } from '../protocol/errors.js';
+import { sqlString } from '../engine/sql-text.js';
 import type { ModelSpec, Task } from '../runtime/provider.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
 import type { ArtifactStore } from './artifact-store.js';
@@ -32,7 +33,7 @@ export interface RegisterArgs {
   options: Record<string, string> | null;
 }
 
-const lit = (v: string | null): string => (v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`);
+const lit = (v: string | null): string => (v === null ? 'NULL' : sqlString(v));
 
 function required(value: string | null, what: string): string {
   if (value === null || value.trim() === '') throw new SqlError('22004', `register_model needs a ${what}`);
