@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { startOpenAIServer, type OpenAITestServer } from './helpers/openai-server.js';
+import { selectOneLatencies } from './helpers/latency.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // Bugs a review found in the AI functions, reproduced against a real server and pinned here.
@@ -90,15 +91,8 @@ describe('AI function regressions', () => {
     openai.reset({ latencyMs: 60 });
     await c.query(`SELECT * FROM register_model('slow', 'openai:${openai.url}', endpoint_model => 'm')`);
     const other = await server.client();
-    let done = false;
-    const job = c.query(`SELECT ai_query('slow', body) AS a FROM docs WHERE id < $1`, [120]).finally(() => { done = true; });
-    const latencies: number[] = [];
-    while (!done) {
-      const t0 = performance.now();
-      await other.query('SELECT 1');
-      latencies.push(performance.now() - t0);
-      await wait(20);
-    }
+    const job = c.query(`SELECT ai_query('slow', body) AS a FROM docs WHERE id < $1`, [120]);
+    const latencies = await selectOneLatencies(other, job);
     expect((await job).rows).toHaveLength(120);
     expect(latencies.length).toBeGreaterThan(5);
     expect(Math.max(...latencies)).toBeLessThan(100);
@@ -146,15 +140,8 @@ describe('AI function regressions', () => {
     openai.reset({ latencyMs: 60 });
     await c.query(`SELECT * FROM register_model('slow3', 'openai:${openai.url}', endpoint_model => 'm')`);
     const other = await server.client();
-    let done = false;
-    const job = c.query(`CREATE TABLE paren AS (SELECT id, ai_query('slow3', body) AS a FROM docs WHERE id < 80)`).finally(() => { done = true; });
-    const latencies: number[] = [];
-    while (!done) {
-      const t0 = performance.now();
-      await other.query('SELECT 1');
-      latencies.push(performance.now() - t0);
-      await wait(20);
-    }
+    const job = c.query(`CREATE TABLE paren AS (SELECT id, ai_query('slow3', body) AS a FROM docs WHERE id < 80)`);
+    const latencies = await selectOneLatencies(other, job);
     await job;
     expect((await c.query(`SELECT count(a)::INT AS n FROM paren`)).rows[0].n).toBe(80);
     expect(Math.max(...latencies)).toBeLessThan(100);
