@@ -3,8 +3,8 @@ import type { ModelSpec } from '../runtime/provider.js';
 import { schemaOf, type Structure } from './response-format.js';
 
 /**
- * The runtime requests of the AI functions, built in one place: the SQL functions and the
- * prefetch pass must ask for exactly the same thing, or the cache keys would differ.
+ * The runtime requests of the AI functions, built in one place: the functions and fit_classifier
+ * (which embeds as ai_embed does) must ask for exactly the same thing, or the cache keys would differ.
  */
 export const DEFAULT_HYPOTHESIS = 'This example is {}.';
 
