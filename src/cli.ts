@@ -87,7 +87,7 @@ async function writeModelsCommand(args: string[]): Promise<void> {
   const paths = await writeTestModels(dir);
   console.log(`wrote ${paths.length} models to ${dir}`);
   const registerAs: Record<string, string> = {
-    'tiny-bert-embedder': 'embedder', 'tiny-nli-classifier': 'classifier', 'tiny-gpt2-generator': 'generator', 'tiny-t5-summarizer': 'summarizer',
+    'tiny-bert-embedder': 'embedder', 'tiny-nli-classifier': 'classifier', 'tiny-gpt2-generator': 'generator', 'tiny-t5-summarizer': 'summarizer', 'tiny-llama-chat': 'chat_bot',
   };
   TEST_MODELS.forEach((m, i) => {
     console.log(`  SELECT * FROM register_model('${registerAs[m.name] ?? m.name}', '${paths[i]}');  -- ${m.tasks.join(', ')}`);

@@ -45,7 +45,7 @@ describe('writeTestModels', () => {
     for (const p of paths) {
       expect(await folderSize(p)).toBeLessThan(2 * 1024 * 1024);
       const config = JSON.parse(await readFile(join(p, 'config.json'), 'utf8')) as { model_type: string };
-      expect(['bert', 'gpt2', 't5']).toContain(config.model_type);
+      expect(['bert', 'gpt2', 't5', 'llama']).toContain(config.model_type);
     }
   });
 
@@ -54,7 +54,7 @@ describe('writeTestModels', () => {
     try {
       await writeTestModels(again);
       for (const m of TEST_MODELS) {
-        for (const f of ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/decoder_model_merged.onnx']) {
+        for (const f of ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'model.safetensors']) {
           const a = await readFile(join(dir, m.name, f)).catch(() => null);
           const b = await readFile(join(again, m.name, f)).catch(() => null);
           if (a === null || b === null) expect(b).toBe(a);

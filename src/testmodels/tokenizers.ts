@@ -82,7 +82,7 @@ export function wordPieceTokenizerJson(vocab: readonly string[], maxLength: numb
   };
 }
 
-function addedTokensDecoder(vocab: readonly string[], specials: readonly string[]): Json {
+export function addedTokensDecoder(vocab: readonly string[], specials: readonly string[]): Json {
   return Object.fromEntries(
     specials.map((t) => {
       const i = vocab.indexOf(t);
