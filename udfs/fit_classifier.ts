@@ -103,7 +103,7 @@ export const fitClassifierCommand: ModelCommand = {
         name, sourceText: `fit_classifier:${a.data}`, digest: stored.digest, dimension: null,
         alias: a.alias === null ? null : checkAlias(a.alias),
         spec: { name, task: 'text-classification', provider: 'fewshot', location: stored.path },
-        args: { name, source: null, task: null, alias: a.alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null },
+        args: { name, source: null, task: null, alias: a.alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
       });
     });
     await setVariable(conn, 'aiduck_model', name);

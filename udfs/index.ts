@@ -14,6 +14,8 @@ import { aiRunningJobs } from './ai_running_jobs.js';
 import { deleteModelAliasCommand } from './delete_model_alias.js';
 import { registerModelCommand } from './register_model.js';
 import { setModelAliasCommand } from './set_model_alias.js';
+import { trainLoraCommand } from './train_lora.js';
+import { mergeAdapterCommand } from './merge_adapter.js';
 
 /** The batch functions behind ai_embed, ai_query and ai_classify (see sql/ai-functions.sql). */
 export function registerAiFunctions(conn: DuckDBConnection, ai: AiContext): void {
@@ -21,6 +23,6 @@ export function registerAiFunctions(conn: DuckDBConnection, ai: AiContext): void
   conn.registerTableFunction(aiRunningJobs(ai));
 }
 
-export const MODEL_COMMANDS: readonly ModelCommand[] = [registerModelCommand, setModelAliasCommand, deleteModelAliasCommand, fitClassifierCommand];
+export const MODEL_COMMANDS: readonly ModelCommand[] = [registerModelCommand, setModelAliasCommand, deleteModelAliasCommand, fitClassifierCommand, trainLoraCommand, mergeAdapterCommand];
 
 export const QUERY_COMMANDS: readonly QueryCommand[] = [evaluateRetrieverCommand, vectorSearchCommand, chunkTextCommand];

@@ -3,15 +3,18 @@ import type { ModelCommand } from '../src/engine/model-command.js';
 import { setVariable } from '../src/engine/bootstrap.js';
 import { probeModel } from '../src/engine/model-probe.js';
 
-/** `register_model(name, source, task => ..., alias => ..., tags => ..., description => ...)`. */
+/**
+ * `register_model(name, source, task => ..., alias => ..., tags => ..., description => ..., base_model => ...)`;
+ * base_model names the model a PEFT adapter folder runs on.
+ */
 export const registerModelCommand: ModelCommand = {
   name: 'register_model',
-  signature: 'name, source, task := NULL, alias := NULL, tags := NULL, description := NULL, endpoint_model := NULL, api_key_env := NULL, options := NULL',
+  signature: 'name, source, task := NULL, alias := NULL, tags := NULL, description := NULL, endpoint_model := NULL, api_key_env := NULL, options := NULL, base_model := NULL',
   argsStruct: `struct_pack(name := name::VARCHAR, source := source::VARCHAR, task := task::VARCHAR, alias := alias::VARCHAR,
       tags := CAST(tags AS MAP(VARCHAR, VARCHAR)), description := description::VARCHAR,
       endpoint_model := endpoint_model::VARCHAR, api_key_env := api_key_env::VARCHAR,
-      options := CAST(options AS MAP(VARCHAR, VARCHAR)))`,
-  resultSql: `SELECT name, version, uri, task, provider, source, location, dimension, aliases, tags, description, created_at
+      options := CAST(options AS MAP(VARCHAR, VARCHAR)), base_model := base_model::VARCHAR)`,
+  resultSql: `SELECT name, version, uri, task, provider, source, location, dimension, base_model, aliases, tags, description, created_at
     FROM ai.model_versions_with_aliases WHERE name = getvariable('aiduck_model') AND version = getvariable('aiduck_version_n')`,
   async run(conn, ai, raw, transaction) {
     const args = raw as unknown as RegisterArgs;

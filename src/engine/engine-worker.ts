@@ -1,3 +1,4 @@
+import { workerJobsEnded } from '../llm/worker-job.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDBInstance, version as duckdbLibraryVersion, type DuckDBConnection } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
@@ -132,6 +133,8 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
 async function shutdown(instance: DuckDBInstance, ai: AiContext): Promise<void> {
   for (const s of sessions.values()) s.close();
   await Promise.allSettled([...running]);
+  // A training thread asked to stop finishes its step first; ending it mid-step would abort the process.
+  await workerJobsEnded();
   await ai.runtime.stop();
   instance.closeSync();
   post({ t: 'stopped' });

@@ -10,8 +10,10 @@ const SHAPE = /^\s*(?:SELECT\s+([\s\S]+?)\s+FROM|CALL)\s+([A-Za-z_]+)\s*\(([\s\S
  * command, its argument text, and the columns to answer with.
  */
 export function parseModelCommand(sql: string): { def: ModelCommand; args: string; columns: string } | null {
-  return parseCall(sql, /register_model|model_alias|fit_classifier/i, MODEL_COMMANDS);
+  return parseCall(sql, MENTION, MODEL_COMMANDS);
 }
+
+const MENTION = new RegExp(MODEL_COMMANDS.map((c) => c.name).join('|'), 'i');
 
 /** Calls of query commands (evaluate_retriever), wherever they stand in a statement. */
 export function findQueryCommands(sql: string): Array<{ def: QueryCommand; start: number; end: number; args: string }> {

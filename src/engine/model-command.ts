@@ -8,6 +8,17 @@ import type { AiContext } from './ai-context.js';
  * `argsMacro`, so named arguments and parameters work as anywhere), the command does its work on
  * the session's connection, and `resultSql` answers with the rows it touched.
  */
+/** What a long command (train_lora) can do with the session running it. */
+export interface CommandSession {
+  sid: number;
+  /** Why the command must stop (cancel, statement_timeout, client gone), or null. */
+  stopReason(): string | null;
+  /** Sends the client a NOTICE now. */
+  notice(message: string): void;
+  /** Records progress for ai.running_jobs (and a NOTICE every few seconds). */
+  progress(fn: string, model: string, rows: number, cached: number): void;
+}
+
 export interface ModelCommand {
   name: string;
   /** The parameters, as a macro declares them: `name, source, task := NULL, ...`. */
@@ -20,7 +31,8 @@ export interface ModelCommand {
    * Does the command. Its database writes go inside `transaction`, which runs them as one
    * transaction, serialised with every other registry write, and reloads the registry after.
    */
-  run(conn: DuckDBConnection, ai: AiContext, args: Record<string, unknown>, transaction: (writes: () => Promise<void>) => Promise<void>): Promise<void>;
+  run(conn: DuckDBConnection, ai: AiContext, args: Record<string, unknown>, transaction: (writes: () => Promise<void>) => Promise<void>,
+    session: CommandSession): Promise<void>;
 }
 
 /**

@@ -712,7 +712,15 @@ export class Session {
         throw err;
       }
       await ai.registry.load(this.conn);
-    }));
+    }), {
+      sid: this.ctx.sid,
+      stopReason: () => this.stopReason(),
+      notice: (message) => {
+        msg.noticeResponse(this.out.w, { severity: 'NOTICE', code: '00000', message });
+        this.out.flush();
+      },
+      progress: (fn, model, rows, cached) => this.progress(fn, model, rows, cached),
+    });
   }
 
   private tagOf(portal: Portal, rows = portal.cursor?.rowsSent ?? 0): string {

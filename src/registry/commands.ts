@@ -8,7 +8,7 @@ import type { ArtifactStore } from './artifact-store.js';
 import { fetchFromHub } from './hf-hub.js';
 import { checkAlias, checkModelName } from './model-ref.js';
 import type { Registry } from './registry.js';
-import { checkFolder, checkTask, inferTask, parseSource, providerOf } from './sources.js';
+import { checkFolder, checkTask, decoderTask, folderProvider, inferTask, parseSource, providerOf } from './sources.js';
 
 /** What the registry commands need from the engine. */
 export interface RegistryContext {
@@ -31,6 +31,8 @@ export interface RegisterArgs {
   endpoint_model: string | null;
   api_key_env: string | null;
   options: Record<string, string> | null;
+  /** A PEFT adapter folder runs on this registered model. */
+  base_model: string | null;
 }
 
 const lit = (v: string | null): string => (v === null ? 'NULL' : sqlString(v));
@@ -49,6 +51,8 @@ export interface Registration {
   dimension: number | null;
   alias: string | null;
   args: RegisterArgs;
+  /** train_lora: the run in ai.training_runs that made this version. */
+  trainingRun?: string;
 }
 
 /**
@@ -64,6 +68,8 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
   let location: string;
   let digest: string | null = null;
   let task: Task | null = args.task ? checkTask(args.task) : null;
+  let provider = providerOf(source);
+  let base: ModelSpec | null = null;
   if (source.kind === 'folder' || source.kind === 'hf') {
     let folder: string;
     if (source.kind === 'folder') {
@@ -72,7 +78,15 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
     } else {
       folder = await fetchFromHub(source.repo, source.revision, ctx.hubCacheDir);
     }
-    task ??= inferTask(folder);
+    provider = folderProvider(folder);
+    if (provider === 'lora') {
+      if (!args.base_model) throw new SqlError('22004', `${sourceText} is a PEFT adapter: say which registered model it runs on`, "add base_model => 'name' (the base model it was trained on)");
+      base = adapterBase(ctx, args.base_model);
+      task ??= base.task;
+    } else if (args.base_model) {
+      throw new SqlError('22023', 'base_model applies to PEFT adapter folders (adapter_config.json) only');
+    }
+    task ??= provider === 'llama' ? decoderTask(folder) : inferTask(folder);
     const stored = await ctx.store.put(folder);
     location = stored.path;
     digest = stored.digest;
@@ -89,7 +103,8 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
     throw new SqlError('22023', `api_key_env must name an environment variable, not hold a key`);
   }
   const alias = args.alias === null ? null : checkAlias(args.alias);
-  const spec: Omit<ModelSpec, 'version'> = { name, task, provider: providerOf(source), location };
+  const spec: Omit<ModelSpec, 'version'> = { name, task, provider, location };
+  if (base) spec.base = { uri: versionUri(base), location: base.location };
   if (args.endpoint_model) spec.endpointModel = args.endpoint_model;
   if (args.api_key_env) spec.apiKeyEnv = args.api_key_env;
   const options = checkOptions(args.options, spec.provider);
@@ -104,15 +119,30 @@ export async function insertRegistration(conn: DuckDBConnection, r: Registration
   const next = await conn.runAndReadAll(`SELECT coalesce(max(version), 0) + 1 FROM ai.model_versions WHERE name = ${lit(r.name)}`);
   const version = Number(next.getRows()[0]![0]);
   const { spec, args } = r;
-  await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension, options)
+  await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension, options, base_model, training_run)
     VALUES (${lit(r.name)}, ${version}, ${lit(`models:/${r.name}/${version}`)}, ${lit(spec.task)}, ${lit(spec.provider)}, ${lit(r.sourceText)}, ${lit(spec.location)},
             ${lit(r.digest)}, ${lit(args.endpoint_model)}, ${lit(args.api_key_env)}, ${lit(args.description)}, ${mapLiteral(args.tags)},
-            ${r.dimension === null ? 'NULL' : r.dimension}, ${mapLiteral(spec.options ?? null)})`);
+            ${r.dimension === null ? 'NULL' : r.dimension}, ${mapLiteral(spec.options ?? null)}, ${lit(spec.base?.uri ?? null)}, ${lit(r.trainingRun ?? null)})`);
   if (r.alias) await setAlias(conn, r.name, r.alias, version);
   return version;
 }
 
-const mapLiteral = (m: Record<string, string | null> | null): string => (m && Object.keys(m).length
+export const versionUri = (spec: Pick<ModelSpec, 'name' | 'version'>): string => `models:/${spec.name}/${spec.version}`;
+
+/** The model an adapter runs on: a registered Llama-family model with safetensors weights, not itself an adapter. */
+export function adapterBase(ctx: RegistryContext, ref: string): ModelSpec {
+  const base = ctx.registry.resolve(ref);
+  if (base.provider === 'lora') {
+    throw new SqlError('0A000', `${ref} is itself a LoRA adapter (${versionUri(base)})`,
+      `name its base (${base.base?.uri ?? 'the model it was trained on'}), or merge it first with merge_adapter`);
+  }
+  if (base.provider !== 'llama') {
+    throw new SqlError('0A000', `${ref} is a ${base.provider} model; LoRA adapters run on Llama-family models registered from a folder with safetensors weights`);
+  }
+  return base;
+}
+
+export const mapLiteral = (m: Record<string, string | null> | null): string => (m && Object.keys(m).length
   ? `MAP {${Object.entries(m).map(([k, v]) => `${lit(k)}: ${v === null ? 'NULL' : lit(String(v))}`).join(', ')}}`
   : 'NULL');
 

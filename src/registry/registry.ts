@@ -13,6 +13,7 @@ interface VersionRow {
   apiKeyEnv: string | null;
   dimension: number | null;
   options: Record<string, string> | null;
+  baseModel: string | null;
 }
 
 interface ModelEntry {
@@ -36,13 +37,14 @@ export class Registry {
       if (!e) models.set(name, (e = { versions: new Map(), aliases: new Map() }));
       return e;
     };
-    const versions = await conn.runAndReadAll('SELECT name, version, task, provider, location, endpoint_model, api_key_env, dimension, CAST(to_json(options) AS VARCHAR) FROM ai.model_versions');
-    for (const [name, version, task, provider, location, endpointModel, apiKeyEnv, dimension, options] of versions.getRows()) {
+    const versions = await conn.runAndReadAll('SELECT name, version, task, provider, location, endpoint_model, api_key_env, dimension, CAST(to_json(options) AS VARCHAR), base_model FROM ai.model_versions');
+    for (const [name, version, task, provider, location, endpointModel, apiKeyEnv, dimension, options, baseModel] of versions.getRows()) {
       entry(String(name)).versions.set(Number(version), {
         version: Number(version), task: task as Task, provider: provider as ProviderKind, location: String(location),
         endpointModel: endpointModel === null ? null : String(endpointModel), apiKeyEnv: apiKeyEnv === null ? null : String(apiKeyEnv),
         dimension: dimension === null ? null : Number(dimension),
         options: options === null ? null : (JSON.parse(String(options)) as Record<string, string>),
+        baseModel: baseModel === null ? null : String(baseModel),
       });
     }
     const aliases = await conn.runAndReadAll('SELECT name, alias, version FROM ai.model_aliases');
@@ -74,7 +76,13 @@ export class Registry {
     if (row.endpointModel) spec.endpointModel = row.endpointModel;
     if (row.apiKeyEnv) spec.apiKeyEnv = row.apiKeyEnv;
     if (row.options) spec.options = row.options;
+    if (row.baseModel) spec.base = { uri: row.baseModel, location: this.baseLocation(row.baseModel) };
     return spec;
+  }
+
+  /** An adapter's base: a registered version (models:/name/n), or a folder in the artifact store. */
+  private baseLocation(base: string): string {
+    return base.startsWith('models:/') ? this.resolveRef(parseModelRef(base)).location : base;
   }
 
   /** Resolves a reference; `builtin:<name>` names a builtin model without registering it. */

@@ -42,6 +42,41 @@ export function parseSource(source: string, filesDir: string): ModelSource {
 export const providerOf = (source: ModelSource): ProviderKind =>
   source.kind === 'openai' ? 'openai' : source.kind === 'builtin' ? 'builtin' : 'onnx';
 
+const LLAMA_FAMILY = ['llama', 'qwen2', 'mistral'];
+
+/** A folder of safetensors weights (model.safetensors or a sharded index). */
+export const hasSafetensors = (folder: string): boolean =>
+  existsSync(join(folder, 'model.safetensors')) || existsSync(join(folder, 'model.safetensors.index.json'));
+
+/** A PEFT adapter folder (adapter_config.json), which runs on a base model. */
+export const isAdapterFolder = (folder: string): boolean => existsSync(join(folder, 'adapter_config.json'));
+
+/**
+ * Which runtime serves a local folder: ONNX graphs go to transformers.js; a Llama-family decoder
+ * with only safetensors weights to aiduck's own runtime (which also trains it); an adapter runs on
+ * its base.
+ */
+export function folderProvider(folder: string): ProviderKind {
+  if (isAdapterFolder(folder)) return 'lora';
+  if (existsSync(join(folder, 'onnx')) || !hasSafetensors(folder)) return 'onnx';
+  try {
+    const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as { model_type?: string };
+    return LLAMA_FAMILY.includes(String(config.model_type)) ? 'llama' : 'onnx';
+  } catch {
+    return 'onnx';
+  }
+}
+
+/** chat when the tokenizer has a chat template, else text-generation (a decoder served by aiduck). */
+export function decoderTask(folder: string): Task {
+  try {
+    const config = JSON.parse(readFileSync(join(folder, 'tokenizer_config.json'), 'utf8')) as { chat_template?: unknown };
+    return config.chat_template ? 'chat' : 'text-generation';
+  } catch {
+    return 'text-generation';
+  }
+}
+
 export function checkTask(task: string): Task {
   const t = task.trim().toLowerCase() === 'feature-extraction' ? 'embedding' : task.trim().toLowerCase();
   if (!(TASKS as readonly string[]).includes(t)) {
@@ -77,7 +112,8 @@ export function checkFolder(path: string, allowedDirs: readonly string[]): void 
       `model folders must be under one of: ${allowedDirs.join(', ')} (start aiduck with --import-dir <dir> to add one)`);
   }
   if (!existsSync(path) || !statSync(path).isDirectory()) throw new SqlError('58P01', `model folder ${path} does not exist`);
-  if (!existsSync(join(path, 'config.json'))) {
-    throw new SqlError('22023', `${path} is not a Hugging Face model folder (no config.json)`, 'export the model with optimum or transformers.js conventions: config.json, tokenizer.json, onnx/model.onnx');
+  if (!existsSync(join(path, 'config.json')) && !isAdapterFolder(path)) {
+    throw new SqlError('22023', `${path} is not a Hugging Face model folder (no config.json, nor adapter_config.json)`,
+      'export the model with optimum or transformers.js conventions: config.json, tokenizer.json, onnx/model.onnx; or save it with safetensors weights (model.safetensors); or a PEFT adapter (adapter_config.json)');
   }
 }

@@ -16,7 +16,7 @@ export const TASKS = [
 ] as const;
 export type Task = (typeof TASKS)[number];
 
-export type ProviderKind = 'onnx' | 'openai' | 'builtin' | 'fewshot';
+export type ProviderKind = 'onnx' | 'openai' | 'builtin' | 'fewshot' | 'llama' | 'lora';
 
 /** A resolved model version, as the registry hands it to a provider. */
 export interface ModelSpec {
@@ -24,8 +24,13 @@ export interface ModelSpec {
   version: number;
   task: Task;
   provider: ProviderKind;
-  /** onnx: the artifact folder (Hugging Face layout); openai: the base URL; builtin: the builtin name. */
+  /**
+   * onnx, llama: the artifact folder (Hugging Face layout); lora: the PEFT adapter folder; openai: the
+   * base URL; builtin: the builtin name.
+   */
   location: string;
+  /** lora: the base model version the adapter runs on. */
+  base?: { uri: string; location: string };
   /** openai: the model name at the endpoint. */
   endpointModel?: string;
   /** openai: the environment variable holding the API key, read at call time, never stored. */

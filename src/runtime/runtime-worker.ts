@@ -4,6 +4,7 @@ import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToR
 import type { ModelSpec, Provider, RowResult } from './provider.js';
 import { createBuiltinProvider } from './providers/builtin.js';
 import { createOnnxProvider } from './providers/onnx.js';
+import { createLlamaProvider } from './providers/llama.js';
 import { createFewShotProvider } from './providers/fewshot.js';
 import { createOpenAIProvider } from './providers/openai.js';
 import type { OpenAIProviderOptions } from './providers/openai/options.js';
@@ -28,6 +29,7 @@ function createProvider(spec: ModelSpec): Promise<Provider> {
     case 'openai': return Promise.resolve(createOpenAIProvider(spec, openAIOptions(spec.options)));
     case 'fewshot': return Promise.resolve(createFewShotProvider(spec, providerFor));
     case 'onnx': return createOnnxProvider(spec);
+    case 'llama': case 'lora': return createLlamaProvider(spec);
   }
 }
 
@@ -150,6 +152,14 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
   return { t: 'reply', id: 0, results, cached: work.inputs.length - missing.length };
 }
 
+const inFlight = new Set<Promise<unknown>>();
+
+function track<T>(work: Promise<T>): Promise<T> {
+  inFlight.add(work);
+  void work.finally(() => inFlight.delete(work)).catch(() => undefined);
+  return work;
+}
+
 function progress(id: number, rows: number, cached: number): void {
   port.postMessage({ t: 'progress', id, rows, cached } satisfies FromRuntime);
 }
@@ -169,7 +179,7 @@ port.on('message', (m: ToRuntime) => {
       );
       break;
     case 'call':
-      call(m.id, m.sid, m.work).then(
+      track(call(m.id, m.sid, m.work)).then(
         (r) => reply({ ...r, id: m.id }),
         (err: unknown) => reply({ t: 'reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
       );
@@ -178,7 +188,11 @@ port.on('message', (m: ToRuntime) => {
       for (const a of running.get(m.sid) ?? []) a.abort();
       break;
     case 'shutdown':
-      void Promise.allSettled([...providers.values()].map(async (p) => (await p).close())).then(() => reply({ t: 'stopped' }));
+      // Work still running is stopped and awaited: the thread must not end while onnxruntime runs in it.
+      for (const set of running.values()) for (const a of set) a.abort();
+      void Promise.allSettled([...inFlight])
+        .then(() => Promise.allSettled([...providers.values()].map(async (p) => (await p).close())))
+        .then(() => reply({ t: 'stopped' }));
       break;
   }
 });

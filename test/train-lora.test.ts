@@ -1,0 +1,218 @@
+/**
+ * train_lora over the wire: the generated tiny Llama learns a banking assistant's replies from a
+ * table of chats, the adapter is registered with its lineage and served by ai_query, and the PEFT
+ * folder round-trips through register_model and merge_adapter.
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTestModels } from '../dist/src/testmodels/index.js';
+import { parseSafetensors } from '../dist/src/llm/safetensors.js';
+import { countParameters } from '../dist/src/llm/param-count.js';
+import { parseLlamaConfig } from '../dist/src/llm/llama-config.js';
+import { isBankingQuestion, teacherReply } from './helpers/banking-llm-server.js';
+import { selectOneLatencies } from './helpers/latency.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const BANKING = ['account balance', 'card', 'loan rate', 'transfer', 'savings account', 'overdraft fee', 'deposit', 'statement'];
+const OTHER = ['weather', 'football match', 'recipe for soup', 'movie tonight', 'holiday trip', 'garden plants', 'music concert', 'train times'];
+const FORMS = ['How do I check my {}?', 'Can you help me with my {}?', 'I have a question about the {}.', 'Tell me about the {} please.', 'What should I know about the {}?'];
+/** The last form is held out: the evaluation asks questions phrased in a way training never saw. */
+const questions = (forms: string[]): string[] => forms.flatMap((f) => [...BANKING, ...OTHER].map((t) => f.replace('{}', t)));
+const TRAIN_QUESTIONS = questions(FORMS.slice(0, 4));
+const HELD_OUT = questions(FORMS.slice(4));
+
+const sqlList = (xs: string[]): string => `[${xs.map((x) => `'${x.replaceAll("'", "''")}'`).join(', ')}]`;
+const TRAIN = "r => 16, lora_alpha => 32, target_modules => 'all-linear', learning_rate => 0.004, batch_size => 8";
+
+let server: TestServer;
+let c: pg.Client;
+let modelsDir: string;
+
+async function answers(model: string, qs: string[]): Promise<string[]> {
+  const r = await c.query(`SELECT q, ai_query('${model}', q, modelParameters => named_struct('max_tokens', 16)) AS a FROM unnest(${sqlList(qs)}) t(q) ORDER BY q`);
+  const byQuestion = new Map(r.rows.map((row: { q: string; a: string }) => [row.q, row.a]));
+  return qs.map((q) => byQuestion.get(q)!);
+}
+
+const taught = (qs: string[], as: string[]): number => as.filter((a, i) => a === teacherReply(qs[i]!)).length;
+
+beforeAll(async () => {
+  modelsDir = mkdtempSync(join(tmpdir(), 'aiduck-lora-models-'));
+  await writeTestModels(modelsDir);
+  server = await startTestServer({ importDirs: [modelsDir] });
+  c = await server.client();
+  await c.query(`SELECT * FROM register_model('bank_bot', '${join(modelsDir, 'tiny-llama-chat')}', alias => 'champion')`);
+  await c.query(`CREATE TABLE bank_chats AS SELECT q AS question, json_object('messages', json_array(json_object('role', 'user', 'content', q),
+      json_object('role', 'assistant', 'content', CASE WHEN ${BANKING.map((b) => `contains(q, '${b}')`).join(' OR ')} THEN 'Sure, I can help with that in the app.'
+                                                       ELSE 'Sorry, I can only help with banking.' END))) AS messages
+    FROM unnest(${sqlList(TRAIN_QUESTIONS)}) t(q)`);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(modelsDir, { recursive: true, force: true });
+});
+
+describe('train_lora', () => {
+  it('dry_run counts parameters from config.json alone, as PEFT does', async () => {
+    // SmolLM-135M's config, with no weights and no tokenizer: enough to choose r and the modules.
+    const folder = join(modelsDir, 'smollm-135m-config-only');
+    mkdirSync(folder);
+    const config = { architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30,
+      num_attention_heads: 9, num_key_value_heads: 3, vocab_size: 49152, tie_word_embeddings: true, rms_norm_eps: 1e-5, max_position_embeddings: 2048 };
+    writeFileSync(join(folder, 'config.json'), JSON.stringify(config));
+    const r = await c.query(`SELECT trainable_params, total_params, version, epoch FROM train_lora('x', '${folder}', NULL, r => 8, dry_run => true)`);
+    expect(r.rows).toEqual([{ trainable_params: '460800', total_params: String(134_515_008 + 460_800), version: null, epoch: null }]);
+    const all = await c.query(`SELECT trainable_params FROM train_lora('x', '${folder}', NULL, r => 8, target_modules => 'all-linear', dry_run => true)`);
+    expect(all.rows[0].trainable_params).toBe('2442240');
+    const tiny = parseLlamaConfig(JSON.parse(readFileSync(join(modelsDir, 'tiny-llama-chat', 'config.json'), 'utf8')));
+    const expected = countParameters(tiny, { r: 4, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] });
+    const reg = await c.query(`SELECT trainable_params, total_params FROM train_lora('x', 'bank_bot', NULL, r => 4, target_modules => ['q_proj', 'k_proj', 'v_proj', 'o_proj'], dry_run => true)`);
+    expect(reg.rows[0]).toEqual({ trainable_params: String(expected.trainableParams), total_params: String(expected.totalParams) });
+    // A dry run registers nothing.
+    expect((await c.query(`SELECT count(*)::INT AS n FROM ai.model_versions WHERE name = 'x'`)).rows[0].n).toBe(0);
+  });
+
+  it('teaches the base model the replies: loss falls, one row per epoch, a version with its lineage that ai_query serves', async () => {
+    const notices: string[] = [];
+    const onNotice = (n: { message?: string }): void => void notices.push(n.message ?? '');
+    c.on('notice', onNotice);
+    const r = await c.query(`SELECT * FROM train_lora('bank_bot', 'bank_bot/1', 'SELECT messages FROM bank_chats', ${TRAIN}, lora_dropout => 0.0, epochs => 16, eval_fraction => 0.1, seed => 7)`);
+    c.off('notice', onNotice);
+    expect(r.rows.map((x) => x.epoch)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    const first = r.rows[0];
+    const last = r.rows.at(-1);
+    expect(last.version).toBe(2);
+    expect(last.train_loss).toBeLessThan(first.train_loss * 0.3);
+    expect(last.eval_loss).toBeLessThan(first.eval_loss * 0.3);
+    expect(last.steps).toBe(16 * Math.ceil(58 / 8));
+    expect(last.tokens_per_second).toBeGreaterThan(0);
+    expect(Number(last.trainable_params)).toBeGreaterThan(0);
+    expect(notices.filter((n) => /epoch \d+ done/.test(n))).toHaveLength(16);
+
+    const version = await c.query(`SELECT provider, task, base_model, training_run, location FROM ai.model_versions WHERE name = 'bank_bot' AND version = 2`);
+    expect(version.rows[0]).toMatchObject({ provider: 'lora', task: 'chat', base_model: 'models:/bank_bot/1', training_run: last.run_id });
+    const run = await c.query(`SELECT * FROM ai.training_runs WHERE run_id = '${last.run_id}'`);
+    expect(run.rows[0]).toMatchObject({ name: 'bank_bot', version: 2, base_model: 'models:/bank_bot/1', training_data: 'SELECT messages FROM bank_chats', training_rows: 58, eval_rows: 6 });
+    expect(run.rows[0].parameters).toMatchObject({ r: 16, lora_alpha: 32, epochs: 16, seed: 7, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] });
+    expect(run.rows[0].epochs).toHaveLength(16);
+
+    // The adapter is a PEFT folder, with PEFT's tensor names.
+    const folder = version.rows[0].location as string;
+    const adapterConfig = JSON.parse(readFileSync(join(folder, 'adapter_config.json'), 'utf8'));
+    expect(adapterConfig).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 16, lora_alpha: 32, base_model_name_or_path: 'models:/bank_bot/1' });
+    const names = [...parseSafetensors(readFileSync(join(folder, 'adapter_model.safetensors'))).tensors.keys()];
+    expect(names).toContain('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight');
+    expect(names).toContain('base_model.model.model.layers.1.mlp.down_proj.lora_B.weight');
+    expect(names).toHaveLength(2 * 7 * 2);
+
+    // Questions phrased as training never phrased them: the new version answers as taught, the base never does.
+    const tuned = await answers('bank_bot/2', HELD_OUT);
+    const base = await answers('bank_bot@champion', HELD_OUT);
+    expect(taught(HELD_OUT, tuned), JSON.stringify(tuned)).toBeGreaterThanOrEqual(Math.ceil(HELD_OUT.length * 0.8));
+    expect(taught(HELD_OUT, base)).toBe(0);
+    expect(HELD_OUT.some(isBankingQuestion) && HELD_OUT.some((q) => !isBankingQuestion(q))).toBe(true);
+  }, 120_000);
+
+  it('the same seed and data give the same adapter; another seed another one', async () => {
+    const run = async (seed: number): Promise<string> => {
+      const r = await c.query(`SELECT version FROM train_lora('repro', 'bank_bot/1', 'bank_chats', ${TRAIN}, epochs => 1, lora_dropout => 0.1, seed => ${seed})`);
+      const d = await c.query(`SELECT artifact_digest FROM ai.model_versions WHERE name = 'repro' AND version = ${r.rows[0].version}`);
+      return d.rows[0].artifact_digest as string;
+    };
+    const a = await run(11);
+    const b = await run(11);
+    const other = await run(12);
+    expect(a).toBe(b);
+    expect(other).not.toBe(a);
+  }, 60_000);
+
+  it('instruction rows (prompt, response) train too, with a separate evaluation table', async () => {
+    await c.query(`CREATE TABLE faq AS SELECT q AS prompt, CASE WHEN contains(q, 'card') THEN 'Card: use the app.' ELSE 'Other: see the website.' END AS response
+      FROM unnest(${sqlList(TRAIN_QUESTIONS)}) t(q)`);
+    await c.query(`CREATE TABLE faq_eval AS SELECT q AS prompt, 'Other: see the website.' AS response FROM unnest(${sqlList(HELD_OUT.slice(0, 4))}) t(q)`);
+    const r = await c.query(`SELECT epoch, train_loss, eval_loss FROM train_lora('faq_bot', 'bank_bot/1', 'faq', ${TRAIN}, epochs => 3, eval_data => 'faq_eval')`);
+    expect(r.rows).toHaveLength(3);
+    expect(r.rows[2].train_loss).toBeLessThan(r.rows[0].train_loss);
+    expect(r.rows.every((x) => x.eval_loss > 0)).toBe(true);
+    const run = await c.query(`SELECT eval_data, eval_rows FROM ai.training_runs WHERE name = 'faq_bot'`);
+    expect(run.rows[0]).toEqual({ eval_data: 'faq_eval', eval_rows: 4 });
+  }, 60_000);
+
+  it('a PEFT adapter folder registers on its base, and merge_adapter folds it into the weights: both answer as the trained version', async () => {
+    const location = (await c.query(`SELECT location FROM ai.model_versions WHERE name = 'bank_bot' AND version = 2`)).rows[0].location as string;
+    const exported = join(modelsDir, 'exported-adapter');
+    cpSync(location, exported, { recursive: true });
+    const reg = await c.query(`SELECT name, version, provider, task, base_model FROM register_model('imported', '${exported}', base_model => 'bank_bot/1')`);
+    expect(reg.rows[0]).toEqual({ name: 'imported', version: 1, provider: 'lora', task: 'chat', base_model: 'models:/bank_bot/1' });
+    const sample = [...HELD_OUT.slice(0, 3), ...HELD_OUT.slice(-3)];
+    const trained = await answers('bank_bot/2', sample);
+    expect(await answers('imported', sample)).toEqual(trained);
+
+    const merged = await c.query(`SELECT name, version, provider, task FROM merge_adapter('bank_bot_merged', 'bank_bot/2')`);
+    expect(merged.rows[0]).toEqual({ name: 'bank_bot_merged', version: 1, provider: 'llama', task: 'chat' });
+    const folder = (await c.query(`SELECT location FROM ai.model_versions WHERE name = 'bank_bot_merged'`)).rows[0].location as string;
+    expect(readdirSync(folder).sort()).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']));
+    expect(existsSync(join(folder, 'adapter_config.json'))).toBe(false);
+    expect(await answers('bank_bot_merged', sample)).toEqual(trained);
+  }, 60_000);
+
+  it('a cancel stops training and leaves no version, no run and no files; other sessions keep answering meanwhile', async () => {
+    const victim = await server.client();
+    const other = await server.client();
+    let epochs = 0;
+    victim.on('notice', (n) => { if (/epoch \d+ done/.test(n.message ?? '')) epochs++; });
+    const job = victim.query(`SELECT * FROM train_lora('cancelled', 'bank_bot/1', 'bank_chats', ${TRAIN}, epochs => 5000)`);
+    const latencies = await selectOneLatencies(other, job, 20, async () => {
+      if (epochs >= 2) {
+        const canceller = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck' });
+        (canceller as unknown as { cancel(c: unknown, q: unknown): void }).cancel(victim, (victim as unknown as { activeQuery: unknown }).activeQuery);
+        epochs = -1e9;
+      }
+    });
+    await expect(job).rejects.toMatchObject({ code: '57014' });
+    expect(Math.max(...latencies)).toBeLessThan(500);
+    const running = await other.query(`SELECT count(*)::INT AS n FROM ai.model_versions WHERE name = 'cancelled'`);
+    expect(running.rows[0].n).toBe(0);
+    expect((await other.query(`SELECT count(*)::INT AS n FROM ai.training_runs WHERE name = 'cancelled'`)).rows[0].n).toBe(0);
+    // The stopped trainer finishes its step, then its folder goes.
+    await expect.poll(() => readdirSync(join(server.dataDir, 'models')).filter((f) => f.startsWith('.')), { timeout: 10_000 }).toEqual([]);
+    expect((await victim.query('SELECT 42 AS x')).rows[0].x).toBe(42);
+  }, 60_000);
+
+  it('statement_timeout stops a run the same way', async () => {
+    const s = await server.client();
+    await s.query(`SET statement_timeout = 1500`);
+    await expect(s.query(`SELECT * FROM train_lora('timed_out', 'bank_bot/1', 'bank_chats', ${TRAIN}, epochs => 5000)`)).rejects.toMatchObject({ code: '57014' });
+    expect((await s.query(`SELECT count(*)::INT AS n FROM ai.model_versions WHERE name = 'timed_out'`)).rows[0].n).toBe(0);
+  }, 30_000);
+
+  it('bad input gets clear errors with SQLSTATEs', async () => {
+    const fails = (sql: string, code: string, message?: RegExp) =>
+      expect(c.query(sql)).rejects.toMatchObject({ code, ...(message ? { message: expect.stringMatching(message) } : {}) });
+    await c.query(`SELECT * FROM register_model('embedder', '${join(modelsDir, 'tiny-bert-embedder')}')`);
+    await fails(`SELECT * FROM train_lora('t', 'nope', 'bank_chats')`, '42704');
+    await fails(`SELECT * FROM train_lora('t', 'embedder', 'bank_chats')`, '0A000');
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/2', 'bank_chats')`, '0A000', /adapter/);
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'no_such_table')`, '42P01');
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'SELECT question FROM bank_chats')`, '42703', /messages column nor prompt and response/);
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'SELECT messages FROM bank_chats WHERE false')`, '22023', /no rows/);
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'SELECT ''{not json'' AS messages')`, '22P02');
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'SELECT NULL::VARCHAR AS prompt, ''x'' AS response')`, '22023', /row 1/);
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats', r => 0)`, '22023', /r must be/);
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats', target_modules => ['lm_head'])`, '22023');
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats', max_seq_length => 100000)`, '22023', /max_seq_length/);
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats', eval_fraction => 0.5, eval_data => 'bank_chats')`, '22023');
+    await fails(`SELECT * FROM train_lora(NULL, 'bank_bot/1', 'bank_chats')`, '42602');
+    await fails(`SELECT * FROM train_lora('t', NULL, 'bank_chats')`, '22004');
+    await fails(`SELECT * FROM merge_adapter('m', 'bank_bot/1')`, '22023', /not a LoRA adapter/);
+    await fails(`SELECT * FROM register_model('a', '${join(modelsDir, 'exported-adapter')}')`, '22004', /is a PEFT adapter/);
+    await fails(`SELECT ai_query('bank_bot', 'hi', modelParameters => named_struct('top_k', 3))`, '22023', /unknown modelParameters key/);
+    await c.query('BEGIN');
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats')`, '25001');
+    await c.query('ROLLBACK');
+  });
+});
