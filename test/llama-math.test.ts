@@ -3,9 +3,15 @@
  * plain loops, one token at a time: logits, packed losses, LoRA gradients (central differences),
  * merging, KV-cache generation, AdamW and the learning-rate schedule, and a small training run.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LlamaConfig, LinearModule, WeightMap } from '../dist/src/llm/llama-config.js';
-import { LINEAR_MODULES, hasBias, linearShape, modulePath } from '../dist/src/llm/llama-config.js';
+import { LINEAR_MODULES, hasBias, linearShape, modulePath, parseLlamaConfig } from '../dist/src/llm/llama-config.js';
+import { loadFolderWeights } from '../dist/src/llm/safetensors.js';
+import { llamaReferenceOnnx, writeTestModels } from '../dist/src/testmodels/index.js';
 import type { LoraAdapter } from '../dist/src/llm/lora-types.js';
 import { LlamaModel, type TrainSequence } from '../dist/src/llm/llama-model.js';
 import { initAdapter, mergeAdapter } from '../dist/src/llm/lora.js';
@@ -523,6 +529,9 @@ describe('generation', () => {
     expect(a).not.toEqual(greedy);
     expect(await generate(model, prompts, { ...opts, topP: 1e-9 }, adapter)).toEqual(greedy);
     expect(await generate(model, prompts, { ...opts, topP: 1, seed: 8 }, adapter)).not.toEqual(a);
+    // A row samples from a stream of its own: alone, or batched with others, it answers the same.
+    expect(await generate(model, [prompts[1]!], opts, adapter)).toEqual([a[1]]);
+    expect((await generate(model, [prompt(3, 9), prompts[0]!], opts, adapter))[1]).toEqual(a[0]);
   });
 
   it('stops at the position limit, refuses longer prompts, honours cancellation', async () => {
@@ -620,5 +629,30 @@ describe('training', () => {
     }
     const final = await meanLoss();
     expect(final).toBeLessThan(0.5 * initial);
+  });
+});
+
+describe('aiduck runtime against onnxruntime on the same weights exported to ONNX', () => {
+  it('gives the logits of the onnxruntime graph for the generated tiny-llama-chat folder, through the real loading code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiduck-llama-ref-'));
+    try {
+      await writeTestModels(dir);
+      const folder = join(dir, 'tiny-llama-chat');
+      const c = parseLlamaConfig(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')));
+      const weights = await loadFolderWeights(folder);
+      const ids = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % c.vocabSize);
+      const session = await InferenceSession.create(llamaReferenceOnnx(c, weights));
+      const out = await session.run({ input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]) });
+      const reference = out['logits']!.data as Float32Array;
+      await session.release();
+      const ours = await LlamaModel.create(c, weights).logits(ids);
+      expect(ours.length).toBe(reference.length);
+      let max = 0;
+      for (let i = 0; i < ours.length; i++) max = Math.max(max, Math.abs(ours[i]! - reference[i]!));
+      expect(max).toBeLessThan(1e-4);
+      expect(Math.max(...reference.subarray(0, c.vocabSize)) - Math.min(...reference.subarray(0, c.vocabSize))).toBeGreaterThan(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

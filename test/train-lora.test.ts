@@ -216,3 +216,34 @@ describe('train_lora', () => {
     await c.query('ROLLBACK');
   });
 });
+
+describe('ai_query on a Llama-family version', () => {
+  const ask = async (params: string, q = 'How do I check my card?'): Promise<string> =>
+    (await c.query(`SELECT ai_query('bank_bot/1', '${q}', modelParameters => ${params}) AS a`)).rows[0].a as string;
+
+  it('takes max_tokens, stop sequences, temperature, top_p and seed', async () => {
+    const full = await ask(`named_struct('max_tokens', 30)`);
+    const short = await ask(`named_struct('max_tokens', 4)`);
+    expect(full.startsWith(short)).toBe(true);
+    expect(short.length).toBeLessThan(full.length);
+    const words = full.trim().split(' ');
+    const stop = words[3]!;
+    const cut = await ask(`named_struct('max_tokens', 30, 'stop', ['${stop}'])`);
+    expect(full.startsWith(cut)).toBe(true);
+    expect(cut).not.toContain(stop);
+    const sampled = await Promise.all([1, 2, 3].map((seed) => ask(`named_struct('max_tokens', 12, 'temperature', 1.5, 'seed', ${seed})`)));
+    expect(sampled.some((x) => !full.startsWith(x))).toBe(true);
+    expect(await ask(`named_struct('max_tokens', 12, 'temperature', 1.5, 'top_p', 0.000001)`)).toBe(await ask(`named_struct('max_tokens', 12)`));
+  });
+
+  it('answers a whole table in batches; a prompt too long for the model fails its own row only', async () => {
+    await c.query(`CREATE TABLE many AS SELECT i, CASE WHEN i = 7 THEN repeat('balance ', 600) ELSE 'question number ' || i || ' about my card' END AS q FROM range(300) t(i)`);
+    const r = await c.query(`CREATE TABLE many_answers AS SELECT i, ai_query('bank_bot/2', q, modelParameters => named_struct('max_tokens', 8), failOnError => false) AS a FROM many`);
+    expect(r.command).toBe('CREATE');
+    const s = await c.query(`SELECT count(*) FILTER (WHERE a.errorMessage IS NULL AND length(a.result) > 0)::INT AS ok,
+      max(a.errorMessage) AS error FROM many_answers`);
+    expect(s.rows[0].ok).toBe(299);
+    expect(s.rows[0].error).toMatch(/at most 512 positions/);
+  }, 60_000);
+});
+

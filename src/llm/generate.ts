@@ -2,7 +2,7 @@
  * Text generation with a KV cache: all prompts are prefilled in one packed pass, then every unfinished
  * row advances one token per step, its linears batched with the other rows' and its attention against
  * its own cache. Greedy at temperature 0, else temperature sampling with nucleus (top-p) filtering from
- * a seeded stream. The adapter, if any, is applied unmerged.
+ * a seeded stream per prompt. The adapter, if any, is applied unmerged.
  */
 import { SqlError } from '../protocol/errors.js';
 import { PackedCausalAttention, type Span } from './attention.js';
@@ -42,7 +42,8 @@ export async function generate(model: LlamaModel, prompts: readonly (readonly nu
     longest = Math.max(longest, p.length);
   });
   const eos = new Set(options.eosTokenIds ?? c.eosTokenIds);
-  const sampler = new Sampler(options.temperature ?? 0, options.topP ?? 1, options.seed ?? 0);
+  // Each prompt draws from a stream of its own, so its answer does not depend on the batch it is in.
+  const samplers = prompts.map((p) => new Sampler(options.temperature ?? 0, options.topP ?? 1, streamSeed(options.seed ?? 0, p)));
   const cache = new KvCache(c, model.rope, c.numLayers, prompts.length, Math.min(longest + options.maxNewTokens, c.maxPositionEmbeddings));
 
   const spans: Span[] = [];
@@ -68,7 +69,7 @@ export async function generate(model: LlamaModel, prompts: readonly (readonly nu
     const next: number[] = [];
     const keep: number[] = [];
     rows.forEach((row, slot) => {
-      const token = sampler.pick(logits.subarray(slot * c.vocabSize, (slot + 1) * c.vocabSize));
+      const token = samplers[row]!.pick(logits.subarray(slot * c.vocabSize, (slot + 1) * c.vocabSize));
       if (eos.has(token)) return;
       const out = results[row]!;
       out.push(token);
@@ -87,6 +88,13 @@ export async function generate(model: LlamaModel, prompts: readonly (readonly nu
     logits = await model.headLogits(h, rows.length);
   }
   return results;
+}
+
+/** The seed of one prompt's sampling stream: the user's seed mixed with the prompt's tokens (FNV-1a). */
+function streamSeed(seed: number, prompt: readonly number[]): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (const t of prompt) h = Math.imul(h ^ t, 0x01000193) >>> 0;
+  return h;
 }
 
 /** Picks the next token from a row of logits. */

@@ -106,15 +106,21 @@ function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
 async function generateRows(decoder: LoadedDecoder, adapter: LoraAdapter | null, asChat: boolean, inputs: string[], options: GenerateOptions): Promise<Array<RowResult<string>>> {
   const p = parseGenerationParameters(options.parameters);
   const prompts = inputs.map((text) => promptIds(decoder, text, asChat));
-  const out = await generate(decoder.model, prompts, {
+  // A prompt the model cannot take fails its own row, not the batch.
+  const limit = decoder.config.maxPositionEmbeddings;
+  const why = prompts.map((ids) => (ids.length === 0 ? 'the prompt has no tokens'
+    : ids.length >= limit ? `the prompt has ${ids.length} tokens; the model takes at most ${limit} positions, answer included` : null));
+  const runnable = prompts.filter((_, i) => why[i] === null);
+  const out = await generate(decoder.model, runnable, {
     maxNewTokens: p.maxTokens,
     temperature: p.temperature,
     topP: p.topP,
     seed: p.seed,
     eosTokenIds: decoder.eosTokenIds,
-    shouldStop: p.stop.length ? (_row: number, tokens: number[]) => answerText(decoder, tokens, p).stopped : undefined,
+    shouldStop: p.stop.length ? (_row, tokens) => answerText(decoder, tokens, p).stopped : undefined,
     isCancelled: () => options.signal?.aborted === true,
   }, adapter ?? undefined);
   if (options.signal?.aborted) throw new Error('canceled');
-  return out.map((tokens) => ({ ok: true, value: answerText(decoder, tokens, p).text }));
+  let next = 0;
+  return why.map((error): RowResult<string> => (error === null ? { ok: true, value: answerText(decoder, out[next++]!, p).text } : { ok: false, error }));
 }
