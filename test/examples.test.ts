@@ -5,23 +5,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTestModels } from '../dist/src/testmodels/index.js';
 import { run } from './helpers/run.js';
 import { startOpenAIServer, type OpenAITestServer } from './helpers/openai-server.js';
+import { startBankingLlm, type BankingLlm } from './helpers/banking-llm-server.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // The runnable examples, run with psql as a user would (-v points them at the generated models).
 let server: TestServer;
 let openai: OpenAITestServer;
+let bankingLlm: BankingLlm;
 let modelsDir: string;
 
 beforeAll(async () => {
   modelsDir = mkdtempSync(join(tmpdir(), 'aiduck-example-models-'));
   await writeTestModels(modelsDir);
   openai = await startOpenAIServer();
+  bankingLlm = await startBankingLlm();
   server = await startTestServer({ importDirs: [modelsDir] });
 }, 60_000);
 
 afterAll(async () => {
   await server?.stop();
   await openai?.close();
+  await bankingLlm?.close();
   rmSync(modelsDir, { recursive: true, force: true });
 });
 
@@ -76,4 +80,18 @@ describe('examples/', () => {
     expect(r.stdout).toMatch(/please reset my email password\s+\| it/);
     expect(r.stdout).toMatch(/how many vacation days are left this year\s+\| hr/);
   });
+
+  it('chat-fine-tuning.sql: teacher answers, chats, train_lora, judge both versions, promote the better one', async () => {
+    const r = await psql('examples/chat-fine-tuning.sql', { models: modelsDir, endpoint: bankingLlm.url, teacher: 'banking-llm' });
+    expect(r.status, r.stderr).toBe(0);
+    // The dry run, then one row per epoch of the run that made version 2.
+    expect(r.stdout).toMatch(/trainable_params \| total_params\s*\n-+\+-+\s*\n\s*\d+ \|\s+\d+/);
+    expect(r.stdout).toMatch(/\s2 \|\s+6 \|/);
+    expect(r.stdout).toMatch(/bank_bot \|\s+2 \| lora\s+\| models:\/bank_bot\/1 \| t/);
+    // The judge prefers the tuned version, and champion moved to it.
+    const scores = /questions \| base_score \| tuned_score\s*\n-+\+-+\+-+\s*\n\s*(\d+) \|\s+([\d.]+) \|\s+([\d.]+)/.exec(r.stdout);
+    expect(scores, r.stdout).not.toBeNull();
+    expect(Number(scores![3])).toBeGreaterThan(Number(scores![2]) + 1);
+    expect(r.stdout).toMatch(/bank_bot \|\s+2 \| \{champion\}/);
+  }, 120_000);
 });
