@@ -12,7 +12,7 @@ import { writeTestModels } from '../dist/src/testmodels/index.js';
 import { parseSafetensors } from '../dist/src/llm/safetensors.js';
 import { countParameters } from '../dist/src/llm/param-count.js';
 import { parseLlamaConfig } from '../dist/src/llm/llama-config.js';
-import { isBankingQuestion, teacherReply } from './helpers/banking-llm-server.js';
+import { IN_SCOPE_REPLY, isBankingQuestion, OUT_OF_SCOPE_REPLY, teacherReply } from './helpers/banking-llm-server.js';
 import { selectOneLatencies } from './helpers/latency.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -38,6 +38,7 @@ async function answers(model: string, qs: string[]): Promise<string[]> {
 }
 
 const taught = (qs: string[], as: string[]): number => as.filter((a, i) => a === teacherReply(qs[i]!)).length;
+const inFormat = (as: string[]): number => as.filter((a) => a === IN_SCOPE_REPLY || a === OUT_OF_SCOPE_REPLY).length;
 
 beforeAll(async () => {
   modelsDir = mkdtempSync(join(tmpdir(), 'aiduck-lora-models-'));
@@ -46,8 +47,8 @@ beforeAll(async () => {
   c = await server.client();
   await c.query(`SELECT * FROM register_model('bank_bot', '${join(modelsDir, 'tiny-llama-chat')}', alias => 'champion')`);
   await c.query(`CREATE TABLE bank_chats AS SELECT q AS question, json_object('messages', json_array(json_object('role', 'user', 'content', q),
-      json_object('role', 'assistant', 'content', CASE WHEN ${BANKING.map((b) => `contains(q, '${b}')`).join(' OR ')} THEN 'Sure, I can help with that in the app.'
-                                                       ELSE 'Sorry, I can only help with banking.' END))) AS messages
+      json_object('role', 'assistant', 'content', CASE WHEN ${BANKING.map((b) => `contains(q, '${b}')`).join(' OR ')} THEN '${IN_SCOPE_REPLY}'
+                                                       ELSE '${OUT_OF_SCOPE_REPLY}' END))) AS messages
     FROM unnest(${sqlList(TRAIN_QUESTIONS)}) t(q)`);
 }, 60_000);
 
@@ -88,7 +89,7 @@ describe('train_lora', () => {
     expect(last.version).toBe(2);
     expect(last.train_loss).toBeLessThan(first.train_loss * 0.3);
     expect(last.eval_loss).toBeLessThan(first.eval_loss * 0.3);
-    expect(last.steps).toBe(16 * Math.ceil(58 / 8));
+    expect(last.steps).toBe(16 * Math.ceil(57 / 8));
     expect(last.tokens_per_second).toBeGreaterThan(0);
     expect(Number(last.trainable_params)).toBeGreaterThan(0);
     expect(notices.filter((n) => /epoch \d+ done/.test(n))).toHaveLength(16);
@@ -96,23 +97,29 @@ describe('train_lora', () => {
     const version = await c.query(`SELECT provider, task, base_model, training_run, location FROM ai.model_versions WHERE name = 'bank_bot' AND version = 2`);
     expect(version.rows[0]).toMatchObject({ provider: 'lora', task: 'chat', base_model: 'models:/bank_bot/1', training_run: last.run_id });
     const run = await c.query(`SELECT * FROM ai.training_runs WHERE run_id = '${last.run_id}'`);
-    expect(run.rows[0]).toMatchObject({ name: 'bank_bot', version: 2, base_model: 'models:/bank_bot/1', training_data: 'SELECT messages FROM bank_chats', training_rows: 58, eval_rows: 6 });
+    expect(run.rows[0]).toMatchObject({ name: 'bank_bot', version: 2, base_model: 'models:/bank_bot/1', training_data: 'SELECT messages FROM bank_chats', training_rows: 57, eval_rows: 7 });
     expect(run.rows[0].parameters).toMatchObject({ r: 16, lora_alpha: 32, epochs: 16, seed: 7, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] });
     expect(run.rows[0].epochs).toHaveLength(16);
 
     // The adapter is a PEFT folder, with PEFT's tensor names.
     const folder = version.rows[0].location as string;
     const adapterConfig = JSON.parse(readFileSync(join(folder, 'adapter_config.json'), 'utf8'));
-    expect(adapterConfig).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 16, lora_alpha: 32, base_model_name_or_path: 'models:/bank_bot/1' });
+    // The base is named by a folder Python's PEFT can load: the base version's own files.
+    const baseFolder = (await c.query(`SELECT location FROM ai.model_versions WHERE name = 'bank_bot' AND version = 1`)).rows[0].location;
+    expect(adapterConfig).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 16, lora_alpha: 32, base_model_name_or_path: baseFolder });
     const names = [...parseSafetensors(readFileSync(join(folder, 'adapter_model.safetensors'))).tensors.keys()];
     expect(names).toContain('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight');
     expect(names).toContain('base_model.model.model.layers.1.mlp.down_proj.lora_B.weight');
     expect(names).toHaveLength(2 * 7 * 2);
 
-    // Questions phrased as training never phrased them: the new version answers as taught, the base never does.
+    // The new version gives the taught reply to the questions it learnt from, and answers questions phrased
+    // as training never phrased them in the taught format (one of the two replies); the base never does.
+    const learnt = await answers('bank_bot/2', TRAIN_QUESTIONS);
+    expect(taught(TRAIN_QUESTIONS, learnt), JSON.stringify(learnt)).toBeGreaterThanOrEqual(Math.ceil(TRAIN_QUESTIONS.length * 0.9));
     const tuned = await answers('bank_bot/2', HELD_OUT);
     const base = await answers('bank_bot@champion', HELD_OUT);
-    expect(taught(HELD_OUT, tuned), JSON.stringify(tuned)).toBeGreaterThanOrEqual(Math.ceil(HELD_OUT.length * 0.8));
+    expect(inFormat(tuned), JSON.stringify(tuned)).toBeGreaterThanOrEqual(Math.ceil(HELD_OUT.length * 0.9));
+    expect(inFormat(base)).toBe(0);
     expect(taught(HELD_OUT, base)).toBe(0);
     expect(HELD_OUT.some(isBankingQuestion) && HELD_OUT.some((q) => !isBankingQuestion(q))).toBe(true);
   }, 120_000);
@@ -128,6 +135,18 @@ describe('train_lora', () => {
     const other = await run(12);
     expect(a).toBe(b);
     expect(other).not.toBe(a);
+  }, 60_000);
+
+  it('chats held as DuckDB data (a list of structs, as Parquet chat datasets arrive) and queries with a trailing semicolon train too', async () => {
+    await c.query(`CREATE TABLE native_chats AS SELECT [{'role': 'user', 'content': q}, {'role': 'assistant', 'content': 'Sure.'}] AS messages
+      FROM unnest(${sqlList(TRAIN_QUESTIONS.slice(0, 16))}) t(q)`);
+    const r = await c.query(`SELECT epoch, train_loss FROM train_lora('native', 'bank_bot/1', 'SELECT * FROM native_chats; -- all of them', ${TRAIN}, epochs => 2)`);
+    expect(r.rows).toHaveLength(2);
+    expect(r.rows[1].train_loss).toBeLessThan(r.rows[0].train_loss);
+    // target_modules also comes as text, the way a driver sends an array parameter.
+    const p = await c.query(`SELECT trainable_params FROM train_lora('x', 'bank_bot', NULL, target_modules => $1, dry_run => true)`, [['q_proj', 'v_proj']]);
+    const q = await c.query(`SELECT trainable_params FROM train_lora('x', 'bank_bot', NULL, dry_run => true)`);
+    expect(p.rows[0].trainable_params).toBe(q.rows[0].trainable_params);
   }, 60_000);
 
   it('instruction rows (prompt, response) train too, with a separate evaluation table', async () => {
@@ -206,7 +225,15 @@ describe('train_lora', () => {
     await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats', target_modules => ['lm_head'])`, '22023');
     await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats', max_seq_length => 100000)`, '22023', /max_seq_length/);
     await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats', eval_fraction => 0.5, eval_data => 'bank_chats')`, '22023');
-    await fails(`SELECT * FROM train_lora(NULL, 'bank_bot/1', 'bank_chats')`, '42602');
+    await fails(`SELECT * FROM train_lora(NULL, 'bank_bot/1', 'bank_chats')`, '22004');
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats', dry_run => NULL)`, '22004');
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'bank_chats', lora_alpha => 'inf'::DOUBLE)`, '22023', /finite/);
+    // The data is one query: text holding a second statement is refused, and nothing of it runs.
+    await fails(`SELECT * FROM train_lora('t', 'bank_bot/1', 'SELECT messages FROM bank_chats) AS t; DROP TABLE bank_chats; SELECT * FROM (SELECT 1')`, '42601', /one query/);
+    expect((await c.query('SELECT count(*)::INT AS n FROM bank_chats')).rows[0].n).toBe(64);
+    // A run that blows up is an error, not a version.
+    await fails(`SELECT * FROM train_lora('diverged', 'bank_bot/1', 'bank_chats', epochs => 2, lora_alpha => 1e30)`, '22003', /diverged/);
+    expect((await c.query(`SELECT count(*)::INT AS n FROM ai.model_versions WHERE name = 'diverged'`)).rows[0].n).toBe(0);
     await fails(`SELECT * FROM train_lora('t', NULL, 'bank_chats')`, '22004');
     await fails(`SELECT * FROM merge_adapter('m', 'bank_bot/1')`, '22023', /not a LoRA adapter/);
     await fails(`SELECT * FROM register_model('a', '${join(modelsDir, 'exported-adapter')}')`, '22004', /is a PEFT adapter/);
@@ -244,6 +271,8 @@ describe('ai_query on a Llama-family version', () => {
       max(a.errorMessage) AS error FROM many_answers`);
     expect(s.rows[0].ok).toBe(299);
     expect(s.rows[0].error).toMatch(/at most 512 positions/);
+    const bad = await c.query(`SELECT ai_query('bank_bot/2', 'hi', modelParameters => named_struct('max_tokens', -5), failOnError => false) AS a`);
+    expect(bad.rows[0].a).toEqual({ result: null, errorMessage: expect.stringMatching(/max_tokens must be a number from 1/) });
   }, 60_000);
 });
 

@@ -5,7 +5,7 @@ import { fitHead, predict, scores } from '../src/fewshot/head.js';
 import { embedOp } from '../src/engine/ai-ops.js';
 import type { ModelCommand } from '../src/engine/model-command.js';
 import { setVariable } from '../src/engine/bootstrap.js';
-import { dataSource } from '../src/engine/query-command-sql.js';
+import { dataSource, readQuery } from '../src/engine/query-command-sql.js';
 import { quoteIdent } from '../src/engine/sql-text.js';
 import { insertRegistration } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
@@ -56,8 +56,8 @@ export const fitClassifierCommand: ModelCommand = {
     const embedding = ai.registry.resolve(a.embedding_model);
     if (embedding.task !== 'embedding') throw new SqlError('22023', `${a.embedding_model} is a ${embedding.task} model, not an embedding model`);
 
-    const rows = (await conn.runAndReadAll(`SELECT CAST(${quoteIdent(a.text)} AS VARCHAR), CAST(${quoteIdent(a.label)} AS VARCHAR)
-      FROM ${dataSource(a.data, 'fit_classifier')} WHERE ${quoteIdent(a.text)} IS NOT NULL AND ${quoteIdent(a.label)} IS NOT NULL`)).getRows()
+    const rows = (await readQuery(conn, `SELECT CAST(${quoteIdent(a.text)} AS VARCHAR), CAST(${quoteIdent(a.label)} AS VARCHAR)
+      FROM ${dataSource(a.data, 'fit_classifier')} WHERE ${quoteIdent(a.text)} IS NOT NULL AND ${quoteIdent(a.label)} IS NOT NULL`))
       .map(([t, l]) => ({ text: String(t), label: String(l) }));
     const labels = [...new Set(rows.map((r) => r.label))].sort();
     if (labels.length < 2) throw new SqlError('22023', 'fit_classifier needs examples of at least two labels');

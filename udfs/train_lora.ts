@@ -15,14 +15,12 @@ import { countParameters } from '../src/llm/param-count.js';
 import { runTrainJob } from '../src/llm/train-job.js';
 import { checkTrainArgs, recordedParameters, TRAIN_LORA_SIGNATURE, TRAIN_LORA_STRUCT, type TrainLoraArgs } from '../src/llm/train-lora-args.js';
 import { readTrainingRows } from '../src/llm/training-rows.js';
-import type { Task } from '../src/runtime/provider.js';
 
 /** The base a run trains on: a registered version, or a folder given by path. */
 interface Base {
   folder: string;
   /** models:/name/n, or the folder's place in the artifact store once stored. */
   uri: string | null;
-  task: Task;
   config: LlamaConfig;
 }
 
@@ -31,7 +29,6 @@ const looksLikePath = (s: string): boolean => s.startsWith('/') || s.startsWith(
 function resolveBase(ai: AiContext, ref: string): Base {
   let folder: string;
   let uri: string | null = null;
-  let task: Task | null = null;
   if (looksLikePath(ref)) {
     const source = parseSource(ref, ai.filesDir);
     if (source.kind !== 'folder') throw new SqlError('22023', `train_lora: base_model ${ref} is not a folder`);
@@ -48,7 +45,6 @@ function resolveBase(ai: AiContext, ref: string): Base {
     }
     folder = spec.location;
     uri = versionUri(spec);
-    task = spec.task;
   }
   let json: unknown;
   try {
@@ -56,7 +52,7 @@ function resolveBase(ai: AiContext, ref: string): Base {
   } catch {
     throw new SqlError('22023', `train_lora: ${ref} has no readable config.json`);
   }
-  return { folder, uri, task: task ?? decoderTask(folder), config: parseLlamaConfig(json) };
+  return { folder, uri, config: parseLlamaConfig(json) };
 }
 
 const RESULT_TYPES: Record<string, string> = {
@@ -82,7 +78,9 @@ export const trainLoraCommand: ModelCommand = {
   resultSql: `SELECT ${RESULT_NAMES.map((n) => `r.${n}`).join(', ')} FROM (SELECT unnest(from_json(CAST(getvariable('aiduck_train_rows') AS VARCHAR), '[${RESULT_COLUMNS}]')) AS r)`,
   async run(conn, ai, raw, transaction, session) {
     const a = raw as unknown as TrainLoraArgs;
-    const name = checkModelName(a.name ?? '');
+    if (a.name === null) throw new SqlError('22004', 'train_lora needs the name of the model the adapter becomes a version of');
+    if (a.dry_run === null) throw new SqlError('22004', 'dry_run must be true or false');
+    const name = checkModelName(a.name);
     if (!a.base_model) throw new SqlError('22004', "train_lora needs a base_model: a registered model or a folder path");
     const alias = a.alias === null ? null : checkAlias(a.alias);
     const base = resolveBase(ai, a.base_model);
@@ -99,10 +97,14 @@ export const trainLoraCommand: ModelCommand = {
     const evalRows = a.eval_data === null ? null : await readTrainingRows(conn, a.eval_data, 'eval_data');
 
     const startedAt = new Date();
+    // A base given by path is trained from its copy in the store, so what is recorded is what was trained.
+    const baseFolder = base.uri ? base.folder : (await ai.store.put(base.folder)).path;
+    const baseUri = base.uri ?? baseFolder;
     const outDir = join(ai.store.root, `.train-${randomBytes(6).toString('hex')}`);
     await mkdir(outDir, { recursive: true });
     const job = runTrainJob({
-      baseFolder: base.folder, baseModelName: base.uri ?? a.base_model, train: trainRows, eval: evalRows,
+      // adapter_config.json names the base by a path Python's PEFT can load (the store keeps Hugging Face layout).
+      baseFolder, baseModelName: baseFolder, train: trainRows, eval: evalRows,
       evalFraction: checked.evalFraction, maxSeqLength: checked.maxSeqLength, params: checked.params, outDir,
     }, session, name);
     let result: Awaited<typeof job.result>;
@@ -115,8 +117,6 @@ export const trainLoraCommand: ModelCommand = {
       // The folder goes once the trainer has ended: a stopped one finishes the step it is in first.
       void job.exited.then(() => rm(outDir, { recursive: true, force: true }));
     }
-    // A base given by path is kept in the store too, so the adapter's base can never change under it.
-    const baseUri = base.uri ?? (await ai.store.put(base.folder)).path;
     const runId = `run-${randomBytes(8).toString('hex')}`;
     const last = result.epochs.at(-1)!;
     const epochRows = result.epochs.map((e) => ({
@@ -128,7 +128,8 @@ export const trainLoraCommand: ModelCommand = {
     await transaction(async () => {
       version = await insertRegistration(conn, {
         name, sourceText: `train_lora:${a.training_data}`, digest: stored.digest, dimension: null, alias, trainingRun: runId,
-        spec: { name, task: base.task, provider: 'lora', location: stored.path, base: { uri: baseUri, location: base.folder } },
+        // Training went through the tokenizer's chat template when it has one, so serving must too.
+        spec: { name, task: decoderTask(baseFolder), provider: 'lora', location: stored.path, base: { uri: baseUri, location: baseFolder } },
         args: { name, source: null, task: null, alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: baseUri },
       });
       await conn.run(`INSERT INTO ai.training_runs VALUES (${sqlString(runId)}, ${sqlString(name)}, ${version}, ${sqlString(baseUri)}, ${sqlString(a.training_data!)},

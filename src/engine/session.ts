@@ -125,12 +125,16 @@ export class Session {
     ctx.ai.attach(conn, this.caller);
   }
 
+  /** A registry command has committed: the statement no longer stops for a cancel or a timeout. */
+  private committed = false;
+
   private get cancelCounter(): number {
     return Atomics.load(this.ctx.cancelFlags, this.ctx.sid % this.ctx.cancelFlags.length);
   }
 
   /** Asked by model calls, which block this thread: the server thread's counter still moves. */
   private stopReason(): string | null {
+    if (this.committed) return null;
     if (this.cancelCounter !== this.cancelEpoch || this.out.closed) {
       this.interrupted = true;
       return 'canceling statement due to user request';
@@ -184,6 +188,7 @@ export class Session {
   }
 
   cancel(): void {
+    if (this.committed) return;
     this.interrupted = true;
     this.conn.interrupt();
     this.ctx.ai.runtime.cancel(this.ctx.sid);
@@ -701,11 +706,21 @@ export class Session {
         'run it as a statement of its own, outside BEGIN ... COMMIT and not in a multi-statement query');
     }
     const json = (await args.runAndReadAll()).getRows()[0]?.[0];
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(String(json)) as Record<string, unknown>;
+    } catch {
+      throw new SqlError('22023', `${def.name}: every number argument must be finite (not infinity or NaN)`);
+    }
     const ai = this.ctx.ai;
-    await def.run(this.conn, ai, JSON.parse(String(json)) as Record<string, unknown>, (work) => ai.registryWrite(async () => {
+    await def.run(this.conn, ai, parsed, (work) => ai.registryWrite(async () => {
       await this.runDuck('BEGIN TRANSACTION');
       try {
         await work();
+        const stop = this.stopReason();
+        if (stop) throw new SqlError('57014', stop);
+        // From here the change stands: a cancel that comes now is too late, as after a COMMIT in Postgres.
+        this.committed = true;
         await this.runDuck('COMMIT');
       } catch (err) {
         await this.runDuck('ROLLBACK').catch(() => undefined);
@@ -737,6 +752,7 @@ export class Session {
     this.deadline = ms > 0 ? Date.now() + ms : Infinity;
     const timer = ms > 0
       ? setTimeout(() => {
+        if (this.committed) return;
         this.timedOut = true;
         this.cancel();
       }, ms)
@@ -749,6 +765,7 @@ export class Session {
       return result;
     } finally {
       if (timer) clearTimeout(timer);
+      this.committed = false;
       this.ctx.ai.jobs.delete(this.ctx.sid);
       this.caller.prefetched.clear();
     }

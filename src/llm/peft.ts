@@ -318,7 +318,13 @@ async function readAdapterFiles(dir: string): Promise<{ configJson: unknown; wei
 export async function readPeftAdapter(dir: string, config: LlamaConfig): Promise<LoraAdapter> {
   const { configJson, weights } = await readAdapterFiles(dir);
   parsePeftConfig(configJson); // refuse unsupported variants before decoding the weights
-  return parsePeftAdapter(configJson, parseSafetensors(weights).tensors, config);
+  const adapter = parsePeftAdapter(configJson, parseSafetensors(weights).tensors, config);
+  for (const [path, pair] of adapter.modules) {
+    if (!pair.A.data.every(Number.isFinite) || !pair.B.data.every(Number.isFinite)) {
+      throw new SqlError('22003', `the adapter's ${path} holds values that are not finite (NaN or infinity)`, 'the run that wrote it diverged; train it again with a lower learning rate');
+    }
+  }
+  return adapter;
 }
 
 export interface PeftAdapterInfo {

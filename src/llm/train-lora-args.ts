@@ -61,6 +61,8 @@ function targetModulesOf(json: string | null): string[] | 'all-linear' {
   const value: unknown = json === null ? null : JSON.parse(json);
   if (value === 'all-linear') return 'all-linear';
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  // A text list, as a Postgres driver sends an array parameter ('{q_proj,v_proj}') or as written by hand ('q_proj,v_proj').
+  if (typeof value === 'string' && value.trim() !== '') return value.trim().replace(/^\{(.*)\}$/, '$1').split(',').map((m) => m.trim().replace(/^"(.*)"$/, '$1'));
   throw new SqlError('22023', "train_lora: target_modules must be a list of module names (['q_proj', 'v_proj']) or 'all-linear'");
 }
 

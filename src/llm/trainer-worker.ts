@@ -38,7 +38,8 @@ function digest(examples: TokenizedExample[]): string {
 function splitRows(rows: TrainingRow[], fraction: number, seed: number): { train: TrainingRow[]; eval: TrainingRow[] } {
   if (fraction <= 0) return { train: rows, eval: [] };
   const order = new SeededRandom(seed ^ 0x2545f491).permutation(rows.length);
-  const held = Math.min(Math.round(rows.length * fraction), rows.length - 1);
+  // Rounded up, as scikit-learn's train_test_split does: a fraction above 0 holds out at least one row.
+  const held = Math.min(Math.ceil(rows.length * fraction), rows.length - 1);
   const heldOut = new Set(order.slice(0, held));
   return { train: rows.filter((_, i) => !heldOut.has(i)), eval: rows.filter((_, i) => heldOut.has(i)) };
 }
@@ -47,8 +48,8 @@ async function run(): Promise<void> {
   const config = parseLlamaConfig(JSON.parse(await readFile(join(input.baseFolder, 'config.json'), 'utf8')));
   const tokenizer = await loadTokenizer(input.baseFolder);
   const split = input.eval ? { train: input.train, eval: input.eval } : splitRows(input.train, input.evalFraction, input.params.seed);
-  const trainData = tokenizeExamples(tokenizer, split.train, { maxSeqLength: input.maxSeqLength });
-  const evalData = tokenizeExamples(tokenizer, split.eval, { maxSeqLength: input.maxSeqLength });
+  const trainData = tokenizeExamples(tokenizer, split.train, { maxSeqLength: input.maxSeqLength, isCancelled });
+  const evalData = tokenizeExamples(tokenizer, split.eval, { maxSeqLength: input.maxSeqLength, isCancelled });
   if (trainData.examples.length === 0) {
     throw new SqlError('22023', 'no training example has a response token left', `every row was empty or cut away by max_seq_length => ${input.maxSeqLength}`);
   }
@@ -62,6 +63,7 @@ async function run(): Promise<void> {
     dataDigest: digest(trainData.examples),
   });
   const model = LlamaModel.create(config, await loadFolderWeights(input.baseFolder));
+  if (isCancelled()) throw new TrainingCancelled();
   const result = await train(model, trainData.examples, evalData.examples, input.params, {
     onStep: (s) => post({ t: 'step', ...s }),
     onEpoch: (m) => post({ t: 'epoch', ...m }),

@@ -9,6 +9,7 @@ import { AdamW, clipGradNorm, linearSchedule } from './adamw.js';
 import type { LoraAdapter, LoraSpec } from './lora-types.js';
 import type { TokenizedExample } from './training-data.js';
 import { SeededRandom } from './seeded-random.js';
+import { SqlError } from '../protocol/errors.js';
 
 export interface TrainParameters {
   lora: LoraSpec;
@@ -111,7 +112,11 @@ export async function train(model: LlamaModel, trainSet: TokenizedExample[], eva
       // The loss is the mean over every target token of the accumulated micro-batches.
       if (grads && targets > 0) {
         scale(grads, 1 / targets);
-        clipGradNorm(grads, p.maxGradNorm);
+        const norm = clipGradNorm(grads, p.maxGradNorm);
+        if (!Number.isFinite(norm) || !Number.isFinite(lossSum)) {
+          throw new SqlError('22003', `training diverged at step ${step + 1}: the ${Number.isFinite(lossSum) ? 'gradients are' : 'loss is'} not finite`,
+            'lower learning_rate or lora_alpha, or keep max_grad_norm small');
+        }
         const lr = linearSchedule(step, warmup, totalSteps) * p.learningRate;
         optimizer.step(grads, lr);
         step++;
@@ -134,7 +139,30 @@ export async function train(model: LlamaModel, trainSet: TokenizedExample[], eva
     epochs.push(metrics);
     hooks.onEpoch(metrics);
   }
+  await checkOutputs(model, adapter, trainSet[0]!);
   return { adapter, epochs };
+}
+
+/**
+ * Saturated activations can keep the loss and gradients finite while the model is broken (values
+ * past float32's range normalise to zero, and every token then scores the same): look at its outputs.
+ */
+async function checkOutputs(model: LlamaModel, adapter: LoraAdapter, example: TokenizedExample): Promise<void> {
+  const logits = await model.logits(example.inputIds, adapter);
+  const V = model.config.vocabSize;
+  for (let row = 0; row < example.inputIds.length; row++) {
+    const scores = logits.subarray(row * V, (row + 1) * V);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const x of scores) {
+      if (!Number.isFinite(x)) min = NaN;
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+    if (!(max > min)) {
+      throw new SqlError('22003', 'training diverged: the trained model\'s outputs are no longer numbers it can choose a token from', 'lower learning_rate or lora_alpha');
+    }
+  }
 }
 
 function addInto(into: Map<string, { A: Float32Array; B: Float32Array }>, more: Map<string, { A: Float32Array; B: Float32Array }>): Map<string, { A: Float32Array; B: Float32Array }> {

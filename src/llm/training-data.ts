@@ -45,6 +45,8 @@ export interface TokenizeOptions {
   maxSeqLength: number;
   /** Appended after the response when the tokenizer has no chat template; defaults to the tokenizer's EOS. */
   eosTokenId?: number;
+  /** Checked before each row: a cancelled run stops here too (57014). */
+  isCancelled?: () => boolean;
 }
 
 export type ChatRole = 'system' | 'user' | 'assistant';
@@ -286,6 +288,7 @@ export function tokenizeExamples(tokenizer: PreTrainedTokenizer, rows: readonly 
   const summary: TokenizeSummary = { examples: 0, droppedEmpty: 0, truncated: 0, targetTokens: 0, totalTokens: 0, skippedTurns: 0 };
   const examples: TokenizedExample[] = [];
   rows.forEach((row, index) => {
+    if (options.isCancelled?.() === true) throw new SqlError('57014', 'canceling statement due to user request');
     const rowNumber = index + 1;
     const parsed = parseTrainingRow(row, rowNumber);
     let example: TokenizedExample;

@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SqlError } from '../protocol/errors.js';
-import { dataSource } from '../engine/query-command-sql.js';
+import { dataSource, readQuery } from '../engine/query-command-sql.js';
 import { parseTrainingRow, type TrainingRow } from './training-data.js';
 
 const MAX_ROWS = 10_000_000;
@@ -18,15 +18,18 @@ export async function readTrainingRows(conn: DuckDBConnection, data: string, wha
 
 async function readRows(conn: DuckDBConnection, data: string, what: string): Promise<TrainingRow[]> {
   const source = dataSource(data, 'train_lora');
-  const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source} AS t`);
-  const columns = described.getRows().map((r) => String(r[0]).toLowerCase());
-  let rows: unknown[][];
-  if (columns.includes('messages')) {
-    rows = (await conn.runAndReadAll(`SELECT CAST(messages AS VARCHAR) FROM ${source} AS t`)).getRows();
+  const described = await readQuery(conn, `DESCRIBE SELECT * FROM ${source} AS t`);
+  const types = new Map(described.map((r) => [String(r[0]).toLowerCase(), String(r[1])]));
+  const columns = [...types.keys()];
+  // Rows are read in a fixed order, so the seeded shuffle and split do not depend on how the scan went.
+  if (types.has('messages')) {
+    // A chat held as DuckDB data (a list of structs, as Parquet chat datasets arrive) is read as JSON.
+    const asText = /^(VARCHAR|JSON)$/.test(types.get('messages')!) ? 'CAST(messages AS VARCHAR)' : 'CAST(to_json(messages) AS VARCHAR)';
+    const rows = await readQuery(conn, `SELECT ${asText} AS m FROM ${source} AS t ORDER BY m`);
     return limit(rows, what).map(([m]) => ({ messages: m === null ? null : String(m) }));
   }
-  if (columns.includes('prompt') && columns.includes('response')) {
-    rows = (await conn.runAndReadAll(`SELECT CAST(prompt AS VARCHAR), CAST(response AS VARCHAR) FROM ${source} AS t`)).getRows();
+  if (types.has('prompt') && types.has('response')) {
+    const rows = await readQuery(conn, `SELECT CAST(prompt AS VARCHAR) AS p, CAST(response AS VARCHAR) AS r FROM ${source} AS t ORDER BY p, r`);
     return limit(rows, what).map(([p, r]) => ({ prompt: p === null ? null : String(p), response: r === null ? null : String(r) }));
   }
   throw new SqlError('42703', `train_lora: ${what} has neither a messages column nor prompt and response columns (it has ${columns.join(', ')})`,

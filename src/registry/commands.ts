@@ -8,7 +8,7 @@ import type { ArtifactStore } from './artifact-store.js';
 import { fetchFromHub } from './hf-hub.js';
 import { checkAlias, checkModelName } from './model-ref.js';
 import type { Registry } from './registry.js';
-import { checkFolder, checkTask, decoderTask, folderProvider, inferTask, parseSource, providerOf } from './sources.js';
+import { checkFolder, checkTask, decoderTask, folderProvider, inferTask, isLlamaFolder, parseSource, providerOf } from './sources.js';
 
 /** What the registry commands need from the engine. */
 export interface RegistryContext {
@@ -82,7 +82,7 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
     if (provider === 'lora') {
       if (!args.base_model) throw new SqlError('22004', `${sourceText} is a PEFT adapter: say which registered model it runs on`, "add base_model => 'name' (the base model it was trained on)");
       base = adapterBase(ctx, args.base_model);
-      task ??= base.task;
+      task ??= decoderTask(base.location);
     } else if (args.base_model) {
       throw new SqlError('22023', 'base_model applies to PEFT adapter folders (adapter_config.json) only');
     }
@@ -136,7 +136,8 @@ export function adapterBase(ctx: RegistryContext, ref: string): ModelSpec {
     throw new SqlError('0A000', `${ref} is itself a LoRA adapter (${versionUri(base)})`,
       `name its base (${base.base?.uri ?? 'the model it was trained on'}), or merge it first with merge_adapter`);
   }
-  if (base.provider !== 'llama') {
+  // A folder with both ONNX graphs and safetensors weights (as many Hub repositories have) will do too.
+  if (base.provider !== 'llama' && !(base.provider === 'onnx' && isLlamaFolder(base.location))) {
     throw new SqlError('0A000', `${ref} is a ${base.provider} model; LoRA adapters run on Llama-family models registered from a folder with safetensors weights`);
   }
   return base;

@@ -58,12 +58,17 @@ export const isAdapterFolder = (folder: string): boolean => existsSync(join(fold
  */
 export function folderProvider(folder: string): ProviderKind {
   if (isAdapterFolder(folder)) return 'lora';
-  if (existsSync(join(folder, 'onnx')) || !hasSafetensors(folder)) return 'onnx';
+  return !existsSync(join(folder, 'onnx')) && isLlamaFolder(folder) ? 'llama' : 'onnx';
+}
+
+/** A Llama-family decoder with safetensors weights: what aiduck trains and serves itself. */
+export function isLlamaFolder(folder: string): boolean {
+  if (!hasSafetensors(folder)) return false;
   try {
     const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as { model_type?: string };
-    return LLAMA_FAMILY.includes(String(config.model_type)) ? 'llama' : 'onnx';
+    return LLAMA_FAMILY.includes(String(config.model_type));
   } catch {
-    return 'onnx';
+    return false;
   }
 }
 

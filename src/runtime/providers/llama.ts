@@ -104,7 +104,13 @@ function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
 }
 
 async function generateRows(decoder: LoadedDecoder, adapter: LoraAdapter | null, asChat: boolean, inputs: string[], options: GenerateOptions): Promise<Array<RowResult<string>>> {
-  const p = parseGenerationParameters(options.parameters);
+  let p: GenerationParameters;
+  try {
+    p = parseGenerationParameters(options.parameters);
+  } catch (err) {
+    // Parameters are per row: rows with bad ones fail, and failOnError => false reports them row by row.
+    return inputs.map(() => ({ ok: false, error: err instanceof Error ? err.message : String(err) }));
+  }
   const prompts = inputs.map((text) => promptIds(decoder, text, asChat));
   // A prompt the model cannot take fails its own row, not the batch.
   const limit = decoder.config.maxPositionEmbeddings;
