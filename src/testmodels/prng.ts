@@ -1,23 +1,10 @@
+import { SeededRandom } from '../llm/seeded-random.js';
+
 /**
- * A small seeded pseudo-random generator (mulberry32) so every generated weight is the same on every run
- * and every machine.
+ * The seeded generator (mulberry32) with normal draws, so every generated weight is the same on every
+ * run and every machine.
  */
-export class Prng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
+export class Prng extends SeededRandom {
   /** Standard normal (Box-Muller). */
   normal(): number {
     const u = 1 - this.next();
