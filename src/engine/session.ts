@@ -404,7 +404,13 @@ export class Session {
     }
     const command = parseModelCommand(sql);
     if (command) {
-      const args = await this.prepare(`SELECT __${command.def.name}_args(${command.args})`, declaredOids);
+      const args = await this.prepare(`SELECT __${command.def.name}_args(${command.args})`, declaredOids).catch((err: unknown) => {
+        // DuckDB names the internal macro; the user wrote the command.
+        if (err instanceof Error && /does not support the supplied arguments|named argument repeated/.test(err.message)) {
+          throw new SqlError('42883', `${command.def.name} does not take these arguments`, `its arguments are: ${command.def.signature.replaceAll(':=', '=>')}`);
+        }
+        throw err;
+      });
       const resultSql = `SELECT ${command.columns} FROM (${command.def.resultSql}) AS ${command.def.name}`;
       const prepared = await this.conn.prepare(resultSql);
       return { sql, special: null, prepared, paramOids: args.paramOids, command: { def: command.def, args: args.prepared!, resultSql } };
