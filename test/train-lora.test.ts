@@ -202,6 +202,31 @@ describe('train_lora', () => {
     expect((await victim.query('SELECT 42 AS x')).rows[0].x).toBe(42);
   }, 60_000);
 
+  it('a cancel at any moment leaves either a registered version every session can use, or an error and nothing', async () => {
+    const victim = await server.client();
+    const other = await server.client();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const name = `racy_${i}`;
+      const job = victim.query(`SELECT version FROM train_lora('${name}', 'bank_bot/1', 'SELECT messages FROM bank_chats LIMIT 16', ${TRAIN}, epochs => 2)`);
+      await new Promise((r) => setTimeout(r, 100 + i * 200));
+      const canceller = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck' });
+      (canceller as unknown as { cancel(c: unknown, q: unknown): void }).cancel(victim, (victim as unknown as { activeQuery: unknown }).activeQuery);
+      const outcome = await job.then(() => 'ok', (err: { code?: string }) => err.code ?? 'error');
+      outcomes.push(outcome);
+      const versions = (await other.query(`SELECT count(*)::INT AS n FROM ai.model_versions WHERE name = '${name}'`)).rows[0].n;
+      if (outcome === 'ok') {
+        expect(versions).toBe(1);
+        expect(typeof (await other.query(`SELECT ai_query('${name}', 'hi', modelParameters => named_struct('max_tokens', 2)) AS a`)).rows[0].a).toBe('string');
+      } else {
+        expect(outcome).toBe('57014');
+        expect(versions).toBe(0);
+      }
+    }
+    // Cancels came before, during and after the work: both outcomes are exercised on this machine.
+    expect(outcomes.includes('57014'), outcomes.join()).toBe(true);
+  }, 60_000);
+
   it('statement_timeout stops a run the same way', async () => {
     const s = await server.client();
     await s.query(`SET statement_timeout = 1500`);

@@ -44,7 +44,14 @@ export class AiContext {
     readonly hubCacheDir: string,
     readonly filesDir: string,
     readonly allowedDirs: readonly string[],
+    /** The engine's own connection, which no session cancels: the registry is reloaded through it. */
+    private readonly registryConn: DuckDBConnection,
   ) {}
+
+  /** Reads the committed registry tables again (after a registry write). */
+  reloadRegistry(): Promise<void> {
+    return this.registry.load(this.registryConn);
+  }
 
   private writes: Promise<unknown> = Promise.resolve();
 

@@ -58,7 +58,7 @@ async function openAi(setup: DuckDBConnection): Promise<AiContext> {
   const persistent = options.databasePath !== ':memory:';
   const runtime = new RuntimeClient(persistent ? join(options.dataDir, 'cache') : null);
   const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir),
-    join(options.dataDir, 'files'), options.allowedDirs);
+    join(options.dataDir, 'files'), options.allowedDirs, setup);
   registerAiFunctions(setup, ai);
   for (const stmt of readSql('ai-functions.sql')) await setup.run(stmt);
   for (const c of [...MODEL_COMMANDS, ...QUERY_COMMANDS]) await setup.run(argsMacro(c));

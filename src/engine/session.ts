@@ -732,7 +732,9 @@ export class Session {
         await this.runDuck('ROLLBACK').catch(() => undefined);
         throw err;
       }
-      await ai.registry.load(this.conn);
+      // Not through this session's connection: a client that goes away now interrupts it, and every
+      // other session would keep resolving models from the registry as it was.
+      await ai.reloadRegistry();
     }), {
       sid: this.ctx.sid,
       stopReason: () => this.stopReason(),
