@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTestModels } from '../dist/src/testmodels/index.js';
-import { parseSafetensors } from '../dist/src/llm/safetensors.js';
+import { loadFolderWeights, parseSafetensors, writeSafetensors } from '../dist/src/llm/safetensors.js';
+import { SeededRandom } from '../dist/src/llm/seeded-random.js';
 import { countParameters } from '../dist/src/llm/param-count.js';
 import { parseLlamaConfig } from '../dist/src/llm/llama-config.js';
 import { IN_SCOPE_REPLY, isBankingQuestion, OUT_OF_SCOPE_REPLY, teacherReply } from './helpers/banking-llm-server.js';
@@ -147,6 +148,30 @@ describe('train_lora', () => {
     const p = await c.query(`SELECT trainable_params FROM train_lora('x', 'bank_bot', NULL, target_modules => $1, dry_run => true)`, [['q_proj', 'v_proj']]);
     const q = await c.query(`SELECT trainable_params FROM train_lora('x', 'bank_bot', NULL, dry_run => true)`);
     expect(p.rows[0].trainable_params).toBe(q.rows[0].trainable_params);
+  }, 60_000);
+
+  it('a Qwen2-style folder (q/k/v biases, tied embeddings) registers, trains and answers', async () => {
+    const folder = join(modelsDir, 'tiny-qwen2-chat');
+    cpSync(join(modelsDir, 'tiny-llama-chat'), folder, { recursive: true });
+    const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...config, architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', tie_word_embeddings: true }));
+    const weights = await loadFolderWeights(folder);
+    weights.delete('lm_head.weight');
+    const rng = new SeededRandom(3);
+    for (let l = 0; l < config.num_hidden_layers; l++) {
+      for (const [m, size] of [['q_proj', config.num_attention_heads], ['k_proj', config.num_key_value_heads], ['v_proj', config.num_key_value_heads]] as const) {
+        const n = size * config.head_dim;
+        weights.set(`model.layers.${l}.self_attn.${m}.bias`, { shape: [n], data: Float32Array.from({ length: n }, () => rng.next() * 0.2 - 0.1) });
+      }
+    }
+    await writeSafetensors(join(folder, 'model.safetensors'), weights);
+    const reg = await c.query(`SELECT provider, task FROM register_model('qwen_bot', '${folder}')`);
+    expect(reg.rows[0]).toEqual({ provider: 'llama', task: 'chat' });
+    const r = await c.query(`SELECT epoch, train_loss FROM train_lora('qwen_bot', 'qwen_bot', 'bank_chats', ${TRAIN}, epochs => 12)`);
+    expect(r.rows.at(-1).train_loss).toBeLessThan(r.rows[0].train_loss * 0.5);
+    const tuned = await answers('qwen_bot/2', TRAIN_QUESTIONS.slice(0, 8));
+    expect(inFormat(tuned), JSON.stringify(tuned)).toBeGreaterThanOrEqual(6);
+    expect(inFormat(await answers('qwen_bot/1', TRAIN_QUESTIONS.slice(0, 8)))).toBe(0);
   }, 60_000);
 
   it('instruction rows (prompt, response) train too, with a separate evaluation table', async () => {
