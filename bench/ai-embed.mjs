@@ -26,13 +26,13 @@
 // set before anything touches the pool, hence before the server is imported.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { fail, importDistServer, onCleanup, positiveInt, root, runBench } from './common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROWS = positiveInt('BENCH_ROWS', 20_000);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 3);
 const NAIVE_SECONDS = positiveInt('BENCH_NAIVE_SECONDS', 8);
@@ -41,18 +41,6 @@ const BATCHES = [64, 256];
 const SAMPLE = 256;
 const MODEL = 'bench_embedder';
 
-function positiveInt(name, fallback) {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) fail(`${name} must be a positive integer, got "${v}"`);
-  return n;
-}
-
-class BenchError extends Error {}
-function fail(message) {
-  throw new BenchError(message);
-}
 
 const args = (() => {
   try {
@@ -184,26 +172,8 @@ async function naiveLoop({ transformers }, folder, texts) {
 
 // ---- aiduck ------------------------------------------------------------------------------------
 
-function newestMtime(dir, ext) {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p, ext));
-    else if (e.name.endsWith(ext)) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 async function startAiduck(dataDir, importDirs) {
-  const distServer = join(root, 'dist', 'src', 'server', 'server.js');
-  if (!existsSync(distServer)) fail('dist/ is missing: build first with `npx tsc -p tsconfig.json`');
-  for (const src of ['src', 'udfs']) {
-    if (existsSync(join(root, src)) && newestMtime(join(root, src), '.ts') > newestMtime(join(root, 'dist'), '.js')) {
-      console.warn(`warning: ${src}/ is newer than dist/: rebuild with \`npx tsc -p tsconfig.json\` to measure the current code`);
-      break;
-    }
-  }
-  const { startServer } = await import(pathToFileURL(distServer).href);
+  const { startServer } = await importDistServer();
   return startServer({
     host: '127.0.0.1',
     port: 0,
@@ -280,33 +250,9 @@ const best = (xs) => Math.max(...xs);
 
 // ---- main --------------------------------------------------------------------------------------
 
-const cleanups = [];
-let cleaning = null;
-let interrupted = false;
-function cleanup() {
-  cleaning ??= (async () => {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        console.error(`cleanup: ${e instanceof Error ? e.message : e}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(sig, () => {
-    interrupted = true;
-    console.error(`\n${sig}: stopping the server and removing temporary files`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'aiduck-bench-embed-'));
-  cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+  onCleanup(() => rmSync(work, { recursive: true, force: true }));
   const inputDir = join(work, 'input');
   mkdirSync(inputDir);
 
@@ -339,12 +285,12 @@ async function main() {
   const { version: duckdbVersion } = await import('@duckdb/node-api');
 
   const server = await startAiduck(join(work, 'aiduck'), [dirname(folder), inputDir]);
-  cleanups.push(() => server.close());
+  onCleanup(() => server.close());
   const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck', database: 'aiduck' });
   client.on('error', () => undefined);
   client.on('notice', () => undefined); // progress notices of the long statements
   await client.connect();
-  cleanups.push(() => client.end().catch(() => undefined));
+  onCleanup(() => client.end().catch(() => undefined));
 
   // The texts go in through a CSV file and come back out of the table: both references embed exactly
   // what aiduck reads.
@@ -355,7 +301,7 @@ async function main() {
   if (texts.length !== ROWS) fail(`texts holds ${texts.length} rows, expected ${ROWS}`);
 
   const direct = await directEmbedder(libs, folder);
-  cleanups.push(() => direct.release());
+  onCleanup(() => direct.release());
   await direct.embedAll(texts.slice(0, 512), 64); // warm-up
 
   const modelName = args.model ? folder : 'tiny-bert-embedder (generated, dist/src/testmodels)';
@@ -453,13 +399,4 @@ async function main() {
   console.log(`(saved to ${relative(process.cwd(), file)})`);
 }
 
-try {
-  await main();
-} catch (e) {
-  process.exitCode = 1;
-  if (!interrupted) console.error(`\nbench failed: ${e instanceof BenchError ? e.message : e?.stack ?? e}`);
-} finally {
-  await cleanup();
-}
-// The in-process server and its workers are closed; nothing should keep the process alive.
-process.exit(process.exitCode ?? 0);
+await runBench(main, 'the server');

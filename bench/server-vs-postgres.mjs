@@ -20,13 +20,12 @@
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, userInfo } from 'node:os';
-import { delimiter, dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { delimiter, join, relative } from 'node:path';
+import { fail, importDistServer, onCleanup, positiveInt, root, runBench } from './common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = positiveInt('BENCH_SECONDS', 10);
 const RUNS = positiveInt('BENCH_RUNS', 3);
 const ROWS = 1_000_000;
@@ -35,22 +34,9 @@ const STREAM_SQL = `SELECT i, i*2 AS j, 'row ' || i AS s FROM generate_series(1,
 const CHECK_SQL = `SELECT count(*), sum(j), max(length(s)) FROM (${STREAM_SQL}) q`;
 const CHECK_EXPECTED = `${ROWS}|${ROWS * (ROWS + 1)}|${'row '.length + String(ROWS).length}`;
 
-function positiveInt(name, fallback) {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) fail(`${name} must be a positive integer, got "${v}"`);
-  return n;
-}
-
-class BenchError extends Error {}
-function fail(message) {
-  throw new BenchError(interrupted ? 'interrupted' : message);
-}
 
 /** The last lines of a program's output, for error messages. */
 const tail = (text, lines = 20) => text.trim().split('\n').slice(-lines).join('\n');
-let interrupted = false;
 
 // ---- finding PostgreSQL ------------------------------------------------------------------------
 
@@ -107,7 +93,6 @@ function postgresRunner() {
 
 // ---- child processes ---------------------------------------------------------------------------
 
-const children = new Set();
 const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
 childEnv.PGSSLMODE = 'disable';
 childEnv.PGCONNECT_TIMEOUT = '10';
@@ -117,17 +102,14 @@ function run(cmd, args, { stdout = 'pipe' } = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', stdout, 'pipe'] });
-    children.add(child);
+    // Registered last, undone first: a running client goes before the servers it talks to.
+    onCleanup(() => child.kill('SIGKILL'));
     let out = '';
     let err = '';
     child.stdout?.setEncoding('utf8').on('data', (d) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-    child.on('error', (e) => {
-      children.delete(child);
-      reject(e);
-    });
+    child.on('error', reject);
     child.on('close', (code, signal) => {
-      children.delete(child);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       resolve({ code, signal, out, err, seconds });
     });
@@ -219,10 +201,7 @@ async function stopPostgres(pg) {
 }
 
 async function startAiduck(dir) {
-  const distServer = join(root, 'dist', 'src', 'server', 'server.js');
-  if (!existsSync(distServer)) fail('dist/ is missing: build first with `npx tsc -p tsconfig.json`');
-  warnIfStale();
-  const { startServer } = await import(pathToFileURL(distServer).href);
+  const { startServer } = await importDistServer();
   const server = await startServer({
     host: '127.0.0.1',
     port: 0,
@@ -234,23 +213,6 @@ async function startAiduck(dir) {
     maxMessageBytes: 64 * 1024 * 1024,
   });
   return { name: 'aiduck', port: server.port, user: 'aiduck', database: 'aiduck', stop: () => server.close() };
-}
-
-function newestMtime(dir, ext) {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p, ext));
-    else if (e.name.endsWith(ext)) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function warnIfStale() {
-  const src = join(root, 'src');
-  if (existsSync(src) && newestMtime(src, '.ts') > newestMtime(join(root, 'dist'), '.js')) {
-    console.warn('warning: src/ is newer than dist/: rebuild with `npx tsc -p tsconfig.json` to measure the current code');
-  }
 }
 
 const connArgs = (s) => ['-h', '127.0.0.1', '-p', String(s.port), '-U', s.user, '-d', s.database];
@@ -302,47 +264,20 @@ const fmtStream = (s) => `${s.toFixed(2)} s (${(ROWS / s / 1e6).toFixed(2)} M ro
 
 // ---- main --------------------------------------------------------------------------------------
 
-let cleanupPromise = null;
-const toStop = [];
-const toRemove = [];
-
-function cleanup() {
-  cleanupPromise ??= (async () => {
-    for (const c of children) c.kill('SIGKILL');
-    for (const stop of toStop.reverse()) {
-      try {
-        await stop();
-      } catch (e) {
-        console.error(`cleanup: ${e instanceof Error ? e.message : e}`);
-      }
-    }
-    for (const d of toRemove) rmSync(d, { recursive: true, force: true });
-  })();
-  return cleanupPromise;
-}
-
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(sig, () => {
-    interrupted = true;
-    console.error(`\n${sig}: stopping the servers and removing temporary files`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
 async function main() {
   const bin = findBinaries();
   const runner = postgresRunner();
   const work = mkdtempSync(join(tmpdir(), 'aiduck-bench-'));
-  toRemove.push(work);
+  onCleanup(() => rmSync(work, { recursive: true, force: true }));
   const pgDir = mkdtempSync(join(tmpdir(), 'aiduck-bench-pg-'));
-  toRemove.push(pgDir);
+  onCleanup(() => rmSync(pgDir, { recursive: true, force: true }));
   const script = join(work, 'select1.sql');
   writeFileSync(script, 'SELECT 1;\n');
 
   const pg = await startPostgres(bin, runner, pgDir);
-  toStop.push(() => pg.stop());
+  onCleanup(() => pg.stop());
   const ours = await startAiduck(join(work, 'aiduck'));
-  toStop.push(() => ours.stop());
+  onCleanup(() => ours.stop());
 
   const { version: duckdbVersion } = await import('@duckdb/node-api');
   console.log(`aiduck vs ${bin.version} on 127.0.0.1 — ${cpus().length} cores, Node ${process.version}, DuckDB ${duckdbVersion()}`);
@@ -395,13 +330,4 @@ async function main() {
   console.log(`(saved to ${relative(process.cwd(), file)})`);
 }
 
-try {
-  await main();
-} catch (e) {
-  process.exitCode = 1;
-  console.error(`\nbench failed: ${e instanceof BenchError ? e.message : e?.stack ?? e}`);
-} finally {
-  await cleanup();
-}
-// The in-process server and the engine worker are closed; nothing should keep the process alive.
-process.exit(process.exitCode ?? 0);
+await runBench(main, 'the servers');
