@@ -21,16 +21,8 @@ export interface GemmOptions {
   out?: Float32Array;
 }
 
-let threads = availableParallelism();
+const threads = availableParallelism();
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
-
-/** Sets onnxruntime's intra-op thread count for sessions created from now on (existing ones are dropped). */
-export async function configureMatmul(options: { threads?: number }): Promise<void> {
-  const wanted = options.threads ?? availableParallelism();
-  if (wanted === threads) return;
-  await disposeMatmul();
-  threads = wanted;
-}
 
 /** Releases every cached session; later products create them again. */
 export async function disposeMatmul(): Promise<void> {

@@ -2,10 +2,10 @@
  * merge_adapter's work, in a thread of its own: base weights + (alpha / r)·B·A for every adapted
  * module, written as a complete model folder (the base's config and tokenizer files, merged weights).
  */
-import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseLlamaConfig } from './llama-config.js';
+import { readLlamaConfig } from './model-folder.js';
 import { mergeAdapter } from './lora.js';
 import { readPeftAdapter } from './peft.js';
 import { loadFolderWeights, writeSafetensors } from './safetensors.js';
@@ -20,7 +20,7 @@ export interface MergeJobInput {
 const WEIGHT_FILE = /\.(safetensors|bin|pt|pth|ckpt|gguf)$|^model\.safetensors\.index\.json$/;
 
 async function run(input: MergeJobInput): Promise<void> {
-  const config = parseLlamaConfig(JSON.parse(await readFile(join(input.baseFolder, 'config.json'), 'utf8')));
+  const config = await readLlamaConfig(input.baseFolder);
   const adapter = await readPeftAdapter(input.adapterFolder, config);
   const merged = mergeAdapter(config, await loadFolderWeights(input.baseFolder), adapter);
   for (const e of await readdir(input.baseFolder, { withFileTypes: true })) {

@@ -3,11 +3,11 @@
  * dtype, shape and byte range, then the raw little-endian data. Weights are read into float32 whatever
  * their stored type (F32, F16, BF16), since every computation in src/llm is float32.
  */
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqlError } from '../protocol/errors.js';
-import type { Tensor, WeightMap } from './llama-config.js';
+import type { WeightMap } from './llama-config.js';
 
 interface HeaderEntry {
   dtype: string;
@@ -144,9 +144,3 @@ export async function loadFolderWeights(folder: string, only?: (name: string) =>
   }
   return weights;
 }
-
-export async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFile(path, JSON.stringify(value, null, 2) + '\n');
-}
-
-export type { Tensor };

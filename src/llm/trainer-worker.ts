@@ -4,12 +4,9 @@
  * and writes the adapter only once training has finished.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqlError } from '../protocol/errors.js';
-import { loadTokenizer } from '../runtime/providers/llama.js';
-import { parseLlamaConfig } from './llama-config.js';
+import { loadTokenizer, readLlamaConfig } from './model-folder.js';
 import { LlamaModel } from './llama-model.js';
 import { writePeftAdapter } from './peft.js';
 import { loadFolderWeights } from './safetensors.js';
@@ -45,7 +42,7 @@ function splitRows(rows: TrainingRow[], fraction: number, seed: number): { train
 }
 
 async function run(): Promise<void> {
-  const config = parseLlamaConfig(JSON.parse(await readFile(join(input.baseFolder, 'config.json'), 'utf8')));
+  const config = await readLlamaConfig(input.baseFolder);
   const tokenizer = await loadTokenizer(input.baseFolder);
   const split = input.eval ? { train: input.train, eval: input.eval } : splitRows(input.train, input.evalFraction, input.params.seed);
   const trainData = tokenizeExamples(tokenizer, split.train, { maxSeqLength: input.maxSeqLength, isCancelled });

@@ -10,6 +10,7 @@ import { createOpenAIProvider } from './providers/openai.js';
 import type { OpenAIProviderOptions } from './providers/openai/options.js';
 import { ResultCache, type CachedValue } from './result-cache.js';
 import { modelIdentity, opScope } from './op-scope.js';
+import { loadedOnce } from './loaded-once.js';
 
 /**
  * The model runtime thread: providers (loaded once per model version and kept), the result
@@ -34,15 +35,7 @@ function createProvider(spec: ModelSpec): Promise<Provider> {
 }
 
 function providerFor(spec: ModelSpec): Promise<Provider> {
-  const key = modelIdentity(spec);
-  let p = providers.get(key);
-  if (!p) {
-    p = createProvider(spec);
-    // A model that failed to load is tried again next time rather than remembered as broken.
-    p.catch(() => providers.delete(key));
-    providers.set(key, p);
-  }
-  return p;
+  return loadedOnce(providers, modelIdentity(spec), () => createProvider(spec));
 }
 
 /** register_model's options (strings) as the OpenAI provider's options. */

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { parseLlamaConfig, type LlamaConfig } from '../../llm/llama-config.js';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { LlamaConfig } from '../../llm/llama-config.js';
+import { loadTokenizer, readLlamaConfig } from '../../llm/model-folder.js';
 import { LlamaModel } from '../../llm/llama-model.js';
 import { generate } from '../../llm/generate.js';
 import { readPeftAdapter } from '../../llm/peft.js';
@@ -9,6 +10,7 @@ import { loadFolderWeights } from '../../llm/safetensors.js';
 import type { LoraAdapter } from '../../llm/lora-types.js';
 import { parseGenerationParameters, type GenerationParameters } from '../../llm/generation-parameters.js';
 import type { GenerateOptions, ModelSpec, Provider, RowResult } from '../provider.js';
+import { loadedOnce } from '../loaded-once.js';
 
 /** A base model in memory: weights, tokenizer and what ends a turn. */
 export interface LoadedDecoder {
@@ -22,15 +24,8 @@ export interface LoadedDecoder {
 /** Base models by folder: every adapter version of one base shares its weights. */
 const bases = new Map<string, Promise<LoadedDecoder>>();
 
-export async function loadTokenizer(folder: string): Promise<PreTrainedTokenizer> {
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = '/';
-  return AutoTokenizer.from_pretrained(folder, { local_files_only: true });
-}
-
 async function loadDecoder(folder: string): Promise<LoadedDecoder> {
-  const config = parseLlamaConfig(JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')));
+  const config = await readLlamaConfig(folder);
   const model = LlamaModel.create(config, await loadFolderWeights(folder));
   const tokenizer = await loadTokenizer(folder);
   const eos = new Set(config.eosTokenIds);
@@ -41,15 +36,7 @@ async function loadDecoder(folder: string): Promise<LoadedDecoder> {
   return { config, model, tokenizer, eosTokenIds: [...eos], chat: Boolean((tokenizer as unknown as { chat_template?: unknown }).chat_template) };
 }
 
-export function decoderAt(folder: string): Promise<LoadedDecoder> {
-  let p = bases.get(folder);
-  if (!p) {
-    p = loadDecoder(folder);
-    p.catch(() => bases.delete(folder));
-    bases.set(folder, p);
-  }
-  return p;
-}
+export const decoderAt = (folder: string): Promise<LoadedDecoder> => loadedOnce(bases, folder, () => loadDecoder(folder));
 
 /** The prompt's token ids: through the chat template for a chat model, else the text as it is. */
 export function promptIds(d: LoadedDecoder, text: string, asChat: boolean): number[] {
