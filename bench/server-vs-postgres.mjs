@@ -19,11 +19,11 @@
 // set before anything touches the pool, hence before the server is imported.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir, userInfo } from 'node:os';
-import { delimiter, join, relative } from 'node:path';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { clientEnv, findPostgresBinaries, ReferencePostgresError, startReferencePostgres } from '../test/helpers/reference-postgres.mjs';
 import { fail, importDistServer, onCleanup, positiveInt, root, runBench } from './common.mjs';
 
 const SECONDS = positiveInt('BENCH_SECONDS', 10);
@@ -38,64 +38,9 @@ const CHECK_EXPECTED = `${ROWS}|${ROWS * (ROWS + 1)}|${'row '.length + String(RO
 /** The last lines of a program's output, for error messages. */
 const tail = (text, lines = 20) => text.trim().split('\n').slice(-lines).join('\n');
 
-// ---- finding PostgreSQL ------------------------------------------------------------------------
-
-const PACKAGE = { postgres: 'postgresql-15', initdb: 'postgresql-15', pgbench: 'postgresql-15', psql: 'postgresql-client-15' };
-
-function findBinaries() {
-  const dirs = [process.env.PG_BINDIR, '/usr/lib/postgresql/15/bin', ...(process.env.PATH ?? '').split(delimiter)].filter(Boolean);
-  const found = {};
-  const missing = [];
-  for (const name of Object.keys(PACKAGE)) {
-    const dir = dirs.find((d) => {
-      try {
-        accessSync(join(d, name), constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (dir) found[name] = join(dir, name);
-    else missing.push(name);
-  }
-  if (missing.length) {
-    const pkgs = [...new Set(missing.map((m) => PACKAGE[m]))];
-    fail(`missing PostgreSQL programs: ${missing.join(', ')} (looked in ${dirs.slice(0, 2).join(', ')} and PATH).\n` +
-      `  Install them with: apt-get install ${pkgs.join(' ')}\n` +
-      '  (or point PG_BINDIR at a PostgreSQL 15 bin directory).');
-  }
-  const version = spawnSync(found.postgres, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  const major = /(\d+)(?:\.\d+)?/.exec(version)?.[1];
-  if (major !== '15') console.warn(`warning: ${found.postgres} is "${version}", not PostgreSQL 15: the figures are against that version`);
-  return { ...found, version };
-}
-
-/**
- * PostgreSQL refuses to run as root. As root, initdb and postgres run as the `postgres` user
- * (which the postgresql-15 package creates) through runuser, or su where runuser is missing.
- */
-function postgresRunner() {
-  if (userInfo().uid !== 0) return { uid: null, gid: null, wrap: (cmd, args) => [cmd, args] };
-  const id = (flag) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
-  const u = id('-u');
-  if (u.status !== 0) {
-    fail('running as root, and PostgreSQL refuses to run as root, but there is no "postgres" user to run it as.\n' +
-      '  Install the postgresql-15 package (it creates that user), or create it with\n' +
-      '  `useradd --system --home-dir /var/lib/postgresql --shell /bin/sh postgres`, or run this benchmark as a non-root user.');
-  }
-  const uid = Number(u.stdout.trim());
-  const gid = Number(id('-g').stdout.trim());
-  const runuser = ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find((p) => existsSync(p));
-  if (runuser) return { uid, gid, wrap: (cmd, args) => [runuser, ['-u', 'postgres', '--', cmd, ...args]] };
-  const quote = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return { uid, gid, wrap: (cmd, args) => ['su', ['postgres', '-s', '/bin/sh', '-c', `exec ${[cmd, ...args].map(quote).join(' ')}`]] };
-}
-
 // ---- child processes ---------------------------------------------------------------------------
 
-const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
-childEnv.PGSSLMODE = 'disable';
-childEnv.PGCONNECT_TIMEOUT = '10';
+const childEnv = clientEnv();
 
 /** Runs a program to completion; resolves with its output, exit code and wall-clock seconds. */
 function run(cmd, args, { stdout = 'pipe' } = {}) {
@@ -122,83 +67,7 @@ async function runOk(cmd, args, opts) {
   return r;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ---- the two servers ---------------------------------------------------------------------------
-
-async function startPostgres(bin, runner, dir) {
-  const data = join(dir, 'data');
-  if (runner.uid !== null) {
-    chownSync(dir, runner.uid, runner.gid);
-    const probe = spawnSync(...runner.wrap('test', ['-w', dir]));
-    if (probe.status !== 0) {
-      fail(`the postgres user cannot write to ${dir}: set TMPDIR to a directory every user can traverse (e.g. TMPDIR=/tmp)`);
-    }
-  }
-  await runOk(...runner.wrap(bin.initdb, ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']));
-  const port = await freePort();
-  const logPath = join(dir, 'postgres.log');
-  const log = openSync(logPath, 'a');
-  if (runner.uid !== null) chownSync(logPath, runner.uid, runner.gid);
-  const [cmd, args] = runner.wrap(bin.postgres, ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
-    '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=off']);
-  const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', log, log] });
-  closeSync(log);
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  const pg = {
-    name: 'PostgreSQL', port, user: 'postgres', database: 'postgres', child, data,
-    logTail: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-15).join('\n') : ''),
-    stop: () => stopPostgres(pg),
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) fail(`postgres exited during startup:\n${pg.logTail()}`);
-    const r = await run(bin.psql, [...connArgs(pg), '-X', '-A', '-t', '-c', 'SELECT 1']);
-    if (r.code === 0) return pg;
-    if (Date.now() > deadline) fail(`postgres did not accept connections within 30 s:\n${r.err}\n${pg.logTail()}`);
-    await sleep(100);
-  }
-}
-
-/** Fast shutdown of the postmaster (SIGINT), SIGKILL if it is still there after 10 s. */
-async function stopPostgres(pg) {
-  const pidFile = join(pg.data, 'postmaster.pid');
-  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
-  const signal = (sig) => {
-    try {
-      if (pid > 0) process.kill(pid, sig);
-    } catch { /* gone */ }
-    try {
-      pg.child.kill(sig);
-    } catch { /* gone */ }
-  };
-  const alive = () => {
-    if (!(pid > 0)) return pg.child.exitCode === null && pg.child.signalCode === null;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  signal('SIGINT');
-  const deadline = Date.now() + 10_000;
-  while (alive() && Date.now() < deadline) await sleep(50);
-  if (alive()) signal('SIGKILL');
-  while (alive() && Date.now() < deadline + 2000) await sleep(50);
-}
+// ---- aiduck ------------------------------------------------------------------------------------
 
 async function startAiduck(dir) {
   const { startServer } = await importDistServer();
@@ -216,6 +85,7 @@ async function startAiduck(dir) {
 }
 
 const connArgs = (s) => ['-h', '127.0.0.1', '-p', String(s.port), '-U', s.user, '-d', s.database];
+const serverName = (s) => s.name ?? 'PostgreSQL';
 
 // ---- measurements ------------------------------------------------------------------------------
 
@@ -226,21 +96,21 @@ async function pgbenchTps(bin, server, script, mode, clients, threads) {
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(r.out)?.[1];
   const failed = /number of failed transactions: (\d+)/.exec(r.out)?.[1];
   if (r.code !== 0 || !tps || (failed && failed !== '0')) {
-    fail(`pgbench against ${server.name} (-M ${mode} -c ${clients}) failed (${r.signal ?? `exit ${r.code}`}):\n${tail(r.err + r.out)}`);
+    fail(`pgbench against ${serverName(server)} (-M ${mode} -c ${clients}) failed (${r.signal ?? `exit ${r.code}`}):\n${tail(r.err + r.out)}`);
   }
   return Number(tps);
 }
 
 async function checkStreamQuery(bin, server) {
   const r = await runOk(bin.psql, [...connArgs(server), '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', CHECK_SQL]);
-  if (r.out.trim() !== CHECK_EXPECTED) fail(`${server.name} computed "${r.out.trim()}" for the 1M-row query, expected "${CHECK_EXPECTED}"`);
+  if (r.out.trim() !== CHECK_EXPECTED) fail(`${serverName(server)} computed "${r.out.trim()}" for the 1M-row query, expected "${CHECK_EXPECTED}"`);
 }
 
 async function streamSeconds(bin, server) {
   const devnull = openSync('/dev/null', 'w');
   try {
     const r = await run(bin.psql, [...connArgs(server), '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', STREAM_SQL], { stdout: devnull });
-    if (r.code !== 0) fail(`psql against ${server.name} failed (${r.signal ?? `exit ${r.code}`}):\n${tail(r.err)}`);
+    if (r.code !== 0) fail(`psql against ${serverName(server)} failed (${r.signal ?? `exit ${r.code}`}):\n${tail(r.err)}`);
     return r.seconds;
   } finally {
     closeSync(devnull);
@@ -265,17 +135,21 @@ const fmtStream = (s) => `${s.toFixed(2)} s (${(ROWS / s / 1e6).toFixed(2)} M ro
 // ---- main --------------------------------------------------------------------------------------
 
 async function main() {
-  const bin = findBinaries();
-  const runner = postgresRunner();
+  let bin;
+  let pg;
+  try {
+    bin = findPostgresBinaries(['postgres', 'initdb', 'pgbench', 'psql']);
+    pg = await startReferencePostgres();
+  } catch (e) {
+    fail(e instanceof ReferencePostgresError ? e.message : String(e));
+  }
+  onCleanup(() => pg.stop());
+  if (!/\b15(\.|\b)/.test(bin.version)) console.warn(`warning: ${bin.postgres} is "${bin.version}", not PostgreSQL 15: the figures are against that version`);
   const work = mkdtempSync(join(tmpdir(), 'aiduck-bench-'));
   onCleanup(() => rmSync(work, { recursive: true, force: true }));
-  const pgDir = mkdtempSync(join(tmpdir(), 'aiduck-bench-pg-'));
-  onCleanup(() => rmSync(pgDir, { recursive: true, force: true }));
   const script = join(work, 'select1.sql');
   writeFileSync(script, 'SELECT 1;\n');
 
-  const pg = await startPostgres(bin, runner, pgDir);
-  onCleanup(() => pg.stop());
   const ours = await startAiduck(join(work, 'aiduck'));
   onCleanup(() => ours.stop());
 

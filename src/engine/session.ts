@@ -11,6 +11,7 @@ import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
 import { bindParameter, duckdbTypeForOid, parameterType } from './parameters.js';
 import { needsPgCatalog, rewriteForDuckDB } from './pg-compat.js';
+import { rewritePgLiterals } from './pg-literals.js';
 import { loadPgCatalog } from './bootstrap.js';
 import { PgSettings } from './pg-settings.js';
 import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
@@ -415,7 +416,7 @@ export class Session {
       const prepared = await this.conn.prepare(resultSql);
       return { sql, special: null, prepared, paramOids: args.paramOids, command: { def: command.def, args: args.prepared!, resultSql } };
     }
-    const duckSql = rewriteAiCalls(rewriteForDuckDB(sql), (m) => this.ctx.ai.registry.dimensionOf(m));
+    const duckSql = rewriteAiCalls(rewriteForDuckDB(rewritePgLiterals(sql)), (m) => this.ctx.ai.registry.dimensionOf(m));
     let prepared = await this.conn.prepare(duckSql);
     const count = prepared.parameterCount;
     const needsCast = new Set<number>();

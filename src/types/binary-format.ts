@@ -1,3 +1,5 @@
+import { SqlError } from '../protocol/errors.js';
+
 /** Postgres binary wire formats of the common scalar types. */
 
 const PG_EPOCH_DAYS = 10957; // 2000-01-01 in days since 1970-01-01
@@ -9,8 +11,18 @@ export const binaryInt8 = (v: bigint): Buffer => { const b = Buffer.allocUnsafe(
 export const binaryFloat4 = (v: number): Buffer => { const b = Buffer.allocUnsafe(4); b.writeFloatBE(v); return b; };
 export const binaryFloat8 = (v: number): Buffer => { const b = Buffer.allocUnsafe(8); b.writeDoubleBE(v); return b; };
 export const binaryBool = (v: boolean): Buffer => Buffer.from([v ? 1 : 0]);
-export const binaryDate = (days: number): Buffer => binaryInt4(days - PG_EPOCH_DAYS);
-export const binaryTimestamp = (micros: bigint): Buffer => binaryInt8(micros - PG_EPOCH_MICROS);
+/** DuckDB's infinite dates and timestamps (day and microsecond counts) and Postgres' (DATEVAL_NOEND, DT_NOEND, ...). */
+export const DUCK_DATE_INFINITY = 2147483647;
+export const DUCK_TIMESTAMP_INFINITY = 9223372036854775807n;
+const PG_DATE_NOEND = 2147483647;
+const PG_DATE_NOBEGIN = -2147483648;
+const PG_TIMESTAMP_NOEND = 9223372036854775807n;
+const PG_TIMESTAMP_NOBEGIN = -9223372036854775808n;
+
+export const binaryDate = (days: number): Buffer => binaryInt4(
+  days === DUCK_DATE_INFINITY ? PG_DATE_NOEND : days === -DUCK_DATE_INFINITY ? PG_DATE_NOBEGIN : days - PG_EPOCH_DAYS);
+export const binaryTimestamp = (micros: bigint): Buffer => binaryInt8(
+  micros === DUCK_TIMESTAMP_INFINITY ? PG_TIMESTAMP_NOEND : micros === -DUCK_TIMESTAMP_INFINITY ? PG_TIMESTAMP_NOBEGIN : micros - PG_EPOCH_MICROS);
 
 export function binaryInterval(months: number, days: number, micros: bigint): Buffer {
   const b = Buffer.allocUnsafe(16);
@@ -68,11 +80,22 @@ export function numericFromBinary(b: Buffer): string {
 }
 
 export function dateFromBinary(b: Buffer): number {
-  return b.readInt32BE(0) + PG_EPOCH_DAYS;
+  const v = b.readInt32BE(0);
+  if (v === PG_DATE_NOEND) return DUCK_DATE_INFINITY;
+  if (v === PG_DATE_NOBEGIN) return -DUCK_DATE_INFINITY;
+  const days = v + PG_EPOCH_DAYS;
+  // DuckDB's dates end where its infinities begin; Postgres' own range (4713 BC to 5874897 AD) is narrower.
+  if (days >= DUCK_DATE_INFINITY || days <= -DUCK_DATE_INFINITY) throw new SqlError('22008', 'date out of range');
+  return days;
 }
 
 export function timestampFromBinary(b: Buffer): bigint {
-  return b.readBigInt64BE(0) + PG_EPOCH_MICROS;
+  const v = b.readBigInt64BE(0);
+  if (v === PG_TIMESTAMP_NOEND) return DUCK_TIMESTAMP_INFINITY;
+  if (v === PG_TIMESTAMP_NOBEGIN) return -DUCK_TIMESTAMP_INFINITY;
+  const micros = v + PG_EPOCH_MICROS;
+  if (micros >= DUCK_TIMESTAMP_INFINITY || micros <= -DUCK_TIMESTAMP_INFINITY) throw new SqlError('22008', 'timestamp out of range');
+  return micros;
 }
 
 /** A one-dimensional binary array of already-encoded elements (null elements as null). */

@@ -5,7 +5,7 @@ import {
 } from '@duckdb/node-api';
 import { SqlError } from '../protocol/errors.js';
 import { ArrayOidOf, Oid, TypeSize } from './oids.js';
-import { arrayText, byteaText, intervalText, scalarText } from './text-format.js';
+import { arrayText, byteaText, dateText, intervalText, scalarText, timestampText } from './text-format.js';
 import { toJsonText } from './json-value.js';
 import * as bin from './binary-format.js';
 
@@ -82,7 +82,7 @@ function scalarOf(type: DuckDBType): Scalar {
         binary: (v) => Buffer.from((v as DuckDBBlobValue).bytes),
       };
     case DuckDBTypeId.DATE:
-      return { oid: Oid.date, text: any, binary: (v) => bin.binaryDate((v as DuckDBDateValue).days) };
+      return { oid: Oid.date, text: dateText, binary: (v) => bin.binaryDate((v as DuckDBDateValue).days) };
     case DuckDBTypeId.TIME:
       return { oid: Oid.time, text: any, binary: (v) => bin.binaryInt8((v as DuckDBTimeValue).micros) };
     case DuckDBTypeId.TIME_NS:
@@ -90,13 +90,13 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.TIME_TZ:
       return { oid: Oid.timetz, text: any };
     case DuckDBTypeId.TIMESTAMP:
-      return { oid: Oid.timestamp, text: any, binary: (v) => bin.binaryTimestamp((v as DuckDBTimestampValue).micros) };
+      return { oid: Oid.timestamp, text: timestampText, binary: (v) => bin.binaryTimestamp((v as DuckDBTimestampValue).micros) };
     case DuckDBTypeId.TIMESTAMP_S:
     case DuckDBTypeId.TIMESTAMP_MS:
     case DuckDBTypeId.TIMESTAMP_NS:
-      return { oid: Oid.timestamp, text: any };
+      return { oid: Oid.timestamp, text: timestampText };
     case DuckDBTypeId.TIMESTAMP_TZ:
-      return { oid: Oid.timestamptz, text: any, binary: (v) => bin.binaryTimestamp((v as DuckDBTimestampTZValue).micros) };
+      return { oid: Oid.timestamptz, text: timestampText, binary: (v) => bin.binaryTimestamp((v as DuckDBTimestampTZValue).micros) };
     case DuckDBTypeId.INTERVAL:
       return {
         oid: Oid.interval,

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { startReferencePostgres } from './helpers/reference-postgres.mjs';
+import {
+  arrayFromPgText, boolFromPgText, byteaFromPgText, intervalFromPgText,
+} from '../src/types/pg-text-input.js';
+import { rewritePgLiterals } from '../src/engine/pg-literals.js';
+
+// Every Postgres text form a driver sends must be read as PostgreSQL 15 reads it, or refused: these
+// run the same literals and parameters through aiduck and a real PostgreSQL 15 and compare the text
+// each sends back.
+
+let server: TestServer;
+let reference: Awaited<ReturnType<typeof startReferencePostgres>>;
+let ours: pg.Client;
+let theirs: pg.Client;
+
+const raw = { getTypeParser: () => (v: string) => v };
+
+beforeAll(async () => {
+  [server, reference] = await Promise.all([startTestServer(), startReferencePostgres()]);
+  ours = await server.client({ types: raw });
+  theirs = new pg.Client({ host: reference.host, port: reference.port, user: reference.user, database: reference.database, types: raw });
+  await theirs.connect();
+});
+afterAll(async () => {
+  await theirs?.end();
+  await Promise.all([server?.stop(), reference?.stop()]);
+});
+
+/** The text both servers send for one expression, or the SQLSTATE each answers with. */
+async function both(sql: string, params: unknown[] = []): Promise<[string, string]> {
+  const one = async (c: pg.Client): Promise<string> => {
+    try {
+      const r = await c.query({ text: sql, values: params, rowMode: 'array' });
+      return JSON.stringify(r.rows);
+    } catch (e) {
+      return `ERROR ${(e as { code?: string }).code}`;
+    }
+  };
+  return [await one(ours), await one(theirs)];
+}
+
+const INTERVALS = [
+  '-3 mons +5 days 00:00:05', '1 year 2 mons 3 days 04:05:06.7', '1 day -01:00:00', '1.5 years', '1.5 months', '1.5 weeks',
+  '-1.5 days', '1 day ago', '@ 1 day 2 hours ago', '1:2', '1:2:3.5', '-1:30', '1 mon -1 day', 'P1Y2M3DT4H5M6.5S', 'PT1.5H',
+  'P1.5Y', '1 year -2 mons', '+1 day', '1 hour 30', '1 millennium 2 centuries 3 decades', '3 4:05', '1-2 3 4:05:06', '-1-2',
+  '1 d 2 h', '1 s 500 ms 20 us', ' 1 day ', '1 1:00', 'P0001-02-03T04:05:06', '-1 2:03:04', '5', '1day', '00:00:00',
+  // refused by both
+  '1 2', '2 1 day', '1 days 1 days', '', 'abc', '1 ago 2', '2 wk', '1e3 seconds',
+];
+
+describe('Postgres text forms in literals, against PostgreSQL 15', () => {
+  it('reads bytea in hex and escape form, and refuses what Postgres refuses', async () => {
+    for (const lit of ["'\\x00ff01'", "'\\x'", "'\\x0A0b 0c'", "E'\\\\x00ff'", "'\\000\\377ab\\\\'", "'abc'", "'é'",
+      "'\\x0g'", "'\\x123'", "'\\q'", "'\\400'"]) {
+      for (const form of [`SELECT ${lit}::bytea, octet_length(${lit}::bytea)`, `SELECT CAST(${lit} AS bytea)`, `SELECT bytea ${lit}`]) {
+        const [a, b] = await both(form);
+        expect(a, form).toBe(b);
+      }
+    }
+  });
+
+  it('reads array literals of any dimension', async () => {
+    for (const [lit, type] of [['{1,NULL,2}', 'int[]'], ['{{1,2},{3,4}}', 'int[]'], ['{}', 'int[]'], ['{"a","b c",NULL,"\\"q\\"",""}', 'text[]'],
+      ['{ a , b }', 'text[]'], ['{{a,b},{c,NULL}}', 'text[][]'], ['{"null",NULL}', 'varchar[]'], ['{t,f,on}', 'boolean[]'],
+      ['{"\\\\x00ff"}', 'bytea[]'], ['{1.5,2}', 'float8[]'], ['{2024-01-02,infinity}', 'date[]'], ['[1:2]={1,2}', 'int[]'],
+      ['{1,2', 'int[]'], ['{{1,2},{3}}', 'int[]'], ['{1,{2}}', 'int[]'], ['{,}', 'int[]'], ['{a b c}', 'text[]']]) {
+      for (const form of [`SELECT '${lit}'::${type}`, `SELECT CAST('${lit}' AS ${type})`]) {
+        const [a, b] = await both(form);
+        expect(a, form).toBe(b);
+      }
+    }
+  });
+
+  it('reads intervals in every input style, and prints them as Postgres does', async () => {
+    for (const text of INTERVALS) {
+      const [a, b] = await both(`SELECT '${text}'::interval`);
+      expect(a, text).toBe(b);
+    }
+  });
+
+  it('reads booleans, infinite and BC dates as Postgres does', async () => {
+    for (const text of ['t', 'f', 'true', 'FALSE', 'y', 'ye', 'yes', 'n', 'no', 'on', 'off', 'of', ' t ', '1', '0', 'o', 'tru', 'maybe', '']) {
+      const [a, b] = await both(`SELECT '${text}'::boolean`);
+      expect(a, text).toBe(b);
+    }
+    for (const [text, type] of [['infinity', 'date'], ['-infinity', 'date'], ['0044-03-15 BC', 'date'], ['1999-01-08 BC', 'date'],
+      ['2024-02-29', 'date'], ['epoch', 'date'], ['99-01-08', 'date'], ['infinity', 'timestamp'], ['-infinity', 'timestamptz'],
+      ['0044-03-15 10:00:00 BC', 'timestamp'], ['1999-01-08 04:05:06+02 BC', 'timestamptz'], ['2024-01-02 03:04:05+02', 'timestamp'],
+      ['2024-01-02 +01', 'timestamptz']]) {
+      for (const form of [`SELECT '${text}'::${type}`, `SELECT ${type} '${text}'`]) {
+        const [a, b] = await both(form);
+        expect(a, form).toBe(b);
+      }
+    }
+  });
+});
+
+describe('Postgres text forms in parameters, against PostgreSQL 15', () => {
+  beforeAll(async () => {
+    for (const c of [ours, theirs]) {
+      await c.query('DROP TABLE IF EXISTS forms');
+      await c.query('CREATE TABLE forms (id int, b bytea, a int[], t text[], i interval, ok boolean, d date, ts timestamptz)');
+    }
+  });
+
+  it('stores what node-postgres sends as Postgres stores it (Buffers, arrays, intervals, booleans, dates)', async () => {
+    const rows: unknown[][] = [
+      [1, Buffer.from([0, 255, 1]), [1, null, 2], ['a', 'b c', null, '"q"', ''], '-3 mons +5 days 00:00:05', 'on', '0044-03-15 BC', new Date(Date.UTC(2024, 0, 2, 3, 4, 5))],
+      [2, Buffer.from('\\x41'), [], ['{}', ','], 'P1Y2M', 't', 'infinity', 'infinity'],
+      [3, Buffer.alloc(0), null, [null], '1 day ago', 'false', '2024-02-29', '-infinity'],
+    ];
+    for (const c of [ours, theirs]) for (const r of rows) await c.query('INSERT INTO forms VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', r);
+    const [a, b] = await both('SELECT id, b, octet_length(b)::int, a, t, i, ok, d, ts FROM forms ORDER BY id');
+    expect(a).toBe(b);
+  });
+
+  it('reads bytea, array and interval parameters in text form by the type the statement needs', async () => {
+    for (const [sql, params] of [
+      ['SELECT $1::bytea', ['\\x00ff01']], ['SELECT $1::bytea', ['\\000\\377']], ['SELECT $1::bytea', ['\\x0g']],
+      ['SELECT $1::int[]', ['{1,NULL,2}']], ['SELECT $1::text[]', ['{"a,b",NULL}']], ['SELECT $1::interval', ['-3 mons +5 days 00:00:05']],
+      ['SELECT $1::boolean', ['yes']], ['SELECT $1::date', ['0044-03-15 BC']], ['SELECT $1::int[]', ['{1,2']],
+    ] as Array<[string, unknown[]]>) {
+      const [a, b] = await both(sql, params);
+      expect(a, `${sql} ${JSON.stringify(params)}`).toBe(b);
+    }
+  });
+
+  it('refuses an array parameter of more dimensions than the statement takes, with a hint', async () => {
+    await expect(ours.query('SELECT $1::int[] AS x', ['{{1,2},{3,4}}'])).rejects.toMatchObject({ code: '22P02', hint: expect.stringContaining('[][]') });
+    const r = await ours.query('SELECT $1::int[][] AS x', ['{{1,2},{3,4}}']);
+    expect(r.rows[0].x).toBe('{{1,2},{3,4}}');
+  });
+});
+
+describe('the text-form readers', () => {
+  it('read bytea, booleans, intervals and arrays', () => {
+    expect([...byteaFromPgText('\\x00ff01')]).toEqual([0, 255, 1]);
+    expect([...byteaFromPgText('\\000\\377a\\\\')]).toEqual([0, 255, 97, 92]);
+    expect(() => byteaFromPgText('\\x1')).toThrow(/odd number/);
+    expect(boolFromPgText(' ON ')).toBe(true);
+    expect(() => boolFromPgText('o')).toThrow(/boolean/);
+    expect(intervalFromPgText('-3 mons +5 days 00:00:05')).toEqual({ months: -3, days: 5, micros: 5_000_000n });
+    expect(intervalFromPgText('P1Y2M3DT4H5M6.5S')).toEqual({ months: 14, days: 3, micros: 14_706_500_000n });
+    expect(arrayFromPgText('{{1,NULL},{"NULL",""}}')).toEqual([['1', null], ['NULL', '']]);
+  });
+
+  it('leave DuckDB casts and untyped literals alone', () => {
+    for (const sql of ["SELECT '\\x00\\xff'::BLOB", "SELECT '[1,2]'::INTEGER[]", "SELECT 'abc'", "SELECT INTERVAL '1' DAY", 'SELECT 1']) {
+      expect(rewritePgLiterals(sql)).toBe(sql);
+    }
+    expect(rewritePgLiterals("SELECT '\\x00ff'::bytea")).toBe("SELECT '\\x00\\xFF'::bytea");
+    expect(rewritePgLiterals("SELECT '{{1},{2}}'::int[] AS x")).toBe("SELECT [['1'], ['2']]::int[][] AS x");
+  });
+});
