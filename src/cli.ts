@@ -24,6 +24,8 @@ options (environment variable in brackets):
   --tls-cert <file>          PEM certificate: answer SSLRequest with TLS [AIDUCK_TLS_CERT]
   --tls-key <file>           PEM private key [AIDUCK_TLS_KEY]
   --import-dir <dir>         also let SQL read files here (repeatable) [AIDUCK_IMPORT_DIRS, ':'-separated]
+  --allow-key-env <VAR>      let endpoints' api_key_env name VAR (repeatable); AIDUCK_KEY_* are always
+                             allowed, aiduck's own variables never [AIDUCK_ALLOWED_KEY_ENVS, ','-separated]
   --max-connections <n>      (default ${DEFAULTS.maxConnections}) [AIDUCK_MAX_CONNECTIONS]
   --max-message-mb <n>       largest protocol message accepted (default ${DEFAULTS.maxMessageBytes / 1024 / 1024})
   --threads <n>              DuckDB threads (default: one per core) [AIDUCK_THREADS]
@@ -50,6 +52,7 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'import-dir': { type: 'string', multiple: true },
+      'allow-key-env': { type: 'string', multiple: true },
       'max-connections': { type: 'string' },
       'max-message-mb': { type: 'string' },
       threads: { type: 'string' },
@@ -63,6 +66,8 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   const tlsKey = values['tls-key'] ?? env['AIDUCK_TLS_KEY'];
   const threads = positiveInt('--threads', values.threads ?? env['AIDUCK_THREADS'], 0);
   const memoryLimit = values['memory-limit'] ?? env['AIDUCK_MEMORY_LIMIT'];
+  const allowedKeyEnvs = [...(env['AIDUCK_ALLOWED_KEY_ENVS']?.split(/[,:]/).map((s) => s.trim()).filter(Boolean) ?? []), ...(values['allow-key-env'] ?? [])];
+  const engineHeapMb = positiveInt('AIDUCK_ENGINE_HEAP_MB', env['AIDUCK_ENGINE_HEAP_MB'], 0);
   return {
     host: values.host ?? env['AIDUCK_HOST'] ?? DEFAULTS.host,
     port: positiveInt('--port', values.port ?? env['AIDUCK_PORT'], DEFAULTS.port),
@@ -77,6 +82,8 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
     ...(tlsKey ? { tlsKey } : {}),
     ...(threads ? { threads } : {}),
     ...(memoryLimit ? { memoryLimit } : {}),
+    ...(engineHeapMb ? { engineHeapMb } : {}),
+    ...(allowedKeyEnvs.length ? { allowedKeyEnvs } : {}),
   };
 }
 
@@ -124,6 +131,11 @@ async function main(): Promise<void> {
     console.log('aiduck: shutting down');
     void server.close().then(() => process.exit(0));
   };
+  // Without its engine the server can only refuse logins: exit, so that a supervisor restarts it.
+  server.engineFailed.then((reason) => {
+    console.error(`aiduck: exiting because the engine thread stopped (${reason}); restart the server`);
+    process.exit(70);
+  }, () => undefined);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

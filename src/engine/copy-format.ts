@@ -5,22 +5,20 @@ export function copyRow(cmd: CopyCommand, values: ReadonlyArray<string | null>):
   return values.map((v) => (cmd.format === 'csv' ? csvField(cmd, v) : textField(cmd, v))).join(cmd.delimiter) + '\n';
 }
 
+const TEXT_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '\v': '\\v' };
+const regexChar = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+const textSpecials = new Map<string, RegExp>();
+const csvSpecials = new Map<string, RegExp>();
+
+/** A field in text format: backslash escapes for control characters, backslash and the delimiter (one regex pass, not a loop per character: values may be megabytes). */
 function textField(cmd: CopyCommand, v: string | null): string {
   if (v === null) return cmd.null;
-  let out = '';
-  for (const ch of v) {
-    switch (ch) {
-      case '\\': out += '\\\\'; break;
-      case '\n': out += '\\n'; break;
-      case '\r': out += '\\r'; break;
-      case '\t': out += '\\t'; break;
-      case '\b': out += '\\b'; break;
-      case '\f': out += '\\f'; break;
-      case '\v': out += '\\v'; break;
-      default: out += ch === cmd.delimiter ? '\\' + ch : ch;
-    }
-  }
-  return out;
+  let re = textSpecials.get(cmd.delimiter);
+  if (!re) textSpecials.set(cmd.delimiter, (re = new RegExp(`[\\\\\\n\\r\\t\\b\\f\\v${regexChar(cmd.delimiter)}]`, 'g')));
+  re.lastIndex = 0;
+  if (!re.test(v)) return v;
+  re.lastIndex = 0;
+  return v.replace(re, (ch) => TEXT_ESCAPES[ch] ?? `\\${ch}`);
 }
 
 function csvField(cmd: CopyCommand, v: string | null): string {
@@ -29,9 +27,10 @@ function csvField(cmd: CopyCommand, v: string | null): string {
     v.includes('\n') || v.includes('\r') || v.startsWith('\\.');
   if (!needsQuote) return v;
   const q = cmd.quote;
-  let body = '';
-  for (const ch of v) body += ch === q || ch === cmd.escape ? cmd.escape + ch : ch;
-  return q + body + q;
+  const key = q + cmd.escape;
+  let re = csvSpecials.get(key);
+  if (!re) csvSpecials.set(key, (re = new RegExp(`[${regexChar(q)}${regexChar(cmd.escape)}]`, 'g')));
+  return q + v.replace(re, (ch) => cmd.escape + ch) + q;
 }
 
 const simpleEscapes: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };

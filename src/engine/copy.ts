@@ -37,17 +37,21 @@ async function copyOut(host: CopyHost, cmd: CopyCommand): Promise<number> {
   msg.copyOutResponse(w, 0, names.length);
   if (cmd.header) msg.copyData(w, copyRow(cmd, names));
   let rows = 0;
+  // A CopyData message per row, as Postgres sends them, flushed in pieces: the rows of a chunk may
+  // be a megabyte each, so neither a chunk's values nor its text are ever held whole.
   for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-    const cols = chunk.getColumns();
-    let text = '';
+    const cols = names.map((_, c) => chunk.getColumnVector(c));
     for (let r = 0; r < chunk.rowCount; r++) {
-      text += copyRow(cmd, cols.map((col, c) => {
-        const v = col[r]!;
+      msg.copyData(w, copyRow(cmd, cols.map((col, c) => {
+        const v = col.getItem(r);
         return v === null ? null : encoders[c]!(v);
-      }));
+      })));
+      if (host.out.full) {
+        await host.out.maybeFlush();
+        if (host.out.closed) break;
+      }
     }
     rows += chunk.rowCount;
-    msg.copyData(w, text);
     await host.out.maybeFlush();
     if (host.out.closed) break;
   }

@@ -1,5 +1,7 @@
 import { SHARE_ENV, Worker } from 'node:worker_threads';
+import * as msg from '../protocol/backend.js';
 import type { PgNotice } from '../protocol/backend.js';
+import { MessageWriter } from '../protocol/writer.js';
 import type { EngineOptions } from './engine-options.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
 
@@ -24,6 +26,7 @@ export class EngineClient {
 
   /** Set when the engine thread died: its sessions are gone and new ones are refused. */
   private failure: string | null = null;
+  private failureListeners: Array<(reason: string) => void> = [];
 
   /** Cancel counters shared with the engine, so a cancel reaches a session blocked in a model call. */
   private readonly cancelFlags: Int32Array;
@@ -45,11 +48,30 @@ export class EngineClient {
     console.error(`aiduck: the engine failed: ${reason}`);
     const all = [...this.handlers.values()];
     this.handlers.clear();
-    for (const h of all) h.ended();
+    const w = new MessageWriter(256);
+    msg.errorResponse(w, { severity: 'FATAL', code: '57P01', message: `terminating connection: the engine stopped (${reason})`, hint: 'reconnect once the server is running again' });
+    const fatal = w.take();
+    for (const h of all) {
+      h.output(fatal);
+      h.ended();
+    }
+    for (const l of this.failureListeners) l(reason);
+  }
+
+  /**
+   * Called once if the engine thread dies (out of memory, a crash): the server cannot go on
+   * without it, and says so rather than answering every login with an error.
+   */
+  onFailure(listener: (reason: string) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.failureListeners.push(listener);
   }
 
   static start(options: EngineOptions): Promise<EngineClient> {
-    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: options, env: SHARE_ENV });
+    const heapMb = options.heapLimitMb;
+    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), {
+      workerData: options, env: SHARE_ENV, ...(heapMb ? { resourceLimits: { maxOldGenerationSizeMb: heapMb } } : {}),
+    });
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       worker.once('error', onError);
@@ -129,6 +151,7 @@ export class EngineClient {
 
   /** Closes every session and the database; resolves when the worker has exited. */
   stop(): Promise<void> {
+    if (this.failure) return Promise.resolve();
     this.stopped ??= new Promise<void>((resolve) => {
       this.worker.once('exit', () => resolve());
       this.worker.on('message', (m: FromEngine) => {

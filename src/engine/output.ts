@@ -23,6 +23,11 @@ export class SessionOutput {
     this.send(data);
   }
 
+  /** Enough is buffered for a flush: a producer stops adding rows and calls maybeFlush. */
+  get full(): boolean {
+    return this.w.length >= FLUSH_BYTES;
+  }
+
   /** Flushes when enough is buffered, then waits while the client is behind. */
   async maybeFlush(): Promise<void> {
     if (this.w.length >= FLUSH_BYTES) this.flush();

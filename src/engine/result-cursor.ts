@@ -1,4 +1,4 @@
-import { type DuckDBDataChunk, type DuckDBResult, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { type DuckDBDataChunk, type DuckDBResult, type DuckDBType, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
 import type { FieldDescription } from '../protocol/backend.js';
 import { columnCodec, requireBinary, type ColumnCodec } from '../types/column-codec.js';
 import type { SessionOutput } from './output.js';
@@ -22,12 +22,15 @@ export function formatOf(formats: readonly number[], i: number): 0 | 1 {
 }
 
 /**
- * Streams the rows of a DuckDB result as DataRow messages, a chunk at a time, and can stop after
- * a number of rows (a portal's row limit) and carry on later from where it stopped.
+ * Streams the rows of a DuckDB result as DataRow messages, and can stop after a number of rows (a
+ * portal's row limit) and carry on later from where it stopped. Values are converted a row at a
+ * time and the output is flushed whenever a piece has built up, so the memory a result holds is
+ * bounded by bytes, whatever its rows' size.
  */
 export class ResultCursor {
   private encoders: Encoder[];
-  private columns: DuckDBValue[][] | null = null;
+  /** The current chunk's columns, read a row at a time: a chunk of 2,048 large values is never all in JS at once. */
+  private columns: DuckDBVector[] | null = null;
   private rowInChunk = 0;
   private rowsInChunk = 0;
   rowsSent = 0;
@@ -69,16 +72,15 @@ export class ResultCursor {
           this.done = true;
           return true;
         }
-        this.columns = chunk.getColumns();
-        this.rowInChunk = 0;
-        this.rowsInChunk = chunk.rowCount;
+        this.load(chunk);
       }
       const cols = this.columns!;
       const end = Math.min(this.rowsInChunk, this.rowInChunk + budget);
-      for (let r = this.rowInChunk; r < end; r++) {
+      let r = this.rowInChunk;
+      while (r < end) {
         w.begin('D').int16(n);
         for (let c = 0; c < n; c++) {
-          const v = cols[c]![r]!;
+          const v = cols[c]!.getItem(r);
           if (v === null) w.int32(-1);
           else {
             const e = this.encoders[c]!;
@@ -87,10 +89,12 @@ export class ResultCursor {
           }
         }
         w.end();
+        r++;
+        if (out.full) break;
       }
-      budget -= end - this.rowInChunk;
-      this.rowsSent += end - this.rowInChunk;
-      this.rowInChunk = end;
+      budget -= r - this.rowInChunk;
+      this.rowsSent += r - this.rowInChunk;
+      this.rowInChunk = r;
       await out.maybeFlush();
       if (out.closed) return true;
     }
@@ -101,9 +105,13 @@ export class ResultCursor {
       this.done = true;
       return true;
     }
-    this.columns = chunk.getColumns();
+    this.load(chunk);
+    return false;
+  }
+
+  private load(chunk: DuckDBDataChunk): void {
+    this.columns = Array.from({ length: this.encoders.length }, (_, c) => chunk.getColumnVector(c));
     this.rowInChunk = 0;
     this.rowsInChunk = chunk.rowCount;
-    return false;
   }
 }

@@ -133,7 +133,7 @@ export function copyInResponse(w: MessageWriter, format: 0 | 1, columns: number)
 
 export function copyData(w: MessageWriter, data: string): void {
   w.begin('d');
-  w.bytes(Buffer.from(data));
+  w.utf8(data);
   w.end();
 }
 

@@ -64,6 +64,13 @@ export class MessageWriter {
     return this;
   }
 
+  /** A string's UTF-8 bytes, with no terminator or length. */
+  utf8(s: string): this {
+    this.ensure(s.length * 3);
+    this.pos += this.buf.write(s, this.pos);
+    return this;
+  }
+
   bytes(b: Uint8Array): this {
     this.ensure(b.length);
     this.buf.set(b, this.pos);

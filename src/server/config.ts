@@ -15,10 +15,14 @@ export interface ServerConfig {
   tlsKey?: string;
   /** Further directories SQL may read from (read_csv and friends). */
   importDirs: string[];
+  /** Environment variables endpoints may name in api_key_env besides AIDUCK_KEY_* (--allow-key-env). */
+  allowedKeyEnvs?: string[];
   maxConnections: number;
   maxMessageBytes: number;
   threads?: number;
   memoryLimit?: string;
+  /** The engine thread's JavaScript heap limit in MB; V8's default when unset. */
+  engineHeapMb?: number;
 }
 
 export const DEFAULTS = {

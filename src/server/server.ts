@@ -6,11 +6,17 @@ import { EngineClient } from '../engine/engine-client.js';
 import { ClientConnection, type ConnectionHost } from './connection.js';
 import { dataLayout, isLoopback, type ServerConfig } from './config.js';
 import { makeScramVerifier } from './scram.js';
+import { isOwnVariable } from '../runtime/providers/openai/key-env.js';
 
 export interface RunningServer {
   host: string;
   port: number;
   config: ServerConfig;
+  /**
+   * Settles if the engine thread dies (out of memory, a crash): the listener is then closed and
+   * every session ended; the process should exit so a supervisor can start it again.
+   */
+  engineFailed: Promise<string>;
   /** Stops accepting, closes all sessions and the database. */
   close(): Promise<void>;
 }
@@ -23,6 +29,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       'to require SCRAM-SHA-256 authentication, or listen on 127.0.0.1');
   }
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new Error('TLS needs both --tls-cert and --tls-key');
+  const own = (config.allowedKeyEnvs ?? []).filter(isOwnVariable);
+  if (own.length) throw new Error(`--allow-key-env ${own.join(', ')}: aiduck's own variables are never sent to an endpoint`);
   const tls: SecureContext | null = config.tlsCert && config.tlsKey
     ? createSecureContext({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) })
     : null;
@@ -32,10 +40,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     tmpDir: layout.tmpDir,
     dataDir: layout.dataDir,
     allowedDirs: [layout.filesDir, layout.tmpDir, ...config.importDirs].map((d) => (d.endsWith('/') ? d : d + '/')),
+    allowedKeyEnvs: config.allowedKeyEnvs ?? [],
     maxConnections: config.maxConnections,
     user: config.user,
     ...(config.threads ? { threads: config.threads } : {}),
     ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}),
+    ...(config.engineHeapMb ? { heapLimitMb: config.engineHeapMb } : {}),
   });
 
   const connections = new Map<number, ClientConnection>();
@@ -73,12 +83,18 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       resolve();
     });
   });
+  const engineFailed = new Promise<string>((resolve) => engine.onFailure((reason) => {
+    server.close();
+    for (const s of sockets) s.destroy();
+    resolve(reason);
+  }));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     host: config.host,
     port,
     config,
+    engineFailed,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
