@@ -81,6 +81,13 @@ describe('Postgres text forms in literals, against PostgreSQL 15', () => {
     }
   });
 
+  it('reads escape strings', async () => {
+    for (const lit of ["E'a\\tb'", "E'it\\'s'", "e'\\x41\\102\\u00e9'", "E'a''b'", "E'\\\\'"]) {
+      const [a, b] = await both(`SELECT ${lit} AS s`);
+      expect(a, lit).toBe(b);
+    }
+  });
+
   it('reads booleans, infinite and BC dates as Postgres does', async () => {
     for (const text of ['t', 'f', 'true', 'FALSE', 'y', 'ye', 'yes', 'n', 'no', 'on', 'off', 'of', ' t ', '1', '0', 'o', 'tru', 'maybe', '']) {
       const [a, b] = await both(`SELECT '${text}'::boolean`);

@@ -4,7 +4,8 @@ import {
 import { scanSql, sqlString } from './sql-text.js';
 
 /**
- * Typed string literals in the Postgres text forms DuckDB reads differently: `'\x00ff01'::bytea`
+ * Escape strings (`E'a\tb'`), which DuckDB lacks, and typed string literals in the Postgres text
+ * forms DuckDB reads differently: `'\x00ff01'::bytea`
  * (DuckDB reads `\x00` then the characters "ff01"), `'{1,NULL,2}'::int[]`, `'-3 mons +5 days'::interval`,
  * `'on'::boolean`, as `'lit'::type`, `CAST('lit' AS type)` or `type 'lit'`. Each literal is read
  * as Postgres reads it and written in the form DuckDB reads as the same value, so the cast that
@@ -20,9 +21,13 @@ export function rewritePgLiterals(sql: string): string {
     const escaped = raw.startsWith("'") && /(?:^|[^\w])[eE]$/.test(sql.slice(Math.max(0, seg.start - 2), seg.start));
     const start = seg.start - (escaped ? 1 : 0);
     const type = targetType(sql.slice(Math.max(0, start - 64), start), sql.slice(seg.end, seg.end + 300));
-    if (!type) continue;
     const value = literalValue(raw, escaped);
     if (value === null) continue;
+    if (!type) {
+      // DuckDB has no E'' strings: the escapes are read here and the text passed as a plain literal.
+      if (escaped) edits.push({ start, end: seg.end, text: sqlString(value) });
+      continue;
+    }
     if (!type.array) {
       edits.push({ start, end: seg.end, text: sqlString(duckScalarText(type.kind, value)) });
       continue;
