@@ -56,9 +56,9 @@ async function openAi(setup: DuckDBConnection): Promise<AiContext> {
   const registry = new Registry();
   await registry.load(setup);
   const persistent = options.databasePath !== ':memory:';
-  const runtime = new RuntimeClient(persistent ? join(options.dataDir, 'cache') : null);
+  const runtime = new RuntimeClient(persistent ? join(options.dataDir, 'cache') : null, options.allowedKeyEnvs);
   const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir),
-    join(options.dataDir, 'files'), options.allowedDirs, setup);
+    join(options.dataDir, 'files'), options.allowedDirs, options.allowedKeyEnvs, setup);
   registerAiFunctions(setup, ai);
   for (const stmt of readSql('ai-functions.sql')) await setup.run(stmt);
   for (const c of [...MODEL_COMMANDS, ...QUERY_COMMANDS]) await setup.run(argsMacro(c));
@@ -84,6 +84,9 @@ async function openInstance(): Promise<{ instance: DuckDBInstance; ai: AiContext
   // it nor the list can be changed back from SQL.
   await setup.run(`SET allowed_directories = ${sqlList(options.allowedDirs)}`);
   await setup.run('SET enable_external_access = false');
+  // No session may change a setting every other session lives with (logging, threads, memory,
+  // extension paths, ...): DuckDB refuses every SET from here on, but search_path's.
+  await setup.run('SET lock_configuration = true');
   return { instance, ai: await openAi(setup) };
 }
 

@@ -2,6 +2,7 @@ import { SqlError } from '../protocol/errors.js';
 import { isPgSetting } from './pg-settings.js';
 import { leadingWords, stripComments } from './sql-text.js';
 import { parseCopy, type CopyCommand } from './copy-command.js';
+import { instanceWideRefusal } from './instance-guard.js';
 
 /**
  * Statements the server answers itself instead of passing them to DuckDB: Postgres transaction
@@ -28,6 +29,8 @@ function unquote(v: string): string {
 }
 
 export function classifySpecial(sql: string): SpecialStatement | null {
+  const refusal = instanceWideRefusal(sql);
+  if (refusal) return { kind: 'forbidden', error: refusal };
   const words = leadingWords(sql, 3);
   const first = words[0];
   const text = stripComments(sql).replace(/;\s*$/, '');
