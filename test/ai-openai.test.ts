@@ -15,10 +15,10 @@ describe('OpenAI-compatible models from SQL', () => {
 
   beforeAll(async () => {
     openai = await startOpenAIServer({ dimension: 16 });
-    process.env['AIDUCK_TEST_OPENAI_KEY'] = 'sk-test-123';
+    process.env['AIDUCK_KEY_TEST_OPENAI'] = 'sk-test-123';
     server = await startTestServer();
     c = await server.client();
-    await c.query(`SELECT * FROM register_model('llm', 'openai:${openai.url}', endpoint_model => 'gpt-test', api_key_env => 'AIDUCK_TEST_OPENAI_KEY')`);
+    await c.query(`SELECT * FROM register_model('llm', 'openai:${openai.url}', endpoint_model => 'gpt-test', api_key_env => 'AIDUCK_KEY_TEST_OPENAI')`);
     await c.query(`SELECT * FROM register_model('remote_embedder', 'openai:${openai.url}', task => 'embedding', endpoint_model => 'embed-test')`);
   });
   afterAll(async () => {
@@ -29,7 +29,7 @@ describe('OpenAI-compatible models from SQL', () => {
   it('registers endpoints without storing the key', async () => {
     const r = await c.query(`SELECT name, version, task, provider, api_key_env FROM ai.model_versions ORDER BY name`);
     expect(r.rows).toEqual([
-      { name: 'llm', version: 1, task: 'chat', provider: 'openai', api_key_env: 'AIDUCK_TEST_OPENAI_KEY' },
+      { name: 'llm', version: 1, task: 'chat', provider: 'openai', api_key_env: 'AIDUCK_KEY_TEST_OPENAI' },
       { name: 'remote_embedder', version: 1, task: 'embedding', provider: 'openai', api_key_env: null },
     ]);
     const dump = await c.query(`SELECT count(*)::INT AS n FROM ai.model_versions WHERE CAST(ai.model_versions AS VARCHAR) LIKE '%sk-test-123%'`);
@@ -121,8 +121,23 @@ describe('OpenAI-compatible models from SQL', () => {
   });
 
   it('a missing API key variable is a clear error', async () => {
-    await c.query(`SELECT * FROM register_model('keyless', 'openai:${openai.url}', endpoint_model => 'm', api_key_env => 'AIDUCK_TEST_UNSET_KEY')`);
-    await expect(c.query(`SELECT ai_query('keyless', 'hi')`)).rejects.toMatchObject({ message: expect.stringContaining('AIDUCK_TEST_UNSET_KEY') });
+    await c.query(`SELECT * FROM register_model('keyless', 'openai:${openai.url}', endpoint_model => 'm', api_key_env => 'AIDUCK_KEY_TEST_UNSET')`);
+    await expect(c.query(`SELECT ai_query('keyless', 'hi')`)).rejects.toMatchObject({ message: expect.stringContaining('AIDUCK_KEY_TEST_UNSET') });
+  });
+
+  it('an endpoint never gets the server\'s own secrets or credentials stored in the registry', async () => {
+    process.env['AIDUCK_PASSWORD_FOR_TEST'] = 'server-secret';
+    openai.reset({ dimension: 16 });
+    for (const name of ['AIDUCK_PASSWORD', 'AIDUCK_PASSWORD_FOR_TEST', 'HF_TOKEN', 'PATH', 'HOME']) {
+      await expect(c.query(`SELECT * FROM register_model('leaky', 'openai:${openai.url}', endpoint_model => 'm', api_key_env => '${name}')`))
+        .rejects.toMatchObject({ code: '42501', message: expect.stringContaining(name) });
+    }
+    const withCredentials = openai.url.replace('http://', 'http://user:pw@');
+    await expect(c.query(`SELECT * FROM register_model('leaky', 'openai:${withCredentials}', endpoint_model => 'm')`)).rejects.toMatchObject({ code: '22023' });
+    const stored = await c.query(`SELECT count(*)::INT AS n FROM ai.model_versions WHERE name = 'leaky' OR source LIKE '%user:pw%'`);
+    expect(stored.rows[0].n).toBe(0);
+    expect(openai.stats.requests).toBe(0);
+    delete process.env['AIDUCK_PASSWORD_FOR_TEST'];
   });
 
   it('a slow endpoint is cancelled by statement_timeout and the session goes on', async () => {

@@ -248,7 +248,7 @@ describe('cancellation and concurrency', () => {
 });
 
 describe('API key', () => {
-  const name = 'AIDUCK_TEST_OPENAI_KEY';
+  const name = 'AIDUCK_KEY_TEST_OPENAI';
 
   it('sends the key from the environment variable, read at call time', async () => {
     server.set({ apiKey: 'sk-secret' });
@@ -260,7 +260,7 @@ describe('API key', () => {
       process.env[name] = 'sk-wrong';
       const rows = await generate(p, ['a', 'b', 'c', 'd', 'e', 'f']);
       for (const row of rows) {
-        expect(row).toMatchObject({ ok: false, error: expect.stringMatching(/HTTP 401.*Incorrect API key.*check the API key in environment variable AIDUCK_TEST_OPENAI_KEY/) });
+        expect(row).toMatchObject({ ok: false, error: expect.stringMatching(/HTTP 401.*Incorrect API key.*check the API key in environment variable AIDUCK_KEY_TEST_OPENAI/) });
         expect(JSON.stringify(row)).not.toContain('sk-wrong');
       }
       // every row would fail alike: the call stops sending after the first 401s
@@ -272,15 +272,21 @@ describe('API key', () => {
 
   it('an unset variable is a clear error and nothing is sent', async () => {
     const p = provider('chat', {}, { apiKeyEnv: name });
-    await expect(generate(p, ['a'])).rejects.toThrow(/environment variable AIDUCK_TEST_OPENAI_KEY is not set/);
+    await expect(generate(p, ['a'])).rejects.toThrow(/environment variable AIDUCK_KEY_TEST_OPENAI is not set/);
     await expect(provider('embedding', {}, { apiKeyEnv: name }).embed!(['a'])).rejects.toMatchObject({ code: '28000' });
     expect(server.stats.requests).toBe(0);
   });
 
-  it('the env option replaces process.env', async () => {
+  it('the env option replaces process.env; a variable outside AIDUCK_KEY_* is read only when the operator allowed it', async () => {
     server.set({ apiKey: 'k2' });
-    const p = provider('chat', { env: { OTHER_KEY: 'k2' } }, { apiKeyEnv: 'OTHER_KEY' });
+    const p = provider('chat', { env: { OTHER_KEY: 'k2' }, allowedKeyEnvs: ['OTHER_KEY'] }, { apiKeyEnv: 'OTHER_KEY' });
     expect(oks(await generate(p, ['a']))).toEqual(['echo: a']);
+    const before = server.stats.requests;
+    const refused = provider('chat', { env: { OTHER_KEY: 'k2' } }, { apiKeyEnv: 'OTHER_KEY' });
+    await expect(generate(refused, ['a'])).rejects.toMatchObject({ code: '42501', hint: expect.stringContaining('--allow-key-env OTHER_KEY') });
+    const own = provider('chat', { env: { AIDUCK_PASSWORD: 'secret' }, allowedKeyEnvs: ['AIDUCK_PASSWORD'] }, { apiKeyEnv: 'AIDUCK_PASSWORD' });
+    await expect(generate(own, ['a'])).rejects.toMatchObject({ code: '42501' });
+    expect(server.stats.requests).toBe(before);
   });
 });
 

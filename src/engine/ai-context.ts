@@ -44,6 +44,7 @@ export class AiContext {
     readonly hubCacheDir: string,
     readonly filesDir: string,
     readonly allowedDirs: readonly string[],
+    readonly allowedKeyEnvs: readonly string[],
     /** The engine's own connection, which no session cancels: the registry is reloaded through it. */
     private readonly registryConn: DuckDBConnection,
   ) {}

@@ -4,6 +4,7 @@ import { SqlError } from '../protocol/errors.js';
 import { sqlString } from '../engine/sql-text.js';
 import type { ModelSpec, Task } from '../runtime/provider.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
+import { checkKeyEnv } from '../runtime/providers/openai/key-env.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { fetchFromHub } from './hf-hub.js';
 import { checkAlias, checkModelName } from './model-ref.js';
@@ -19,6 +20,8 @@ export interface RegistryContext {
   filesDir: string;
   /** Folders register_model may read from. */
   allowedDirs: readonly string[];
+  /** Variables an operator allowed as endpoint API keys besides AIDUCK_KEY_*. */
+  allowedKeyEnvs: readonly string[];
 }
 
 export interface RegisterArgs {
@@ -99,9 +102,7 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
     task ??= BUILTIN_MODELS.find((b) => b.name === source.name)!.task;
   }
   if (!task) throw new SqlError('22023', `cannot tell the task of ${sourceText} from its config.json`, "say it: task => 'embedding' (or chat, text-generation, zero-shot-classification, ...)");
-  if (args.api_key_env !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(args.api_key_env)) {
-    throw new SqlError('22023', `api_key_env must name an environment variable, not hold a key`);
-  }
+  if (args.api_key_env !== null) checkKeyEnv(args.api_key_env, ctx.allowedKeyEnvs);
   const alias = args.alias === null ? null : checkAlias(args.alias);
   const spec: Omit<ModelSpec, 'version'> = { name, task, provider, location };
   if (base) spec.base = { uri: versionUri(base), location: base.location };

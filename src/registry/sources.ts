@@ -26,6 +26,17 @@ export function parseSource(source: string, filesDir: string): ModelSource {
   if (s.startsWith('openai:')) {
     const url = s.slice('openai:'.length);
     if (!/^https?:\/\/[^\s]+$/.test(url)) throw new SqlError('22023', `invalid endpoint "${url}"`, 'write openai:http://host:port/v1');
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new SqlError('22023', `invalid endpoint "${url}"`, 'write openai:http://host:port/v1');
+    }
+    // The source is stored in ai.model_versions, which every session can read.
+    if (parsed.username || parsed.password) {
+      throw new SqlError('22023', 'the endpoint URL contains credentials, which would be stored in the registry for every session to read',
+        "remove them from the URL and pass the key in an environment variable: api_key_env => 'AIDUCK_KEY_<NAME>'");
+    }
     return { kind: 'openai', baseUrl: url.replace(/\/+$/, '') };
   }
   if (s.startsWith('builtin:')) {

@@ -35,4 +35,6 @@ export interface RuntimeOptions {
   cacheDir: string | null;
   /** Int32 slot the runtime bumps and notifies after every reply, for callers blocked in Atomics.wait. */
   signal: SharedArrayBuffer;
+  /** Environment variables an operator allowed as endpoint API keys besides AIDUCK_KEY_*. */
+  allowedKeyEnvs: string[];
 }

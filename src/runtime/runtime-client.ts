@@ -28,12 +28,12 @@ export class RuntimeClient {
   private readonly stopped: Promise<void>;
   private onStopped!: () => void;
 
-  constructor(cacheDir: string | null) {
+  constructor(cacheDir: string | null, allowedKeyEnvs: readonly string[] = []) {
     const { port1, port2 } = new MessageChannel();
     const shared = new SharedArrayBuffer(4);
     this.signal = new Int32Array(shared);
     this.port = port1;
-    const options: RuntimeOptions = { port: port2, cacheDir, signal: shared };
+    const options: RuntimeOptions = { port: port2, cacheDir, signal: shared, allowedKeyEnvs: [...allowedKeyEnvs] };
     this.worker = new Worker(new URL('./runtime-worker.js', import.meta.url), { workerData: options, transferList: [port2], env: SHARE_ENV });
     this.worker.on('error', (err) => {
       for (const resolve of this.pending.values()) resolve({ t: 'reply', id: 0, error: `the model runtime failed: ${err.message}` });

@@ -40,7 +40,7 @@ function providerFor(spec: ModelSpec): Promise<Provider> {
 
 /** register_model's options (strings) as the OpenAI provider's options. */
 function openAIOptions(o: Record<string, string> | undefined): OpenAIProviderOptions {
-  const out: OpenAIProviderOptions = {};
+  const out: OpenAIProviderOptions = { allowedKeyEnvs: options.allowedKeyEnvs };
   if (o?.['max_concurrency']) out.maxConcurrency = Number(o['max_concurrency']);
   if (o?.['timeout_ms']) out.timeoutMs = Number(o['timeout_ms']);
   if (o?.['max_retries']) out.maxRetries = Number(o['max_retries']);

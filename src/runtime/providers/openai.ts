@@ -12,6 +12,7 @@ import { VERSION } from '../../version.js';
 import type { GenerateOptions, ModelSpec, Provider, RowResult, Task } from '../provider.js';
 import { displayUrl, postJson, type PostOutcome, type RequestContext } from './openai/http.js';
 import { Limiter } from './openai/limiter.js';
+import { checkKeyEnv } from './openai/key-env.js';
 import { baseUrl, endpointUrl, resolveOptions, type OpenAIProviderOptions } from './openai/options.js';
 import { bodyParameters, toJson, type JsonValue } from './openai/parameters.js';
 import { chatText, checkJsonAnswer, completionText, embeddingVectors } from './openai/responses.js';
@@ -58,6 +59,7 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
   function headers(): Record<string, string> {
     const h: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `aiduck/${VERSION}` };
     if (spec.apiKeyEnv !== undefined && spec.apiKeyEnv !== '') {
+      checkKeyEnv(spec.apiKeyEnv, opts.allowedKeyEnvs);
       const key = opts.env[spec.apiKeyEnv];
       if (key === undefined || key === '') {
         throw new SqlError('28000', `environment variable ${spec.apiKeyEnv} is not set: model ${label} sends its value as the API key; set it in the environment aiduck runs in, or register the model without an API key variable if the endpoint needs none`);

@@ -17,6 +17,8 @@ export interface OpenAIProviderOptions {
   embedBatchSize?: number;
   /** Where `spec.apiKeyEnv` is looked up, at the start of every call. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Variables an operator allowed as API keys besides AIDUCK_KEY_* (see key-env.ts). */
+  allowedKeyEnvs?: readonly string[];
 }
 
 export interface ResolvedOptions {
@@ -27,6 +29,7 @@ export interface ResolvedOptions {
   timeoutMs: number;
   embedBatchSize: number;
   env: Readonly<Record<string, string | undefined>>;
+  allowedKeyEnvs: readonly string[];
 }
 
 export const OPENAI_PROVIDER_DEFAULTS = {
@@ -59,6 +62,7 @@ export function resolveOptions(options: OpenAIProviderOptions): ResolvedOptions 
     timeoutMs: check('timeoutMs', options.timeoutMs ?? d.timeoutMs, 1, false),
     embedBatchSize: check('embedBatchSize', options.embedBatchSize ?? d.embedBatchSize, 1, true),
     env: options.env ?? process.env,
+    allowedKeyEnvs: options.allowedKeyEnvs ?? [],
   };
 }
 
