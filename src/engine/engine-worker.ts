@@ -84,9 +84,6 @@ async function openInstance(): Promise<{ instance: DuckDBInstance; ai: AiContext
   // it nor the list can be changed back from SQL.
   await setup.run(`SET allowed_directories = ${sqlList(options.allowedDirs)}`);
   await setup.run('SET enable_external_access = false');
-  // No session may change a setting every other session lives with (logging, threads, memory,
-  // extension paths, ...): DuckDB refuses every SET from here on, but search_path's.
-  await setup.run('SET lock_configuration = true');
   return { instance, ai: await openAi(setup) };
 }
 

@@ -1,12 +1,12 @@
 import { SqlError } from '../protocol/errors.js';
-import { scanSql } from './sql-text.js';
+import { StatementType } from '@duckdb/node-api';
+import { scanSql, stripComments } from './sql-text.js';
 
 /**
  * What one session must not do because it changes the DuckDB instance every session shares (or
  * reaches past the file fences): logging, profiling output to the server's terminal, attached
- * databases and secrets, dynamic SQL that would hide such a call in a string. DuckDB's settings
- * themselves are locked when the engine starts (`lock_configuration`), so no SET of any present or
- * future setting gets through; this covers the functions, pragmas and statements the lock does not.
+ * databases and secrets, dynamic SQL that would hide such a call in a string, and every DuckDB
+ * setting but the session's schema search (a session's own settings are aiduck's, per session).
  *
  * Every DuckDB table function and pragma is classified here, allowed or refused: a test walks
  * DuckDB's own lists, so a new DuckDB version cannot bring in one unnoticed.
@@ -90,10 +90,32 @@ function isCall(code: string, open: number): boolean {
   return !/\b(?:TABLE|INTO|VIEW|INDEX|TYPE|ON)\s+(?:"?[\w.]+"?\s*\.\s*)?"?\w+"?\s*$/i.test(before);
 }
 
-/** DuckDB's error for a SET under lock_configuration, as the Postgres error a client understands. */
-export function lockedSettingError(message: string): SqlError | null {
-  const m = /Cannot change configuration option "([^"]+)" - the configuration has been locked/.exec(message);
-  if (!m) return null;
-  return new SqlError('42501', `setting "${m[1]}" cannot be changed on this server: DuckDB settings apply to every session and are fixed when aiduck starts`,
-    'set it when starting the server (e.g. --threads, --memory-limit), or ask the operator');
+/** The settings a session may SET or RESET: its own schema search. Every other DuckDB setting is fixed when aiduck starts. */
+const SESSION_SETTINGS = new Set(['search_path', 'schema']);
+
+/**
+ * The check after DuckDB parsed a statement, by the kind DuckDB says it is (so no spelling of SET
+ * gets past it): SET, RESET and `PRAGMA x = v` (all DuckDB's SET kind) of anything but a session
+ * variable or the session's schema search, ATTACH, DETACH, and extension loading.
+ */
+export function refusalOfStatement(type: StatementType, sql: string): SqlError | null {
+  switch (type) {
+    case StatementType.SET: {
+      const code = stripComments(sql);
+      if (/^\s*(SET|RESET)\s+VARIABLE\b/i.test(code) || /^\s*USE\b/i.test(code)) return null;
+      const name = /^\s*(?:(?:SET|RESET)\s+(?:(?:SESSION|LOCAL|GLOBAL)\s+)?|PRAGMA\s+)("?)([A-Za-z_][A-Za-z0-9_.]*)\1/i.exec(code)?.[2];
+      if (name && SESSION_SETTINGS.has(name.toLowerCase()) && !/^\s*(SET|RESET)\s+GLOBAL\b/i.test(code)) return null;
+      return new SqlError('42501', `setting ${name ? `"${name}"` : 'this'} cannot be changed on this server: DuckDB settings apply to every session and are fixed when aiduck starts`,
+        'set it when starting the server (e.g. --threads, --memory-limit); a session may set search_path and the Postgres session settings (statement_timeout, TimeZone, ...)');
+    }
+    case StatementType.ATTACH:
+    case StatementType.DETACH:
+      return refused(type === StatementType.ATTACH ? 'ATTACH' : 'DETACH', 'attached databases are shared by every session; read another DuckDB file with read_duckdb(\'/path/file.duckdb\', table_name => \'t\')');
+    case StatementType.LOAD:
+    case StatementType.EXTENSION:
+    case StatementType.UPDATE_EXTENSIONS:
+      return new SqlError('42501', 'installing and loading DuckDB extensions is disabled on this server', 'the extensions aiduck needs are built in');
+    default:
+      return null;
+  }
 }

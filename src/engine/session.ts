@@ -12,6 +12,7 @@ import type { SessionOutput } from './output.js';
 import { bindParameter, duckdbTypeForOid, parameterType } from './parameters.js';
 import { needsPgCatalog, rewriteForDuckDB } from './pg-compat.js';
 import { rewritePgLiterals } from './pg-literals.js';
+import { refusalOfStatement } from './instance-guard.js';
 import { loadPgCatalog } from './bootstrap.js';
 import { PgSettings } from './pg-settings.js';
 import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
@@ -418,6 +419,11 @@ export class Session {
     }
     const duckSql = rewriteAiCalls(rewriteForDuckDB(rewritePgLiterals(sql)), (m) => this.ctx.ai.registry.dimensionOf(m));
     let prepared = await this.conn.prepare(duckSql);
+    const refusal = refusalOfStatement(prepared.statementType, duckSql);
+    if (refusal) {
+      prepared.destroySync();
+      throw refusal;
+    }
     const count = prepared.parameterCount;
     const needsCast = new Set<number>();
     for (let i = 1; i <= count; i++) {

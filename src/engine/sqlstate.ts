@@ -1,6 +1,5 @@
 import { SqlError } from '../protocol/errors.js';
 import type { PgNotice } from '../protocol/backend.js';
-import { lockedSettingError } from './instance-guard.js';
 
 /** DuckDB error classes (the prefix of its messages) and the SQLSTATE a Postgres client expects for each. */
 const byClass: ReadonlyArray<[RegExp, string | ((msg: string) => string)]> = [
@@ -64,8 +63,6 @@ export function toPgError(err: unknown): PgNotice {
     return { severity: 'ERROR', code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   }
   const raw = truncate(err instanceof Error ? err.message : String(err));
-  const locked = lockedSettingError(raw);
-  if (locked) return toPgError(locked);
   const carried = CARRIED.exec(raw);
   if (carried) {
     const [, code, message, hint] = carried;

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 export interface Run {
   status: number | null;
   stdout: string;
+  /** Bytes written to standard output (with stdoutBytesOnly, the output itself is not kept). */
+  stdoutBytes: number;
   stderr: string;
 }
 
@@ -10,18 +12,22 @@ export interface Run {
  * Runs a command without blocking this process's event loop (the server under test may live in
  * this process), with optional standard input and extra environment variables; killed after 60 s.
  */
-export function run(cmd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+export function run(cmd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; stdoutBytesOnly?: boolean } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    let stdoutBytes = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      stdoutBytes += d.length;
+      if (!options.stdoutBytesOnly) stdout += d.toString();
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (status) => {
       clearTimeout(timer);
-      resolve({ status, stdout, stderr });
+      resolve({ status, stdout, stderr, stdoutBytes });
     });
     child.stdin.end(options.input ?? '');
   });

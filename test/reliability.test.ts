@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import pg from 'pg';
+import { serialize } from 'pg-protocol';
+import { run } from './helpers/run.js';
+import { selectOneLatencies } from './helpers/latency.js';
+import { peakWhile, spawnServer, type ServerProcess } from './helpers/server-process.js';
+
+// The server must survive any one statement or client, with memory bounded by bytes: each case is
+// a reproduction from the reliability issue, run against `aiduck serve` as its own process.
+
+let server: ServerProcess;
+
+beforeAll(async () => {
+  server = await spawnServer({ AIDUCK_THREADS: '2' });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const client = async (port: number): Promise<pg.Client> => {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'aiduck', database: 'aiduck' });
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+};
+
+describe('output in bounded pieces', () => {
+  it('COPY of 5,000 rows of 100 kB streams to psql in bounded memory while other sessions answer', async () => {
+    const other = await client(server.port);
+    const before = server.rssMb();
+    const copy = run('psql', ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck', '-c',
+      "COPY (SELECT repeat('x', 100000) FROM range(5000)) TO STDOUT"], { stdoutBytesOnly: true });
+    const [peak, latencies, result] = await Promise.all([peakWhile(copy, () => server.rssMb()), selectOneLatencies(other, copy), copy]);
+    expect(result.status).toBe(0);
+    expect(result.stdoutBytes).toBe(5000 * 100_001);
+    // 500 MB went out; the server held a DuckDB chunk (2,048 rows, 200 MB) and pieces of its text.
+    expect(peak - before).toBeLessThan(1500);
+    expect(Math.max(...latencies)).toBeLessThan(1000);
+    await other.end();
+  });
+
+  it('a client that stops reading a 2 GB result leaves the server\'s memory bounded and other sessions answering', async () => {
+    const other = await client(server.port);
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(serialize.startup({ user: 'aiduck', database: 'aiduck' }));
+    await new Promise((r) => setTimeout(r, 300));
+    const before = server.rssMb();
+    socket.write(serialize.query("SELECT repeat('x', 100000) FROM range(20000)"));
+    // The client never reads: the socket's receive buffer fills and the server must stop producing.
+    socket.pause();
+    const wait = new Promise((r) => setTimeout(r, 4000));
+    const [peak, latencies] = await Promise.all([peakWhile(wait, () => server.rssMb()), selectOneLatencies(other, wait)]);
+    expect(peak - before).toBeLessThan(800);
+    expect(Math.max(...latencies)).toBeLessThan(500);
+    socket.destroy();
+    await other.end();
+  });
+});
+
+describe('the engine thread', () => {
+  it('when it dies (out of heap), the client gets a FATAL error and the server exits with 70 for a supervisor to restart it', async () => {
+    const fragile = await spawnServer({ AIDUCK_ENGINE_HEAP_MB: '64' });
+    try {
+      const c = await client(fragile.port);
+      const err = await c.query("SELECT list(repeat('x', 1000)) FROM range(300000)").then(() => null, (e: unknown) => e);
+      expect(err).toMatchObject({ code: '57P01' });
+      expect(await fragile.exited).toBe(70);
+      expect(fragile.output()).toMatch(/exiting because the engine thread stopped/);
+    } finally {
+      await fragile.stop();
+    }
+  });
+});
