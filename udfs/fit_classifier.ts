@@ -7,7 +7,7 @@ import type { ModelCommand } from '../src/engine/model-command.js';
 import { setVariable } from '../src/engine/bootstrap.js';
 import { dataSource, readQuery } from '../src/engine/query-command-sql.js';
 import { quoteIdent } from '../src/engine/sql-text.js';
-import { insertRegistration } from '../src/registry/commands.js';
+import { insertRegistration, releaseArtifacts } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
 import { SqlError } from '../src/protocol/errors.js';
 
@@ -98,14 +98,18 @@ export const fitClassifierCommand: ModelCommand = {
     // With nothing held out there is nothing to score: accuracy and macro_f1 stay NULL.
     if (test.length) Object.assign(tags, { accuracy: String(accuracy), macro_f1: String(macroF1) });
     let version = 0;
-    await transaction(async () => {
-      version = await insertRegistration(conn, {
-        name, sourceText: `fit_classifier:${a.data}`, digest: stored.digest, dimension: null,
-        alias: a.alias === null ? null : checkAlias(a.alias),
-        spec: { name, task: 'text-classification', provider: 'fewshot', location: stored.path },
-        args: { name, source: null, task: null, alias: a.alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
+    try {
+      await transaction(async () => {
+        version = await insertRegistration(conn, {
+          name, sourceText: `fit_classifier:${a.data}`, digest: stored.digest, dimension: null,
+          alias: a.alias === null ? null : checkAlias(a.alias),
+          spec: { name, task: 'text-classification', provider: 'fewshot', location: stored.path },
+          args: { name, source: null, task: null, alias: a.alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
+        });
       });
-    });
+    } finally {
+      await releaseArtifacts(ai, [stored.digest]);
+    }
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_version_n', version);
   },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ModelCommand } from '../src/engine/model-command.js';
 import { setVariable } from '../src/engine/bootstrap.js';
 import { SqlError } from '../src/protocol/errors.js';
-import { insertRegistration, versionUri } from '../src/registry/commands.js';
+import { insertRegistration, releaseArtifacts, versionUri } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
 import type { MergeJobInput } from '../src/llm/merge-worker.js';
 import { runWorkerJob } from '../src/llm/worker-job.js';
@@ -52,13 +52,17 @@ export const mergeAdapterCommand: ModelCommand = {
     const source = `merge_adapter:${versionUri(spec)}`;
     const description = a.description ?? `${versionUri(spec)} merged into ${spec.base.uri}`;
     let version = 0;
-    await transaction(async () => {
-      version = await insertRegistration(conn, {
-        name, sourceText: source, digest: stored.digest, dimension: null, alias,
-        spec: { name, task: spec.task, provider: 'llama', location: stored.path },
-        args: { name, source, task: null, alias, tags: { merged_from: versionUri(spec), base_model: spec.base!.uri }, description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
+    try {
+      await transaction(async () => {
+        version = await insertRegistration(conn, {
+          name, sourceText: source, digest: stored.digest, dimension: null, alias,
+          spec: { name, task: spec.task, provider: 'llama', location: stored.path },
+          args: { name, source, task: null, alias, tags: { merged_from: versionUri(spec), base_model: spec.base!.uri }, description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
+        });
       });
-    });
+    } finally {
+      await releaseArtifacts(ai, [stored.digest]);
+    }
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_version_n', version);
   },

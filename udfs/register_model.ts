@@ -1,4 +1,4 @@
-import { insertRegistration, prepareRegistration, type RegisterArgs } from '../src/registry/commands.js';
+import { insertRegistration, prepareRegistration, releaseArtifacts, type RegisterArgs } from '../src/registry/commands.js';
 import type { ModelCommand } from '../src/engine/model-command.js';
 import { setVariable } from '../src/engine/bootstrap.js';
 import { probeModel } from '../src/engine/model-probe.js';
@@ -20,9 +20,13 @@ export const registerModelCommand: ModelCommand = {
     const args = raw as unknown as RegisterArgs;
     const registration = await prepareRegistration(ai, args, (spec) => probeModel(ai, spec));
     let version = 0;
-    await transaction(async () => {
-      version = await insertRegistration(conn, registration);
-    });
+    try {
+      await transaction(async () => {
+        version = await insertRegistration(conn, registration);
+      });
+    } finally {
+      await releaseArtifacts(ai, registration.held ?? []);
+    }
     await setVariable(conn, 'aiduck_model', args.name!);
     await setVariable(conn, 'aiduck_version_n', version);
   },

@@ -7,7 +7,7 @@ import type { AiContext } from '../src/engine/ai-context.js';
 import { setVariable } from '../src/engine/bootstrap.js';
 import { sqlString } from '../src/engine/sql-text.js';
 import { SqlError } from '../src/protocol/errors.js';
-import { insertRegistration, versionUri } from '../src/registry/commands.js';
+import { insertRegistration, releaseArtifacts, versionUri } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
 import { checkFolder, decoderTask, hasSafetensors, parseSource } from '../src/registry/sources.js';
 import { parseLlamaConfig, type LlamaConfig } from '../src/llm/llama-config.js';
@@ -96,48 +96,65 @@ export const trainLoraCommand: ModelCommand = {
     const trainRows = await readTrainingRows(conn, a.training_data, 'training_data');
     const evalRows = a.eval_data === null ? null : await readTrainingRows(conn, a.eval_data, 'eval_data');
 
-    const startedAt = new Date();
-    // A base given by path is trained from its copy in the store, so what is recorded is what was trained.
-    const baseFolder = base.uri ? base.folder : (await ai.store.put(base.folder)).path;
-    const baseUri = base.uri ?? baseFolder;
-    const outDir = join(ai.store.root, `.train-${randomBytes(6).toString('hex')}`);
-    await mkdir(outDir, { recursive: true });
-    const job = runTrainJob({
-      // adapter_config.json names the base by a path Python's PEFT can load (the store keeps Hugging Face layout).
-      baseFolder, baseModelName: baseFolder, train: trainRows, eval: evalRows,
-      evalFraction: checked.evalFraction, maxSeqLength: checked.maxSeqLength, params: checked.params, outDir,
-    }, session, name);
-    let result: Awaited<typeof job.result>;
-    let stored: { digest: string; path: string };
+    // Stored folders (the base given by path, the adapter) are held until the version is written, or not.
+    const held: string[] = [];
+    let commandDone!: () => void;
+    const ended = new Promise<void>((resolve) => (commandDone = resolve));
     try {
-      result = await job.result;
-      await job.exited;
-      stored = await ai.store.put(outDir);
-    } finally {
-      // The folder goes once the trainer has ended: a stopped one finishes the step it is in first.
-      void job.exited.then(() => rm(outDir, { recursive: true, force: true }));
-    }
-    const runId = `run-${randomBytes(8).toString('hex')}`;
-    const last = result.epochs.at(-1)!;
-    const epochRows = result.epochs.map((e) => ({
-      epoch: e.epoch, steps: e.steps, train_loss: e.trainLoss, eval_loss: e.evalLoss, tokens_per_second: e.tokensPerSecond, elapsed_seconds: e.elapsedSeconds,
-    }));
-    const tags: Record<string, string> = { train_loss: String(last.trainLoss), training_run: runId };
-    if (last.evalLoss !== null) tags.eval_loss = String(last.evalLoss);
-    let version = 0;
-    await transaction(async () => {
-      version = await insertRegistration(conn, {
-        name, sourceText: `train_lora:${a.training_data}`, digest: stored.digest, dimension: null, alias, trainingRun: runId,
-        // Training went through the tokenizer's chat template when it has one, so serving must too.
-        spec: { name, task: decoderTask(baseFolder), provider: 'lora', location: stored.path, base: { uri: baseUri, location: baseFolder } },
-        args: { name, source: null, task: null, alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: baseUri },
+      const startedAt = new Date();
+      // A base given by path is trained from its copy in the store, so what is recorded is what was trained.
+      const baseCopy = base.uri ? null : await ai.store.put(base.folder);
+      if (baseCopy) held.push(baseCopy.digest);
+      const baseFolder = baseCopy?.path ?? base.folder;
+      const baseUri = base.uri ?? baseFolder;
+      const outDir = join(ai.store.root, `.train-${randomBytes(6).toString('hex')}`);
+      await mkdir(outDir, { recursive: true });
+      const job = runTrainJob({
+        // adapter_config.json names the base by a path Python's PEFT can load (the store keeps Hugging Face layout).
+        baseFolder, baseModelName: baseFolder, train: trainRows, eval: evalRows,
+        evalFraction: checked.evalFraction, maxSeqLength: checked.maxSeqLength, params: checked.params, outDir,
+      }, session, name);
+      // The trainer reads the base copy until its thread ends, which a cancel does not wait for.
+      if (baseCopy) {
+        held.splice(held.indexOf(baseCopy.digest), 1);
+        void Promise.all([job.exited, ended]).then(() => releaseArtifacts(ai, [baseCopy.digest])).catch(() => undefined);
+      }
+      let result: Awaited<typeof job.result>;
+      let stored: { digest: string; path: string };
+      try {
+        result = await job.result;
+        await job.exited;
+        stored = await ai.store.put(outDir);
+        held.push(stored.digest);
+      } finally {
+        // The folder goes once the trainer has ended: a stopped one finishes the step it is in first.
+        void job.exited.then(() => rm(outDir, { recursive: true, force: true }));
+      }
+      const runId = `run-${randomBytes(8).toString('hex')}`;
+      const last = result.epochs.at(-1)!;
+      const epochRows = result.epochs.map((e) => ({
+        epoch: e.epoch, steps: e.steps, train_loss: e.trainLoss, eval_loss: e.evalLoss, tokens_per_second: e.tokensPerSecond, elapsed_seconds: e.elapsedSeconds,
+      }));
+      const tags: Record<string, string> = { train_loss: String(last.trainLoss), training_run: runId };
+      if (last.evalLoss !== null) tags.eval_loss = String(last.evalLoss);
+      let version = 0;
+      await transaction(async () => {
+        version = await insertRegistration(conn, {
+          name, sourceText: `train_lora:${a.training_data}`, digest: stored.digest, dimension: null, alias, trainingRun: runId,
+          // Training went through the tokenizer's chat template when it has one, so serving must too.
+          spec: { name, task: decoderTask(baseFolder), provider: 'lora', location: stored.path, base: { uri: baseUri, location: baseFolder } },
+          args: { name, source: null, task: null, alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: baseUri },
+        });
+        await conn.run(`INSERT INTO ai.training_runs VALUES (${sqlString(runId)}, ${sqlString(name)}, ${version}, ${sqlString(baseUri)}, ${sqlString(a.training_data!)},
+          ${result.prepared.trainExamples}, ${a.eval_data === null ? 'NULL' : sqlString(a.eval_data)}, ${result.prepared.evalExamples}, ${sqlString(result.prepared.dataDigest)},
+          ${sqlString(JSON.stringify(recordedParameters(checked, a)))}, ${sqlString(JSON.stringify(epochRows))}, ${last.trainLoss}, ${last.evalLoss ?? 'NULL'},
+          ${counts.trainableParams}, ${counts.totalParams}, ${sqlString(startedAt.toISOString())}, current_timestamp)`);
       });
-      await conn.run(`INSERT INTO ai.training_runs VALUES (${sqlString(runId)}, ${sqlString(name)}, ${version}, ${sqlString(baseUri)}, ${sqlString(a.training_data!)},
-        ${result.prepared.trainExamples}, ${a.eval_data === null ? 'NULL' : sqlString(a.eval_data)}, ${result.prepared.evalExamples}, ${sqlString(result.prepared.dataDigest)},
-        ${sqlString(JSON.stringify(recordedParameters(checked, a)))}, ${sqlString(JSON.stringify(epochRows))}, ${last.trainLoss}, ${last.evalLoss ?? 'NULL'},
-        ${counts.trainableParams}, ${counts.totalParams}, ${sqlString(startedAt.toISOString())}, current_timestamp)`);
-    });
-    await setVariable(conn, 'aiduck_train_rows', JSON.stringify(epochRows.map((e) => row({ ...e, version, run_id: runId }))));
+      await setVariable(conn, 'aiduck_train_rows', JSON.stringify(epochRows.map((e) => row({ ...e, version, run_id: runId }))));
+    } finally {
+      commandDone();
+      await releaseArtifacts(ai, held);
+    }
   },
 };
 

@@ -11,7 +11,7 @@ import { argsMacro } from './model-command.js';
 import { commandGuards } from './model-command-parse.js';
 import { Registry } from '../registry/registry.js';
 import { ArtifactStore } from '../registry/artifact-store.js';
-import { hubCacheDirOf } from '../registry/commands.js';
+import { collectArtifacts, hubCacheDirOf } from '../registry/commands.js';
 import { RuntimeClient } from '../runtime/runtime-client.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
 import { MODEL_COMMANDS, QUERY_COMMANDS, registerAiFunctions } from '../../udfs/index.js';
@@ -59,6 +59,8 @@ async function openAi(setup: DuckDBConnection): Promise<AiContext> {
   const runtime = new RuntimeClient(persistent ? join(options.dataDir, 'cache') : null, options.allowedKeyEnvs);
   const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir),
     join(options.dataDir, 'files'), options.allowedDirs, options.allowedKeyEnvs, setup);
+  // The database file is locked to this process: what its registry does not reference is no one's.
+  if (persistent) await collectArtifacts(ai);
   registerAiFunctions(setup, ai);
   for (const stmt of readSql('ai-functions.sql')) await setup.run(stmt);
   for (const c of [...MODEL_COMMANDS, ...QUERY_COMMANDS]) await setup.run(argsMacro(c));

@@ -53,6 +53,21 @@ export class Registry {
     this.generation++;
   }
 
+  /**
+   * The folders registered versions use: their locations, and the base folders of adapters whose base
+   * was given by path (stored apart, named by location in base_model).
+   */
+  referencedLocations(): Set<string> {
+    const out = new Set<string>();
+    for (const model of this.models.values()) {
+      for (const v of model.versions.values()) {
+        out.add(v.location);
+        if (v.baseModel !== null && !v.baseModel.startsWith('models:/')) out.add(v.baseModel);
+      }
+    }
+    return out;
+  }
+
   /** The version a reference names: an alias, a number, or `champion` else the latest. */
   resolveRef(ref: ModelRef): ModelSpec {
     const model = this.models.get(ref.name);
