@@ -49,3 +49,4 @@ export { SMOLLM_135M, TINY_LLAMA, llamaModelFiles, llamaParameterCount, llamaWei
 export { llamaReferenceOnnx } from './llama-onnx.js';
 export { CHATML_TEMPLATE, END_OF_TEXT, IM_END, IM_START, trainChatBpe } from './llama-tokenizer.js';
 export { T5_EOS_AFTER, TINY_T5 } from './t5.js';
+export { FEWSHOT_TOPICS, fewShotTask, type FewShotRow } from './fewshot-task.js';
