@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { TINY_LLAMA, llamaModelFiles, writeModelFiles, type LlamaRope } from '../dist/src/testmodels/index.js';
+import { gpt2Generator } from '../dist/src/testmodels/gpt2.js';
+import { fetchFromHub } from '../dist/src/registry/hf-hub.js';
+import { readChatTemplate } from '../dist/src/llm/chat-template.js';
 import { parseSafetensors, writeSafetensors } from '../dist/src/llm/safetensors.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -113,6 +118,43 @@ describe('folders written by transformers 5', () => {
     expect(current.loss).toEqual(old.loss);
     expect(current.adapter.equals(old.adapter)).toBe(true);
   }, 60_000);
+});
+
+describe('a transformers 5 repository on the Hub', () => {
+  it('is downloaded with its chat_template.jinja', async () => {
+    // A loopback server playing the Hub, serving an ONNX chat model saved the transformers 5 way.
+    const repo = join(dir, 'hub-repo');
+    const files = gpt2Generator() as Record<string, unknown>;
+    const { chat_template: template, ...tokenizerConfig } = files['tokenizer_config.json'] as Record<string, unknown>;
+    expect(template).toEqual(expect.stringContaining('{%'));
+    await writeModelFiles(repo, { ...files, 'tokenizer_config.json': tokenizerConfig, 'chat_template.jinja': String(template) } as Parameters<typeof writeModelFiles>[1]);
+    const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja', 'onnx/model.onnx', 'README.md'];
+    const hub = createServer((req, res) => {
+      const url = req.url ?? '';
+      if (url.startsWith('/api/models/')) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ siblings: names.map((rfilename) => ({ rfilename })) }));
+        return;
+      }
+      const file = decodeURIComponent(url.replace(/^\/org\/chat\/resolve\/main\//, ''));
+      if (!names.includes(file) || !existsSync(join(repo, file))) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      res.end(readFileSync(join(repo, file)));
+    });
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    process.env['HF_ENDPOINT'] = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+    try {
+      const folder = await fetchFromHub('org/chat', 'main', join(dir, 'hub-cache'));
+      expect(readdirSync(folder).sort()).toEqual(['chat_template.jinja', 'config.json', 'onnx', 'tokenizer.json', 'tokenizer_config.json']);
+      expect(readChatTemplate(folder)).toBe(String(template));
+    } finally {
+      delete process.env['HF_ENDPOINT'];
+      hub.close();
+    }
+  });
 });
 
 describe('LoRA on lm_head and embed_tokens', () => {

@@ -8,7 +8,13 @@ import { applyFolderChatTemplate } from './chat-template.js';
 import { parseLlamaConfig, type LlamaConfig } from './llama-config.js';
 
 export async function readLlamaConfig(folder: string): Promise<LlamaConfig> {
-  return parseLlamaConfig(JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8'));
+  } catch (err) {
+    throw new SqlError('22P02', `config.json in ${folder} cannot be read as JSON: ${(err as Error).message}`);
+  }
+  return parseLlamaConfig(json);
 }
 
 /**
