@@ -202,9 +202,9 @@ export class LlamaModel {
     if (targets === 0 || (!throughLayers && headGrad === null)) {
       return { lossSum: await this.head.loss(normed, packed, lora.head, drop, null), targetTokens: targets, grads };
     }
-    const dNormed = new Float32Array(throughLayers ? T * c.hiddenSize : 0);
+    const dNormed = throughLayers ? new Float32Array(T * c.hiddenSize) : null;
     const lossSum = await this.head.loss(normed, packed, lora.head, drop, { dHidden: dNormed, lora: headGrad });
-    if (!throughLayers) return { lossSum, targetTokens: targets, grads };
+    if (dNormed === null) return { lossSum, targetTokens: targets, grads };
     let dx: Float32Array | null = new Float32Array(T * c.hiddenSize);
     rmsNormBackwardAdd(dNormed, x, this.finalNorm, invF, T, dx);
     for (let l = c.numLayers - 1; l >= lowest && dx !== null; l--) {

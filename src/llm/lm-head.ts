@@ -18,8 +18,8 @@ export interface HeadTargets {
 }
 
 export interface HeadGradients {
-  /** Receives d loss / d hidden (added to it). */
-  dHidden: Float32Array;
+  /** Receives d loss / d hidden (added to it), or null when nothing below the head needs it. */
+  dHidden: Float32Array | null;
   /** Receives d loss / d A and d B of the head's LoRA (added to them), when it has one. */
   lora: { A: Float32Array; B: Float32Array } | null;
 }
@@ -88,15 +88,19 @@ export class LmHead {
         const du = await gemm(probs, lora.B, count, V, lora.r);
         for (let i = 0; i < du.length; i++) du[i] = du[i]! * lora.scale;
         addInto(grads.lora.A, await gemm(du, branch.xd, lora.r, count, H, { transA: true }));
+        if (grads.dHidden === null) continue;
         const dxd = await gemm(du, lora.A, count, lora.r, H);
         if (branch.mask !== null) for (let i = 0; i < dxd.length; i++) dxd[i] = branch.mask[i] === 1 ? dxd[i]! * branch.keep : 0;
         await gemm(probs, this.W, count, V, H, { c: dxd, out: gathered.subarray(0, count * H) });
       } else {
+        if (grads.dHidden === null) continue;
         await gemm(probs, this.W, count, V, H, { out: gathered.subarray(0, count * H) });
       }
+      const dHidden = grads.dHidden;
+      if (dHidden === null) continue;
       for (let i = 0; i < count; i++) {
         const o = targets.rows[from + i]! * H;
-        for (let j = 0; j < H; j++) grads.dHidden[o + j] = grads.dHidden[o + j]! + gathered[i * H + j]!;
+        for (let j = 0; j < H; j++) dHidden[o + j] = dHidden[o + j]! + gathered[i * H + j]!;
       }
     }
     return total;
