@@ -154,7 +154,17 @@ describe('a transformers 5 repository on the Hub', () => {
       delete process.env['HF_ENDPOINT'];
       hub.close();
     }
-  });
+    // Served by transformers.js as a chat model, it answers through the template as the transformers 4 layout does.
+    await writeModelFiles(join(dir, 'hub-repo-v4'), files as Parameters<typeof writeModelFiles>[1]);
+    const ask = async (model: string): Promise<string> =>
+      (await c.query(`SELECT ai_query('${model}', 'the team won the match', modelParameters => named_struct('max_tokens', 12)) AS a`)).rows[0].a as string;
+    await c.query(`SELECT * FROM register_model('onnx_chat_v5', '${repo}', task => 'chat')`);
+    await c.query(`SELECT * FROM register_model('onnx_chat_v4', '${join(dir, 'hub-repo-v4')}', task => 'chat')`);
+    await c.query(`SELECT * FROM register_model('onnx_plain', '${repo}', task => 'text-generation')`);
+    const v5 = await ask('onnx_chat_v5');
+    expect(v5).toBe(await ask('onnx_chat_v4'));
+    expect(v5).not.toBe(await ask('onnx_plain'));
+  }, 60_000);
 });
 
 describe('LoRA on lm_head and embed_tokens', () => {

@@ -17,6 +17,7 @@ import { tokenizeExamples, type TokenizedExample, type TrainingRow } from '../di
 import { byteLevelBpeTokenizerJson, defaultBpeCorpus, trainByteLevelBpe, CHAT_TEMPLATE } from '../dist/src/testmodels/tokenizers.js';
 import { SqlError } from '../dist/src/protocol/errors.js';
 import { readChatTemplate } from '../dist/src/llm/chat-template.js';
+import { readEndOfTurnIds } from '../dist/src/llm/model-folder.js';
 
 let dir: string;
 
@@ -157,6 +158,19 @@ describe('config.json as transformers 4 and 5 write it', () => {
       expect(e.hint, says).toBeTruthy();
     }
     expect((await sqlError(() => parseLlamaConfig({ ...base, rope_parameters: { rope_type: 'linear', rope_theta: 10000 } }))).code).toBe('22023');
+  });
+
+  it('stops generation at generation_config.json\'s eos ids when the folder has them, else at config.json\'s', async () => {
+    const folder = join(dir, 'eos');
+    await mkdir(folder, { recursive: true });
+    const config = parseLlamaConfig({ ...base, eos_token_id: 7 });
+    expect(await readEndOfTurnIds(folder, config)).toEqual([7]);
+    await writeFile(join(folder, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, do_sample: false }));
+    expect(await readEndOfTurnIds(folder, config)).toEqual([7]);
+    await writeFile(join(folder, 'generation_config.json'), JSON.stringify({ eos_token_id: [9, 7] }));
+    expect(await readEndOfTurnIds(folder, config)).toEqual([9, 7]);
+    await writeFile(join(folder, 'generation_config.json'), '{oops');
+    expect((await sqlError(() => readEndOfTurnIds(folder, config))).code).toBe('22P02');
   });
 
   it('finds the chat template where transformers does: chat_template.jinja over tokenizer_config.json', async () => {
