@@ -24,7 +24,7 @@ import {
 } from '../dist/src/testmodels/index.js';
 import { parseLlamaConfig, type LlamaConfig, type WeightMap } from '../dist/src/llm/llama-config.js';
 import { loadFolderWeights, parseSafetensors, serializeSafetensors } from '../dist/src/llm/safetensors.js';
-import { SqlError } from '../dist/src/protocol/errors.js';
+import { SqlError } from '../dist/src/errors/sql-error.js';
 
 let dir: string;
 let folder: string;

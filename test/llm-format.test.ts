@@ -15,7 +15,7 @@ import { readPeftAdapter, readPeftAdapterInfo, writePeftAdapter } from '../dist/
 import { parseSafetensors, writeSafetensors } from '../dist/src/llm/safetensors.js';
 import { tokenizeExamples, type TokenizedExample, type TrainingRow } from '../dist/src/llm/training-data.js';
 import { byteLevelBpeTokenizerJson, defaultBpeCorpus, trainByteLevelBpe, CHAT_TEMPLATE } from '../dist/src/testmodels/tokenizers.js';
-import { SqlError } from '../dist/src/protocol/errors.js';
+import { SqlError } from '../dist/src/errors/sql-error.js';
 
 let dir: string;
 

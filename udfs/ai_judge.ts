@@ -2,7 +2,7 @@ import { INTEGER, VARCHAR } from '@duckdb/node-api';
 import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
 import { runChunk } from '../src/engine/ai-batch.js';
 import { judgePrompt, judgeSchema, readGrade, type JudgeExample } from '../src/engine/judge-prompt.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 const RETRIES = 2;
 

@@ -3,7 +3,7 @@ import { columnValues, type AiContext, type BatchFunction } from '../src/engine/
 import { excerpt, runChunk } from '../src/engine/ai-batch.js';
 import { conforms, type Structure } from '../src/engine/response-format.js';
 import { isText, queryOp } from '../src/engine/ai-ops.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 function structureOf(value: unknown): Structure {
   try {

@@ -1,7 +1,7 @@
 import { INTEGER, VARCHAR } from '@duckdb/node-api';
 import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
 import { CallAbandoned } from '../src/runtime/runtime-client.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 interface Word {
   start: number;

@@ -1,5 +1,5 @@
 import type { QueryCommand } from '../src/engine/model-command.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 import { dataSource } from '../src/engine/query-command-sql.js';
 import { quoteIdent, sqlString } from '../src/engine/sql-text.js';
 

@@ -1,7 +1,7 @@
 import { deleteAlias } from '../src/registry/commands.js';
 import type { ModelCommand } from '../src/engine/model-command.js';
 import { setVariable } from '../src/engine/bootstrap.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 /** `delete_model_alias(name, alias)`: drops an alias; the versions stay. */
 export const deleteModelAliasCommand: ModelCommand = {

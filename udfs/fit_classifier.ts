@@ -9,7 +9,7 @@ import { dataSource, readQuery } from '../src/engine/query-command-sql.js';
 import { quoteIdent } from '../src/engine/sql-text.js';
 import { insertRegistration } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 interface Args {
   name: string | null;

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCommand } from '../src/engine/model-command.js';
 import { setVariable } from '../src/engine/bootstrap.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 import { insertRegistration, versionUri } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
 import type { MergeJobInput } from '../src/llm/merge-worker.js';

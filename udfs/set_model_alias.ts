@@ -1,7 +1,7 @@
 import { setAlias } from '../src/registry/commands.js';
 import type { ModelCommand } from '../src/engine/model-command.js';
 import { setVariable } from '../src/engine/bootstrap.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 /** `set_model_alias(name, alias, version)`: creates or moves an alias such as `champion`. */
 export const setModelAliasCommand: ModelCommand = {

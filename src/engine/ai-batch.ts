@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import type { RuntimeOp, RuntimeValue } from '../runtime/messages.js';
 import type { ModelSpec, RowResult } from '../runtime/provider.js';
 import { CallAbandoned } from '../runtime/runtime-client.js';

@@ -1,7 +1,7 @@
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBScalarFunctionInfo, DuckDBType, DuckDBVector } from '@duckdb/node-api';
 import { DuckDBScalarFunction } from '@duckdb/node-api';
-import { SqlError } from '../protocol/errors.js';
-import { carryError } from './sqlstate.js';
+import { SqlError } from '../errors/sql-error.js';
+import { toDuckDBText } from '../errors/wire.js';
 import type { ArtifactStore } from '../registry/artifact-store.js';
 import type { Registry } from '../registry/registry.js';
 import type { RuntimeClient } from '../runtime/runtime-client.js';
@@ -103,7 +103,7 @@ export function registerBatchFunction(conn: DuckDBConnection, ai: AiContext, fn:
         const { connectionId } = info.bindData as { connectionId: number };
         fn.run(input, output, ai.caller(connectionId));
       } catch (err) {
-        info.setError(err instanceof SqlError ? carryError(err) : err instanceof Error ? err.message : String(err));
+        info.setError(toDuckDBText(err));
       }
     },
   }));

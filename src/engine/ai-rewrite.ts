@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { quoteIdent, scanSql, sqlString } from './sql-text.js';
 import { structureOf } from './response-format.js';
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
-import { ProtocolError, SqlError } from '../protocol/errors.js';
+import { ProtocolError, SqlError } from '../errors/sql-error.js';
 import { MessageReader } from '../protocol/reader.js';
 import { columnCodec } from '../types/column-codec.js';
 import type { CopyCommand } from './copy-command.js';

@@ -20,7 +20,7 @@ import { Inbox } from './inbox.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
 import { SessionOutput } from './output.js';
 import { Session } from './session.js';
-import { toPgError } from './sqlstate.js';
+import { fromDuckDB } from '../errors/duckdb.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -101,7 +101,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
     conn = await instance.connect();
     await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt });
   } catch (err) {
-    refuse({ ...toPgError(err), severity: 'FATAL' });
+    refuse(msg.noticeOf(fromDuckDB(err), 'FATAL'));
     return;
   }
   const out = new SessionOutput((data) => post({ t: 'out', sid, data }, [data.buffer as ArrayBuffer]));
@@ -117,7 +117,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   try {
     await finished;
   } catch (err) {
-    msg.errorResponse(out.w, { ...toPgError(err), severity: 'FATAL' });
+    msg.errorResponse(out.w, msg.noticeOf(fromDuckDB(err), 'FATAL'));
     out.flush();
   } finally {
     running.delete(finished);

@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { StatementType } from '@duckdb/node-api';
 import { scanSql, stripComments } from './sql-text.js';
 

@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import type { JsonSchema } from '../runtime/provider.js';
 
 /** What each judge metric asks of an answer (aiduck's own wording). */

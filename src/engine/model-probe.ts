@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import type { ModelSpec } from '../runtime/provider.js';
 import type { AiContext } from './ai-context.js';
 
@@ -20,7 +20,9 @@ export async function probeModel(ai: AiContext, spec: ModelSpec): Promise<number
   } catch (err) {
     if (spec.provider === 'openai') return null;
     const why = err instanceof Error ? err.message : String(err);
-    if (err instanceof SqlError) throw new SqlError(err.code, `the model in ${spec.location} does not load: ${why}`, err.hint);
+    // A refusal decided by the runtime (an unsupported variant, a missing file) keeps its SQLSTATE; an
+    // internal failure of the model's code means the folder is not one this provider can run.
+    if (err instanceof SqlError && err.code !== 'XX000') throw new SqlError(err.code, `the model in ${spec.location} does not load: ${why}`, err.hint);
     throw new SqlError('22023', `the model in ${spec.location} does not run: ${why}`, HINTS[spec.provider] ?? HINTS.onnx);
   }
 }

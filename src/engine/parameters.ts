@@ -2,7 +2,7 @@ import {
   BLOB, BOOLEAN, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId,
   INTERVAL, LIST, VARCHAR, listValue, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid } from '../types/oids.js';
 import { dateFromBinary, numericFromBinary, timestampFromBinary } from '../types/binary-format.js';
 import {

@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 export const SERVER_VERSION = '15.0';
 export const SERVER_VERSION_NUM = '150000';

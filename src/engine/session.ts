@@ -1,7 +1,7 @@
 import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
 import type { FieldDescription, PgNotice, TransactionStatus } from '../protocol/backend.js';
-import { ProtocolError, SqlError } from '../protocol/errors.js';
+import { ProtocolError, SqlError } from '../errors/sql-error.js';
 import { MessageReader, type FrontendMessage } from '../protocol/reader.js';
 import { columnCodec } from '../types/column-codec.js';
 import { Oid } from '../types/oids.js';
@@ -18,7 +18,7 @@ import { PgSettings } from './pg-settings.js';
 import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
 import { classifySpecial, type SpecialStatement } from './special-statements.js';
 import { hasCodeKeyword, rewriteParameters, splitStatements } from './sql-text.js';
-import { toPgError } from './sqlstate.js';
+import { fromDuckDB } from '../errors/duckdb.js';
 import type { AiContext, Caller } from './ai-context.js';
 import { prefetch, prefetchQuery } from './ai-prefetch.js';
 import { PrefetchedResults } from './prefetched.js';
@@ -285,7 +285,7 @@ export class Session {
       ? { severity: 'ERROR' as const, code: '57014', message: 'canceling statement due to statement timeout' }
       : stopped && this.interrupted
         ? { severity: 'ERROR' as const, code: '57014', message: 'canceling statement due to user request' }
-        : toPgError(err);
+        : msg.noticeOf(fromDuckDB(err));
     if (this.tx === 'T') this.tx = 'E';
     if (this.implicitTx === 'open') this.implicitTx = 'failed';
     msg.errorResponse(this.out.w, notice);

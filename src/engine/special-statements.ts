@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { isPgSetting } from './pg-settings.js';
 import { leadingWords, stripComments } from './sql-text.js';
 import { parseCopy, type CopyCommand } from './copy-command.js';

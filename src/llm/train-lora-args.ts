@@ -2,7 +2,7 @@
  * train_lora's SQL arguments: defaults (PEFT's and Hugging Face Trainer's, where they have one) and
  * range checks, each refused with a message naming the argument.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import type { LlamaConfig } from './llama-config.js';
 import { resolveTargetModules } from './param-count.js';
 import type { TrainParameters } from './trainer.js';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { loadTokenizer, readLlamaConfig } from './model-folder.js';
 import { LlamaModel } from './llama-model.js';
 import { writePeftAdapter } from './peft.js';
@@ -72,5 +72,5 @@ async function run(): Promise<void> {
 
 // The engine ends this thread once it has read the last message.
 run().catch((err: unknown) => {
-  post(err instanceof TrainingCancelled ? { t: 'error', code: '57014', message: 'canceling statement due to user request' } : errorMessage(err, 'train_lora'));
+  post(errorMessage(err instanceof TrainingCancelled ? new SqlError('57014', 'canceling statement due to user request') : err, 'train_lora'));
 });

@@ -3,7 +3,7 @@
  * `prompt` and `response` columns (instruction format).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { dataSource, readQuery } from '../engine/query-command-sql.js';
 import { parseTrainingRow, type TrainingRow } from './training-data.js';
 

@@ -7,12 +7,13 @@
  * terminated from outside: ending a thread while onnxruntime runs in it aborts the whole process.
  */
 import { Worker } from 'node:worker_threads';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
+import { fromWire, toWire, type WireError } from '../errors/wire.js';
 import type { CommandSession } from '../engine/model-command.js';
 
 const POLL_MS = 200;
 
-export type JobEnd = { t: 'done' } | { t: 'error'; code: string; message: string; hint?: string };
+export type JobEnd = { t: 'done' } | { t: 'error'; error: WireError };
 
 export interface WorkerJob {
   /** Settles with the job: resolved on `done`, rejected on an error or a stop. */
@@ -53,8 +54,7 @@ export function runWorkerJob<M extends { t: string }>(script: URL, workerData: u
       if (settled) return;
       if (m.t === 'done') finish(null);
       else if (m.t === 'error') {
-        const e = m as JobEnd & { t: 'error' };
-        finish(new SqlError(e.code, e.message, e.hint));
+        finish(fromWire((m as JobEnd & { t: 'error' }).error));
       } else {
         try {
           onMessage(m as M);
@@ -72,6 +72,5 @@ export function runWorkerJob<M extends { t: string }>(script: URL, workerData: u
 
 /** How a worker reports a failure: SqlErrors keep their SQLSTATE, anything else is an internal error. */
 export function errorMessage(err: unknown, what: string): JobEnd {
-  if (err instanceof SqlError) return { t: 'error', code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-  return { t: 'error', code: 'XX000', message: `${what} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}` };
+  return { t: 'error', error: toWire(err, what) };
 }

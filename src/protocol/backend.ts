@@ -1,13 +1,17 @@
+import type { ErrorFields, SqlError } from '../errors/sql-error.js';
 import { MessageWriter } from './writer.js';
 
 /** The fields of an ErrorResponse or NoticeResponse. */
-export interface PgNotice {
+export interface PgNotice extends ErrorFields {
   severity: 'ERROR' | 'FATAL' | 'WARNING' | 'NOTICE' | 'INFO' | 'LOG';
   code: string;
   message: string;
-  detail?: string;
   hint?: string;
-  position?: number;
+}
+
+/** An error as the ErrorResponse that reports it. */
+export function noticeOf(err: SqlError, severity: PgNotice['severity'] = 'ERROR'): PgNotice {
+  return { severity, code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), ...err.fields };
 }
 
 export interface FieldDescription {
@@ -62,6 +66,11 @@ function noticeFields(w: MessageWriter, n: PgNotice): void {
   if (n.detail) w.int8(0x44).cstring(n.detail);
   if (n.hint) w.int8(0x48).cstring(n.hint);
   if (n.position) w.int8(0x50).cstring(String(n.position));
+  if (n.schema) w.int8(0x73).cstring(n.schema); // s
+  if (n.table) w.int8(0x74).cstring(n.table); // t
+  if (n.column) w.int8(0x63).cstring(n.column); // c
+  if (n.dataType) w.int8(0x64).cstring(n.dataType); // d
+  if (n.constraint) w.int8(0x6e).cstring(n.constraint); // n
   w.int8(0);
 }
 

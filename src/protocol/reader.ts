@@ -1,4 +1,4 @@
-import { ProtocolError } from './errors.js';
+import { ProtocolError } from '../errors/sql-error.js';
 
 /** Reads the fields of one message body. Every read is bounds-checked: a short message is a protocol error. */
 export class MessageReader {

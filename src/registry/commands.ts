@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { sqlString } from '../engine/sql-text.js';
 import type { ModelSpec, Task } from '../runtime/provider.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';

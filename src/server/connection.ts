@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import * as msg from '../protocol/backend.js';
 import type { PgNotice } from '../protocol/backend.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { ProtocolError } from '../errors/sql-error.js';
 import { MessageFramer, MessageReader, type FrontendMessage } from '../protocol/reader.js';
 import { MessageWriter } from '../protocol/writer.js';
 import type { EngineClient } from '../engine/engine-client.js';

@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 /** Postgres binary wire formats of the common scalar types. */
 

@@ -3,7 +3,7 @@ import {
   DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId, type DuckDBType, type DuckDBValue,
   DuckDBArrayValue, DuckDBListValue,
 } from '@duckdb/node-api';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid, TypeSize } from './oids.js';
 import { arrayText, byteaText, dateText, intervalText, scalarText, timestampText } from './text-format.js';
 import { toJsonText } from './json-value.js';

@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 /**
  * Postgres' text input forms of the types whose text DuckDB reads differently or not at all

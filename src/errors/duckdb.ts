@@ -1,5 +1,8 @@
-import { SqlError } from '../protocol/errors.js';
-import type { PgNotice } from '../protocol/backend.js';
+import { SqlError } from './sql-error.js';
+import { DUCKDB_CARRIED } from './wire.js';
+
+// DuckDB's errors, classified in one place: DuckDB reports a failure as text with its error class in
+// front ("Catalog Error: ..."); a Postgres client expects a SQLSTATE.
 
 /** DuckDB error classes (the prefix of its messages) and the SQLSTATE a Postgres client expects for each. */
 const byClass: ReadonlyArray<[RegExp, string | ((msg: string) => string)]> = [
@@ -50,34 +53,23 @@ export function sqlstateOf(message: string): string {
   return 'XX000';
 }
 
-/** An ErrorResponse for anything thrown while serving a statement. */
 /**
- * An SqlError raised inside a DuckDB callback (an AI function) reaches the session as DuckDB's
- * error text; it travels as `[SQLSTATE xxxxx] message` (and `\nHINT: hint`) so its code survives.
+ * Anything thrown while serving a statement, as an SqlError: SqlErrors as they are, DuckDB's errors
+ * (including an SqlError carried through a DuckDB callback) with the SQLSTATE of their class.
  */
-export const carryError = (err: SqlError): string => `[SQLSTATE ${err.code}] ${err.message}${err.hint ? `\nHINT: ${err.hint}` : ''}`;
-const CARRIED = /^(?:[A-Za-z ]+ Error: )?\[SQLSTATE ([0-9A-Z]{5})\] ([^\n]*)(?:\nHINT: ([\s\S]*))?$/;
-
-export function toPgError(err: unknown): PgNotice {
-  if (err instanceof SqlError) {
-    return { severity: 'ERROR', code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-  }
+export function fromDuckDB(err: unknown): SqlError {
+  if (err instanceof SqlError) return err;
   const raw = truncate(err instanceof Error ? err.message : String(err));
-  const carried = CARRIED.exec(raw);
+  const carried = DUCKDB_CARRIED.exec(raw);
   if (carried) {
     const [, code, message, hint] = carried;
-    return { severity: 'ERROR', code: code!, message: message!, ...(hint ? { hint } : {}) };
+    return new SqlError(code!, message!, hint || undefined);
   }
-  if (/^Interrupt Error/i.test(raw)) return { severity: 'ERROR', code: '57014', message: 'canceling statement due to user request' };
+  if (/^Interrupt Error/i.test(raw)) return new SqlError('57014', 'canceling statement due to user request');
   const [first = raw, ...rest] = raw.split('\n');
   const detail = rest.join('\n').trim();
   const lineInfo = /LINE \d+:/.test(detail);
-  return {
-    severity: 'ERROR',
-    code: sqlstateOf(raw),
-    message: first.replace(/^[A-Za-z ]+ Error: /, ''),
-    ...(detail && !lineInfo ? { detail } : {}),
-  };
+  return new SqlError(sqlstateOf(raw), first.replace(/^[A-Za-z ]+ Error: /, ''), undefined, detail && !lineInfo ? { detail } : {});
 }
 
 const MAX_ERROR_CHARS = 4000;
