@@ -6,8 +6,8 @@ import { setVariable } from '../src/engine/bootstrap.js';
 import { SqlError } from '../src/errors/sql-error.js';
 import { insertRegistration, versionUri } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
-import type { MergeJobInput } from '../src/llm/merge-worker.js';
-import { runWorkerJob } from '../src/llm/worker-job.js';
+import type { MergeJobInput } from '../src/jobs/merge-worker.js';
+import { runWorkerJob } from '../src/jobs/worker-job.js';
 
 interface Args {
   name: string | null;
@@ -40,7 +40,7 @@ export const mergeAdapterCommand: ModelCommand = {
     await mkdir(outDir, { recursive: true });
     const input: MergeJobInput = { baseFolder: spec.base.location, adapterFolder: spec.location, outDir };
     // A merge is not stopped halfway (it has no steps): a cancel answers at once and the thread finishes unseen.
-    const job = runWorkerJob(new URL('../src/llm/merge-worker.js', import.meta.url), input, session, () => undefined, () => undefined);
+    const job = runWorkerJob(new URL('../src/jobs/merge-worker.js', import.meta.url), input, session, () => undefined, () => undefined);
     let stored: { digest: string; path: string };
     try {
       await job.result;

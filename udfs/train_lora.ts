@@ -12,7 +12,7 @@ import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
 import { checkFolder, decoderTask, hasSafetensors, parseSource } from '../src/registry/sources.js';
 import { parseLlamaConfig, type LlamaConfig } from '../src/llm/llama-config.js';
 import { countParameters } from '../src/llm/param-count.js';
-import { runTrainJob } from '../src/llm/train-job.js';
+import { runTrainJob } from '../src/jobs/train-job.js';
 import { checkTrainArgs, recordedParameters, TRAIN_LORA_SIGNATURE, TRAIN_LORA_STRUCT, type TrainLoraArgs } from '../src/llm/train-lora-args.js';
 import { readTrainingRows } from '../src/llm/training-rows.js';
 

@@ -1,4 +1,4 @@
-import { workerJobsEnded } from '../llm/worker-job.js';
+import { workerJobsEnded } from '../jobs/worker-job.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDBInstance, version as duckdbLibraryVersion, type DuckDBConnection } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';

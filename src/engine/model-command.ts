@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { AiContext } from './ai-context.js';
+import type { CommandSession } from '../jobs/command-session.js';
 
 /**
  * A registry command: called like a table function (`SELECT * FROM register_model(...)` or
@@ -8,17 +9,6 @@ import type { AiContext } from './ai-context.js';
  * `argsMacro`, so named arguments and parameters work as anywhere), the command does its work on
  * the session's connection, and `resultSql` answers with the rows it touched.
  */
-/** What a long command (train_lora) can do with the session running it. */
-export interface CommandSession {
-  sid: number;
-  /** Why the command must stop (cancel, statement_timeout, client gone), or null. */
-  stopReason(): string | null;
-  /** Sends the client a NOTICE now. */
-  notice(message: string): void;
-  /** Records progress for ai.running_jobs (and a NOTICE every few seconds). */
-  progress(fn: string, model: string, rows: number, cached: number): void;
-}
-
 export interface ModelCommand {
   name: string;
   /** The parameters, as a macro declares them: `name, source, task := NULL, ...`. */

@@ -1,6 +1,6 @@
 /** What the engine and a trainer worker say to each other. */
-import type { EpochMetrics, StepReport, TrainParameters } from './trainer.js';
-import type { TrainingRow } from './training-data.js';
+import type { EpochMetrics, StepReport, TrainParameters } from '../llm/trainer.js';
+import type { TrainingRow } from '../llm/training-data.js';
 
 export interface TrainJobInput {
   baseFolder: string;

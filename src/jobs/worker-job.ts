@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { SqlError } from '../errors/sql-error.js';
 import { fromWire, toWire, type WireError } from '../errors/wire.js';
-import type { CommandSession } from '../engine/model-command.js';
+import type { CommandSession } from './command-session.js';
 
 const POLL_MS = 200;
 

@@ -5,10 +5,10 @@
 import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { readLlamaConfig } from './model-folder.js';
-import { mergeAdapter } from './lora.js';
-import { readPeftAdapter } from './peft.js';
-import { loadFolderWeights, writeSafetensors } from './safetensors.js';
+import { readLlamaConfig } from '../llm/model-folder.js';
+import { mergeAdapter } from '../llm/lora.js';
+import { readPeftAdapter } from '../llm/peft.js';
+import { loadFolderWeights, writeSafetensors } from '../llm/safetensors.js';
 import { errorMessage, type JobEnd } from './worker-job.js';
 
 export interface MergeJobInput {

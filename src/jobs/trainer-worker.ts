@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqlError } from '../errors/sql-error.js';
-import { loadTokenizer, readLlamaConfig } from './model-folder.js';
-import { LlamaModel } from './llama-model.js';
-import { writePeftAdapter } from './peft.js';
-import { loadFolderWeights } from './safetensors.js';
-import { SeededRandom } from './seeded-random.js';
+import { loadTokenizer, readLlamaConfig } from '../llm/model-folder.js';
+import { LlamaModel } from '../llm/llama-model.js';
+import { writePeftAdapter } from '../llm/peft.js';
+import { loadFolderWeights } from '../llm/safetensors.js';
+import { SeededRandom } from '../llm/seeded-random.js';
 import type { FromTrainer, TrainJobInput } from './train-job-messages.js';
 import { errorMessage, type JobEnd } from './worker-job.js';
-import { train, TrainingCancelled } from './trainer.js';
-import { tokenizeExamples, type TokenizedExample, type TrainingRow } from './training-data.js';
+import { train, TrainingCancelled } from '../llm/trainer.js';
+import { tokenizeExamples, type TokenizedExample, type TrainingRow } from '../llm/training-data.js';
 
 const input = workerData as TrainJobInput;
 const cancelFlag = new Int32Array(input.cancel);

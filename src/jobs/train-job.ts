@@ -2,9 +2,9 @@
  * The engine's side of a training run: starts the trainer thread and relays its progress to the
  * session (ai.running_jobs, a NOTICE per epoch).
  */
-import type { CommandSession } from '../engine/model-command.js';
+import type { CommandSession } from './command-session.js';
 import type { FromTrainer, PreparedData, TrainJobInput } from './train-job-messages.js';
-import type { EpochMetrics } from './trainer.js';
+import type { EpochMetrics } from '../llm/trainer.js';
 import { runWorkerJob } from './worker-job.js';
 
 export interface TrainJobResult {
