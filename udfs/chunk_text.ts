@@ -1,7 +1,7 @@
 import type { QueryCommand } from '../src/engine/model-command.js';
 import { SqlError } from '../src/errors/sql-error.js';
 import { dataSource } from '../src/engine/query-command-sql.js';
-import { quoteIdent, sqlString } from '../src/engine/sql-text.js';
+import { quoteIdent, sqlString } from '../src/sqltext/quote.js';
 
 /**
  * `chunk_text(data, id => 'col', text => 'col', size => 1000, overlap => 100)`: the documents of

@@ -1,7 +1,7 @@
 import type { QueryCommand } from '../src/engine/model-command.js';
 import { SqlError } from '../src/errors/sql-error.js';
 import { dataSource } from '../src/engine/query-command-sql.js';
-import { quoteIdent, sqlString } from '../src/engine/sql-text.js';
+import { quoteIdent, sqlString } from '../src/sqltext/quote.js';
 
 const METRICS = ['precision', 'recall', 'ndcg'] as const;
 function ks(value: unknown): number[] {

@@ -6,7 +6,7 @@ import { embedOp } from '../src/engine/ai-ops.js';
 import type { ModelCommand } from '../src/engine/model-command.js';
 import { setVariable } from '../src/engine/bootstrap.js';
 import { dataSource, readQuery } from '../src/engine/query-command-sql.js';
-import { quoteIdent } from '../src/engine/sql-text.js';
+import { quoteIdent } from '../src/sqltext/quote.js';
 import { insertRegistration } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
 import { SqlError } from '../src/errors/sql-error.js';

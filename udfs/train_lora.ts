@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ModelCommand } from '../src/engine/model-command.js';
 import type { AiContext } from '../src/engine/ai-context.js';
 import { setVariable } from '../src/engine/bootstrap.js';
-import { sqlString } from '../src/engine/sql-text.js';
+import { sqlString } from '../src/sqltext/quote.js';
 import { SqlError } from '../src/errors/sql-error.js';
 import { insertRegistration, versionUri } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';

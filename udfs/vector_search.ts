@@ -1,7 +1,7 @@
 import type { QueryCommand } from '../src/engine/model-command.js';
 import { SqlError } from '../src/errors/sql-error.js';
 import { dataSource } from '../src/engine/query-command-sql.js';
-import { quoteIdent, sqlString } from '../src/engine/sql-text.js';
+import { quoteIdent, sqlString } from '../src/sqltext/quote.js';
 
 /**
  * `vector_search(data, query, embedding => 'col', model => 'm', k => 10)`: the k rows of `data`

@@ -1,5 +1,6 @@
 import { SqlError } from '../errors/sql-error.js';
-import { quoteIdent, scanSql, sqlString } from './sql-text.js';
+import { quoteIdent, sqlString } from '../sqltext/quote.js';
+import { codeTokens } from '../sqltext/lexer.js';
 import { structureOf } from './response-format.js';
 
 interface Token {
@@ -9,22 +10,12 @@ interface Token {
   kind: 'ident' | 'string' | 'punct';
 }
 
+/** The statement's code tokens, as this pass reads them: names, strings, and everything else as punctuation. */
 function tokenize(sql: string): Token[] {
-  const tokens: Token[] = [];
-  for (const seg of scanSql(sql)) {
-    if (seg.kind === 'comment') continue;
-    if (seg.kind === 'quoted') {
-      const text = sql.slice(seg.start, seg.end);
-      tokens.push({ text, start: seg.start, end: seg.end, kind: text.startsWith("'") ? 'string' : 'ident' });
-      continue;
-    }
-    const re = /([A-Za-z_][A-Za-z0-9_$]*)|(=>|:=|::|[^\sA-Za-z_])/g;
-    const code = sql.slice(seg.start, seg.end);
-    for (let m = re.exec(code); m; m = re.exec(code)) {
-      tokens.push({ text: m[0], start: seg.start + m.index, end: seg.start + m.index + m[0].length, kind: m[1] ? 'ident' : 'punct' });
-    }
-  }
-  return tokens;
+  return codeTokens(sql).map((t) => ({
+    text: t.text, start: t.start, end: t.end,
+    kind: t.kind === 'word' || t.kind === 'quoted' ? 'ident' : t.kind === 'string' ? 'string' : 'punct',
+  }));
 }
 
 /** The index of the `)` closing the `(` at `open`, and the index of each top-level `,`. */

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { splitStatements, sqlString } from './sql-text.js';
+import { sqlString } from '../sqltext/quote.js';
+import { splitStatements } from '../sqltext/statements.js';
 
 export const readSql = (name: string): string[] =>
   splitStatements(readFileSync(fileURLToPath(new URL(`../../../sql/${name}`, import.meta.url)), 'utf8'));

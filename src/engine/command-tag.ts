@@ -1,5 +1,5 @@
 import { StatementType } from '@duckdb/node-api';
-import { leadingWords } from './sql-text.js';
+import { leadingWords } from '../sqltext/statements.js';
 
 /** The CommandComplete tag Postgres clients expect ("SELECT 3", "INSERT 0 5", "CREATE TABLE"). */
 export function commandTag(statementType: StatementType, sql: string, rows: number): string {

@@ -12,7 +12,7 @@ import type { CopyCommand } from './copy-command.js';
 import { copyRow, csvLineForDuckDB, parseTextLine } from './copy-format.js';
 import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
-import { quoteIdent, sqlString } from './sql-text.js';
+import { quoteIdent, sqlString } from '../sqltext/quote.js';
 
 /** What COPY needs of a session. */
 export interface CopyHost {

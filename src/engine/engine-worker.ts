@@ -5,7 +5,7 @@ import * as msg from '../protocol/backend.js';
 import type { PgNotice } from '../protocol/backend.js';
 import { join } from 'node:path';
 import { bootstrapSession, readSql } from './bootstrap.js';
-import { sqlString } from './sql-text.js';
+import { sqlString } from '../sqltext/quote.js';
 import { AiContext } from './ai-context.js';
 import { argsMacro } from './model-command.js';
 import { commandGuards } from './model-command-parse.js';

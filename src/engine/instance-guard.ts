@@ -1,6 +1,7 @@
 import { SqlError } from '../errors/sql-error.js';
 import { StatementType } from '@duckdb/node-api';
-import { scanSql, stripComments } from './sql-text.js';
+import { stripComments } from '../sqltext/statements.js';
+import { lex } from '../sqltext/lexer.js';
 
 /**
  * What one session must not do because it changes the DuckDB instance every session shares (or
@@ -58,7 +59,8 @@ const refused = (what: string, hint: string, why = 'it would change the database
 
 /** The instance-wide statement a SQL text is, or a call it makes to a refused table function: the error to answer with. */
 export function instanceWideRefusal(sql: string): SqlError | null {
-  const code = scanSql(sql).map((s) => (s.kind === 'code' ? sql.slice(s.start, s.end) : s.kind === 'quoted' && sql[s.start] === '"' ? sql.slice(s.start, s.end) : ' \'\' ')).join('');
+  // Strings and comments masked: a name inside a string literal is not a call (query() is refused for that reason).
+  const code = lex(sql).map((t) => (t.kind === 'string' ? "''" : t.kind === 'comment' ? ' ' : t.text)).join('');
   const first = /^\s*\(*\s*([A-Za-z_]+)(?:\s+([A-Za-z_]+))?(?:\s+([A-Za-z_]+))?/.exec(code);
   const [w1, w2, w3] = [first?.[1]?.toUpperCase(), first?.[2]?.toUpperCase(), first?.[3]?.toUpperCase()];
   if (w1 === 'ATTACH' || w1 === 'DETACH') {

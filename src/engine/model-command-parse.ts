@@ -1,6 +1,6 @@
 import { MODEL_COMMANDS, QUERY_COMMANDS } from '../../udfs/index.js';
 import type { ModelCommand, QueryCommand } from './model-command.js';
-import { stripComments } from './sql-text.js';
+import { stripComments } from '../sqltext/statements.js';
 import { findCalls } from './ai-rewrite.js';
 
 const SHAPE = /^\s*(?:SELECT\s+([\s\S]+?)\s+FROM|CALL)\s+([A-Za-z_]+)\s*\(([\s\S]*)\)\s*(?:AS\s+[A-Za-z_][A-Za-z0-9_]*)?\s*;?\s*$/i;

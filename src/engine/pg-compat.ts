@@ -1,4 +1,4 @@
-import { scanSql } from './sql-text.js';
+import { lex } from '../sqltext/lexer.js';
 
 /**
  * Rewrites Postgres-specific SQL that clients send (catalog queries of psql, pgJDBC, psycopg) into
@@ -34,12 +34,11 @@ const MARKED = `${MARK}(\\d+)${MARK}`;
 function rewriteCatalogQuery(sql: string): string {
   const quoted: string[] = [];
   let code = '';
-  for (const seg of scanSql(sql)) {
-    const text = sql.slice(seg.start, seg.end);
-    if (seg.kind === 'code') code += text;
-    else if (text === '"pg_catalog"') code += 'pg_catalog';
+  for (const t of lex(sql)) {
+    if (t.kind !== 'string' && t.kind !== 'quoted' && t.kind !== 'comment') code += t.text;
+    else if (t.text === '"pg_catalog"') code += 'pg_catalog';
     else {
-      quoted.push(text);
+      quoted.push(t.text);
       code += `${MARK}${quoted.length - 1}${MARK}`;
     }
   }

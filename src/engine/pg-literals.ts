@@ -1,7 +1,9 @@
 import {
   arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, type DatetimeKind, type PgArray,
 } from '../types/pg-text-input.js';
-import { scanSql, sqlString } from './sql-text.js';
+import { sqlString } from '../sqltext/quote.js';
+import { applyEdits, type Edit } from '../sqltext/statements.js';
+import { lex } from '../sqltext/lexer.js';
 
 /**
  * Escape strings (`E'a\tb'`), which DuckDB lacks, and typed string literals in the Postgres text
@@ -13,37 +15,34 @@ import { scanSql, sqlString } from './sql-text.js';
  */
 export function rewritePgLiterals(sql: string): string {
   if (!sql.includes("'") && !sql.includes('$')) return sql;
-  const edits: Array<{ start: number; end: number; text: string }> = [];
-  for (const seg of scanSql(sql)) {
-    if (seg.kind !== 'quoted') continue;
-    const raw = sql.slice(seg.start, seg.end);
-    if (raw.startsWith('"')) continue;
-    const escaped = raw.startsWith("'") && /(?:^|[^\w])[eE]$/.test(sql.slice(Math.max(0, seg.start - 2), seg.start));
-    const start = seg.start - (escaped ? 1 : 0);
-    const type = targetType(sql.slice(Math.max(0, start - 64), start), sql.slice(seg.end, seg.end + 300));
+  const edits: Edit[] = [];
+  for (const tok of lex(sql)) {
+    if (tok.kind !== 'string') continue;
+    const escaped = /^[eE]'/.test(tok.text);
+    const raw = escaped ? tok.text.slice(1) : tok.text;
+    const { start, end } = tok;
+    const type = targetType(sql.slice(Math.max(0, start - 64), start), sql.slice(end, end + 300));
     const value = literalValue(raw, escaped);
     if (value === null) continue;
     if (!type) {
       // DuckDB has no E'' strings: the escapes are read here and the text passed as a plain literal.
-      if (escaped) edits.push({ start, end: seg.end, text: sqlString(value) });
+      if (escaped) edits.push({ start, end: end, text: sqlString(value) });
       continue;
     }
     if (!type.array) {
-      edits.push({ start, end: seg.end, text: sqlString(duckScalarText(type.kind, value)) });
+      edits.push({ start, end: end, text: sqlString(duckScalarText(type.kind, value)) });
       continue;
     }
     // '[1,2]' is DuckDB's own list text; Postgres would refuse it, DuckDB's cast reads it.
     if (value.trim().startsWith('[') && !value.includes('=')) continue;
     const parsed = arrayFromPgText(value);
     const list = (a: PgArray): string => `[${a.map((x) => (x === null ? 'NULL' : Array.isArray(x) ? list(x) : sqlString(duckScalarText(type.kind, x)))).join(', ')}]`;
-    edits.push({ start, end: seg.end, text: list(parsed) });
+    edits.push({ start, end: end, text: list(parsed) });
     // Postgres' int[] holds any number of dimensions; DuckDB's INTEGER[] only one.
     const extra = arrayDepth(parsed) - type.dims;
-    if (extra > 0) edits.push({ start: seg.end + type.typeEnd, end: seg.end + type.typeEnd, text: '[]'.repeat(extra) });
+    if (extra > 0) edits.push({ start: end + type.typeEnd, end: end + type.typeEnd, text: '[]'.repeat(extra) });
   }
-  let out = sql;
-  for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return out;
+  return applyEdits(sql, edits);
 }
 
 type Kind = 'bytea' | 'bool' | 'interval' | DatetimeKind;

@@ -17,7 +17,7 @@ import { loadPgCatalog } from './bootstrap.js';
 import { PgSettings } from './pg-settings.js';
 import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
 import { classifySpecial, type SpecialStatement } from './special-statements.js';
-import { hasCodeKeyword, rewriteParameters, splitStatements } from './sql-text.js';
+import { hasCodeKeyword, rewriteParameters, splitStatements } from '../sqltext/statements.js';
 import { fromDuckDB } from '../errors/duckdb.js';
 import type { AiContext, Caller } from './ai-context.js';
 import { prefetch, prefetchQuery } from './ai-prefetch.js';

@@ -1,6 +1,6 @@
 import { SqlError } from '../errors/sql-error.js';
 import { isPgSetting } from './pg-settings.js';
-import { leadingWords, stripComments } from './sql-text.js';
+import { leadingWords, stripComments } from '../sqltext/statements.js';
 import { parseCopy, type CopyCommand } from './copy-command.js';
 import { instanceWideRefusal } from './instance-guard.js';
 
