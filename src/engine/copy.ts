@@ -6,7 +6,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
 import { ProtocolError, SqlError } from '../errors/sql-error.js';
-import { MessageReader } from '../protocol/reader.js';
+import { Frontend } from '../protocol/codes.js';
+import { decodeClientMessage } from '../protocol/frontend.js';
 import { columnCodec } from '../types/column-codec.js';
 import type { CopyCommand } from './copy-command.js';
 import { copyRow, csvLineForDuckDB, parseTextLine } from './copy-format.js';
@@ -190,14 +191,13 @@ async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
     for (;;) {
       const m = await host.inbox.next();
       if (!m) throw new SqlError('08006', 'connection closed during COPY FROM STDIN');
-      const code = String.fromCharCode(m.code);
-      if (code === 'd') await file.write(m.body);
-      else if (code === 'c') break;
-      else if (code === 'f') {
-        throw new SqlError('57014', `COPY from stdin failed: ${new MessageReader(m.body).cstring()}`);
-      } else if (code !== 'H' && code !== 'S') {
-        throw new ProtocolError(`unexpected message type "${code}" during COPY from stdin`);
-      }
+      // Flush and Sync may come in between (psql sends neither, other clients do); anything else ends the session.
+      if (m.code === Frontend.Flush || m.code === Frontend.Sync) continue;
+      const message = decodeClientMessage(m);
+      if (message.type === 'copy-data') await file.write(message.data);
+      else if (message.type === 'copy-done') break;
+      else if (message.type === 'copy-fail') throw new SqlError('57014', `COPY from stdin failed: ${message.message}`);
+      else throw new ProtocolError(`unexpected message type "${message.type}" during COPY from stdin`);
     }
     await file.finish();
     const result = await host.conn.run(file.loadSql(columns));

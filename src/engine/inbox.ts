@@ -1,4 +1,5 @@
-import type { FrontendMessage } from '../protocol/reader.js';
+import { Frontend } from '../protocol/codes.js';
+import type { FrontendMessage } from '../protocol/framer.js';
 
 const REPORT_BYTES = 256 * 1024;
 
@@ -47,8 +48,8 @@ export class Inbox {
   executesQueuedBeforeSync(): number {
     let n = 0;
     for (const m of this.queue) {
-      if (m.code === 0x53) break; // Sync
-      if (m.code === 0x45) n++; // Execute
+      if (m.code === Frontend.Sync) break;
+      if (m.code === Frontend.Execute) n++;
     }
     return n;
   }

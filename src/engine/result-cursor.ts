@@ -1,5 +1,6 @@
 import { type DuckDBDataChunk, type DuckDBResult, type DuckDBType, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
 import type { FieldDescription } from '../protocol/backend.js';
+import { Backend } from '../protocol/codes.js';
 import { columnCodec, requireBinary, type ColumnCodec } from '../types/column-codec.js';
 import type { SessionOutput } from './output.js';
 
@@ -78,7 +79,7 @@ export class ResultCursor {
       const end = Math.min(this.rowsInChunk, this.rowInChunk + budget);
       let r = this.rowInChunk;
       while (r < end) {
-        w.begin('D').int16(n);
+        w.begin(Backend.DataRow).int16(n);
         for (let c = 0; c < n; c++) {
           const v = cols[c]!.getItem(r);
           if (v === null) w.int32(-1);

@@ -2,7 +2,9 @@ import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBPrep
 import * as msg from '../protocol/backend.js';
 import type { FieldDescription, PgNotice, TransactionStatus } from '../protocol/backend.js';
 import { ProtocolError, SqlError } from '../errors/sql-error.js';
-import { MessageReader, type FrontendMessage } from '../protocol/reader.js';
+import { Frontend } from '../protocol/codes.js';
+import type { FrontendMessage } from '../protocol/framer.js';
+import { decodeClientMessage, type ClientMessage } from '../protocol/frontend.js';
 import { columnCodec } from '../types/column-codec.js';
 import { Oid } from '../types/oids.js';
 import { commandTag } from './command-tag.js';
@@ -72,6 +74,9 @@ interface Portal {
 }
 
 const MAX_CACHED_STATEMENTS = 64;
+
+/** The extended-protocol messages, skipped after an error until Sync. */
+const EXTENDED: ReadonlySet<number> = new Set([Frontend.Parse, Frontend.Bind, Frontend.Describe, Frontend.Execute, Frontend.Close, Frontend.FunctionCall]);
 
 /** A text column in a RowDescription. */
 const textField = (name: string): FieldDescription => ({ name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 });
@@ -208,40 +213,41 @@ export class Session {
     }
   }
 
-  private async handle(m: FrontendMessage): Promise<void> {
-    const code = String.fromCharCode(m.code);
-    const r = new MessageReader(m.body);
-    if (code === 'X') {
-      this.out.flush();
-      this.inbox.close();
-      return;
+  private async handle(raw: FrontendMessage): Promise<void> {
+    // After an error in an extended-protocol batch, its messages are dropped unread until Sync.
+    if (this.skipToSync && EXTENDED.has(raw.code)) return;
+    const m = decodeClientMessage(raw);
+    switch (m.type) {
+      case 'terminate':
+        this.out.flush();
+        this.inbox.close();
+        return;
+      case 'query':
+        await this.simpleQuery(m.sql);
+        return;
+      case 'sync':
+        this.skipToSync = false;
+        await this.endImplicitTransaction();
+        msg.readyForQuery(this.out.w, this.tx);
+        this.out.flush();
+        return;
+      case 'flush':
+        this.out.flush();
+        return;
+      case 'copy-data':
+      case 'copy-done':
+      case 'copy-fail':
+        return; // copy messages outside COPY are ignored, as Postgres does
+      default:
     }
-    if (code === 'Q') {
-      await this.simpleQuery(r.cstring());
-      return;
-    }
-    if (code === 'S') {
-      this.skipToSync = false;
-      await this.endImplicitTransaction();
-      msg.readyForQuery(this.out.w, this.tx);
-      this.out.flush();
-      return;
-    }
-    if (code === 'H') {
-      this.out.flush();
-      return;
-    }
-    if (code === 'd' || code === 'c' || code === 'f') return; // copy messages outside COPY are ignored
-    if (!'PBDECF'.includes(code)) throw new ProtocolError(`unexpected message type "${code}" (0x${m.code.toString(16)})`);
-    if (this.skipToSync) return;
     try {
-      switch (code) {
-        case 'P': await this.parse(r); break;
-        case 'B': await this.bind(r); break;
-        case 'D': await this.describe(r); break;
-        case 'E': await this.execute(r); break;
-        case 'C': this.closeTarget(r); break;
-        case 'F': throw new SqlError('0A000', 'the function call protocol is not supported');
+      switch (m.type) {
+        case 'parse': await this.parse(m); break;
+        case 'bind': await this.bind(m); break;
+        case 'describe': await this.describe(m); break;
+        case 'execute': await this.execute(m); break;
+        case 'close': this.closeTarget(m); break;
+        case 'function-call': throw new SqlError('0A000', 'the function call protocol is not supported');
       }
     } catch (err) {
       if (err instanceof ProtocolError) throw err;
@@ -455,12 +461,7 @@ export class Session {
 
   // ---- extended query -----------------------------------------------------------------------
 
-  private async parse(r: MessageReader): Promise<void> {
-    const name = r.cstring();
-    const sql = r.cstring();
-    const n = r.int16();
-    const oids: number[] = [];
-    for (let i = 0; i < n; i++) oids.push(r.int32());
+  private async parse({ name, sql, paramOids: oids }: ClientMessage & { type: 'parse' }): Promise<void> {
     if (name && this.statements.has(name)) throw new SqlError('42P05', `prepared statement "${name}" already exists`);
     const parts = splitStatements(sql);
     if (parts.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
@@ -472,21 +473,9 @@ export class Session {
     msg.parseComplete(this.out.w);
   }
 
-  private async bind(r: MessageReader): Promise<void> {
-    const portalName = r.cstring();
-    const statementName = r.cstring();
-    const formatCount = r.int16();
-    const paramFormats: number[] = [];
-    for (let i = 0; i < formatCount; i++) paramFormats.push(r.int16());
-    const paramCount = r.int16();
-    const params: Array<Buffer | null> = [];
-    for (let i = 0; i < paramCount; i++) {
-      const len = r.int32();
-      params.push(len < 0 ? null : Buffer.from(r.bytes(len)));
-    }
-    const resultCount = r.int16();
-    const resultFormats: number[] = [];
-    for (let i = 0; i < resultCount; i++) resultFormats.push(r.int16());
+  private async bind(m: ClientMessage & { type: 'bind' }): Promise<void> {
+    const { portal: portalName, statement: statementName, paramFormats, params, resultFormats } = m;
+    const paramCount = params.length;
     const statement = this.statements.get(statementName);
     if (!statement) throw new SqlError('26000', `prepared statement "${statementName}" does not exist`);
     const expected = (statement.command?.args ?? statement.prepared)?.parameterCount ?? 0;
@@ -499,15 +488,13 @@ export class Session {
     msg.bindComplete(this.out.w);
   }
 
-  private async describe(r: MessageReader): Promise<void> {
-    const kind = String.fromCharCode(r.byte());
-    const name = r.cstring();
-    if (kind === 'S') {
+  private async describe({ target, name }: ClientMessage & { type: 'describe' }): Promise<void> {
+    if (target === 'statement') {
       const statement = this.statements.get(name);
       if (!statement) throw new SqlError('26000', `prepared statement "${name}" does not exist`);
       msg.parameterDescription(this.out.w, statement.paramOids);
       this.describeRows(statement, []);
-    } else if (kind === 'P') {
+    } else {
       const portal = this.portals.get(name);
       if (!portal) throw new SqlError('34000', `portal "${name}" does not exist`);
       // The portal runs now and is described from its actual result: DuckDB's prepared-statement
@@ -521,7 +508,7 @@ export class Session {
         msg.rowDescription(this.out.w, portal.cursor.fields);
       } else if (portal.statement.special) this.describeRows(portal.statement, []);
       else msg.noData(this.out.w);
-    } else throw new ProtocolError(`invalid Describe target "${kind}"`);
+    }
   }
 
   private describeRows(statement: Statement, formats: readonly number[]): void {
@@ -551,9 +538,7 @@ export class Session {
     msg.rowDescription(this.out.w, fields);
   }
 
-  private async execute(r: MessageReader): Promise<void> {
-    const name = r.cstring();
-    const maxRows = r.int32();
+  private async execute({ portal: name, maxRows }: ClientMessage & { type: 'execute' }): Promise<void> {
     const portal = this.portals.get(name);
     if (!portal) throw new SqlError('34000', `portal "${name}" does not exist`);
     if (!portal.statement.prepared && !portal.statement.special) {
@@ -583,12 +568,9 @@ export class Session {
     msg.commandComplete(this.out.w, this.tagOf(portal, (portal.cursor?.rowsSent ?? 0) - sentBefore));
   }
 
-  private closeTarget(r: MessageReader): void {
-    const kind = String.fromCharCode(r.byte());
-    const name = r.cstring();
-    if (kind === 'S') this.dropStatement(name);
-    else if (kind === 'P') this.closePortal(name);
-    else throw new ProtocolError(`invalid Close target "${kind}"`);
+  private closeTarget({ target, name }: ClientMessage & { type: 'close' }): void {
+    if (target === 'statement') this.dropStatement(name);
+    else this.closePortal(name);
     msg.closeComplete(this.out.w);
   }
 
@@ -869,7 +851,7 @@ export class Session {
           msg.rowDescription(this.out.w, [textField(s.name)]);
         }
         const value = s.kind === 'show' ? this.settings.get(s.name) : await this.duckdbSetting(s.name);
-        this.out.w.begin('D').int16(1).lengthPrefixedString(value).end();
+        msg.textRow(this.out.w, [value]);
         return 'SHOW';
       }
       case 'noop':
