@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rewriteAiCalls, selectPart } from '../dist/src/engine/ai-rewrite.js';
-import { schemaOf, structureOf } from '../dist/src/engine/response-format.js';
+import { rewriteAiCalls, selectPart } from '../dist/src/rewrite/ai-calls.js';
+import { schemaOf, structureOf } from '../dist/udfs/ai_query/response-format.js';
 
 const dims = (m: string): number | null => (m === 'emb' ? 64 : null);
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { rewriteForDuckDB } from '../dist/src/engine/pg-compat.js';
+import { rewriteForDuckDB } from '../dist/src/rewrite/pg-catalog.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;

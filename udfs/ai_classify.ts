@@ -1,9 +1,9 @@
 import { BOOLEAN, LIST, VARCHAR } from '@duckdb/node-api';
 import type { DuckDBListValue } from '@duckdb/node-api';
-import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
-import { excerpt, runChunk } from '../src/engine/ai-batch.js';
+import { columnValues, type AiContext, type BatchFunction } from '../src/functions/context.js';
+import { excerpt, runChunk } from '../src/functions/run-chunk.js';
 import type { Classification } from '../src/runtime/provider.js';
-import { classifyOp, DEFAULT_HYPOTHESIS } from '../src/engine/ai-ops.js';
+import { classifyOp, DEFAULT_HYPOTHESIS } from '../src/functions/runtime-ops.js';
 
 /** A row's labels: the list's non-NULL items. */
 const labelsOf = (v: unknown): string[] => ((v as DuckDBListValue | null)?.items ?? []).filter((x) => x !== null).map(String);

@@ -1,8 +1,8 @@
 import { FLOAT, LIST, VARCHAR } from '@duckdb/node-api';
-import { writeFloatLists } from '../src/engine/float-lists.js';
-import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
-import { excerpt, runChunk } from '../src/engine/ai-batch.js';
-import { embedOp } from '../src/engine/ai-ops.js';
+import { writeFloatLists } from '../src/functions/float-lists.js';
+import { columnValues, type AiContext, type BatchFunction } from '../src/functions/context.js';
+import { excerpt, runChunk } from '../src/functions/run-chunk.js';
+import { embedOp } from '../src/functions/runtime-ops.js';
 
 /**
  * `ai_embed(model, text)`: one vector per row. The session casts it to FLOAT[dimension] when the

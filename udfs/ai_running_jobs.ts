@@ -1,5 +1,5 @@
 import { BIGINT, DOUBLE, DuckDBTableFunction, INTEGER, TIMESTAMPTZ, VARCHAR, DuckDBTimestampTZValue } from '@duckdb/node-api';
-import type { AiContext } from '../src/engine/ai-context.js';
+import type { AiContext } from '../src/functions/context.js';
 
 /** `ai_running_jobs()` (and the view ai.running_jobs): the AI function calls statements are running now. */
 export function aiRunningJobs(ai: AiContext): DuckDBTableFunction {
@@ -17,7 +17,7 @@ export function aiRunningJobs(ai: AiContext): DuckDBTableFunction {
     },
     initFunction: (info) => info.setInitData({ rows: [...ai.jobs.values()], done: false }),
     mainFunction: (info, out) => {
-      const state = info.initData as { rows: Array<import('../src/engine/ai-context.js').Job>; done: boolean };
+      const state = info.initData as { rows: Array<import('../src/functions/context.js').Job>; done: boolean };
       if (state.done) {
         out.rowCount = 0;
         return;

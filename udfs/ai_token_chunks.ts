@@ -1,5 +1,5 @@
 import { INTEGER, VARCHAR } from '@duckdb/node-api';
-import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
+import { columnValues, type AiContext, type BatchFunction } from '../src/functions/context.js';
 import { CallAbandoned } from '../src/runtime/runtime-client.js';
 import { SqlError } from '../src/errors/sql-error.js';
 

@@ -1,6 +1,6 @@
-import type { QueryCommand } from '../src/engine/model-command.js';
+import type { QueryCommand } from '../src/functions/commands.js';
 import { SqlError } from '../src/errors/sql-error.js';
-import { dataSource } from '../src/engine/query-command-sql.js';
+import { dataSource } from '../src/functions/data-source.js';
 import { quoteIdent, sqlString } from '../src/sqltext/quote.js';
 
 /**

@@ -1,6 +1,6 @@
 import { deleteAlias } from '../src/registry/commands.js';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import { setVariable } from '../src/pg/bootstrap.js';
 import { SqlError } from '../src/errors/sql-error.js';
 
 /** `delete_model_alias(name, alias)`: drops an alias; the versions stay. */

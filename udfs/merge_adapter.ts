@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import { setVariable } from '../src/pg/bootstrap.js';
 import { SqlError } from '../src/errors/sql-error.js';
 import { insertRegistration, versionUri } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';

@@ -1,7 +1,7 @@
 import { insertRegistration, prepareRegistration, type RegisterArgs } from '../src/registry/commands.js';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
-import { probeModel } from '../src/engine/model-probe.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import { setVariable } from '../src/pg/bootstrap.js';
+import { probeModel } from '../src/functions/model-probe.js';
 
 /**
  * `register_model(name, source, task => ..., alias => ..., tags => ..., description => ..., base_model => ...)`;

@@ -1,6 +1,6 @@
 import { setAlias } from '../src/registry/commands.js';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import { setVariable } from '../src/pg/bootstrap.js';
 import { SqlError } from '../src/errors/sql-error.js';
 
 /** `set_model_alias(name, alias, version)`: creates or moves an alias such as `champion`. */

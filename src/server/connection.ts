@@ -7,7 +7,7 @@ import { Frontend } from '../protocol/codes.js';
 import { MessageFramer, type FrontendMessage } from '../protocol/framer.js';
 import { decodeSaslInitialResponse, decodeSaslResponse, decodeStartupPacket } from '../protocol/frontend.js';
 import { MessageWriter } from '../protocol/writer.js';
-import type { EngineClient } from '../engine/engine-client.js';
+import type { EngineClient } from '../engine/client.js';
 import type { SessionStart } from '../engine/messages.js';
 import { ScramError, ScramExchange, type ScramVerifier } from './scram.js';
 

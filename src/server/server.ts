@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { EngineClient } from '../engine/engine-client.js';
+import { EngineClient } from '../engine/client.js';
 import { ClientConnection, type ConnectionHost } from './connection.js';
 import { dataLayout, isLoopback, type ServerConfig } from './config.js';
 import { makeScramVerifier } from './scram.js';

@@ -1,0 +1,118 @@
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBScalarFunctionInfo, DuckDBType, DuckDBVector } from '@duckdb/node-api';
+import { DuckDBScalarFunction } from '@duckdb/node-api';
+import { SqlError } from '../errors/sql-error.js';
+import { toDuckDBText } from '../errors/wire.js';
+import type { ArtifactStore } from '../registry/artifact-store.js';
+import type { Registry } from '../registry/registry.js';
+import type { RuntimeClient } from '../runtime/runtime-client.js';
+import type { PrefetchedResults } from './prefetched.js';
+import type { Prefetch } from './prefetch.js';
+
+/** What a SQL function knows of the session calling it. */
+export interface Caller {
+  sid: number;
+  /** Why the running statement must stop (cancel, timeout, client gone), or null. */
+  stopReason(): string | null;
+  /** What the prefetch pass already computed for the running statement. */
+  prefetched: PrefetchedResults;
+  /** Set while the prefetch pass runs: the functions hand it their batches and answer NULL. */
+  collector: Prefetch | null;
+  /** Progress of a long job, for NOTICEs and the ai.running_jobs view. */
+  progress(fn: string, model: string, rows: number, cached: number): void;
+}
+
+/** One AI function call site being evaluated by a session's statement. */
+export interface Job {
+  sid: number;
+  fn: string;
+  model: string;
+  rows: number;
+  cached: number;
+  startedAt: Date;
+  updatedAt: Date;
+}
+
+/** The engine's AI state shared by every session: registry snapshot, model runtime, callers. */
+export class AiContext {
+  private readonly callers = new Map<number, Caller>();
+  readonly jobs = new Map<number, Job>();
+
+  constructor(
+    readonly registry: Registry,
+    readonly runtime: RuntimeClient,
+    readonly store: ArtifactStore,
+    readonly hubCacheDir: string,
+    readonly filesDir: string,
+    readonly allowedDirs: readonly string[],
+    readonly allowedKeyEnvs: readonly string[],
+    /** The engine's own connection, which no session cancels: the registry is reloaded through it. */
+    private readonly registryConn: DuckDBConnection,
+  ) {}
+
+  /** Reads the committed registry tables again (after a registry write). */
+  reloadRegistry(): Promise<void> {
+    return this.registry.load(this.registryConn);
+  }
+
+  private writes: Promise<unknown> = Promise.resolve();
+
+  /** Runs registry writes one at a time (versions are numbered max + 1). */
+  registryWrite<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(work, work);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  attach(conn: DuckDBConnection, caller: Caller): void {
+    this.callers.set(conn.clientContext.connectionId, caller);
+  }
+
+  detach(conn: DuckDBConnection): void {
+    const caller = this.callers.get(conn.clientContext.connectionId);
+    this.callers.delete(conn.clientContext.connectionId);
+    if (caller) this.jobs.delete(caller.sid);
+  }
+
+  caller(connectionId: number): Caller {
+    const c = this.callers.get(connectionId);
+    if (!c) throw new SqlError('XX000', 'an AI function ran on a connection the engine does not know');
+    return c;
+  }
+}
+
+/** A scalar SQL function that sees whole DuckDB chunks (2,048 rows) and the session calling it. */
+export interface BatchFunction {
+  name: string;
+  parameterTypes: DuckDBType[];
+  returnType: DuckDBType;
+  /** Reads the chunk's columns and writes one value per row into `output`. */
+  run(input: DuckDBDataChunk, output: DuckDBVector, caller: Caller): void;
+}
+
+/** Registers a batch function; NULL handling is the function's own (special handling). */
+export function registerBatchFunction(conn: DuckDBConnection, ai: AiContext, fn: BatchFunction): void {
+  conn.registerScalarFunction(DuckDBScalarFunction.create({
+    name: fn.name,
+    parameterTypes: fn.parameterTypes,
+    returnType: fn.returnType,
+    specialHandling: true,
+    volatile: true,
+    bindFunction: (info) => info.setBindData({ connectionId: info.clientContext.connectionId }),
+    mainFunction: (info: DuckDBScalarFunctionInfo, input, output) => {
+      try {
+        const { connectionId } = info.bindData as { connectionId: number };
+        fn.run(input, output, ai.caller(connectionId));
+      } catch (err) {
+        info.setError(toDuckDBText(err));
+      }
+    },
+  }));
+}
+
+/** Column `index` of a chunk as JS values (strings, numbers, booleans, lists, or null). */
+export function columnValues(input: DuckDBDataChunk, index: number): unknown[] {
+  const v = input.getColumnVector(index);
+  const out = new Array<unknown>(input.rowCount);
+  for (let i = 0; i < input.rowCount; i++) out[i] = v.getItem(i);
+  return out;
+}
