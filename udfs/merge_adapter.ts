@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCommand } from '../src/functions/commands.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
 import { setVariable } from '../src/pg/bootstrap.js';
 import { SqlError } from '../src/errors/sql-error.js';
 import { insertRegistration, versionUri } from '../src/registry/commands.js';
@@ -21,7 +22,7 @@ interface Args {
  * base's weights (W + (alpha / r)·B·A) and registers the result as the next version of `name`, a model
  * of its own that needs no base at run time.
  */
-export const mergeAdapterCommand: ModelCommand = {
+const command: ModelCommand = {
   name: 'merge_adapter',
   signature: 'name, adapter, alias := NULL, description := NULL',
   argsStruct: 'struct_pack(name := name::VARCHAR, adapter := adapter::VARCHAR, alias := alias::VARCHAR, description := description::VARCHAR)',
@@ -62,4 +63,11 @@ export const mergeAdapterCommand: ModelCommand = {
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_version_n', version);
   },
+};
+
+export const mergeAdapter: SqlFunction = {
+  name: 'merge_adapter',
+  kind: 'model-command',
+  description: "folds a LoRA version into its base's weights and registers the result as a model of its own",
+  command,
 };

@@ -1,21 +1,11 @@
 import { workerJobsEnded } from '../jobs/worker-job.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import { DuckDBInstance, version as duckdbLibraryVersion, type DuckDBConnection } from '@duckdb/node-api';
+import { version as duckdbLibraryVersion, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
 import type { PgNotice } from '../protocol/backend.js';
-import { join } from 'node:path';
 import { bootstrapSession } from '../pg/bootstrap.js';
-import { readSqlFile } from '../sqltext/sql-files.js';
-import { sqlString } from '../sqltext/quote.js';
-import { AiContext } from '../functions/context.js';
-import { argsMacro } from '../functions/commands.js';
-import { commandGuards } from '../rewrite/commands.js';
-import { Registry } from '../registry/registry.js';
-import { ArtifactStore } from '../registry/artifact-store.js';
-import { hubCacheDirOf } from '../registry/commands.js';
-import { RuntimeClient } from '../runtime/runtime-client.js';
-import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
-import { MODEL_COMMANDS, QUERY_COMMANDS, registerAiFunctions } from '../../udfs/index.js';
+import type { AiContext } from '../functions/context.js';
+import { openInstance } from './instance.js';
 import type { EngineOptions } from './options.js';
 import { Inbox } from '../session/inbox.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
@@ -42,52 +32,6 @@ const duckdbVersion = duckdbLibraryVersion();
 
 const post = (m: FromEngine, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
-const builtinModelsView = (): string => `CREATE OR REPLACE VIEW ai.builtin_models AS SELECT * FROM (VALUES ${BUILTIN_MODELS
-  .map((b) => `(${sqlString(`builtin:${b.name}`)}, ${sqlString(b.task)}, ${b.dimension}, ${sqlString(b.description)})`).join(', ')}) t(source, task, dimension, description)`;
-
-const sqlList = (dirs: string[]): string => `[${dirs.map(sqlString).join(', ')}]`;
-
-/** Opens the registry tables and starts the model runtime; the setup connection stays open, owning the AI functions. */
-async function openAi(setup: DuckDBConnection): Promise<AiContext> {
-  for (const stmt of readSqlFile('ai-schema.sql')) await setup.run(stmt);
-  // DuckDB cannot replay an ALTER TABLE ... ADD COLUMN of a table with defaults from its WAL: make the
-  // schema durable in the database file before anything else is logged.
-  await setup.run('CHECKPOINT');
-  await setup.run(builtinModelsView());
-  const registry = new Registry();
-  await registry.load(setup);
-  const persistent = options.databasePath !== ':memory:';
-  const runtime = new RuntimeClient(persistent ? join(options.dataDir, 'cache') : null, options.allowedKeyEnvs);
-  const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir),
-    join(options.dataDir, 'files'), options.allowedDirs, options.allowedKeyEnvs, setup);
-  registerAiFunctions(setup, ai);
-  for (const stmt of readSqlFile('ai-functions.sql')) await setup.run(stmt);
-  for (const c of [...MODEL_COMMANDS, ...QUERY_COMMANDS]) await setup.run(argsMacro(c));
-  for (const stmt of readSqlFile('retrieval-metrics.sql')) await setup.run(stmt);
-  for (const guard of commandGuards()) await setup.run(guard);
-  await setup.run('CREATE OR REPLACE VIEW ai.running_jobs AS SELECT * FROM ai_running_jobs()');
-  return ai;
-}
-
-async function openInstance(): Promise<{ instance: DuckDBInstance; ai: AiContext }> {
-  const config: Record<string, string> = {
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'false',
-    allow_community_extensions: 'false',
-    allow_unsigned_extensions: 'false',
-    temp_directory: options.tmpDir,
-  };
-  if (options.threads) config['threads'] = String(options.threads);
-  if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
-  const instance = await DuckDBInstance.create(options.databasePath, config);
-  const setup = await instance.connect();
-  // File access from SQL is confined to these directories; once external access is off, neither
-  // it nor the list can be changed back from SQL.
-  await setup.run(`SET allowed_directories = ${sqlList(options.allowedDirs)}`);
-  await setup.run('SET enable_external_access = false');
-  return { instance, ai: await openAi(setup) };
-}
-
 async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number, start: SessionStart): Promise<void> {
   const refuse = (error: PgNotice): void => {
     closedEarly.delete(sid);
@@ -107,7 +51,10 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   }
   const out = new SessionOutput((data) => post({ t: 'out', sid, data }, [data.buffer as ArrayBuffer]));
   const inbox = new Inbox((bytes) => post({ t: 'consumed', sid, bytes }));
-  const session = new Session(conn, out, inbox, { tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelFlags }, start.user, start.applicationName);
+  const slot = sid % cancelFlags.length;
+  const session = new Session(conn, out, inbox, {
+    tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, slot),
+  }, start.user, start.applicationName);
   sessions.set(sid, session);
   if (closedEarly.delete(sid)) session.close();
   post({ t: 'opened', sid, parameters: session.settings.reportedAtStartup() });
@@ -145,7 +92,7 @@ async function main(): Promise<void> {
   let instance: DuckDBInstance;
   let ai: AiContext;
   try {
-    ({ instance, ai } = await openInstance());
+    ({ instance, ai } = await openInstance(options));
   } catch (err) {
     post({ t: 'ready', error: err instanceof Error ? err.message : String(err) });
     return;

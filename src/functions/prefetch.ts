@@ -1,7 +1,6 @@
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { RuntimeOp } from '../runtime/messages.js';
 import type { AiContext, Caller } from './context.js';
-import { selectPart, worthPrefetching } from '../rewrite/ai-calls.js';
 
 /**
  * The prefetch pass. DuckDB calls the AI functions synchronously on the engine thread, so a model
@@ -47,13 +46,7 @@ export class Prefetch {
 }
 
 /**
- * The query a statement's collect pass runs, or null when it has none: worked out once, when the
- * statement is prepared, not on every execution.
- */
-export const prefetchQuery = (sql: string): string | null => (worthPrefetching(sql) ? selectPart(sql) : null);
-
-/**
- * Runs the collect pass of a statement: its query part (see prefetchQuery). `bind` gives the
+ * Runs the collect pass of a statement: its query part (see prefetch-plan.ts). `bind` gives the
  * statement's parameters to the query (false when they do not fit it).
  */
 export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Caller, query: string, stopped: () => boolean,

@@ -2,7 +2,7 @@ import { SqlError } from '../errors/sql-error.js';
 import { isPgSetting } from './settings.js';
 import { leadingWords, stripComments } from '../sqltext/statements.js';
 import { parseCopy, type CopyCommand } from '../session/copy/command.js';
-import { instanceWideRefusal } from '../rewrite/instance-guard.js';
+import { instanceWideRefusal } from './instance-guard.js';
 
 /**
  * Statements the server answers itself instead of passing them to DuckDB: Postgres transaction

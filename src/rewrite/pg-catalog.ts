@@ -13,7 +13,7 @@ import { lex } from '../sqltext/lexer.js';
  * - `'name'::regclass`, `::regtype`, `::regnamespace` look the OID up, `oid::regclass` etc. give the name;
  *   `::name` is text.
  */
-export function rewriteForDuckDB(sql: string): string {
+export function rewritePgCatalog(sql: string): string {
   if (!TRIGGER.test(sql)) return sql;
   return rewriteCatalogQuery(sql);
 }

@@ -1,32 +1,26 @@
 import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
-import * as msg from '../protocol/backend.js';
-import type { FieldDescription, PgNotice, TransactionStatus } from '../protocol/backend.js';
 import { ProtocolError, SqlError } from '../errors/sql-error.js';
+import type { AiContext, Caller } from '../functions/context.js';
+import { prefetch } from '../functions/prefetch.js';
+import { PrefetchedResults } from '../functions/prefetched.js';
+import { commandTag } from '../pg/command-tag.js';
+import { bindParameter } from '../pg/parameters.js';
+import { PgSettings } from '../pg/settings.js';
+import { Oid } from '../pg/types/oids.js';
+import * as msg from '../protocol/backend.js';
 import { Frontend } from '../protocol/codes.js';
 import type { FrontendMessage } from '../protocol/framer.js';
 import { decodeClientMessage, type ClientMessage } from '../protocol/frontend.js';
-import { columnCodec } from '../pg/types/column-codec.js';
-import { Oid } from '../pg/types/oids.js';
-import { commandTag } from '../pg/command-tag.js';
-import { runCopy } from './copy/copy.js';
+import { hasCodeKeyword, splitStatements } from '../sqltext/statements.js';
+import { runCommand } from './command-runner.js';
 import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
-import { bindParameter, duckdbTypeForOid, parameterType } from '../pg/parameters.js';
-import { needsPgCatalog, rewriteForDuckDB } from '../rewrite/pg-catalog.js';
-import { rewritePgLiterals } from '../rewrite/pg-literals.js';
-import { refusalOfStatement } from '../rewrite/instance-guard.js';
-import { loadPgCatalog } from '../pg/bootstrap.js';
-import { PgSettings } from '../pg/settings.js';
+import { Preparer } from './prepare.js';
 import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
-import { classifySpecial, type SpecialStatement } from '../pg/special-statements.js';
-import { hasCodeKeyword, rewriteParameters, splitStatements } from '../sqltext/statements.js';
-import { fromDuckDB } from '../errors/duckdb.js';
-import type { AiContext, Caller } from '../functions/context.js';
-import { prefetch, prefetchQuery } from '../functions/prefetch.js';
-import { PrefetchedResults } from '../functions/prefetched.js';
-import { rewriteAiCalls } from '../rewrite/ai-calls.js';
-import { findQueryCommands, parseModelCommand } from '../rewrite/commands.js';
-import type { ModelCommand } from '../functions/commands.js';
+import { runSpecial, textField, type SpecialHost } from './special.js';
+import { StatementControl } from './statement-control.js';
+import { StatementStore, type Portal, type Statement } from './statements.js';
+import { Transaction } from './transaction.js';
 
 /** What a session needs from the engine that hosts it. */
 export interface SessionContext {
@@ -35,82 +29,32 @@ export interface SessionContext {
   ai: AiContext;
   /** The session's backend pid. */
   sid: number;
-  /** Bumped by the server thread on a cancel request, readable while this thread is blocked in a model call. */
-  cancelFlags: Int32Array;
+  /** This session's cancel counter, bumped by the server thread; readable while this thread is blocked in a model call. */
+  cancelCounter(): number;
 }
-
-/** Words that may follow a table function in FROM without being its alias. */
-const CLAUSE_WORDS = new Set(['WHERE', 'ORDER', 'GROUP', 'LIMIT', 'OFFSET', 'JOIN', 'LEFT', 'RIGHT', 'INNER', 'FULL', 'CROSS', 'NATURAL',
-  'POSITIONAL', 'ASOF', 'ANTI', 'SEMI', 'ON', 'USING', 'UNION', 'EXCEPT', 'INTERSECT', 'HAVING', 'QUALIFY', 'WINDOW']);
-
-const PROGRESS_INTERVAL_MS = Number(process.env['AIDUCK_PROGRESS_INTERVAL_MS'] ?? 5000);
-
-/** A statement from Parse (or from one statement of a simple query). */
-interface Statement {
-  sql: string;
-  special: SpecialStatement | null;
-  prepared: DuckDBPreparedStatement | null;
-  /** The text DuckDB prepared (after the Postgres and AI rewrites). */
-  duckSql?: string;
-  /** The query part the prefetch pass runs before the statement (null: no pass). */
-  prefetchQuery?: string | null;
-  /** The registry generation the AI rewrites were made under (ai_embed's FLOAT[n]). */
-  generation?: number;
-  paramOids: number[];
-  /** A registry command: its arguments statement takes the parameters, `prepared` gives the answer. */
-  command?: { def: ModelCommand; args: DuckDBPreparedStatement; resultSql: string };
-  /** Column types a Describe of the statement promised; a later result of another shape is refused. */
-  describedOids?: number[];
-}
-
-interface Portal {
-  statement: Statement;
-  params: Array<Buffer | null>;
-  paramFormats: number[];
-  resultFormats: number[];
-  cursor: ResultCursor | null;
-  /** Set once a special statement or a row-less DuckDB statement has run. */
-  finishedTag: string | null;
-}
-
-const MAX_CACHED_STATEMENTS = 64;
 
 /** The extended-protocol messages, skipped after an error until Sync. */
 const EXTENDED: ReadonlySet<number> = new Set([Frontend.Parse, Frontend.Bind, Frontend.Describe, Frontend.Execute, Frontend.Close, Frontend.FunctionCall]);
 
-/** A text column in a RowDescription. */
-const textField = (name: string): FieldDescription => ({ name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 });
-
 /**
  * One client session: the Postgres protocol after authentication, on its own DuckDB connection.
- * Messages are handled strictly in order; the session pulls them from its inbox.
+ * Messages are handled strictly in order; the session pulls them from its inbox and dispatches them
+ * to the pieces that hold the session's state: its statements and portals (statements.ts), its
+ * transaction (transaction.ts), the control of the running statement (statement-control.ts), the
+ * prepare pipeline (prepare.ts), the statements it answers itself (special.ts) and the registry
+ * commands (command-runner.ts).
  */
 export class Session {
-  private tx: TransactionStatus = 'I';
-  private statements = new Map<string, Statement>();
-  private portals = new Map<string, Portal>();
-  /**
-   * Prepared parameterless SELECTs not in use, by text: a simple query that comes again skips
-   * DuckDB's prepare. It is described from its actual result, so metadata that DuckDB left stale
-   * after DDL does no harm; Parse, whose Describe reads that metadata, always prepares afresh.
-   */
-  private statementCache = new Map<string, Statement>();
-  private openCursor: ResultCursor | null = null;
-  private skipToSync = false;
-  private timedOut = false;
-  /** Set by a cancel request or the statement timeout while a statement runs. */
-  private interrupted = false;
-  private catalogLoaded = false;
-  /** A pipelined extended-protocol batch runs in a transaction of its own, ended at Sync. */
-  private implicitTx: 'none' | 'open' | 'failed' = 'none';
   readonly settings: PgSettings;
-  /** The cancel counter's value when the running statement started, and its deadline. */
-  private cancelEpoch = 0;
-  private deadline = Infinity;
-  private lastProgressNotice = 0;
-  /** The registry generation the statement cache was filled under. */
-  private cacheGeneration = 0;
+  private readonly transaction: Transaction;
+  private readonly control: StatementControl;
+  private readonly statements: StatementStore;
+  private readonly preparer: Preparer;
   private readonly caller: Caller;
+  /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
+  private openCursor: ResultCursor | null = null;
+  /** After an error in an extended-protocol batch, messages are dropped until Sync. */
+  private skipToSync = false;
 
   constructor(
     readonly conn: DuckDBConnection,
@@ -122,59 +66,23 @@ export class Session {
   ) {
     this.settings = new PgSettings(user, ctx.maxConnections);
     if (applicationName) this.settings.set('application_name', applicationName);
+    this.transaction = new Transaction((sql) => this.runDuck(sql), (code, message) => msg.noticeResponse(out.w, { severity: 'WARNING', code, message }));
+    this.control = new StatementControl({
+      sid: ctx.sid, out, ai: ctx.ai, cancelCounter: ctx.cancelCounter,
+      interrupt: () => conn.interrupt(), statementTimeoutMs: () => this.settings.statementTimeoutMs,
+    });
+    this.statements = new StatementStore((portal) => {
+      if (portal.cursor && this.openCursor === portal.cursor) this.openCursor = null;
+    });
+    this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor() });
     this.caller = {
       sid: ctx.sid,
       prefetched: new PrefetchedResults(),
       collector: null,
-      stopReason: () => this.stopReason(),
-      progress: (fn, model, rows, cached) => this.progress(fn, model, rows, cached),
+      stopReason: () => this.control.stopReason(),
+      progress: (fn, model, rows, cached) => this.control.progress(fn, model, rows, cached),
     };
     ctx.ai.attach(conn, this.caller);
-  }
-
-  /** A registry command has committed: the statement no longer stops for a cancel or a timeout. */
-  private committed = false;
-
-  private get cancelCounter(): number {
-    return Atomics.load(this.ctx.cancelFlags, this.ctx.sid % this.ctx.cancelFlags.length);
-  }
-
-  /** Asked by model calls, which block this thread: the server thread's counter still moves. */
-  private stopReason(): string | null {
-    if (this.committed) return null;
-    if (this.cancelCounter !== this.cancelEpoch || this.out.closed) {
-      this.interrupted = true;
-      return 'canceling statement due to user request';
-    }
-    if (Date.now() > this.deadline) {
-      this.timedOut = true;
-      return 'canceling statement due to statement timeout';
-    }
-    return null;
-  }
-
-  /** Records a chunk of AI work and, every few seconds of a long job, tells the client. */
-  private progress(fn: string, model: string, rows: number, cached: number): void {
-    const now = new Date();
-    const jobs = this.ctx.ai.jobs;
-    let job = jobs.get(this.ctx.sid);
-    if (!job || job.fn !== fn || job.model !== model) {
-      job = { sid: this.ctx.sid, fn, model, rows: 0, cached: 0, startedAt: now, updatedAt: now };
-      jobs.set(this.ctx.sid, job);
-      this.lastProgressNotice = now.getTime();
-    }
-    job.rows += rows;
-    job.cached += cached;
-    job.updatedAt = now;
-    if (now.getTime() - this.lastProgressNotice >= PROGRESS_INTERVAL_MS) {
-      this.lastProgressNotice = now.getTime();
-      const seconds = (now.getTime() - job.startedAt.getTime()) / 1000;
-      msg.noticeResponse(this.out.w, {
-        severity: 'NOTICE', code: '00000',
-        message: `${fn}(${model}): ${job.rows} rows done (${job.cached} from cache), ${Math.round(job.rows / Math.max(seconds, 0.001))} rows/s`,
-      });
-      this.out.flush();
-    }
   }
 
   /** Serves messages until the client terminates or the connection closes. */
@@ -195,10 +103,7 @@ export class Session {
   }
 
   cancel(): void {
-    if (this.committed) return;
-    this.interrupted = true;
-    this.conn.interrupt();
-    this.ctx.ai.runtime.cancel(this.ctx.sid);
+    this.control.cancel();
   }
 
   close(): void {
@@ -214,7 +119,6 @@ export class Session {
   }
 
   private async handle(raw: FrontendMessage): Promise<void> {
-    // After an error in an extended-protocol batch, its messages are dropped unread until Sync.
     if (this.skipToSync && EXTENDED.has(raw.code)) return;
     const m = decodeClientMessage(raw);
     switch (m.type) {
@@ -228,7 +132,7 @@ export class Session {
       case 'sync':
         this.skipToSync = false;
         await this.endImplicitTransaction();
-        msg.readyForQuery(this.out.w, this.tx);
+        msg.readyForQuery(this.out.w, this.transaction.status);
         this.out.flush();
         return;
       case 'flush':
@@ -243,10 +147,14 @@ export class Session {
     try {
       switch (m.type) {
         case 'parse': await this.parse(m); break;
-        case 'bind': await this.bind(m); break;
+        case 'bind': this.bind(m); break;
         case 'describe': await this.describe(m); break;
         case 'execute': await this.execute(m); break;
-        case 'close': this.closeTarget(m); break;
+        case 'close':
+          if (m.target === 'statement') this.statements.dropStatement(m.name);
+          else this.statements.closePortal(m.name);
+          msg.closeComplete(this.out.w);
+          break;
         case 'function-call': throw new SqlError('0A000', 'the function call protocol is not supported');
       }
     } catch (err) {
@@ -256,49 +164,30 @@ export class Session {
     }
   }
 
+  /** Reports a failed statement; the transaction it ran in can now only roll back. */
+  private fail(err: unknown): void {
+    this.transaction.failed();
+    msg.errorResponse(this.out.w, msg.noticeOf(this.control.errorOf(err)));
+  }
+
   /**
-   * Postgres runs the statements between two Syncs as one transaction when no transaction is
-   * open (pgJDBC's executeBatch relies on it). aiduck does so for batches the client pipelined,
-   * so a lone Parse/Bind/Execute/Sync pays no extra BEGIN and COMMIT.
+   * A pipelined extended-protocol batch (at least `executesNeeded` Executes already waiting before
+   * Sync) runs in an implicit transaction, so a lone Parse/Bind/Execute/Sync pays no extra BEGIN and COMMIT.
    */
   private async beginImplicitTransactionIfBatch(executesNeeded: number): Promise<void> {
     if (this.inbox.executesQueuedBeforeSync() >= executesNeeded) await this.beginImplicitTransaction();
   }
 
-  /** Opens a transaction that ends at Sync or at the end of a Query (or an explicit COMMIT/ROLLBACK). */
   private async beginImplicitTransaction(): Promise<void> {
-    if (this.tx !== 'I' || this.implicitTx !== 'none') return;
-    await this.runDuck('BEGIN TRANSACTION');
-    this.implicitTx = 'open';
+    if (!this.transaction.open) await this.transaction.beginImplicit();
   }
 
   private async endImplicitTransaction(): Promise<void> {
-    const state = this.implicitTx;
-    if (state === 'none') return;
-    this.implicitTx = 'none';
     try {
-      await this.runDuck(state === 'open' ? 'COMMIT' : 'ROLLBACK');
+      await this.transaction.endImplicit();
     } catch (err) {
-      if (state === 'open') this.fail(err);
+      this.fail(err);
     }
-  }
-
-  private fail(err: unknown): void {
-    const stopped = err instanceof Error && /^Interrupt|canceling statement/i.test(err.message.replace(/^[A-Za-z ]+Error: /, ''));
-    const timedOut = this.timedOut && stopped;
-    this.timedOut = false;
-    const notice = timedOut
-      ? { severity: 'ERROR' as const, code: '57014', message: 'canceling statement due to statement timeout' }
-      : stopped && this.interrupted
-        ? { severity: 'ERROR' as const, code: '57014', message: 'canceling statement due to user request' }
-        : msg.noticeOf(fromDuckDB(err));
-    if (this.tx === 'T') this.tx = 'E';
-    if (this.implicitTx === 'open') this.implicitTx = 'failed';
-    msg.errorResponse(this.out.w, notice);
-  }
-
-  private notice(n: Omit<PgNotice, 'severity'> & { severity?: PgNotice['severity'] }): void {
-    msg.noticeResponse(this.out.w, { severity: 'WARNING', ...n });
   }
 
   // ---- simple query -------------------------------------------------------------------------
@@ -320,12 +209,12 @@ export class Session {
       if (this.out.closed) return;
     }
     await this.endImplicitTransaction();
-    msg.readyForQuery(this.out.w, this.tx);
+    msg.readyForQuery(this.out.w, this.transaction.status);
     this.out.flush();
   }
 
   private async simpleStatement(sql: string): Promise<void> {
-    const statement = this.takeCached(sql) ?? (await this.prepare(sql, []));
+    const statement = this.statements.takeCached(sql, this.ctx.ai.registry.generation) ?? (await this.preparer.prepare(sql, []));
     try {
       const takesParams = statement.command?.args ?? statement.prepared;
       if (takesParams && takesParams.parameterCount > 0) {
@@ -333,185 +222,65 @@ export class Session {
           'use the extended protocol to send parameters');
       }
       const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
-      await this.withTimeout(async () => {
+      await this.runStatement(async () => {
         await this.start(portal, true);
         if (portal.cursor) {
           await portal.cursor.send(this.out, 0);
           this.openCursor = null;
         }
       });
-      msg.commandComplete(this.out.w, this.tagOf(portal));
+      msg.commandComplete(this.out.w, tagOf(portal));
     } finally {
-      this.release(statement);
+      this.statements.release(statement);
     }
-  }
-
-  private takeCached(sql: string): Statement | undefined {
-    // A cached statement may hold a registry-dependent rewrite (ai_embed's FLOAT[n]) that a new
-    // version or a moved alias has made stale.
-    const generation = this.ctx.ai.registry.generation;
-    if (generation !== this.cacheGeneration) {
-      for (const old of this.statementCache.values()) old.prepared?.destroySync();
-      this.statementCache.clear();
-      this.cacheGeneration = generation;
-    }
-    const s = this.statementCache.get(sql);
-    if (s) this.statementCache.delete(sql);
-    return s;
-  }
-
-  /** Returns a statement no longer in use to the cache, or frees it. */
-  private release(statement: Statement): void {
-    const p = statement.prepared;
-    if (!p) return;
-    delete statement.describedOids;
-    if (p.statementType !== StatementType.SELECT || p.parameterCount > 0 || this.statementCache.has(statement.sql)) {
-      p.destroySync();
-      return;
-    }
-    this.statementCache.set(statement.sql, statement);
-    if (this.statementCache.size > MAX_CACHED_STATEMENTS) {
-      const [oldest, old] = this.statementCache.entries().next().value as [string, Statement];
-      this.statementCache.delete(oldest);
-      old.prepared?.destroySync();
-    }
-  }
-
-  // ---- preparing ----------------------------------------------------------------------------
-
-  /**
-   * Prepares a statement in DuckDB. Parameters whose type neither the client declared nor DuckDB
-   * could infer are typed the way Postgres types an unknown parameter: as text.
-   */
-  private async prepare(sql: string, declaredOids: number[]): Promise<Statement> {
-    const special = classifySpecial(sql);
-    if (special) return { sql, special, prepared: null, paramOids: [] };
-    await this.parkOpenCursor();
-    if (!this.catalogLoaded && needsPgCatalog(sql)) {
-      await loadPgCatalog(this.conn);
-      this.catalogLoaded = true;
-    }
-    const queries = findQueryCommands(sql);
-    if (queries.length) {
-      // Each call becomes the query it stands for, written from its evaluated arguments.
-      let generated = sql;
-      for (const q of queries.reverse()) {
-        const args = await this.conn.prepare(`SELECT __${q.def.name}_args(${q.args})`);
-        try {
-          if (args.parameterCount > 0) throw new SqlError('0A000', `${q.def.name} takes its arguments as literals, not parameters`);
-          const json = String((await args.runAndReadAll()).getRows()[0]?.[0]);
-          const rest = generated.slice(q.end);
-          const word = /^\s*([A-Za-z_]+|")/.exec(rest)?.[1]?.toUpperCase();
-          const aliased = word !== undefined && !CLAUSE_WORDS.has(word);
-          generated = `${generated.slice(0, q.start)}(${q.def.toSql(JSON.parse(json) as Record<string, unknown>)})${aliased ? '' : ` AS ${q.def.name}`}${rest}`;
-        } finally {
-          args.destroySync();
-        }
-      }
-      return { ...(await this.prepare(generated, declaredOids)), sql };
-    }
-    const command = parseModelCommand(sql);
-    if (command) {
-      const args = await this.prepare(`SELECT __${command.def.name}_args(${command.args})`, declaredOids).catch((err: unknown) => {
-        // DuckDB names the internal macro; the user wrote the command.
-        if (err instanceof Error && /does not support the supplied arguments|named argument repeated/.test(err.message)) {
-          throw new SqlError('42883', `${command.def.name} does not take these arguments`, `its arguments are: ${command.def.signature.replaceAll(':=', '=>')}`);
-        }
-        throw err;
-      });
-      const resultSql = `SELECT ${command.columns} FROM (${command.def.resultSql}) AS ${command.def.name}`;
-      const prepared = await this.conn.prepare(resultSql);
-      return { sql, special: null, prepared, paramOids: args.paramOids, command: { def: command.def, args: args.prepared!, resultSql } };
-    }
-    const duckSql = rewriteAiCalls(rewriteForDuckDB(rewritePgLiterals(sql)), (m) => this.ctx.ai.registry.dimensionOf(m));
-    let prepared = await this.conn.prepare(duckSql);
-    const refusal = refusalOfStatement(prepared.statementType, duckSql);
-    if (refusal) {
-      prepared.destroySync();
-      throw refusal;
-    }
-    const count = prepared.parameterCount;
-    const needsCast = new Set<number>();
-    for (let i = 1; i <= count; i++) {
-      const declared = declaredOids[i - 1] ?? 0;
-      if (parameterType(prepared, i) === null || (declared !== 0 && duckdbTypeForOid[declared])) needsCast.add(i);
-    }
-    if (!needsCast.size && !columnTypesKnown(prepared) && count > 0) for (let i = 1; i <= count; i++) needsCast.add(i);
-    if (needsCast.size) {
-      prepared.destroySync();
-      // Unknown parameters are text, as in Postgres; where text does not fit (`c * $1`), numbers.
-      const typed = (fallback: string): string => rewriteParameters(duckSql, (i, tok) =>
-        needsCast.has(i) ? `CAST(${tok} AS ${duckdbTypeForOid[declaredOids[i - 1] ?? 0] ?? fallback})` : tok);
-      prepared = await this.conn.prepare(typed('VARCHAR')).catch(async (err: unknown) => {
-        try {
-          return await this.conn.prepare(typed('DOUBLE'));
-        } catch {
-          throw err;
-        }
-      });
-    }
-    const paramOids: number[] = [];
-    for (let i = 1; i <= prepared.parameterCount; i++) {
-      const declared = declaredOids[i - 1] ?? 0;
-      const t = parameterType(prepared, i);
-      paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
-    }
-    return { sql, duckSql, prefetchQuery: prefetchQuery(duckSql), generation: this.ctx.ai.registry.generation, special: null, prepared, paramOids };
   }
 
   // ---- extended query -----------------------------------------------------------------------
 
-  private async parse({ name, sql, paramOids: oids }: ClientMessage & { type: 'parse' }): Promise<void> {
-    if (name && this.statements.has(name)) throw new SqlError('42P05', `prepared statement "${name}" already exists`);
+  private async parse({ name, sql, paramOids }: ClientMessage & { type: 'parse' }): Promise<void> {
+    this.statements.checkNewStatement(name);
     const parts = splitStatements(sql);
     if (parts.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
-    if (!name) this.dropStatement('');
+    if (!name) this.statements.dropStatement('');
     const statement: Statement = parts.length === 0
-      ? { sql: '', special: null, prepared: null, paramOids: oids }
-      : await this.prepare(parts[0]!, oids);
-    this.statements.set(name, statement);
+      ? { sql: '', special: null, prepared: null, paramOids }
+      : await this.preparer.prepare(parts[0]!, paramOids);
+    this.statements.addStatement(name, statement);
     msg.parseComplete(this.out.w);
   }
 
-  private async bind(m: ClientMessage & { type: 'bind' }): Promise<void> {
-    const { portal: portalName, statement: statementName, paramFormats, params, resultFormats } = m;
-    const paramCount = params.length;
-    const statement = this.statements.get(statementName);
-    if (!statement) throw new SqlError('26000', `prepared statement "${statementName}" does not exist`);
+  private bind({ portal, statement: name, paramFormats, params, resultFormats }: ClientMessage & { type: 'bind' }): void {
+    const statement = this.statements.statement(name);
     const expected = (statement.command?.args ?? statement.prepared)?.parameterCount ?? 0;
-    if (paramCount !== expected) {
-      throw new SqlError('08P01', `bind message supplies ${paramCount} parameters, but prepared statement "${statementName}" requires ${expected}`);
+    if (params.length !== expected) {
+      throw new SqlError('08P01', `bind message supplies ${params.length} parameters, but prepared statement "${name}" requires ${expected}`);
     }
-    if (portalName && this.portals.has(portalName)) throw new SqlError('42P03', `cursor "${portalName}" already exists`);
-    this.closePortal(portalName);
-    this.portals.set(portalName, { statement, params, paramFormats, resultFormats, cursor: null, finishedTag: null });
+    this.statements.addPortal(portal, { statement, params, paramFormats, resultFormats, cursor: null, finishedTag: null });
     msg.bindComplete(this.out.w);
   }
 
   private async describe({ target, name }: ClientMessage & { type: 'describe' }): Promise<void> {
     if (target === 'statement') {
-      const statement = this.statements.get(name);
-      if (!statement) throw new SqlError('26000', `prepared statement "${name}" does not exist`);
+      const statement = this.statements.statement(name);
       msg.parameterDescription(this.out.w, statement.paramOids);
-      this.describeRows(statement, []);
-    } else {
-      const portal = this.portals.get(name);
-      if (!portal) throw new SqlError('34000', `portal "${name}" does not exist`);
-      // The portal runs now and is described from its actual result: DuckDB's prepared-statement
-      // metadata can be stale after DDL, or unresolved until the parameters are bound.
-      if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null) {
-        // The portal's own Execute and at least one more before Sync make a batch.
-        await this.beginImplicitTransactionIfBatch(2);
-        await this.withTimeout(() => this.start(portal, false));
-      }
-      if (portal.cursor) {
-        msg.rowDescription(this.out.w, portal.cursor.fields);
-      } else if (portal.statement.special) this.describeRows(portal.statement, []);
-      else msg.noData(this.out.w);
+      this.describeRows(statement);
+      return;
     }
+    const portal = this.statements.portal(name);
+    // The portal runs now and is described from its actual result: DuckDB's prepared-statement
+    // metadata can be stale after DDL, or unresolved until the parameters are bound.
+    if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null) {
+      // The portal's own Execute and at least one more before Sync make a batch.
+      await this.beginImplicitTransactionIfBatch(2);
+      await this.runStatement(() => this.start(portal, false));
+    }
+    if (portal.cursor) msg.rowDescription(this.out.w, portal.cursor.fields);
+    else if (portal.statement.special) this.describeRows(portal.statement);
+    else msg.noData(this.out.w);
   }
 
-  private describeRows(statement: Statement, formats: readonly number[]): void {
+  /** A statement's RowDescription from DuckDB's prepared metadata (Describe of a statement). */
+  private describeRows(statement: Statement): void {
     const p = statement.prepared;
     if (statement.special?.kind === 'show' || statement.special?.kind === 'show-duckdb') {
       msg.rowDescription(this.out.w, [textField(statement.special.name)]);
@@ -526,7 +295,7 @@ export class Session {
       const name = p.columnName(i);
       let field;
       try {
-        field = describeColumns([name], [p.columnType(i)], [formatOf(formats, i)])[0]!;
+        field = describeColumns([name], [p.columnType(i)], [formatOf([], i)])[0]!;
       } catch (err) {
         if (err instanceof SqlError) throw err;
         // DuckDB resolves some result types only once it sees the parameter values.
@@ -539,8 +308,7 @@ export class Session {
   }
 
   private async execute({ portal: name, maxRows }: ClientMessage & { type: 'execute' }): Promise<void> {
-    const portal = this.portals.get(name);
-    if (!portal) throw new SqlError('34000', `portal "${name}" does not exist`);
+    const portal = this.statements.portal(name);
     if (!portal.statement.prepared && !portal.statement.special) {
       msg.emptyQueryResponse(this.out.w);
       return;
@@ -548,7 +316,7 @@ export class Session {
     // This Execute and at least one more before Sync make a batch.
     if (!portal.cursor && portal.finishedTag === null) await this.beginImplicitTransactionIfBatch(1);
     let sentBefore = portal.cursor?.rowsSent ?? 0;
-    const suspended = await this.withTimeout(async () => {
+    const suspended = await this.runStatement(async () => {
       if (!portal.cursor && portal.finishedTag === null) {
         await this.start(portal, false);
         sentBefore = 0;
@@ -565,31 +333,19 @@ export class Session {
       return;
     }
     // Postgres counts the rows of this Execute, not of the portal's earlier ones.
-    msg.commandComplete(this.out.w, this.tagOf(portal, (portal.cursor?.rowsSent ?? 0) - sentBefore));
-  }
-
-  private closeTarget({ target, name }: ClientMessage & { type: 'close' }): void {
-    if (target === 'statement') this.dropStatement(name);
-    else this.closePortal(name);
-    msg.closeComplete(this.out.w);
-  }
-
-  private dropStatement(name: string): void {
-    const s = this.statements.get(name);
-    if (!s) return;
-    this.statements.delete(name);
-    for (const [pname, p] of this.portals) if (p.statement === s) this.closePortal(pname);
-    this.release(s);
-  }
-
-  private closePortal(name: string): void {
-    const p = this.portals.get(name);
-    if (!p) return;
-    if (p.cursor && this.openCursor === p.cursor) this.openCursor = null;
-    this.portals.delete(name);
+    msg.commandComplete(this.out.w, tagOf(portal, (portal.cursor?.rowsSent ?? 0) - sentBefore));
   }
 
   // ---- running ------------------------------------------------------------------------------
+
+  /** Runs one statement under statement control; what the prefetch pass brought back is dropped after it. */
+  private async runStatement<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.control.run(work);
+    } finally {
+      this.caller.prefetched.clear();
+    }
+  }
 
   private async parkOpenCursor(): Promise<void> {
     const c = this.openCursor;
@@ -600,12 +356,12 @@ export class Session {
   /** Runs a portal's statement; a row-returning result is left open in portal.cursor. */
   private async start(portal: Portal, describe: boolean): Promise<void> {
     const { statement } = portal;
-    if (this.tx === 'E' && statement.special?.kind !== 'commit' && statement.special?.kind !== 'rollback') {
+    if (this.transaction.aborted && statement.special?.kind !== 'commit' && statement.special?.kind !== 'rollback') {
       throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block',
         'run ROLLBACK to end the failed transaction');
     }
     if (statement.special) {
-      portal.finishedTag = await this.runSpecial(statement.special, describe);
+      portal.finishedTag = await runSpecial(this.specialHost(), statement.special, describe);
       return;
     }
     await this.parkOpenCursor();
@@ -613,13 +369,16 @@ export class Session {
     let p = statement.prepared!;
     this.bindPortal(statement.command?.args ?? p, portal);
     if (statement.command) {
-      await this.runCommand(statement.command.def, statement.command.args);
+      await runCommand({
+        conn: this.conn, ai: this.ctx.ai, sid: this.ctx.sid, transaction: this.transaction, control: this.control,
+        run: (sql) => this.runDuck(sql), notice: (message) => this.notice(message),
+      }, statement.command.def, statement.command.args);
       // The answer reads session variables the command just set: DuckDB fixes them at prepare.
       p = await this.conn.prepare(statement.command.resultSql);
     }
     if (statement.prefetchQuery) await this.prefetch(statement.prefetchQuery, portal);
     const result = await p.stream();
-    this.trackTransaction(p.statementType, statement.sql);
+    this.transaction.ranByDuckDB(p.statementType, statement.sql);
     if (result.returnType === ResultReturnType.QUERY_RESULT) {
       const cursor = new ResultCursor(result, portal.resultFormats);
       const described = statement.describedOids;
@@ -654,7 +413,7 @@ export class Session {
   private async reprepareIfRegistryChanged(statement: Statement): Promise<void> {
     const generation = this.ctx.ai.registry.generation;
     if (statement.generation === undefined || statement.generation === generation || !statement.duckSql?.includes('ai_embed')) return;
-    const fresh = await this.prepare(statement.sql, statement.paramOids);
+    const fresh = await this.preparer.prepare(statement.sql, statement.paramOids);
     statement.generation = generation;
     if (fresh.duckSql === statement.duckSql) return fresh.prepared?.destroySync();
     statement.prepared?.destroySync();
@@ -671,107 +430,34 @@ export class Session {
     }
   }
 
-  /** Computes the statement's AI calls before it runs, without holding the engine thread (see ai-prefetch). */
+  /** Computes the statement's model calls before it runs, without holding the engine thread (functions/prefetch.ts). */
   private async prefetch(query: string, portal: Portal): Promise<void> {
     // Inside a transaction a failing pass would abort it: the functions compute during the statement.
-    if (this.tx !== 'I' || this.implicitTx !== 'none') return;
+    if (this.transaction.open) return;
     const bind = portal.params.length === 0 ? null : (query: DuckDBPreparedStatement): boolean => {
       if (query.parameterCount !== portal.params.length) return false;
       this.bindPortal(query, portal);
       return true;
     };
     try {
-      await prefetch(this.conn, this.ctx.ai, this.caller, query, () => this.interrupted || this.timedOut || this.out.closed, bind);
+      await prefetch(this.conn, this.ctx.ai, this.caller, query, () => this.control.stopping, bind);
     } catch {
       // The statement itself reports whatever made the prefetch fail.
     }
-    if (this.timedOut) throw new SqlError('57014', 'canceling statement due to statement timeout');
-    if (this.interrupted) throw new SqlError('57014', 'canceling statement due to user request');
+    this.control.throwIfStopped();
   }
 
-  /**
-   * Runs a registry command in a transaction of its own, one command at a time across sessions,
-   * then reloads the shared registry from what was committed. Inside a transaction block it is
-   * refused (as Postgres refuses CREATE DATABASE there): every session resolves models from the
-   * one shared registry, which must only ever hold committed versions.
-   */
-  private async runCommand(def: ModelCommand, args: DuckDBPreparedStatement): Promise<void> {
-    if (this.tx !== 'I' || this.implicitTx !== 'none') {
-      throw new SqlError('25001', `${def.name} cannot run inside a transaction block`,
-        'run it as a statement of its own, outside BEGIN ... COMMIT and not in a multi-statement query');
-    }
-    const json = (await args.runAndReadAll()).getRows()[0]?.[0];
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(String(json)) as Record<string, unknown>;
-    } catch {
-      throw new SqlError('22023', `${def.name}: every number argument must be finite (not infinity or NaN)`);
-    }
-    const ai = this.ctx.ai;
-    await def.run(this.conn, ai, parsed, (work) => ai.registryWrite(async () => {
-      await this.runDuck('BEGIN TRANSACTION');
-      try {
-        await work();
-        const stop = this.stopReason();
-        if (stop) throw new SqlError('57014', stop);
-        // From here the change stands: a cancel that comes now is too late, as after a COMMIT in Postgres.
-        this.committed = true;
-        await this.runDuck('COMMIT');
-      } catch (err) {
-        await this.runDuck('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-      // Not through this session's connection: a client that goes away now interrupts it, and every
-      // other session would keep resolving models from the registry as it was.
-      await ai.reloadRegistry();
-    }), {
-      sid: this.ctx.sid,
-      stopReason: () => this.stopReason(),
-      notice: (message) => {
-        msg.noticeResponse(this.out.w, { severity: 'NOTICE', code: '00000', message });
-        this.out.flush();
-      },
-      progress: (fn, model, rows, cached) => this.progress(fn, model, rows, cached),
-    });
+  private specialHost(): SpecialHost {
+    return {
+      conn: this.conn, out: this.out, inbox: this.inbox, tmpDir: this.ctx.tmpDir, transaction: this.transaction,
+      settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
+      duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
+    };
   }
 
-  private tagOf(portal: Portal, rows = portal.cursor?.rowsSent ?? 0): string {
-    if (portal.cursor) return commandTag(portal.statement.prepared!.statementType, portal.statement.sql, rows);
-    return portal.finishedTag ?? 'OK';
-  }
-
-  /** Runs a statement (execution and sending its rows) under the session's statement_timeout. */
-  private async withTimeout<T>(work: () => Promise<T>): Promise<T> {
-    const ms = this.settings.statementTimeoutMs;
-    this.timedOut = false;
-    this.interrupted = false;
-    this.cancelEpoch = this.cancelCounter;
-    this.deadline = ms > 0 ? Date.now() + ms : Infinity;
-    const timer = ms > 0
-      ? setTimeout(() => {
-        if (this.committed) return;
-        this.timedOut = true;
-        this.cancel();
-      }, ms)
-      : null;
-    try {
-      const result = await work();
-      // An interrupt can end a streaming result early without an error; the client must not
-      // mistake the rows it got for the whole result.
-      if (this.interrupted) throw new SqlError('57014', 'canceling statement due to user request');
-      return result;
-    } finally {
-      if (timer) clearTimeout(timer);
-      this.committed = false;
-      this.ctx.ai.jobs.delete(this.ctx.sid);
-      this.caller.prefetched.clear();
-    }
-  }
-
-  private trackTransaction(type: StatementType, sql: string): void {
-    if (type !== StatementType.TRANSACTION) return;
-    const w = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase();
-    this.tx = w === 'BEGIN' || w === 'START' ? 'T' : 'I';
+  private notice(message: string): void {
+    msg.noticeResponse(this.out.w, { severity: 'NOTICE', code: '00000', message });
+    this.out.flush();
   }
 
   private async runDuck(sql: string): Promise<void> {
@@ -784,93 +470,11 @@ export class Session {
     const reader = await this.conn.runAndReadAll('SELECT current_setting($1)::VARCHAR', [name]);
     return String(reader.getRows()[0]?.[0] ?? '');
   }
+}
 
-  private async runSpecial(s: SpecialStatement, describe: boolean): Promise<string> {
-    switch (s.kind) {
-      case 'begin':
-        if (this.implicitTx !== 'none') {
-          this.implicitTx = 'none';
-          this.tx = 'T';
-          return 'BEGIN';
-        }
-        if (this.tx !== 'I') {
-          this.notice({ code: '25001', message: 'there is already a transaction in progress' });
-          return 'BEGIN';
-        }
-        await this.runDuck('BEGIN TRANSACTION');
-        this.tx = 'T';
-        return 'BEGIN';
-      case 'commit':
-        if (this.implicitTx !== 'none') {
-          await this.endImplicitTransaction();
-          return 'COMMIT';
-        }
-        if (this.tx === 'I') {
-          this.notice({ code: '25P01', message: 'there is no transaction in progress' });
-          return 'COMMIT';
-        }
-        if (this.tx === 'E') {
-          await this.runDuck('ROLLBACK');
-          this.tx = 'I';
-          return 'ROLLBACK';
-        }
-        this.tx = 'I';
-        await this.runDuck('COMMIT');
-        return 'COMMIT';
-      case 'rollback':
-        if (this.implicitTx !== 'none') {
-          this.implicitTx = 'failed';
-          await this.endImplicitTransaction();
-          return 'ROLLBACK';
-        }
-        if (this.tx === 'I') {
-          this.notice({ code: '25P01', message: 'there is no transaction in progress' });
-          return 'ROLLBACK';
-        }
-        this.tx = 'I';
-        await this.runDuck('ROLLBACK');
-        return 'ROLLBACK';
-      case 'set': {
-        const status = this.settings.set(s.name, s.value);
-        if (status) msg.parameterStatus(this.out.w, status[0], status[1]);
-        return 'SET';
-      }
-      case 'reset': {
-        if (s.name.toUpperCase() === 'ALL') {
-          this.settings.resetAll();
-          await this.runDuck('RESET ALL').catch(() => undefined);
-          return 'RESET';
-        }
-        const status = this.settings.reset(s.name);
-        if (status) msg.parameterStatus(this.out.w, status[0], status[1]);
-        return 'RESET';
-      }
-      case 'show':
-      case 'show-duckdb': {
-        if (describe) {
-          msg.rowDescription(this.out.w, [textField(s.name)]);
-        }
-        const value = s.kind === 'show' ? this.settings.get(s.name) : await this.duckdbSetting(s.name);
-        msg.textRow(this.out.w, [value]);
-        return 'SHOW';
-      }
-      case 'noop':
-        return s.tag;
-      case 'discard':
-        if (this.tx !== 'I') throw new SqlError('25001', 'DISCARD ALL cannot run inside a transaction block');
-        for (const name of [...this.statements.keys()]) this.dropStatement(name);
-        this.portals.clear();
-        this.settings.resetAll();
-        return 'DISCARD ALL';
-      case 'copy': {
-        await this.parkOpenCursor();
-        const rows = await runCopy(this, s.copy);
-        return `COPY ${rows}`;
-      }
-      case 'forbidden':
-        throw s.error;
-    }
-  }
+function tagOf(portal: Portal, rows = portal.cursor?.rowsSent ?? 0): string {
+  if (portal.cursor) return commandTag(portal.statement.prepared!.statementType, portal.statement.sql, rows);
+  return portal.finishedTag ?? 'OK';
 }
 
 const dml = new Set([StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE, StatementType.MERGE_INTO]);
@@ -882,14 +486,4 @@ function returnsRows(p: DuckDBPreparedStatement, sql: string): boolean {
   return p.statementType !== StatementType.CREATE && p.statementType !== StatementType.DROP &&
     p.statementType !== StatementType.ALTER && p.statementType !== StatementType.TRANSACTION &&
     p.statementType !== StatementType.COPY;
-}
-
-/** False when DuckDB cannot tell the result columns before it knows the parameters' types. */
-function columnTypesKnown(p: DuckDBPreparedStatement): boolean {
-  try {
-    for (let i = 0; i < p.columnCount; i++) p.columnTypeId(i);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,5 +1,7 @@
 import { INTEGER, VARCHAR } from '@duckdb/node-api';
-import { columnValues, type AiContext, type BatchFunction } from '../../src/functions/context.js';
+import { columnValues, type BatchFunction } from '../../src/functions/batch-function.js';
+import type { AiContext } from '../../src/functions/context.js';
+import type { SqlFunction } from '../../src/functions/sql-function.js';
 import { runChunk } from '../../src/functions/run-chunk.js';
 import { judgePrompt, judgeSchema, readGrade, type JudgeExample } from './prompt.js';
 import { SqlError } from '../../src/errors/sql-error.js';
@@ -13,12 +15,8 @@ function examplesOf(json: unknown): JudgeExample[] {
   return list as JudgeExample[];
 }
 
-/**
- * `ai_judge(model, question, answer, metric =>, context =>, scale =>, examples =>)`: an LLM grades
- * the answer on a 0..scale integer scale with a one-line justification. A reply that is not a valid
- * grade is asked again (twice, saying what was wrong) and then reported in `error`, never scored.
- */
-export const aiJudge = (ai: AiContext): BatchFunction => ({
+/** The kernel `__ai_judge(model, metric, question, answer, context, scale, examples)`: a grade as JSON. */
+const kernel = (ai: AiContext): BatchFunction => ({
   name: '__ai_judge',
   parameterTypes: [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, INTEGER, VARCHAR],
   returnType: VARCHAR,
@@ -57,3 +55,19 @@ export const aiJudge = (ai: AiContext): BatchFunction => ({
     output.flush();
   },
 });
+
+/**
+ * `ai_judge(model, question, answer, metric =>, context =>, scale =>, examples =>)`: an LLM grades
+ * the answer on a 0..scale integer scale with a one-line justification. A reply that is not a valid
+ * grade is asked again (twice, saying what was wrong) and then reported in `error`, never scored.
+ */
+export const aiJudge: SqlFunction = {
+  name: 'ai_judge',
+  kind: 'scalar',
+  description: "an LLM's grade of an answer: {score, justification, error}",
+  kernels: [kernel],
+  sql: [`CREATE OR REPLACE MACRO ai_judge(model, question, answer, metric := 'correctness', context := NULL, scale := 3, examples := NULL) AS
+    from_json(__ai_judge(model, metric, question, answer, context, scale, CAST(to_json(examples) AS VARCHAR)),
+              '{"score":"INTEGER","justification":"VARCHAR","error":"VARCHAR"}')`],
+  callsModel: true,
+};

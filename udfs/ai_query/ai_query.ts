@@ -1,7 +1,11 @@
 import { BOOLEAN, VARCHAR } from '@duckdb/node-api';
-import { columnValues, type AiContext, type BatchFunction } from '../../src/functions/context.js';
+import { columnValues, type BatchFunction } from '../../src/functions/batch-function.js';
+import type { AiContext } from '../../src/functions/context.js';
 import { excerpt, runChunk } from '../../src/functions/run-chunk.js';
-import { conforms, type Structure } from './response-format.js';
+import type { SqlFunction } from '../../src/functions/sql-function.js';
+import { stringValue } from '../../src/sqltext/calls.js';
+import { sqlString } from '../../src/sqltext/quote.js';
+import { conforms, structureOf as parseResponseFormat, type Structure } from './response-format.js';
 import { isText, queryOp } from '../../src/functions/runtime-ops.js';
 import { SqlError } from '../../src/errors/sql-error.js';
 
@@ -15,11 +19,11 @@ function structureOf(value: unknown): Structure {
 }
 
 /**
- * `ai_query(model, request, modelParameters, responseFormat, failOnError)`: the model's answer as
- * JSON text, which the SQL macro turns into VARCHAR or the STRUCT responseFormat names. With
+ * The kernel `__ai_query(model, request, modelParameters, responseFormat, failOnError)`: the model's
+ * answer as JSON text, which the macro turns into VARCHAR or the STRUCT responseFormat names. With
  * failOnError false, a failing row yields {result: NULL, errorMessage} and the query goes on.
  */
-export const aiQuery = (ai: AiContext): BatchFunction => ({
+const kernel = (ai: AiContext): BatchFunction => ({
   name: '__ai_query',
   parameterTypes: [VARCHAR, VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
   returnType: VARCHAR,
@@ -58,3 +62,47 @@ export const aiQuery = (ai: AiContext): BatchFunction => ({
     output.flush();
   },
 });
+
+/**
+ * `ai_query(model, request, modelParameters =>, responseFormat =>, failOnError =>)`. The answer's
+ * type depends on responseFormat and failOnError, and DuckDB's from_json needs it as a constant: so a
+ * literal `responseFormat => 'STRUCT<...>'` (or a JSON schema) is turned into a from_json structure
+ * when the statement is prepared, and the structure of the whole answer (wrapped in {result,
+ * errorMessage} when failOnError is false) is passed as `__structure`.
+ */
+export const aiQuery: SqlFunction = {
+  name: 'ai_query',
+  kind: 'scalar',
+  description: "a model's answer to a request (text, or the STRUCT that responseFormat names)",
+  kernels: [kernel],
+  sql: [`CREATE OR REPLACE MACRO ai_query(model, request, modelParameters := NULL, responseFormat := '"VARCHAR"', failOnError := true, __structure := '"VARCHAR"') AS
+    from_json(__ai_query(model, request, CAST(to_json(modelParameters) AS VARCHAR), responseFormat, failOnError), __structure)`],
+  callsModel: true,
+  rewrite(call) {
+    let structure: Structure = 'VARCHAR';
+    let failOnError = true;
+    let named = false;
+    const edits = [];
+    for (const arg of call.args) {
+      if (arg.name === 'responseformat') {
+        const text = stringValue(arg.value.tokens);
+        if (text === null) continue;
+        structure = parseResponseFormat(text);
+        edits.push({ start: arg.value.start, end: arg.value.end, text: sqlString(JSON.stringify(structure)) });
+        named = true;
+      } else if (arg.name === 'failonerror') {
+        const v = arg.value.tokens;
+        if (v.length !== 1 || !/^(true|false)$/i.test(v[0]!.text)) {
+          throw new SqlError('22023', 'failOnError must be written as true or false', 'the shape of ai_query\'s answer depends on it, so it cannot come from an expression');
+        }
+        failOnError = v[0]!.text.toLowerCase() === 'true';
+        named = true;
+      }
+    }
+    if (named) {
+      const shape = failOnError ? structure : { result: structure, errorMessage: 'VARCHAR' };
+      edits.push({ start: call.argsEnd, end: call.argsEnd, text: `, __structure := ${sqlString(JSON.stringify(shape))}` });
+    }
+    return edits;
+  },
+};

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCommand } from '../../src/functions/commands.js';
+import type { SqlFunction } from '../../src/functions/sql-function.js';
 import type { AiContext } from '../../src/functions/context.js';
 import { setVariable } from '../../src/pg/bootstrap.js';
 import { sqlString } from '../../src/sqltext/quote.js';
@@ -70,7 +71,7 @@ const RESULT_COLUMNS = JSON.stringify(RESULT_TYPES);
  * base model in a thread of its own and registers it as the next version of `name`; one row per epoch.
  * `dry_run => true` only counts the parameters, from config.json.
  */
-export const trainLoraCommand: ModelCommand = {
+const command: ModelCommand = {
   name: 'train_lora',
   signature: TRAIN_LORA_SIGNATURE,
   argsStruct: TRAIN_LORA_STRUCT,
@@ -141,3 +142,10 @@ export const trainLoraCommand: ModelCommand = {
   },
 };
 
+
+export const trainLora: SqlFunction = {
+  name: 'train_lora',
+  kind: 'model-command',
+  description: "trains a LoRA adapter on a Llama-family model from a table of chats or instruction pairs and registers it; one row per epoch",
+  command,
+};

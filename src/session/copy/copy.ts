@@ -20,7 +20,8 @@ export interface CopyHost {
   conn: DuckDBConnection;
   out: SessionOutput;
   inbox: Inbox;
-  ctx: { tmpDir: string };
+  /** Where COPY FROM STDIN stages its data. */
+  tmpDir: string;
 }
 
 
@@ -186,7 +187,7 @@ async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
   shape.destroySync();
   msg.copyInResponse(host.out.w, 0, columns.length);
   host.out.flush();
-  const file = new CopyInFile(host.ctx.tmpDir, cmd);
+  const file = new CopyInFile(host.tmpDir, cmd);
   try {
     for (;;) {
       const m = await host.inbox.next();

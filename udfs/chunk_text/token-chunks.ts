@@ -1,7 +1,8 @@
 import { INTEGER, VARCHAR } from '@duckdb/node-api';
-import { columnValues, type AiContext, type BatchFunction } from '../src/functions/context.js';
-import { CallAbandoned } from '../src/runtime/runtime-client.js';
-import { SqlError } from '../src/errors/sql-error.js';
+import { columnValues, type BatchFunction } from '../../src/functions/batch-function.js';
+import type { AiContext } from '../../src/functions/context.js';
+import { CallAbandoned } from '../../src/runtime/runtime-client.js';
+import { SqlError } from '../../src/errors/sql-error.js';
 
 interface Word {
   start: number;
@@ -32,7 +33,7 @@ export function packWords(words: Word[], counts: number[], size: number, overlap
 }
 
 /** `__ai_token_chunks(model, text, size, overlap)`: the chunks of one text as JSON, for chunk_text's unit => 'tokens'. */
-export const aiTokenChunks = (ai: AiContext): BatchFunction => ({
+export const tokenChunksKernel = (ai: AiContext): BatchFunction => ({
   name: '__ai_token_chunks',
   parameterTypes: [VARCHAR, VARCHAR, INTEGER, INTEGER],
   returnType: VARCHAR,

@@ -1,7 +1,9 @@
-import type { QueryCommand } from '../src/functions/commands.js';
-import { SqlError } from '../src/errors/sql-error.js';
-import { dataSource } from '../src/functions/data-source.js';
-import { quoteIdent, sqlString } from '../src/sqltext/quote.js';
+import type { QueryCommand } from '../../src/functions/commands.js';
+import type { SqlFunction } from '../../src/functions/sql-function.js';
+import { tokenChunksKernel } from './token-chunks.js';
+import { SqlError } from '../../src/errors/sql-error.js';
+import { dataSource } from '../../src/functions/data-source.js';
+import { quoteIdent, sqlString } from '../../src/sqltext/quote.js';
 
 /**
  * `chunk_text(data, id => 'col', text => 'col', size => 1000, overlap => 100)`: the documents of
@@ -9,9 +11,9 @@ import { quoteIdent, sqlString } from '../src/sqltext/quote.js';
  * `size - overlap` characters after the previous one, with the document id, the chunk's position
  * in it (0, 1, ...), its first character (1-based) and its text. NULL and empty texts give no chunk.
  * With `unit => 'tokens', model => 'm'` sizes count tokens of that model's tokenizer, and chunks
- * hold whole words (udfs/ai_token_chunks.ts).
+ * hold whole words (token-chunks.ts).
  */
-export const chunkTextCommand: QueryCommand = {
+const query: QueryCommand = {
   name: 'chunk_text',
   signature: "data, id := 'id', text := 'text', size := 1000, overlap := 100, unit := 'chars', model := NULL",
   argsStruct: `struct_pack(data := data::VARCHAR, id := id::VARCHAR, text := text::VARCHAR, size := size::INTEGER, overlap := overlap::INTEGER,
@@ -43,4 +45,12 @@ export const chunkTextCommand: QueryCommand = {
             FROM ${dataSource(data, 'chunk_text')} AS __data
             WHERE length(__data.${quoteIdent(text)}) > 0)`;
   },
+};
+
+export const chunkText: SqlFunction = {
+  name: 'chunk_text',
+  kind: 'query-command',
+  description: 'documents cut into overlapping chunks of characters or of whole words by tokens: doc_id, position, start_char, chunk',
+  query,
+  kernels: [tokenChunksKernel],
 };
