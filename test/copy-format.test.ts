@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCopy } from '../dist/src/session/copy/command.js';
+import { parseCopy } from '../dist/src/pg/copy-command.js';
 import { copyRow, csvLineForDuckDB, parseTextLine } from '../dist/src/session/copy/format.js';
 
 const text = parseCopy('COPY t FROM STDIN')!;

@@ -1,7 +1,7 @@
 import { deleteAlias } from '../src/registry/commands.js';
 import type { ModelCommand } from '../src/functions/commands.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
-import { setVariable } from '../src/pg/bootstrap.js';
+import { setVariable } from '../src/functions/session-variables.js';
 import { SqlError } from '../src/errors/sql-error.js';
 
 /** `delete_model_alias(name, alias)`: drops an alias; the versions stay. */

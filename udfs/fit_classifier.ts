@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fitHead, predict, scores } from '../src/fewshot/head.js';
+import { fitHead, predict, scores } from '../src/runtime/providers/fewshot/head.js';
 import { embedOp } from '../src/functions/runtime-ops.js';
 import type { ModelCommand } from '../src/functions/commands.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
-import { setVariable } from '../src/pg/bootstrap.js';
+import { setVariable } from '../src/functions/session-variables.js';
 import { dataSource, readQuery } from '../src/functions/data-source.js';
 import { quoteIdent } from '../src/sqltext/quote.js';
 import { insertRegistration } from '../src/registry/commands.js';

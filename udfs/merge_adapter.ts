@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCommand } from '../src/functions/commands.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
-import { setVariable } from '../src/pg/bootstrap.js';
+import { setVariable } from '../src/functions/session-variables.js';
 import { SqlError } from '../src/errors/sql-error.js';
 import { insertRegistration, versionUri } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';

@@ -1,7 +1,7 @@
 import { insertRegistration, prepareRegistration, type RegisterArgs } from '../src/registry/commands.js';
 import type { ModelCommand } from '../src/functions/commands.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
-import { setVariable } from '../src/pg/bootstrap.js';
+import { setVariable } from '../src/functions/session-variables.js';
 import { probeModel } from '../src/functions/model-probe.js';
 
 /**

@@ -1,7 +1,7 @@
 import { setAlias } from '../src/registry/commands.js';
 import type { ModelCommand } from '../src/functions/commands.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
-import { setVariable } from '../src/pg/bootstrap.js';
+import { setVariable } from '../src/functions/session-variables.js';
 import { SqlError } from '../src/errors/sql-error.js';
 
 /** `set_model_alias(name, alias, version)`: creates or moves an alias such as `champion`. */

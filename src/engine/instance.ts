@@ -6,6 +6,7 @@ import { hubCacheDirOf } from '../registry/commands.js';
 import { Registry } from '../registry/registry.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
 import { RuntimeClient } from '../runtime/runtime-client.js';
+import { isOwnVariable } from '../runtime/providers/openai/key-env.js';
 import { sqlString } from '../sqltext/quote.js';
 import { readSqlFile } from '../sqltext/sql-files.js';
 import { registerFunctions } from '../../udfs/catalog.js';
@@ -38,6 +39,8 @@ async function openAi(setup: DuckDBConnection, options: EngineOptions): Promise<
  * and every SQL function of the catalog; the setup connection stays open, owning the functions.
  */
 export async function openInstance(options: EngineOptions): Promise<{ instance: DuckDBInstance; ai: AiContext }> {
+  const own = options.allowedKeyEnvs.filter(isOwnVariable);
+  if (own.length) throw new Error(`--allow-key-env ${own.join(', ')}: aiduck's own variables are never sent to an endpoint`);
   const config: Record<string, string> = {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',

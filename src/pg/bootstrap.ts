@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlString } from '../sqltext/quote.js';
+import { setVariable } from '../functions/session-variables.js';
 import { readSqlFile } from '../sqltext/sql-files.js';
 
 const sessionSql = readSqlFile('session.sql');
@@ -14,9 +14,4 @@ export async function loadPgCatalog(conn: DuckDBConnection): Promise<void> {
 export async function bootstrapSession(conn: DuckDBConnection, vars: Record<string, string | number>): Promise<void> {
   for (const [k, v] of Object.entries(vars)) await setVariable(conn, k, v);
   for (const stmt of sessionSql) await conn.run(stmt);
-}
-
-/** Sets a DuckDB session variable (read back with getvariable). */
-export async function setVariable(conn: DuckDBConnection, name: string, value: string | number): Promise<void> {
-  await conn.run(`SET VARIABLE ${name} = ${typeof value === 'number' ? value : sqlString(value)}`);
 }

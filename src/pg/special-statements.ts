@@ -1,7 +1,7 @@
 import { SqlError } from '../errors/sql-error.js';
 import { isPgSetting } from './settings.js';
 import { leadingWords, stripComments } from '../sqltext/statements.js';
-import { parseCopy, type CopyCommand } from '../session/copy/command.js';
+import { parseCopy, type CopyCommand } from './copy-command.js';
 import { instanceWideRefusal } from './instance-guard.js';
 
 /**

@@ -1,23 +1,20 @@
-import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { ProtocolError, SqlError } from '../errors/sql-error.js';
 import type { AiContext, Caller } from '../functions/context.js';
-import { prefetch } from '../functions/prefetch.js';
 import { PrefetchedResults } from '../functions/prefetched.js';
 import { commandTag } from '../pg/command-tag.js';
-import { bindParameter } from '../pg/parameters.js';
 import { PgSettings } from '../pg/settings.js';
-import { Oid } from '../pg/types/oids.js';
 import * as msg from '../protocol/backend.js';
 import { Frontend } from '../protocol/codes.js';
 import type { FrontendMessage } from '../protocol/framer.js';
 import { decodeClientMessage, type ClientMessage } from '../protocol/frontend.js';
 import { hasCodeKeyword, splitStatements } from '../sqltext/statements.js';
-import { runCommand } from './command-runner.js';
 import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
 import { Preparer } from './prepare.js';
 import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
-import { runSpecial, textField, type SpecialHost } from './special.js';
+import { startPortal, type PortalHost } from './portal-runner.js';
+import { textField } from './special.js';
 import { StatementControl } from './statement-control.js';
 import { StatementStore, type Portal, type Statement } from './statements.js';
 import { Transaction } from './transaction.js';
@@ -41,8 +38,8 @@ const EXTENDED: ReadonlySet<number> = new Set([Frontend.Parse, Frontend.Bind, Fr
  * Messages are handled strictly in order; the session pulls them from its inbox and dispatches them
  * to the pieces that hold the session's state: its statements and portals (statements.ts), its
  * transaction (transaction.ts), the control of the running statement (statement-control.ts), the
- * prepare pipeline (prepare.ts), the statements it answers itself (special.ts) and the registry
- * commands (command-runner.ts).
+ * prepare pipeline (prepare.ts) and the running of a portal (portal-runner.ts), which hands the
+ * statements the session answers itself to special.ts and registry commands to command-runner.ts.
  */
 export class Session {
   readonly settings: PgSettings;
@@ -68,8 +65,8 @@ export class Session {
     if (applicationName) this.settings.set('application_name', applicationName);
     this.transaction = new Transaction((sql) => this.runDuck(sql), (code, message) => msg.noticeResponse(out.w, { severity: 'WARNING', code, message }));
     this.control = new StatementControl({
-      sid: ctx.sid, out, ai: ctx.ai, cancelCounter: ctx.cancelCounter,
-      interrupt: () => conn.interrupt(), statementTimeoutMs: () => this.settings.statementTimeoutMs,
+      sid: ctx.sid, out, jobs: ctx.ai.jobs, cancelCounter: ctx.cancelCounter, statementTimeoutMs: () => this.settings.statementTimeoutMs,
+      interrupt: () => conn.interrupt(), cancelModelWork: () => ctx.ai.runtime.cancel(ctx.sid),
     });
     this.statements = new StatementStore((portal) => {
       if (portal.cursor && this.openCursor === portal.cursor) this.openCursor = null;
@@ -223,7 +220,7 @@ export class Session {
       }
       const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
       await this.runStatement(async () => {
-        await this.start(portal, true);
+        await startPortal(this.portalHost(), portal, true);
         if (portal.cursor) {
           await portal.cursor.send(this.out, 0);
           this.openCursor = null;
@@ -272,7 +269,7 @@ export class Session {
     if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null) {
       // The portal's own Execute and at least one more before Sync make a batch.
       await this.beginImplicitTransactionIfBatch(2);
-      await this.runStatement(() => this.start(portal, false));
+      await this.runStatement(() => startPortal(this.portalHost(), portal, false));
     }
     if (portal.cursor) msg.rowDescription(this.out.w, portal.cursor.fields);
     else if (portal.statement.special) this.describeRows(portal.statement);
@@ -318,7 +315,7 @@ export class Session {
     let sentBefore = portal.cursor?.rowsSent ?? 0;
     const suspended = await this.runStatement(async () => {
       if (!portal.cursor && portal.finishedTag === null) {
-        await this.start(portal, false);
+        await startPortal(this.portalHost(), portal, false);
         sentBefore = 0;
       }
       if (!portal.cursor) return false;
@@ -353,105 +350,19 @@ export class Session {
     if (c && !c.done) await c.park();
   }
 
-  /** Runs a portal's statement; a row-returning result is left open in portal.cursor. */
-  private async start(portal: Portal, describe: boolean): Promise<void> {
-    const { statement } = portal;
-    if (this.transaction.aborted && statement.special?.kind !== 'commit' && statement.special?.kind !== 'rollback') {
-      throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block',
-        'run ROLLBACK to end the failed transaction');
-    }
-    if (statement.special) {
-      portal.finishedTag = await runSpecial(this.specialHost(), statement.special, describe);
-      return;
-    }
-    await this.parkOpenCursor();
-    await this.reprepareIfRegistryChanged(statement);
-    let p = statement.prepared!;
-    this.bindPortal(statement.command?.args ?? p, portal);
-    if (statement.command) {
-      await runCommand({
-        conn: this.conn, ai: this.ctx.ai, sid: this.ctx.sid, transaction: this.transaction, control: this.control,
-        run: (sql) => this.runDuck(sql), notice: (message) => this.notice(message),
-      }, statement.command.def, statement.command.args);
-      // The answer reads session variables the command just set: DuckDB fixes them at prepare.
-      p = await this.conn.prepare(statement.command.resultSql);
-    }
-    if (statement.prefetchQuery) await this.prefetch(statement.prefetchQuery, portal);
-    const result = await p.stream();
-    this.transaction.ranByDuckDB(p.statementType, statement.sql);
-    if (result.returnType === ResultReturnType.QUERY_RESULT) {
-      const cursor = new ResultCursor(result, portal.resultFormats);
-      const described = statement.describedOids;
-      if (described) {
-        const actual = cursor.fields.map((f) => f.typeOid);
-        if (actual.length !== described.length || actual.some((o, i) => o !== described[i] && described[i] !== Oid.text)) {
-          throw new SqlError('0A000', 'cached plan must not change result type', 'prepare the statement again (its tables changed)');
-        }
-      }
-      if (describe) msg.rowDescription(this.out.w, cursor.fields);
-      portal.cursor = cursor;
-      this.openCursor = cursor;
-      return;
-    }
-    let changed = 0;
-    if (result.returnType === ResultReturnType.CHANGED_ROWS) {
-      const chunk = await result.fetchChunk();
-      const v = chunk && chunk.rowCount > 0 ? chunk.getColumns()[0]?.[0] : 0;
-      changed = Number(v ?? 0);
-    }
-    // CREATE TABLE ... AS reports its row count the way Postgres does: "SELECT n".
-    portal.finishedTag = p.statementType === StatementType.CREATE && result.returnType === ResultReturnType.CHANGED_ROWS
-      ? `SELECT ${changed}`
-      : commandTag(p.statementType, statement.sql, changed);
-  }
-
-  /**
-   * A statement prepared before a registry change may cast ai_embed to another model version's
-   * FLOAT[n]: it is prepared again (a result of a new shape then fails the Describe check, as a
-   * stale plan does in Postgres).
-   */
-  private async reprepareIfRegistryChanged(statement: Statement): Promise<void> {
-    const generation = this.ctx.ai.registry.generation;
-    if (statement.generation === undefined || statement.generation === generation || !statement.duckSql?.includes('ai_embed')) return;
-    const fresh = await this.preparer.prepare(statement.sql, statement.paramOids);
-    statement.generation = generation;
-    if (fresh.duckSql === statement.duckSql) return fresh.prepared?.destroySync();
-    statement.prepared?.destroySync();
-    statement.prepared = fresh.prepared;
-    statement.duckSql = fresh.duckSql!;
-    statement.prefetchQuery = fresh.prefetchQuery ?? null;
-  }
-
-  private bindPortal(target: DuckDBPreparedStatement, portal: Portal): void {
-    target.clearBindings();
-    for (let i = 0; i < portal.params.length; i++) {
-      const format = portal.paramFormats.length === 1 ? portal.paramFormats[0]! : (portal.paramFormats[i] ?? 0);
-      bindParameter(target, i + 1, portal.statement.paramOids[i] ?? 0, format, portal.params[i] ?? null);
-    }
-  }
-
-  /** Computes the statement's model calls before it runs, without holding the engine thread (functions/prefetch.ts). */
-  private async prefetch(query: string, portal: Portal): Promise<void> {
-    // Inside a transaction a failing pass would abort it: the functions compute during the statement.
-    if (this.transaction.open) return;
-    const bind = portal.params.length === 0 ? null : (query: DuckDBPreparedStatement): boolean => {
-      if (query.parameterCount !== portal.params.length) return false;
-      this.bindPortal(query, portal);
-      return true;
-    };
-    try {
-      await prefetch(this.conn, this.ctx.ai, this.caller, query, () => this.control.stopping, bind);
-    } catch {
-      // The statement itself reports whatever made the prefetch fail.
-    }
-    this.control.throwIfStopped();
-  }
-
-  private specialHost(): SpecialHost {
+  private portalHost(): PortalHost {
     return {
-      conn: this.conn, out: this.out, inbox: this.inbox, tmpDir: this.ctx.tmpDir, transaction: this.transaction,
-      settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
-      duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
+      conn: this.conn, ai: this.ctx.ai, sid: this.ctx.sid, out: this.out, caller: this.caller, transaction: this.transaction,
+      control: this.control, preparer: this.preparer,
+      special: {
+        conn: this.conn, out: this.out, inbox: this.inbox, tmpDir: this.ctx.tmpDir, transaction: this.transaction,
+        settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
+        duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
+      },
+      opened: (cursor) => (this.openCursor = cursor),
+      parkOpenCursor: () => this.parkOpenCursor(),
+      run: (sql) => this.runDuck(sql),
+      notice: (message) => this.notice(message),
     };
   }
 

@@ -1,7 +1,7 @@
 import { SqlError } from '../errors/sql-error.js';
 import { fromDuckDB } from '../errors/duckdb.js';
 import * as msg from '../protocol/backend.js';
-import type { AiContext } from '../functions/context.js';
+import type { Job } from '../functions/context.js';
 import type { SessionOutput } from './output.js';
 
 const PROGRESS_INTERVAL_MS = Number(process.env['AIDUCK_PROGRESS_INTERVAL_MS'] ?? 5000);
@@ -15,9 +15,12 @@ export interface ControlHost {
   /** Bumped by the server thread on a cancel request; readable while this thread is blocked in a model call. */
   cancelCounter(): number;
   out: SessionOutput;
-  ai: AiContext;
+  /** The AI jobs running now, by session (ai.running_jobs). */
+  jobs: Map<number, Job>;
   /** Interrupts the DuckDB query running on the session's connection. */
   interrupt(): void;
+  /** Stops the session's model work in the runtime thread. */
+  cancelModelWork(): void;
   statementTimeoutMs(): number;
 }
 
@@ -67,7 +70,7 @@ export class StatementControl {
     if (this.committed) return;
     this.interrupted = true;
     this.host.interrupt();
-    this.host.ai.runtime.cancel(this.host.sid);
+    this.host.cancelModelWork();
   }
 
   /** A registry command's change has committed: from here a cancel or a timeout is too late. */
@@ -98,7 +101,7 @@ export class StatementControl {
     } finally {
       if (timer) clearTimeout(timer);
       this.committed = false;
-      this.host.ai.jobs.delete(this.host.sid);
+      this.host.jobs.delete(this.host.sid);
     }
   }
 
@@ -115,7 +118,7 @@ export class StatementControl {
   /** Records a chunk of AI work (ai.running_jobs) and, every few seconds of a long job, tells the client. */
   progress(fn: string, model: string, rows: number, cached: number): void {
     const now = new Date();
-    const { jobs } = this.host.ai;
+    const { jobs } = this.host;
     const sid = this.host.sid;
     let job = jobs.get(sid);
     if (!job || job.fn !== fn || job.model !== model) {

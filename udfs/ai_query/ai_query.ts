@@ -6,7 +6,7 @@ import type { SqlFunction } from '../../src/functions/sql-function.js';
 import { stringValue } from '../../src/sqltext/calls.js';
 import { sqlString } from '../../src/sqltext/quote.js';
 import { conforms, structureOf as parseResponseFormat, type Structure } from './response-format.js';
-import { isText, queryOp } from '../../src/functions/runtime-ops.js';
+import { isText, queryOp } from './query-op.js';
 import { SqlError } from '../../src/errors/sql-error.js';
 
 function structureOf(value: unknown): Structure {

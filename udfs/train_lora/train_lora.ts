@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ModelCommand } from '../../src/functions/commands.js';
 import type { SqlFunction } from '../../src/functions/sql-function.js';
 import type { AiContext } from '../../src/functions/context.js';
-import { setVariable } from '../../src/pg/bootstrap.js';
+import { setVariable } from '../../src/functions/session-variables.js';
 import { sqlString } from '../../src/sqltext/quote.js';
 import { SqlError } from '../../src/errors/sql-error.js';
 import { insertRegistration, versionUri } from '../../src/registry/commands.js';

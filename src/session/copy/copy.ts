@@ -9,7 +9,7 @@ import { ProtocolError, SqlError } from '../../errors/sql-error.js';
 import { Frontend } from '../../protocol/codes.js';
 import { decodeClientMessage } from '../../protocol/frontend.js';
 import { columnCodec } from '../../pg/types/column-codec.js';
-import type { CopyCommand } from './command.js';
+import type { CopyCommand } from '../../pg/copy-command.js';
 import { copyRow, csvLineForDuckDB, parseTextLine } from './format.js';
 import type { Inbox } from '../inbox.js';
 import type { SessionOutput } from '../output.js';

@@ -1,4 +1,4 @@
-import type { CopyCommand } from './command.js';
+import type { CopyCommand } from '../../pg/copy-command.js';
 
 /** One row of COPY TO STDOUT output (with its newline) in Postgres' text or csv format. */
 export function copyRow(cmd: CopyCommand, values: ReadonlyArray<string | null>): string {

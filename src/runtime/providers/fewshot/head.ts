@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../runtime/provider.js';
+import type { ModelSpec } from '../../provider.js';
 
 /** A classification head over a registered embedding model, as fit_classifier stores it (head.json). */
 export interface Head {

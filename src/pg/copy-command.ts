@@ -1,4 +1,4 @@
-import { SqlError } from '../../errors/sql-error.js';
+import { SqlError } from '../errors/sql-error.js';
 
 /** A COPY that moves data over the wire (FROM STDIN or TO STDOUT), parsed from its Postgres syntax. */
 export interface CopyCommand {
