@@ -10,12 +10,14 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  // where the package is and its version: anything may ask
+  package: [],
   errors: [],
-  sqltext: ['errors'],
+  sqltext: ['errors', 'package'],
   protocol: ['errors'],
   onnx: ['errors'],
   llm: ['errors', 'onnx'],
-  runtime: ['errors', 'llm', 'onnx', 'version'],
+  runtime: ['errors', 'llm', 'onnx', 'package'],
   registry: ['errors', 'runtime', 'sqltext'],
   jobs: ['errors', 'llm'],
   functions: ['errors', 'sqltext', 'registry', 'runtime', 'jobs'],
@@ -23,21 +25,19 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   pg: ['errors', 'sqltext', 'protocol', 'functions'],
   rewrite: ['errors', 'sqltext', 'pg', 'functions', 'udfs'],
   session: ['errors', 'sqltext', 'protocol', 'pg', 'rewrite', 'functions', 'udfs', 'jobs'],
-  engine: ['errors', 'sqltext', 'protocol', 'session', 'pg', 'functions', 'udfs', 'registry', 'runtime', 'jobs', 'version'],
+  engine: ['errors', 'sqltext', 'protocol', 'session', 'pg', 'functions', 'udfs', 'registry', 'runtime', 'jobs', 'package'],
   server: ['errors', 'protocol', 'engine'],
   // fixtures: the test models, written by `aiduck testmodels` and the tests, never imported by the product
   testmodels: ['errors', 'llm', 'onnx'],
   shell: ['server', 'errors'],
-  cli: ['server', 'shell', 'testmodels', 'version', 'errors'],
-  // package.json, read for the version
-  version: ['package'],
+  cli: ['server', 'shell', 'testmodels', 'package', 'errors'],
 };
 
 /** The area a file belongs to: its folder under src/ (or its name, for src/*.ts), or udfs. */
 function areaOf(file: string): string {
   const parts = relative(root, file).split('/');
   if (parts[0] === 'udfs') return 'udfs';
-  if (parts[0] !== 'src') return 'package';
+  if (parts[0] !== 'src') return 'outside';
   return parts.length === 2 ? parts[1]!.replace(/\.[jt]s$/, '') : parts[1]!;
 }
 

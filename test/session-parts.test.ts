@@ -108,6 +108,8 @@ describe('statement control', () => {
       counter++;
       return control.stopReason();
     })).rejects.toMatchObject({ code: '57014', message: 'canceling statement due to user request' });
+    interrupts.length = 0;
+    await expect(control.run(async () => control.cancel())).rejects.toMatchObject({ code: '57014' });
     expect(interrupts).toEqual(['duckdb', 'runtime']);
     expect(await control.run(async () => control.stopReason())).toBeNull();
   });

@@ -12,7 +12,7 @@ import type { FromEngine, SessionStart, ToEngine } from './messages.js';
 import { SessionOutput } from '../session/output.js';
 import { Session } from '../session/session.js';
 import { fromDuckDB } from '../errors/duckdb.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../package.js';
 
 /**
  * The engine thread: it owns the DuckDB instance and every session's connection, so query work

@@ -1,18 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package.js';
 import { splitStatements } from './statements.js';
-
-/** The package's root folder (the one holding package.json), from this module's place: the same from src/ and from dist/. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`aiduck: no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-  return dir;
-}
 
 /** The statements of one of the package's sql/ files. */
 export const readSqlFile = (name: string): string[] => splitStatements(readFileSync(join(packageRoot(), 'sql', name), 'utf8'));

@@ -8,7 +8,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { SqlError } from '../../errors/sql-error.js';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../../package.js';
 import type { GenerateOptions, ModelSpec, Provider, RowResult, Task } from '../provider.js';
 import { displayUrl, postJson, type PostOutcome, type RequestContext } from './openai/http.js';
 import { Limiter } from './openai/limiter.js';
