@@ -7,17 +7,17 @@
  */
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BertConfig } from '../dist/src/llm/bert-config.js';
-import { bertWeightShapes, parseBertConfig } from '../dist/src/llm/bert-config.js';
-import { BertEncoder, meanPool } from '../dist/src/llm/bert-model.js';
-import { bertOnnx } from '../dist/src/llm/bert-onnx.js';
-import { bertWeightsFromOnnx } from '../dist/src/llm/bert-weights.js';
-import type { WeightMap } from '../dist/src/llm/llama-config.js';
-import { disposeMatmul } from '../dist/src/llm/matmul.js';
-import { SeededRandom } from '../dist/src/llm/seeded-random.js';
-import { cosineLoss, generatePairs, pairBatchGradients, type Pair } from '../dist/src/fewshot/body-training.js';
-import { bertEmbedder } from '../dist/src/testmodels/index.js';
-import { Prng } from '../dist/src/testmodels/prng.js';
+import type { BertConfig } from '../src/llm/bert-config.js';
+import { bertWeightShapes, parseBertConfig } from '../src/llm/bert-config.js';
+import { BertEncoder, meanPool } from '../src/llm/bert-model.js';
+import { bertOnnx } from '../src/llm/bert-onnx.js';
+import { bertWeightsFromOnnx } from '../src/llm/bert-weights.js';
+import type { WeightMap } from '../src/llm/llama-config.js';
+import { disposeMatmul } from '../src/llm/matmul.js';
+import { SeededRandom } from '../src/llm/seeded-random.js';
+import { cosineLoss, generatePairs, pairBatchGradients, type Pair } from '../src/llm/setfit-body.js';
+import { bertEmbedder } from '../src/testmodels/index.js';
+import { Prng } from '../src/testmodels/prng.js';
 
 afterAll(async () => {
   await disposeMatmul();

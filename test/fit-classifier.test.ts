@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { TINY_BERT, bertEmbedder, fewShotTask, writeModelFiles } from '../dist/src/testmodels/index.js';
-import { parseBertConfig } from '../dist/src/llm/bert-config.js';
-import { BertEncoder } from '../dist/src/llm/bert-model.js';
-import { loadBertWeights } from '../dist/src/llm/bert-weights.js';
-import { loadTokenizer } from '../dist/src/llm/model-folder.js';
-import { embedSentences } from '../dist/src/fewshot/body-training.js';
+import { TINY_BERT, bertEmbedder, fewShotTask, writeModelFiles } from '../src/testmodels/index.js';
+import { parseBertConfig } from '../src/llm/bert-config.js';
+import { BertEncoder } from '../src/llm/bert-model.js';
+import { loadBertWeights } from '../src/llm/bert-weights.js';
+import { loadTokenizer } from '../src/llm/model-folder.js';
+import { embedSentences } from '../src/llm/setfit-body.js';
 
 // fit_classifier: a classification head fitted on a few labelled examples, registered for ai_classify.
 describe('fit_classifier', () => {

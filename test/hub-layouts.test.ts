@@ -12,11 +12,11 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TINY_LLAMA, llamaModelFiles, writeModelFiles, type LlamaRope } from '../dist/src/testmodels/index.js';
-import { gpt2Generator } from '../dist/src/testmodels/gpt2.js';
-import { fetchFromHub } from '../dist/src/registry/hf-hub.js';
-import { readChatTemplate } from '../dist/src/llm/chat-template.js';
-import { parseSafetensors, writeSafetensors } from '../dist/src/llm/safetensors.js';
+import { TINY_LLAMA, llamaModelFiles, writeModelFiles, type LlamaRope } from '../src/testmodels/index.js';
+import { gpt2Generator } from '../src/testmodels/gpt2.js';
+import { fetchFromHub } from '../src/registry/hf-hub.js';
+import { readChatTemplate } from '../src/llm/chat-template.js';
+import { parseSafetensors, writeSafetensors } from '../src/llm/safetensors.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const ROPES: Record<string, LlamaRope> = {

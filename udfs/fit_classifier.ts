@@ -2,16 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fitHead, predict, scores } from '../src/fewshot/head.js';
-import { bodyRefusal, runSetFitJob, type BodyTrained } from '../src/fewshot/setfit-job.js';
-import { embedOp } from '../src/engine/ai-ops.js';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
-import { dataSource, readQuery } from '../src/engine/query-command-sql.js';
-import { quoteIdent } from '../src/engine/sql-text.js';
+import { fitHead, predict, scores } from '../src/runtime/providers/fewshot/head.js';
+import { bodyRefusal, runSetFitJob, type BodyTrained } from '../src/jobs/setfit-job.js';
+import { embedOp } from '../src/functions/runtime-ops.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { setVariable } from '../src/functions/session-variables.js';
+import { dataSource, readQuery } from '../src/functions/data-source.js';
+import { quoteIdent } from '../src/sqltext/quote.js';
 import { insertRegistration, releaseArtifacts } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 interface Args {
   name: string | null;
@@ -57,7 +58,7 @@ const integer = (value: number | null, name: string, min: number, max: number): 
  * split of each class, and the result registered as the next version of `name` (task
  * text-classification), which ai_classify and ai_embed use.
  */
-export const fitClassifierCommand: ModelCommand = {
+const command: ModelCommand = {
   name: 'fit_classifier',
   signature: "name, data, text := 'text', label := 'label', embedding_model := NULL, test_fraction := 0.2, epochs := 300, alias := NULL, description := NULL, "
     + 'fine_tune_body := NULL, num_iterations := 20, num_epochs := 1, body_learning_rate := 2e-5, head_learning_rate := 1.0, batch_size := 16, seed := 42',
@@ -81,7 +82,7 @@ export const fitClassifierCommand: ModelCommand = {
     const headRate = checked(a.head_learning_rate, 'head_learning_rate', (v) => v > 0 && v <= 100, 'above 0 and at most 100');
     const embedding = ai.registry.resolve(a.embedding_model);
     if (embedding.task !== 'embedding') throw new SqlError('22023', `${a.embedding_model} is a ${embedding.task} model, not an embedding model`);
-    const refusal = bodyRefusal(embedding);
+    const refusal = bodyRefusal(embedding.provider, embedding.location, `${embedding.name}/${embedding.version}`);
     if (a.fine_tune_body === true && refusal !== null) throw refusal;
     const tune = a.fine_tune_body ?? refusal === null;
     const body = tune ? {
@@ -168,4 +169,11 @@ export const fitClassifierCommand: ModelCommand = {
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_version_n', version);
   },
+};
+
+export const fitClassifier: SqlFunction = {
+  name: 'fit_classifier',
+  kind: 'model-command',
+  description: "SetFit's two stages: fine-tunes a registered embedder's body on pairs of a few labelled examples, fits a classification head and registers both; one row with accuracy, macro_f1, ...",
+  command,
 };

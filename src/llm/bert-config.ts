@@ -4,7 +4,7 @@
  * compute the way transformers does (another architecture, relative positions, another activation)
  * is refused with the reason.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 export interface BertConfig {
   vocabSize: number;

@@ -8,7 +8,7 @@
  *   x = LN(word[t] + position[p] + type[0])
  *   per layer: h = LN(x + O(attention(Q x, K x, V x))); x = LN(h + W2 gelu(W1 h))
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { fromHeads, toHeads, type Span } from './attention.js';
 import { bertWeightShapes, type BertConfig } from './bert-config.js';
 import { layerNorm, layerNormBackward } from './layer-norm.js';

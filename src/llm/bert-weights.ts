@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { bertWeightShapes, type BertConfig } from './bert-config.js';
 import type { Tensor, WeightMap } from './llama-config.js';
 import { readOnnxGraph, type OnnxGraph } from './onnx-graph.js';

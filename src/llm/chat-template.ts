@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
 export const ADDITIONAL_CHAT_TEMPLATES_DIR = 'additional_chat_templates';

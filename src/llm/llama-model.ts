@@ -7,15 +7,15 @@
  * A batch of sequences is packed: every linear runs once over all T tokens of the batch, attention stays
  * within each sequence, and positions restart at 0 per sequence.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { PackedCausalAttention, type AttentionRunner, type Span } from './attention.js';
 import { LINEAR_MODULES, hasBias, linearShape, modulePath, type LinearModule, type LlamaConfig, type WeightMap } from './llama-config.js';
 import { addInPlace, rmsNorm, rmsNormBackwardAdd, type Rng } from './kernels.js';
 import { linearBackward, linearForward, type Dropout, type LinearWeights, type LoraTape, type LoraWeights } from './linear.js';
+import { embeddingLoraBackward, embeddingLoraForward } from './embedding-lora.js';
 import { LmHead } from './lm-head.js';
 import { EMBED_PATH, HEAD_PATH, loraSites } from './lora-targets.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
-import { gemm } from './matmul.js';
 import { siluMul, siluMulBackward } from './ort-ops.js';
 import { RopeTable } from './rope.js';
 
@@ -221,18 +221,7 @@ export class LlamaModel {
     const V = this.config.vocabSize;
     const x = new Float32Array(tokens.length * H);
     for (let t = 0; t < tokens.length; t++) x.set(this.embedding.subarray(tokens[t]! * H, (tokens[t]! + 1) * H), t * H);
-    if (lora === null) return x;
-    const { A, B, r, scale } = lora;
-    const u = new Float32Array(r);
-    for (let t = 0; t < tokens.length; t++) {
-      const tok = tokens[t]!;
-      for (let k = 0; k < r; k++) u[k] = scale * A[k * V + tok]!;
-      for (let h = 0; h < H; h++) {
-        let sum = 0;
-        for (let k = 0; k < r; k++) sum += B[h * r + k]! * u[k]!;
-        x[t * H + h] = x[t * H + h]! + sum;
-      }
-    }
+    if (lora !== null) embeddingLoraForward(x, tokens, lora, H, V);
     return x;
   }
 
@@ -392,22 +381,5 @@ export class LlamaModel {
     if (dn1 === null) return null;
     rmsNormBackwardAdd(dn1, tape.x, p.inputNorm, tape.inv1, T, dh);
     return dh;
-  }
-}
-
-/**
- * The gradient of an embedding LoRA from the gradient dx [T, hidden] of the embeddings: with
- * u_t = A[:, token_t], x_t gains s · B u_t, so dB = s · Σ_t dx_t u_tᵀ and dA[:, token_t] += s · Bᵀ dx_t.
- */
-async function embeddingLoraBackward(dx: Float32Array, tokens: Int32Array, lora: LoraWeights, H: number, V: number, grad: LoraGrad): Promise<void> {
-  const { A, B, r, scale } = lora;
-  const T = tokens.length;
-  const U = new Float32Array(T * r);
-  for (let t = 0; t < T; t++) for (let k = 0; k < r; k++) U[t * r + k] = scale * A[k * V + tokens[t]!]!;
-  await gemm(dx, U, H, T, r, { transA: true, out: grad.B });
-  const G = await gemm(dx, B, T, H, r);
-  for (let t = 0; t < T; t++) {
-    const tok = tokens[t]!;
-    for (let k = 0; k < r; k++) grad.A[k * V + tok] = grad.A[k * V + tok]! + scale * G[t * r + k]!;
   }
 }

@@ -3,11 +3,11 @@
  * (the output layer included) A from kaiming_uniform_(a = √5), i.e. U(-1/√in, 1/√in), and B = 0; for the
  * token embedding A = 0 and B from N(0, 1). Either way it starts as the identity edit.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import type { LlamaConfig, Tensor, WeightMap } from './llama-config.js';
 import { EMBED_MODULE, EMBED_PATH, HEAD_MODULE, HEAD_PATH, LORA_TARGETS, isLinearModule, loraPath, loraShape, loraSites } from './lora-targets.js';
 import { loraScale, type LoraAdapter, type LoraPair, type LoraSpec } from './lora-types.js';
-import { Prng } from '../testmodels/prng.js';
+import { SeededRandom } from './seeded-random.js';
 
 /**
  * A fresh adapter for the spec's target modules. Values are drawn from one seeded stream: layer by layer
@@ -15,7 +15,7 @@ import { Prng } from '../testmodels/prng.js';
  * then the output layer.
  */
 export function initAdapter(config: LlamaConfig, spec: LoraSpec, seed: number): LoraAdapter {
-  const rng = new Prng(seed);
+  const rng = new SeededRandom(seed);
   const modules = new Map<string, LoraPair>();
   const pair = (out: number, inDim: number): LoraPair => ({ A: { shape: [spec.r, inDim], data: new Float32Array(spec.r * inDim) }, B: { shape: [out, spec.r], data: new Float32Array(out * spec.r) } });
   const linear = (path: string, out: number, inDim: number): void => {
@@ -34,7 +34,8 @@ export function initAdapter(config: LlamaConfig, spec: LoraSpec, seed: number): 
   if (spec.targetModules.includes(EMBED_MODULE)) {
     const [out, inDim] = loraShape(config, EMBED_MODULE);
     const p = pair(out, inDim);
-    p.B.data.set(rng.normals(p.B.data.length, 1));
+    // N(0, 1) by Box–Muller from the same stream.
+    for (let i = 0; i < p.B.data.length; i++) p.B.data[i] = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
     modules.set(EMBED_PATH, p);
   }
   if (spec.targetModules.includes(HEAD_MODULE)) {

@@ -4,7 +4,7 @@
  * is protobufjs's, over the subset of onnx.proto's messages and field numbers declared here.
  */
 import protobuf from 'protobufjs';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import type { Tensor } from './llama-config.js';
 
 const repeated = (type: string, id: number): protobuf.IField & { rule: string } => ({ rule: 'repeated', type, id });

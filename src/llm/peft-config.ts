@@ -6,7 +6,7 @@
  * aiduck does not know is refused unless it holds no value (null, false, an empty list or object), so a
  * variant a later PEFT release adds is refused rather than applied as plain LoRA.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 export interface PeftSettings {
   r: number;

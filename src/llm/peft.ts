@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import type { LlamaConfig, Tensor, WeightMap } from './llama-config.js';
 import { EMBED_PATH, HEAD_PATH, LORA_TARGETS, loraPath, loraSites, parseLoraPath, pathOrder } from './lora-targets.js';
 import type { LoraAdapter, LoraPair, LoraSpec } from './lora-types.js';

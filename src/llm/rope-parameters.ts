@@ -9,7 +9,7 @@
  * an allow-list of keys: a key aiduck does not know, a type it does not implement, per-layer parameters
  * or partial rotary embeddings are refused (0A000) rather than computed as something else.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 export type RopeType = 'default' | 'linear' | 'llama3';
 

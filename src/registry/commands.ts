@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { SqlError } from '../protocol/errors.js';
-import { sqlString } from '../engine/sql-text.js';
+import { SqlError } from '../errors/sql-error.js';
+import { sqlString } from '../sqltext/quote.js';
 import type { ModelSpec, Task } from '../runtime/provider.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
 import { checkKeyEnv } from '../runtime/providers/openai/key-env.js';
@@ -10,8 +10,7 @@ import { fetchFromHub } from './hf-hub.js';
 import { checkAlias, checkModelName } from './model-ref.js';
 import type { Registry } from './registry.js';
 import { checkFolder, checkTask, decoderTask, folderProvider, inferTask, isLlamaFolder, parseSource, providerOf } from './sources.js';
-import { readLlamaConfig } from '../llm/model-folder.js';
-import { readPeftAdapter } from '../llm/peft.js';
+import { checkAdapterFolder, checkDecoderFolder } from '../runtime/model-folders.js';
 
 /** What the registry commands need from the engine. */
 export interface RegistryContext {
@@ -91,8 +90,8 @@ async function referencedLocations(ctx: RegistryContext): Promise<ReadonlySet<st
  * come before the store holds a copy.
  */
 async function checkOwnRuntimeFolder(provider: ModelSpec['provider'], folder: string, base: ModelSpec | null): Promise<void> {
-  if (provider === 'llama') await readLlamaConfig(folder);
-  if (provider === 'lora' && base) await readPeftAdapter(folder, await readLlamaConfig(base.location));
+  if (provider === 'llama') await checkDecoderFolder(folder);
+  if (provider === 'lora' && base) await checkAdapterFolder(folder, base.location);
 }
 
 /**

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { TASKS, type ProviderKind, type Task } from '../runtime/provider.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
-import { hasChatTemplate } from '../llm/chat-template.js';
+import { hasChatTemplate } from '../runtime/model-folders.js';
 
 /** Where a model comes from, as register_model's `source` names it. */
 export type ModelSource =
