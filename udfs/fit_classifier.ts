@@ -6,6 +6,7 @@ import { embedOp } from '../src/functions/runtime-ops.js';
 import type { ModelCommand } from '../src/functions/commands.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
 import { setVariable } from '../src/functions/session-variables.js';
+import { Run, statusOf } from '../src/registry/runs.js';
 import { dataSource, readQuery } from '../src/functions/data-source.js';
 import { quoteIdent } from '../src/sqltext/quote.js';
 import { insertRegistration } from '../src/registry/commands.js';
@@ -22,6 +23,7 @@ interface Args {
   epochs: number | null;
   alias: string | null;
   description: string | null;
+  experiment: string | null;
 }
 
 /** A stable pseudo-random order for the held-out split (FNV-1a of the text). */
@@ -39,16 +41,18 @@ function rank(text: string): number {
  */
 const command: ModelCommand = {
   name: 'fit_classifier',
-  signature: "name, data, text := 'text', label := 'label', embedding_model := NULL, test_fraction := 0.2, epochs := 300, alias := NULL, description := NULL",
+  signature: "name, data, text := 'text', label := 'label', embedding_model := NULL, test_fraction := 0.2, epochs := 300, alias := NULL, description := NULL, experiment := NULL",
   argsStruct: `struct_pack(name := name::VARCHAR, data := data::VARCHAR, text := text::VARCHAR, label := label::VARCHAR, embedding_model := embedding_model::VARCHAR,
-      test_fraction := test_fraction::DOUBLE, epochs := epochs::INTEGER, alias := alias::VARCHAR, description := description::VARCHAR)`,
+      test_fraction := test_fraction::DOUBLE, epochs := epochs::INTEGER, alias := alias::VARCHAR, description := description::VARCHAR,
+      experiment := experiment::VARCHAR)`,
   resultSql: `SELECT name, version, task, provider, CAST(tags['accuracy'] AS DOUBLE) AS accuracy, CAST(tags['macro_f1'] AS DOUBLE) AS macro_f1,
       CAST(tags['train_rows'] AS INTEGER) AS train_rows, CAST(tags['test_rows'] AS INTEGER) AS test_rows, tags['labels'] AS labels, created_at
     FROM ai.model_versions WHERE name = getvariable('aiduck_model') AND version = getvariable('aiduck_version_n')`,
-  async run(conn, ai, raw, transaction) {
+  async run(conn, ai, raw, transaction, session) {
     const a = raw as unknown as Args;
     const name = checkModelName(a.name ?? '');
     if (!a.data || !a.text || !a.label) throw new SqlError('22004', "fit_classifier needs data, text => 'column' and label => 'column'");
+    const { data, text, label } = { data: a.data, text: a.text, label: a.label };
     if (!a.embedding_model) throw new SqlError('22004', "fit_classifier needs embedding_model => 'a registered embedding model'");
     const fraction = a.test_fraction ?? 0.2;
     if (!(fraction >= 0 && fraction < 1)) throw new SqlError('22023', 'test_fraction must be at least 0 and below 1');
@@ -56,59 +60,81 @@ const command: ModelCommand = {
     if (!Number.isInteger(epochs) || epochs < 1 || epochs > 100_000) throw new SqlError('22023', 'epochs must be an integer from 1 to 100000');
     const embedding = ai.registry.resolve(a.embedding_model);
     if (embedding.task !== 'embedding') throw new SqlError('22023', `${a.embedding_model} is a ${embedding.task} model, not an embedding model`);
-
-    const rows = (await readQuery(conn, `SELECT CAST(${quoteIdent(a.text)} AS VARCHAR), CAST(${quoteIdent(a.label)} AS VARCHAR)
-      FROM ${dataSource(a.data, 'fit_classifier')} WHERE ${quoteIdent(a.text)} IS NOT NULL AND ${quoteIdent(a.label)} IS NOT NULL`))
-      .map(([t, l]) => ({ text: String(t), label: String(l) }));
-    const labels = [...new Set(rows.map((r) => r.label))].sort();
-    if (labels.length < 2) throw new SqlError('22023', 'fit_classifier needs examples of at least two labels');
-    // Each class gives a share of its examples to the held-out split, keeping at least one to learn from.
-    const train: typeof rows = [];
-    const test: typeof rows = [];
-    for (const label of labels) {
-      const mine = rows.filter((r) => r.label === label).sort((x, y) => rank(x.text) - rank(y.text));
-      const held = Math.min(Math.round(mine.length * fraction), mine.length - 1);
-      test.push(...mine.slice(0, held));
-      train.push(...mine.slice(held));
-    }
-    const all = [...train, ...test];
-    const reply = await ai.runtime.call(0, embedOp(embedding, all.map((r) => r.text)));
-    const vectors = reply.results.map((r, i) => {
-      if (!r.ok) throw new SqlError('22000', `embedding "${all[i]!.text.slice(0, 60)}" failed: ${r.error}`);
-      return r.value as Float32Array;
+    const run = await Run.start(conn, {
+      experiment: a.experiment ?? name, source: 'fit_classifier', statement: session.statement,
+      params: { data, text, label, embedding_model: `${embedding.name}/${embedding.version}`, test_fraction: fraction, epochs },
     });
-    const classOf = (l: string): number => labels.indexOf(l);
-    const head = fitHead(embedding, vectors.slice(0, train.length), train.map((r) => classOf(r.label)), labels, epochs);
-    const predicted = vectors.slice(train.length).map((v) => {
-      const p = predict(head, v);
-      return p.indexOf(Math.max(...p));
-    });
-    const { accuracy, macroF1 } = scores(test.map((r) => classOf(r.label)), predicted, labels.length);
-
-    const dir = await mkdtemp(join(tmpdir(), 'aiduck-head-'));
-    let stored: { digest: string; path: string };
+    let version: number;
     try {
-      await writeFile(join(dir, 'head.json'), JSON.stringify(head));
-      stored = await ai.store.put(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+      version = await fitAndRegister();
+    } catch (err) {
+      await run.end(conn, statusOf(err), { error: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
+      throw err;
     }
-    const tags: Record<string, string> = {
-      train_rows: String(train.length), test_rows: String(test.length), labels: labels.join(','), embedding_model: `${embedding.name}/${embedding.version}`,
-    };
-    // With nothing held out there is nothing to score: accuracy and macro_f1 stay NULL.
-    if (test.length) Object.assign(tags, { accuracy: String(accuracy), macro_f1: String(macroF1) });
-    let version = 0;
-    await transaction(async () => {
-      version = await insertRegistration(conn, {
-        name, sourceText: `fit_classifier:${a.data}`, digest: stored.digest, dimension: null,
-        alias: a.alias === null ? null : checkAlias(a.alias),
-        spec: { name, task: 'text-classification', provider: 'fewshot', location: stored.path },
-        args: { name, source: null, task: null, alias: a.alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
-      });
-    });
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_version_n', version);
+
+    /** The head fitted and registered as the next version of the model, in one transaction with the run that made it. */
+    async function fitAndRegister(): Promise<number> {
+      const rows = (await readQuery(conn, `SELECT CAST(${quoteIdent(text)} AS VARCHAR), CAST(${quoteIdent(label)} AS VARCHAR)
+        FROM ${dataSource(data, 'fit_classifier')} WHERE ${quoteIdent(text)} IS NOT NULL AND ${quoteIdent(label)} IS NOT NULL`))
+        .map(([t, l]) => ({ text: String(t), label: String(l) }));
+      const labels = [...new Set(rows.map((r) => r.label))].sort();
+      if (labels.length < 2) throw new SqlError('22023', 'fit_classifier needs examples of at least two labels');
+      // Each class gives a share of its examples to the held-out split, keeping at least one to learn from.
+      const train: typeof rows = [];
+      const test: typeof rows = [];
+      for (const label of labels) {
+        const mine = rows.filter((r) => r.label === label).sort((x, y) => rank(x.text) - rank(y.text));
+        const held = Math.min(Math.round(mine.length * fraction), mine.length - 1);
+        test.push(...mine.slice(0, held));
+        train.push(...mine.slice(held));
+      }
+      const all = [...train, ...test];
+      const reply = await ai.runtime.call(0, embedOp(embedding, all.map((r) => r.text)));
+      const vectors = reply.results.map((r, i) => {
+        if (!r.ok) throw new SqlError('22000', `embedding "${all[i]!.text.slice(0, 60)}" failed: ${r.error}`);
+        return r.value as Float32Array;
+      });
+      const classOf = (l: string): number => labels.indexOf(l);
+      const head = fitHead(embedding, vectors.slice(0, train.length), train.map((r) => classOf(r.label)), labels, epochs);
+      const predicted = vectors.slice(train.length).map((v) => {
+        const p = predict(head, v);
+        return p.indexOf(Math.max(...p));
+      });
+      const { accuracy, macroF1 } = scores(test.map((r) => classOf(r.label)), predicted, labels.length);
+
+      const dir = await mkdtemp(join(tmpdir(), 'aiduck-head-'));
+      let stored: { digest: string; path: string };
+      try {
+        await writeFile(join(dir, 'head.json'), JSON.stringify(head));
+        stored = await ai.store.put(dir);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      const tags: Record<string, string> = {
+        train_rows: String(train.length), test_rows: String(test.length), labels: labels.join(','), embedding_model: `${embedding.name}/${embedding.version}`,
+      };
+      // With nothing held out there is nothing to score: accuracy and macro_f1 stay NULL.
+      if (test.length) Object.assign(tags, { accuracy: String(accuracy), macro_f1: String(macroF1) });
+      let version = 0;
+      run.metric('train_rows', train.length, 0);
+      run.metric('test_rows', test.length, 0);
+      if (test.length) {
+        run.metric('accuracy', accuracy, 0);
+        run.metric('macro_f1', macroF1, 0);
+      }
+      await transaction(async () => {
+        version = await insertRegistration(conn, {
+          name, sourceText: `fit_classifier:${data}`, digest: stored.digest, dimension: null, trainingRun: run.id,
+          alias: a.alias === null ? null : checkAlias(a.alias),
+          spec: { name, task: 'text-classification', provider: 'fewshot', location: stored.path },
+          args: { name, source: null, task: null, alias: a.alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
+        });
+        for (const sql of await run.endSql('finished', { model: { name, version }, artifact: stored.path })) await conn.run(sql);
+      });
+      return version;
+    }
   },
 };
 
