@@ -122,7 +122,7 @@ export class Session {
       prefetched: new PrefetchedResults(),
       collector: null,
       stopReason: () => this.stopReason(),
-      progress: (fn, model, rows, cached) => this.progress(fn, model, rows, cached),
+      progress: (fn, model, rows, cached, note) => this.progress(fn, model, rows, cached, note),
     };
     ctx.ai.attach(conn, this.caller);
   }
@@ -148,8 +148,8 @@ export class Session {
     return null;
   }
 
-  /** Records a chunk of AI work and, every few seconds of a long job, tells the client. */
-  private progress(fn: string, model: string, rows: number, cached: number): void {
+  /** Records a chunk of AI work and, every few seconds of a long job or at once for a note, tells the client. */
+  private progress(fn: string, model: string, rows: number, cached: number, note?: string): void {
     const now = new Date();
     const jobs = this.ctx.ai.jobs;
     let job = jobs.get(this.ctx.sid);
@@ -161,12 +161,13 @@ export class Session {
     job.rows += rows;
     job.cached += cached;
     job.updatedAt = now;
-    if (now.getTime() - this.lastProgressNotice >= PROGRESS_INTERVAL_MS) {
+    if (note !== undefined || now.getTime() - this.lastProgressNotice >= PROGRESS_INTERVAL_MS) {
       this.lastProgressNotice = now.getTime();
       const seconds = (now.getTime() - job.startedAt.getTime()) / 1000;
       msg.noticeResponse(this.out.w, {
         severity: 'NOTICE', code: '00000',
-        message: `${fn}(${model}): ${job.rows} rows done (${job.cached} from cache), ${Math.round(job.rows / Math.max(seconds, 0.001))} rows/s`,
+        message: note !== undefined ? `${fn}(${model}): ${note}`
+          : `${fn}(${model}): ${job.rows} rows done (${job.cached} from cache), ${Math.round(job.rows / Math.max(seconds, 0.001))} rows/s`,
       });
       this.out.flush();
     }

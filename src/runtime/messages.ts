@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { Classification, JsonSchema, ModelSpec, RowResult } from './provider.js';
+import type { Classification, JsonSchema, ModelSpec, ProviderNote, RowResult } from './provider.js';
 
 /** Work for the runtime worker: one batch of one operation on one model version. */
 export type RuntimeOp =
@@ -22,10 +22,22 @@ export type ToRuntime =
   | { t: 'cancel'; sid: number }
   | { t: 'shutdown' };
 
+/** Why a call failed as a whole: the message, and when known its SQLSTATE and hint. */
+export interface CallError {
+  message: string;
+  code?: string;
+  hint?: string;
+  /** The model cannot answer any row now (ModelUnavailable): the statement stops asking it. */
+  unavailable?: boolean;
+}
+
 export type FromRuntime =
-  | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: string }
-  /** Rows of a call finished so far (sent as each slice is done), for progress reports. */
-  | { t: 'progress'; id: number; rows: number; cached: number }
+  | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: CallError }
+  /**
+   * Rows of a call finished so far (sent as each slice is done), for progress reports; `note` tells
+   * what the call is doing meanwhile (its first request, a retry and why).
+   */
+  | { t: 'progress'; id: number; rows: number; cached: number; note?: ProviderNote }
   | { t: 'stopped' };
 
 export interface RuntimeOptions {

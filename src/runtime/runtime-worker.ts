@@ -1,7 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import { workerData } from 'node:worker_threads';
-import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
-import type { ModelSpec, Provider, RowResult } from './provider.js';
+import type { CallError, FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
+import { ModelUnavailable, type ModelSpec, type NoteListener, type Provider, type ProviderNote, type RowResult } from './provider.js';
+import { SqlError } from '../protocol/errors.js';
+import { callNotes } from './call-notes.js';
 import { createBuiltinProvider } from './providers/builtin.js';
 import { createOnnxProvider } from './providers/onnx.js';
 import { createLlamaProvider } from './providers/llama.js';
@@ -54,16 +56,16 @@ function cacheFor(spec: ModelSpec): ResultCache {
   return c;
 }
 
-async function compute(work: RuntimeOp, provider: Provider, inputs: string[], abort: AbortSignal): Promise<Array<RowResult<RuntimeValue>>> {
+async function compute(work: RuntimeOp, provider: Provider, inputs: string[], abort: AbortSignal, onNote: NoteListener): Promise<Array<RowResult<RuntimeValue>>> {
   const unsupported = (what: string): Error =>
     new Error(`model ${work.spec.name}/${work.spec.version} (task ${work.spec.task}, provider ${work.spec.provider}) cannot ${what}`);
   switch (work.op) {
     case 'embed':
       if (!provider.embed) throw unsupported('embed text: register an embedding model');
-      return provider.embed(inputs, abort);
+      return provider.embed(inputs, abort, onNote);
     case 'generate': {
       if (!provider.generate) throw unsupported('generate text: use ai_embed or ai_classify with it, or register a generative model');
-      const o = { parameters: work.parameters, signal: abort, ...(work.responseSchema ? { responseSchema: work.responseSchema } : {}) };
+      const o = { parameters: work.parameters, signal: abort, onNote, ...(work.responseSchema ? { responseSchema: work.responseSchema } : {}) };
       return provider.generate(inputs, o);
     }
     case 'classify':
@@ -119,15 +121,20 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
     let set = running.get(sid);
     if (!set) running.set(sid, (set = new Set()));
     set.add(abort);
+    const onNote = callNotes((note) => progress(id, 0, 0, note));
     try {
       const provider = await providerFor(work.spec);
       // Slices run together (the provider bounds its own concurrency) and each is cached as soon
-      // as it is done, so a cancelled or crashed job keeps what it finished.
+      // as it is done, so a cancelled or crashed job keeps what it finished. A slice that finds the
+      // model unavailable stops the others: they would only meet the same failure.
       const size = sliceSize(work);
       const slices: number[][] = [];
       for (let k = 0; k < missing.length; k += size) slices.push(missing.slice(k, k + size));
       await Promise.all(slices.map(async (slice) => {
-        const got = await compute(work, provider, slice.map((i) => work.inputs[i]!), abort.signal);
+        const got = await compute(work, provider, slice.map((i) => work.inputs[i]!), abort.signal, onNote).catch((err: unknown) => {
+          if (err instanceof ModelUnavailable && !abort.signal.aborted) abort.abort(err);
+          throw err;
+        });
         const fresh: Array<[string, CachedValue]> = [];
         progress(id, slice.length, 0);
         slice.forEach((i, j) => {
@@ -137,7 +144,7 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
         });
         cache.putAll(fresh);
       }));
-      if (abort.signal.aborted) return { t: 'reply', id: 0, error: 'canceled' };
+      if (abort.signal.aborted) return { t: 'reply', id: 0, error: { message: 'canceled' } };
     } finally {
       set.delete(abort);
     }
@@ -153,8 +160,15 @@ function track<T>(work: Promise<T>): Promise<T> {
   return work;
 }
 
-function progress(id: number, rows: number, cached: number): void {
-  port.postMessage({ t: 'progress', id, rows, cached } satisfies FromRuntime);
+function progress(id: number, rows: number, cached: number, note?: ProviderNote): void {
+  port.postMessage({ t: 'progress', id, rows, cached, ...(note === undefined ? {} : { note }) } satisfies FromRuntime);
+}
+
+/** A failed call's error as it crosses to the engine thread, keeping its SQLSTATE. */
+function callError(err: unknown): CallError {
+  if (!(err instanceof Error)) return { message: String(err) };
+  if (!(err instanceof SqlError)) return { message: err.message };
+  return { message: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}), ...(err instanceof ModelUnavailable ? { unavailable: true } : {}) };
 }
 
 function reply(m: FromRuntime): void {
@@ -168,13 +182,13 @@ port.on('message', (m: ToRuntime) => {
     case 'probe':
       probe(m.work).then(
         (r) => reply({ ...r, id: m.id }),
-        (err: unknown) => reply({ t: 'reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) => reply({ t: 'reply', id: m.id, error: callError(err) }),
       );
       break;
     case 'call':
       track(call(m.id, m.sid, m.work)).then(
         (r) => reply({ ...r, id: m.id }),
-        (err: unknown) => reply({ t: 'reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) => reply({ t: 'reply', id: m.id, error: callError(err) }),
       );
       break;
     case 'cancel':
