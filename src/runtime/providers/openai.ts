@@ -99,7 +99,7 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
         onNote({ kind: 'retry', text: `retrying after ${r.error} (attempt ${r.attempt} of ${r.attempts} in ${(r.delayMs / 1000).toFixed(1)} s)` }),
     };
     const call: Call = {
-      ctx: { ...ctx, ...onRetry, signal: ctl.signal },
+      ctx: { ...ctx, ...onRetry, limiter, signal: ctl.signal },
       fail(err) {
         call.stopped ??= err.message;
         if (!ctl.signal.aborted) ctl.abort(err);
@@ -113,18 +113,15 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
     return call;
   }
 
-  /** Runs work(0..count-1), at most maxConcurrency at a time, each holding a slot of the provider's limiter. */
-  async function forEach(count: number, call: Call, work: (i: number) => Promise<void>): Promise<void> {
+  /**
+   * Runs work(0..count-1), at most maxConcurrency at a time. Each attempt of a request holds a slot
+   * of the provider's limiter (see http.ts); a request waiting to retry holds none, so one replica's
+   * burst of errors does not idle the slots the others could use.
+   */
+  async function forEach(count: number, work: (i: number) => Promise<void>): Promise<void> {
     let next = 0;
     const lane = async (): Promise<void> => {
-      for (let i = next++; i < count; i = next++) {
-        const release = await limiter.acquire(call.ctx.signal);
-        try {
-          await work(i);
-        } finally {
-          release();
-        }
-      }
+      for (let i = next++; i < count; i = next++) await work(i);
     };
     await Promise.all(Array.from({ length: Math.min(count, opts.maxConcurrency) }, lane));
   }
@@ -160,7 +157,7 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
     const call = startCall(options.signal, options.onNote, url);
     const results = new Array<RowResult<string>>(inputs.length);
     try {
-      await forEach(inputs.length, call, async (i) => {
+      await forEach(inputs.length, async (i) => {
         if (call.stopped !== undefined) {
           results[i] = { ok: false, error: call.stopped };
           return;
@@ -227,7 +224,7 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
 
     try {
       const size = opts.embedBatchSize;
-      await forEach(Math.ceil(inputs.length / size), call, (b) => {
+      await forEach(Math.ceil(inputs.length / size), (b) => {
         const rows = Array.from({ length: Math.min(size, inputs.length - b * size) }, (_, k) => b * size + k);
         return embedRows(rows);
       });

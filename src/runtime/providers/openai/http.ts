@@ -1,4 +1,5 @@
 /** One logical POST to the endpoint: JSON in, JSON out, with a per-attempt timeout, retries and cancellation. */
+import type { Limiter } from './limiter.js';
 import { isRetryableStatus, parseRetryAfter, retryDelayMs, sleep, type RetryPolicy } from './retry.js';
 
 /** A request about to be sent again: which attempt it will be, of how many, after what wait and why. */
@@ -15,6 +16,8 @@ export interface RequestContext {
   headers: Record<string, string>;
   timeoutMs: number;
   retry: RetryPolicy;
+  /** Bounds the requests in flight: each attempt holds a slot from sending to the end of the answer. */
+  limiter: Limiter;
   /** Told before each wait for a retry. */
   onRetry?: (info: RetryInfo) => void;
 }
@@ -152,7 +155,14 @@ async function attempt(url: URL, body: string, ctx: RequestContext): Promise<Att
  */
 export async function postJson(url: URL, body: string, ctx: RequestContext): Promise<PostOutcome> {
   for (let retry = 0; ; retry++) {
-    const { retryable, retryAfterMs, ...outcome } = await attempt(url, body, ctx);
+    const release = await ctx.limiter.acquire(ctx.signal);
+    let result: Attempt;
+    try {
+      result = await attempt(url, body, ctx);
+    } finally {
+      release();
+    }
+    const { retryable, retryAfterMs, ...outcome } = result;
     if (outcome.ok || !retryable) return outcome;
     if (retry >= ctx.retry.maxRetries) {
       return ctx.retry.maxRetries === 0
