@@ -93,6 +93,16 @@ describe('a statement against a failing endpoint', () => {
     expect(openai.stats.requests).toBe(10);
   });
 
+  it('a quick question gets no NOTICE; one whose answer takes over a second hears where it went', async () => {
+    openai.reset();
+    notices.length = 0;
+    await c.query(`SELECT ai_query('llm', 'a quick question') AS a`);
+    expect(notices).toEqual([]);
+    openai.reset({ latencyMs: 1500 });
+    await c.query(`SELECT ai_query('llm', 'a slow question') AS a`);
+    expect(notices.map((n) => n.message)).toEqual([expect.stringMatching(/^ai_query\(llm\): sending to POST http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions/)]);
+  });
+
   it('a 5xx burst is retried: NOTICEs start with the first request and name each retry\'s reason', async () => {
     openai.reset({ fail500: 12, latencyMs: 20 });
     notices.length = 0;

@@ -121,7 +121,7 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
     let set = running.get(sid);
     if (!set) running.set(sid, (set = new Set()));
     set.add(abort);
-    const onNote = callNotes((note) => progress(id, 0, 0, note));
+    const notes = callNotes(missing.length, (note) => progress(id, 0, 0, note));
     try {
       const provider = await providerFor(work.spec);
       // Slices run together (the provider bounds its own concurrency) and each is cached as soon
@@ -131,7 +131,7 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
       const slices: number[][] = [];
       for (let k = 0; k < missing.length; k += size) slices.push(missing.slice(k, k + size));
       await Promise.all(slices.map(async (slice) => {
-        const got = await compute(work, provider, slice.map((i) => work.inputs[i]!), abort.signal, onNote).catch((err: unknown) => {
+        const got = await compute(work, provider, slice.map((i) => work.inputs[i]!), abort.signal, notes.listener).catch((err: unknown) => {
           if (err instanceof ModelUnavailable && !abort.signal.aborted) abort.abort(err);
           throw err;
         });
@@ -146,6 +146,7 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
       }));
       if (abort.signal.aborted) return { t: 'reply', id: 0, error: { message: 'canceled' } };
     } finally {
+      notes.end();
       set.delete(abort);
     }
   }
