@@ -12,7 +12,7 @@ import { setMaxListeners } from 'node:events';
 import { SqlError } from '../../protocol/errors.js';
 import { VERSION } from '../../version.js';
 import { ModelUnavailable, type GenerateOptions, type ModelSpec, type NoteListener, type Provider, type RowResult, type Task } from '../provider.js';
-import { displayUrl, postJson, type PostOutcome, type RequestContext } from './openai/http.js';
+import { displayUrl, postJson, type PostOutcome, type RequestContext, type RetryInfo } from './openai/http.js';
 import { unavailableError, type EndpointIdentity } from './openai/unavailable.js';
 import { Limiter } from './openai/limiter.js';
 import { checkKeyEnv } from './openai/key-env.js';
@@ -95,7 +95,7 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
     running.add(ctl);
     onNote?.({ kind: 'start', text: `sending to POST ${displayUrl(url)} (endpoint model '${model}'), up to ${opts.maxConcurrency} requests at a time` });
     const onRetry = onNote === undefined ? {} : {
-      onRetry: (r: { attempt: number; attempts: number; delayMs: number; error: string }) =>
+      onRetry: (r: RetryInfo) =>
         onNote({ kind: 'retry', text: `retrying after ${r.error} (attempt ${r.attempt} of ${r.attempts} in ${(r.delayMs / 1000).toFixed(1)} s)` }),
     };
     const call: Call = {
