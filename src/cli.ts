@@ -1,10 +1,10 @@
 import { join, resolve } from 'node:path';
 import { startServer } from './server/server.js';
 import { runShell, type ShellInput } from './shell.js';
-import { VERSION } from './version.js';
+import { VERSION } from './package.js';
 import { parseCommand, UsageError } from './cli/args.js';
 import { dataDirOf, serverConfig, addressGiven, SERVER_OPTIONS } from './cli/server-options.js';
-import { removeServerFile, writeServerFile } from './cli/server-file.js';
+import { removeServerFile, writeServerFile } from './server/server-file.js';
 import { commandUsage, COMMANDS, generalUsage, type Command } from './cli/usage.js';
 
 const isCommand = (c: string | undefined): c is Command => (COMMANDS as readonly string[]).includes(c ?? '');

@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import type { ServerConfig } from './server/config.js';
 import { startServer, type RunningServer } from './server/server.js';
-import { splitStatements } from './engine/sql-text.js';
-import { connectHost, readServerFile } from './cli/server-file.js';
+import { splitStatements } from './sqltext/statements.js';
+import { connectHost, readServerFile } from './server/server-file.js';
 
 type Result = { command: string; rowCount: number | null; fields: Array<{ name: string }>; rows: unknown[][] };
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { callNotes, QUIET_CALL_ROWS, START_NOTE_DELAY_MS } from '../dist/src/runtime/call-notes.js';
-import { StatementNotes } from '../dist/src/engine/statement-notes.js';
-import type { ProviderNote } from '../dist/src/runtime/provider.js';
+import { callNotes, QUIET_CALL_ROWS, START_NOTE_DELAY_MS } from '../src/runtime/call-notes.js';
+import { StatementNotes } from '../src/functions/statement-notes.js';
+import type { ProviderNote } from '../src/runtime/provider.js';
 
 const start = (text = 'sending to POST http://x/v1/chat/completions'): ProviderNote => ({ kind: 'start', text });
 const retry = (text: string): ProviderNote => ({ kind: 'retry', text });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_MODELS } from '../dist/src/testmodels/index.js';
+import { TEST_MODELS } from '../src/testmodels/index.js';
 import { run } from './helpers/run.js';
 
 // The aiduck command as a newcomer meets it: help for every command, clear refusals, and a shell

@@ -1,7 +1,7 @@
 /** What `aiduck --help` and `aiduck <command> --help` print. */
 import { DEFAULTS } from '../server/config.js';
 import { TEST_MODELS } from '../testmodels/index.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../package.js';
 
 const serverOptions = `options (environment variable in brackets):
   --host <addr>              listen address [AIDUCK_HOST] (default ${DEFAULTS.host})

@@ -1,3 +1,4 @@
+import type { WireError } from '../errors/wire.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { Classification, JsonSchema, ModelSpec, ProviderNote, RowResult } from './provider.js';
 
@@ -22,17 +23,9 @@ export type ToRuntime =
   | { t: 'cancel'; sid: number }
   | { t: 'shutdown' };
 
-/** Why a call failed as a whole: the message, and when known its SQLSTATE and hint. */
-export interface CallError {
-  message: string;
-  code?: string;
-  hint?: string;
-  /** The model cannot answer any row now (ModelUnavailable): the statement stops asking it. */
-  unavailable?: boolean;
-}
-
 export type FromRuntime =
-  | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: CallError }
+  /** error: why the call failed as a whole; `unavailable`: the model cannot answer any row now (ModelUnavailable). */
+  | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: WireError & { unavailable?: boolean } }
   /**
    * Rows of a call finished so far (sent as each slice is done), for progress reports; `note` tells
    * what the call is doing meanwhile (its first request, a retry and why).

@@ -2,7 +2,7 @@
  * The one interface every model runtime implements: a batch of inputs in, a batch of per-row
  * results out. A row that fails carries its error; the other rows of the batch still count.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 /** What a registered model does; decides which provider method the SQL functions call. */
 export const TASKS = [

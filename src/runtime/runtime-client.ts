@@ -1,7 +1,7 @@
 import { MessageChannel, receiveMessageOnPort, SHARE_ENV, Worker, type MessagePort } from 'node:worker_threads';
+import { fromWire } from '../errors/wire.js';
 import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
 import { ModelUnavailable, type ProviderNote, type RowResult } from './provider.js';
-import { SqlError } from '../protocol/errors.js';
 
 export interface RuntimeReply {
   results: Array<RowResult<RuntimeValue>>;
@@ -40,7 +40,7 @@ export class RuntimeClient {
     const options: RuntimeOptions = { port: port2, cacheDir, signal: shared, allowedKeyEnvs: [...allowedKeyEnvs] };
     this.worker = new Worker(new URL('./runtime-worker.js', import.meta.url), { workerData: options, transferList: [port2], env: SHARE_ENV });
     this.worker.on('error', (err) => {
-      for (const resolve of this.pending.values()) resolve({ t: 'reply', id: 0, error: { message: `the model runtime failed: ${err.message}` } });
+      for (const resolve of this.pending.values()) resolve({ t: 'reply', id: 0, error: { code: 'XX000', message: `the model runtime failed: ${err.message}` } });
       this.pending.clear();
     });
     this.stopped = new Promise((r) => (this.onStopped = r));
@@ -112,6 +112,6 @@ export class RuntimeClient {
 function unwrap(m: FromRuntime & { t: 'reply' }): RuntimeReply {
   const e = m.error;
   if (e === undefined) return { results: m.results ?? [], cached: m.cached ?? 0 };
-  if (e.code === undefined) throw new Error(e.message);
-  throw new (e.unavailable ? ModelUnavailable : SqlError)(e.code, e.message, e.hint);
+  if (!e.unavailable) throw fromWire(e);
+  throw new ModelUnavailable(e.code, e.message, e.hint, e.fields ?? {});
 }

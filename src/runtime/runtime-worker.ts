@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { workerData } from 'node:worker_threads';
-import type { CallError, FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
+import { toWire, type WireError } from '../errors/wire.js';
+import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
 import { ModelUnavailable, type ModelSpec, type NoteListener, type Provider, type ProviderNote, type RowResult } from './provider.js';
-import { SqlError } from '../protocol/errors.js';
 import { callNotes } from './call-notes.js';
 import { createBuiltinProvider } from './providers/builtin.js';
 import { createOnnxProvider } from './providers/onnx.js';
@@ -144,7 +144,7 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
         });
         cache.putAll(fresh);
       }));
-      if (abort.signal.aborted) return { t: 'reply', id: 0, error: { message: 'canceled' } };
+      if (abort.signal.aborted) return { t: 'reply', id: 0, error: { code: '57014', message: 'canceling statement due to user request' } };
     } finally {
       notes.end();
       set.delete(abort);
@@ -165,11 +165,9 @@ function progress(id: number, rows: number, cached: number, note?: ProviderNote)
   port.postMessage({ t: 'progress', id, rows, cached, ...(note === undefined ? {} : { note }) } satisfies FromRuntime);
 }
 
-/** A failed call's error as it crosses to the engine thread, keeping its SQLSTATE. */
-function callError(err: unknown): CallError {
-  if (!(err instanceof Error)) return { message: String(err) };
-  if (!(err instanceof SqlError)) return { message: err.message };
-  return { message: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}), ...(err instanceof ModelUnavailable ? { unavailable: true } : {}) };
+/** A failed call's error as it crosses to the engine thread: its SQLSTATE, and whether the model is unavailable. */
+function callError(err: unknown): WireError & { unavailable?: boolean } {
+  return { ...toWire(err), ...(err instanceof ModelUnavailable ? { unavailable: true } : {}) };
 }
 
 function reply(m: FromRuntime): void {

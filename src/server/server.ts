@@ -2,11 +2,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { EngineClient } from '../engine/engine-client.js';
+import { EngineClient } from '../engine/client.js';
 import { ClientConnection, type ConnectionHost } from './connection.js';
 import { dataLayout, isLoopback, type ServerConfig } from './config.js';
 import { makeScramVerifier } from './scram.js';
-import { isOwnVariable } from '../runtime/providers/openai/key-env.js';
 
 export interface RunningServer {
   host: string;
@@ -29,8 +28,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       'to require SCRAM-SHA-256 authentication, or listen on 127.0.0.1');
   }
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new Error('TLS needs both --tls-cert and --tls-key');
-  const own = (config.allowedKeyEnvs ?? []).filter(isOwnVariable);
-  if (own.length) throw new Error(`--allow-key-env ${own.join(', ')}: aiduck's own variables are never sent to an endpoint`);
   const tls: SecureContext | null = config.tlsCert && config.tlsKey
     ? createSecureContext({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) })
     : null;

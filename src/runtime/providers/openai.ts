@@ -9,8 +9,8 @@
  * ModelUnavailable and the requests still in flight or waiting are abandoned.
  */
 import { setMaxListeners } from 'node:events';
-import { SqlError } from '../../protocol/errors.js';
-import { VERSION } from '../../version.js';
+import { SqlError } from '../../errors/sql-error.js';
+import { VERSION } from '../../package.js';
 import { ModelUnavailable, type GenerateOptions, type ModelSpec, type NoteListener, type Provider, type RowResult, type Task } from '../provider.js';
 import { displayUrl, postJson, type PostOutcome, type RequestContext, type RetryInfo } from './openai/http.js';
 import { unavailableError, type EndpointIdentity } from './openai/unavailable.js';
