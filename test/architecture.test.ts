@@ -29,7 +29,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   server: ['errors', 'protocol', 'engine'],
   // fixtures: the test models, written by `aiduck testmodels` and the tests, never imported by the product
   testmodels: ['errors', 'llm', 'onnx'],
-  shell: ['server', 'errors'],
+  shell: ['server', 'sqltext', 'errors'],
   cli: ['server', 'shell', 'testmodels', 'package', 'errors'],
 };
 
