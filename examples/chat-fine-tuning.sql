@@ -3,10 +3,15 @@
 -- train_lora teaches a small local Llama-family model to answer the same way without a system prompt;
 -- the LLM judge grades the new version against the base on questions neither saw; `champion` moves
 -- to the new version only if it scores better.
--- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -f examples/chat-fine-tuning.sql \
+-- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -d aiduck -f examples/chat-fine-tuning.sql \
 --        -v endpoint=http://127.0.0.1:11434/v1 -v teacher=llama3.2 [-v models=<dir>]
--- The small model is the generated tiny-llama-chat (aiduck testmodels); any Llama, Qwen2 or SmolLM
--- folder with safetensors weights works the same way (-v base=/path/to/SmolLM2-135M-Instruct).
+-- The small model is the generated tiny-llama-chat (aiduck init); any Llama, Qwen2 or SmolLM
+-- folder with safetensors weights works the same way (-v base=file:models/SmolLM2-135M-Instruct,
+-- a folder under <data>/files).
+-- Re-runnable: the base version is found by its alias `base`, the adapter this run trains gets the
+-- alias `challenger`, and the script stops at the first error, so a run after a failed one trains
+-- and judges its own adapter against the base, never a stale or missing version.
+\set ON_ERROR_STOP on
 \if :{?models}
 \else
   \set models testmodels
@@ -24,8 +29,19 @@
   \set teacher llama3.2
 \endif
 
-SELECT name, version, task, provider FROM register_model('bank_bot', :'base', alias => 'champion');
-SELECT name, version, task, provider FROM register_model('teacher', 'openai:' || :'endpoint', endpoint_model => :'teacher');
+-- The base model, registered once with the alias `base` (again only if given another folder).
+SELECT NOT EXISTS (SELECT 1 FROM ai.model_aliases a JOIN ai.model_versions v ON v.name = a.name AND v.version = a.version
+                   WHERE a.name = 'bank_bot' AND a.alias = 'base' AND v.source = :'base') AS register_base \gset
+\if :register_base
+  SELECT name, version, task, provider FROM register_model('bank_bot', :'base', alias => 'base');
+\endif
+-- The teacher, registered when its latest version is not this endpoint and model: a re-run keeps
+-- the version, and its answers come from the result cache.
+SELECT NOT EXISTS (SELECT 1 FROM ai.models m JOIN ai.model_versions v ON v.name = m.name AND v.version = m.latest_version
+                   WHERE m.name = 'teacher' AND v.source = 'openai:' || :'endpoint' AND v.endpoint_model = :'teacher') AS register_teacher \gset
+\if :register_teacher
+  SELECT name, version, task, provider FROM register_model('teacher', 'openai:' || :'endpoint', endpoint_model => :'teacher');
+\endif
 
 -- 1. Questions: banking topics the bot must answer, and other subjects it must decline. A stable
 --    hash holds a fifth of them out for the evaluation at the end.
@@ -57,22 +73,24 @@ FROM teacher_answers;
 
 -- 4. What a run costs before spending the time: parameter counts from config.json alone.
 SELECT trainable_params, total_params
-FROM train_lora('bank_bot', 'bank_bot/1', 'bank_chats', r => 16, target_modules => 'all-linear', dry_run => true);
+FROM train_lora('bank_bot', 'bank_bot@base', 'bank_chats', r => 16, target_modules => 'all-linear', dry_run => true);
 
--- 5. Train: one row per epoch. The new adapter becomes bank_bot version 2.
+-- 5. Train: one row per epoch. The new adapter becomes the next version of bank_bot, `challenger`.
 SELECT version, epoch, steps, round(train_loss, 3) AS train_loss, round(eval_loss, 3) AS eval_loss
-FROM train_lora('bank_bot', 'bank_bot/1', 'SELECT messages FROM bank_chats WHERE NOT held_out',
+FROM train_lora('bank_bot', 'bank_bot@base', 'SELECT messages FROM bank_chats WHERE NOT held_out',
                 r => 16, lora_alpha => 32, lora_dropout => 0.0, target_modules => 'all-linear',
-                epochs => 6, learning_rate => 0.004, batch_size => 8, warmup_ratio => 0.05, eval_fraction => 0.1, seed => 7);
+                epochs => 6, learning_rate => 0.004, batch_size => 8, warmup_ratio => 0.05, eval_fraction => 0.1, seed => 7,
+                alias => 'challenger');
+SELECT version AS tuned_version FROM ai.model_aliases WHERE name = 'bank_bot' AND alias = 'challenger' \gset
 SELECT name, version, provider, base_model, training_run IS NOT NULL AS has_lineage
-FROM ai.model_versions WHERE name = 'bank_bot' ORDER BY version;
+FROM ai.model_versions WHERE name = 'bank_bot' AND version = :tuned_version;
 
 -- 6. Both versions answer the held-out questions; the judge grades each answer against the reference.
 CREATE OR REPLACE TABLE judged AS
 WITH answers AS (
   SELECT question, reference,
-         ai_query('bank_bot/1', question, modelParameters => named_struct('max_tokens', 24)) AS base_answer,
-         ai_query('bank_bot/2', question, modelParameters => named_struct('max_tokens', 24)) AS tuned_answer
+         ai_query('bank_bot@base', question, modelParameters => named_struct('max_tokens', 24)) AS base_answer,
+         ai_query('bank_bot@challenger', question, modelParameters => named_struct('max_tokens', 24)) AS tuned_answer
   FROM bank_chats WHERE held_out
 )
 SELECT question, base_answer, tuned_answer,
@@ -86,6 +104,6 @@ SELECT question, tuned_answer FROM judged ORDER BY question LIMIT 4;
 -- 7. Promote the new version only if the judge prefers it.
 SELECT avg(tuned_score) > avg(base_score) AS promote FROM judged \gset
 \if :promote
-  SELECT name, alias, version FROM set_model_alias('bank_bot', 'champion', 2);
+  SELECT name, alias, version FROM set_model_alias('bank_bot', 'champion', :tuned_version);
 \endif
-SELECT name, version, aliases FROM ai.model_versions_with_aliases WHERE name = 'bank_bot' ORDER BY version;
+SELECT name, version, aliases FROM ai.model_versions_with_aliases WHERE name = 'bank_bot' AND aliases IS NOT NULL ORDER BY version;

@@ -1,6 +1,7 @@
 -- A few-shot classifier trained and used in SQL: a head fitted on embeddings of a few labelled
 -- tickets per team, scored on a held-out share, registered as a model, then used by ai_classify.
--- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -f examples/few-shot-classifier.sql
+-- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -d aiduck -f examples/few-shot-classifier.sql
+\set ON_ERROR_STOP on
 
 SELECT name, version FROM register_model('hash', 'builtin:hash-embed-256');
 

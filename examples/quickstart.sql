@@ -1,5 +1,13 @@
--- aiduck quickstart: run with `psql -h 127.0.0.1 -p 5433 -U aiduck -f examples/quickstart.sql`
--- (or `node bin/aiduck.js sql < examples/quickstart.sql`) against a server started by `npm start`.
+-- aiduck quickstart: run with `psql -h 127.0.0.1 -p 5433 -U aiduck -d aiduck -f examples/quickstart.sql`
+-- (or `node bin/aiduck.js sql -f examples/quickstart.sql`) against a server started by `npm start`,
+-- after `node bin/aiduck.js init` wrote the sample data.
+
+-- The sample reviews, read in place: data_file() gives a file's absolute path under <data>/files.
+CREATE OR REPLACE TABLE reviews AS SELECT * FROM read_csv(data_file('samples/reviews.csv'));
+SELECT stars, count(*) AS reviews, round(avg(length(body))) AS avg_length FROM reviews GROUP BY stars ORDER BY stars;
+-- The same data as Parquet, queried where it lies without loading it.
+SELECT product, count(*) AS reviews, round(avg(stars), 2) AS avg_stars
+FROM read_parquet(data_file('samples/reviews.parquet')) GROUP BY product ORDER BY avg_stars DESC, product LIMIT 3;
 
 CREATE OR REPLACE TABLE tickets AS
 SELECT
@@ -17,5 +25,8 @@ FROM tickets GROUP BY topic ORDER BY topic;
 SELECT topic, list(id ORDER BY id)[1:3] AS first_ids, {'n': count(*), 'avg_len': avg(length(body))::INTEGER} AS stats
 FROM tickets GROUP BY topic ORDER BY topic;
 
--- Write a result where SQL may write files (the data directory's files/ folder) with psql:
+-- Write a result on the server, under <data>/files (where SQL may write files):
+COPY (SELECT * FROM tickets WHERE topic = 'refund') TO (data_file('refunds.csv')) (FORMAT csv, HEADER);
+SELECT count(*) AS refunds_written FROM read_csv(data_file('refunds.csv'));
+-- or on the client, with psql:
 --   \copy (SELECT * FROM tickets WHERE topic = 'refund') TO 'refunds.csv' WITH (FORMAT csv, HEADER)

@@ -1,7 +1,8 @@
--- The retriever evaluation of the user's journey (DESIGN.md, step 4), end to end: chunk a document
+-- The retriever evaluation of the user's journey (docs/DESIGN.md, step 4), end to end: chunk a document
 -- table, embed the chunks with two models, and evaluate both at k = 1, 2, 3 in one query.
 -- Models: the generated BERT embedder (`aiduck testmodels`) and the builtin hashing embedding.
--- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -f examples/retriever-evaluation.sql [-v models=<dir>]
+-- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -d aiduck -f examples/retriever-evaluation.sql [-v models=<dir>]
+\set ON_ERROR_STOP on
 \if :{?models}
 \else
   \set models testmodels

@@ -1,8 +1,12 @@
 -- Synthetic data: an LLM behind any OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, OpenAI)
 -- answers thousands of questions with structured output, as a typed STRUCT.
--- Run: psql ... -v endpoint=http://127.0.0.1:11434/v1 -v model=llama3.2 -f examples/synthetic-data.sql
--- A hosted endpoint that needs a key: add api_key_env => 'OPENAI_API_KEY' to register_model and set
--- that variable in the server's environment (the key is read at call time and never stored).
+-- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -d aiduck -f examples/synthetic-data.sql \
+--        -v endpoint=http://127.0.0.1:11434/v1 -v model=llama3.2
+-- A hosted endpoint that needs a key: add api_key_env => 'AIDUCK_KEY_OPENAI' to register_model and
+-- start aiduck with that variable set (the key is read at call time and never stored).
+-- An endpoint that is down, refuses the key or does not know the model fails the statement within
+-- seconds (08001, 28000, 42704); a re-run then computes only the rows that have no answer yet.
+\set ON_ERROR_STOP on
 \if :{?endpoint}
 \else
   \set endpoint http://127.0.0.1:11434/v1
@@ -12,7 +16,13 @@
   \set model llama3.2
 \endif
 
-SELECT name, version, task FROM register_model('llm', 'openai:' || :'endpoint', endpoint_model => :'model');
+-- Results are cached by model version: register the endpoint only when the latest version of `llm`
+-- is not this endpoint and model already, so that a re-run keeps the version and its cache.
+SELECT NOT EXISTS (SELECT 1 FROM ai.models m JOIN ai.model_versions v ON v.name = m.name AND v.version = m.latest_version
+                   WHERE m.name = 'llm' AND v.source = 'openai:' || :'endpoint' AND v.endpoint_model = :'model') AS register \gset
+\if :register
+  SELECT name, version, task FROM register_model('llm', 'openai:' || :'endpoint', endpoint_model => :'model');
+\endif
 
 CREATE OR REPLACE TABLE topics AS
 SELECT i AS id, (['databases', 'ducks', 'weather', 'football'])[i % 4 + 1] AS topic FROM range(2000) t(i);

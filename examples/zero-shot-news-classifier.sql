@@ -1,7 +1,8 @@
 -- A zero-shot news classifier: an NLI model scores each headline against each label.
 -- Models: `aiduck testmodels` writes small generated ones to aiduck-data/files/testmodels;
 -- any Hugging Face NLI model exported to ONNX (e.g. an MNLI cross-encoder) works the same way.
--- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -f examples/zero-shot-news-classifier.sql [-v models=<dir>]
+-- Run: psql -h 127.0.0.1 -p 5433 -U aiduck -d aiduck -f examples/zero-shot-news-classifier.sql [-v models=<dir>]
+\set ON_ERROR_STOP on
 \if :{?models}
 \else
   \set models testmodels

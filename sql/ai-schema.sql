@@ -1,5 +1,6 @@
--- The model registry: run once when the engine opens the database. Users read these tables;
--- register_model, set_model_alias and delete_model_alias write them.
+-- The model registry and the experiment runs: run when the engine opens the database. Users read these
+-- tables and views; only the registry commands write them (a session's own INSERT, UPDATE, DELETE,
+-- ALTER or DROP of them is refused with 42501).
 CREATE SCHEMA IF NOT EXISTS ai;
 CREATE TABLE IF NOT EXISTS ai.model_versions (
   name VARCHAR NOT NULL,
@@ -14,7 +15,7 @@ CREATE TABLE IF NOT EXISTS ai.model_versions (
   api_key_env VARCHAR,             -- the variable's name only; the key is read at call time
   description VARCHAR,
   tags MAP(VARCHAR, VARCHAR),
-  training_run VARCHAR,            -- set by train_lora: the run in ai.training_runs
+  training_run VARCHAR,            -- the run (ai.runs) that made this version, if any
   dimension INTEGER,               -- embedding models: the vector length
   options MAP(VARCHAR, VARCHAR),   -- provider options: max_concurrency, timeout_ms, max_retries
   created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
@@ -23,26 +24,6 @@ CREATE TABLE IF NOT EXISTS ai.model_versions (
 ALTER TABLE ai.model_versions ADD COLUMN IF NOT EXISTS options MAP(VARCHAR, VARCHAR);
 -- A LoRA adapter version runs on top of this version (its URI, models:/name/version).
 ALTER TABLE ai.model_versions ADD COLUMN IF NOT EXISTS base_model VARCHAR;
--- One row per finished train_lora run: its lineage and metrics. A cancelled or failed run leaves nothing.
-CREATE TABLE IF NOT EXISTS ai.training_runs (
-  run_id VARCHAR PRIMARY KEY,
-  name VARCHAR NOT NULL,
-  version INTEGER NOT NULL,
-  base_model VARCHAR NOT NULL,     -- models:/name/version of the base
-  training_data VARCHAR NOT NULL,  -- the table or query as given
-  training_rows INTEGER NOT NULL,
-  eval_data VARCHAR,
-  eval_rows INTEGER,
-  data_digest VARCHAR NOT NULL,    -- sha256 of the tokenized training examples
-  parameters JSON NOT NULL,        -- every train_lora parameter, defaults filled in
-  epochs JSON NOT NULL,            -- the per-epoch metrics rows
-  train_loss DOUBLE,
-  eval_loss DOUBLE,
-  trainable_params BIGINT NOT NULL,
-  total_params BIGINT NOT NULL,
-  started_at TIMESTAMPTZ NOT NULL,
-  finished_at TIMESTAMPTZ NOT NULL
-);
 CREATE TABLE IF NOT EXISTS ai.model_aliases (
   name VARCHAR NOT NULL,
   alias VARCHAR NOT NULL,
@@ -50,15 +31,49 @@ CREATE TABLE IF NOT EXISTS ai.model_aliases (
   updated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
   PRIMARY KEY (name, alias)
 );
-CREATE OR REPLACE VIEW ai.models AS
-  SELECT v.name,
-         max(v.version) AS latest_version,
-         count(*) AS versions,
-         (SELECT map_from_entries(list((a.alias, a.version) ORDER BY a.alias)) FROM ai.model_aliases a WHERE a.name = v.name) AS aliases,
-         arg_max(v.task, v.version) AS task,
-         arg_max(v.provider, v.version) AS provider,
-         min(v.created_at) AS created_at
-  FROM ai.model_versions v GROUP BY v.name;
-CREATE OR REPLACE VIEW ai.model_versions_with_aliases AS
-  SELECT v.*, (SELECT list(a.alias ORDER BY a.alias) FROM ai.model_aliases a WHERE a.name = v.name AND a.version = v.version) AS aliases
-  FROM ai.model_versions v;
+-- Model-level tags and description (a version's are in ai.model_versions).
+CREATE TABLE IF NOT EXISTS ai.model_tags (
+  name VARCHAR NOT NULL,
+  key VARCHAR NOT NULL,
+  value VARCHAR,
+  PRIMARY KEY (name, key)
+);
+CREATE TABLE IF NOT EXISTS ai.model_descriptions (
+  name VARCHAR PRIMARY KEY,
+  description VARCHAR
+);
+-- Experiment tracking, MLflow's model in tables: experiments, their runs, each run's parameters and
+-- metrics (a metric has a value per step, so a run has curves). A run is inserted as 'running' and
+-- ends as 'finished', 'failed' or 'cancelled'; one still 'running' when the engine starts was cut
+-- short by a crash and is marked 'failed'.
+CREATE TABLE IF NOT EXISTS ai.experiments (
+  name VARCHAR PRIMARY KEY,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS ai.run_records (
+  run_id VARCHAR PRIMARY KEY,
+  experiment VARCHAR NOT NULL,
+  name VARCHAR,
+  source VARCHAR NOT NULL,         -- what ran it: train_lora, fit_classifier, evaluate_retriever, log_run
+  status VARCHAR NOT NULL,         -- running | finished | failed | cancelled
+  start_time TIMESTAMPTZ NOT NULL,
+  end_time TIMESTAMPTZ,
+  statement VARCHAR,               -- the statement that ran it
+  model_name VARCHAR,              -- the model version it produced, if any
+  model_version INTEGER,
+  artifact VARCHAR,                -- that version's files in the artifact store (kept while the run is)
+  error VARCHAR                    -- why a failed or cancelled run stopped
+);
+CREATE TABLE IF NOT EXISTS ai.run_params (
+  run_id VARCHAR NOT NULL,
+  key VARCHAR NOT NULL,
+  value VARCHAR,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS ai.run_metrics (
+  run_id VARCHAR NOT NULL,
+  key VARCHAR NOT NULL,
+  value DOUBLE NOT NULL,
+  step BIGINT NOT NULL,
+  timestamp TIMESTAMPTZ NOT NULL
+);

@@ -11,4 +11,6 @@ CREATE OR REPLACE TEMP MACRO pg_encoding_to_char(id) AS 'UTF8';
 CREATE OR REPLACE TEMP MACRO pg_backend_pid() AS getvariable('aiduck_backend_pid');
 CREATE OR REPLACE TEMP MACRO pg_postmaster_start_time() AS getvariable('aiduck_started_at')::TIMESTAMPTZ;
 CREATE OR REPLACE TEMP MACRO inet_server_addr() AS NULL;
+-- The absolute path of a file under <data>/files, where SQL may read and write: read_csv(data_file('samples/reviews.csv')).
+CREATE OR REPLACE TEMP MACRO data_file(path) AS getvariable('aiduck_files_dir') || '/' || path;
 CREATE OR REPLACE TEMP MACRO inet_server_port() AS NULL;

@@ -1,146 +1,122 @@
-import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { DEFAULTS, type ServerConfig } from './server/config.js';
 import { startServer } from './server/server.js';
-import { runShell } from './shell.js';
+import { runShell, type ShellInput } from './shell.js';
 import { VERSION } from './package.js';
+import { parseCommand, UsageError } from './cli/args.js';
+import { dataDirOf, serverConfig, addressGiven, SERVER_OPTIONS } from './cli/server-options.js';
+import { removeServerFile, writeServerFile } from './server/server-file.js';
+import { commandUsage, COMMANDS, generalUsage, type Command } from './cli/usage.js';
 
-const usage = `aiduck ${VERSION}: DuckDB behind the Postgres wire protocol
-
-usage:
-  aiduck serve [options]     run the server (what \`npm start\` runs)
-  aiduck sql [options]       an interactive SQL shell on the same database
-  aiduck testmodels [dir]    write small generated models (BERT embedder, NLI classifier, GPT-2 and T5
-                             generators) in Hugging Face layout; default dir <data>/files/testmodels
-  aiduck --version
-
-options (environment variable in brackets):
-  --host <addr>              listen address [AIDUCK_HOST] (default ${DEFAULTS.host})
-  --port <n>                 port [AIDUCK_PORT] (default ${DEFAULTS.port})
-  --data <dir>               data directory [AIDUCK_DATA] (default ./${DEFAULTS.dataDir})
-  --memory                   keep the database in memory instead of <data>/aiduck.duckdb
-  --user <name>              user name for password logins [AIDUCK_USER] (default ${DEFAULTS.user})
-  --password <pw>            require SCRAM-SHA-256 with this password [AIDUCK_PASSWORD]
-  --tls-cert <file>          PEM certificate: answer SSLRequest with TLS [AIDUCK_TLS_CERT]
-  --tls-key <file>           PEM private key [AIDUCK_TLS_KEY]
-  --import-dir <dir>         also let SQL read files here (repeatable) [AIDUCK_IMPORT_DIRS, ':'-separated]
-  --allow-key-env <VAR>      let endpoints' api_key_env name VAR (repeatable); AIDUCK_KEY_* are always
-                             allowed, aiduck's own variables never [AIDUCK_ALLOWED_KEY_ENVS, ','-separated]
-  --max-connections <n>      (default ${DEFAULTS.maxConnections}) [AIDUCK_MAX_CONNECTIONS]
-  --max-message-mb <n>       largest protocol message accepted (default ${DEFAULTS.maxMessageBytes / 1024 / 1024})
-  --threads <n>              DuckDB threads (default: one per core) [AIDUCK_THREADS]
-  --memory-limit <size>      DuckDB memory limit, e.g. 8GB [AIDUCK_MEMORY_LIMIT]
-`;
-
-function positiveInt(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${v}"`);
-  return n;
-}
-
-export function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      data: { type: 'string' },
-      memory: { type: 'boolean' },
-      user: { type: 'string' },
-      password: { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'import-dir': { type: 'string', multiple: true },
-      'allow-key-env': { type: 'string', multiple: true },
-      'max-connections': { type: 'string' },
-      'max-message-mb': { type: 'string' },
-      threads: { type: 'string' },
-      'memory-limit': { type: 'string' },
-    },
-    strict: true,
-  });
-  const importDirs = [...(env['AIDUCK_IMPORT_DIRS']?.split(':').filter(Boolean) ?? []), ...(values['import-dir'] ?? [])];
-  const password = values.password ?? env['AIDUCK_PASSWORD'];
-  const tlsCert = values['tls-cert'] ?? env['AIDUCK_TLS_CERT'];
-  const tlsKey = values['tls-key'] ?? env['AIDUCK_TLS_KEY'];
-  const threads = positiveInt('--threads', values.threads ?? env['AIDUCK_THREADS'], 0);
-  const memoryLimit = values['memory-limit'] ?? env['AIDUCK_MEMORY_LIMIT'];
-  const allowedKeyEnvs = [...(env['AIDUCK_ALLOWED_KEY_ENVS']?.split(/[,:]/).map((s) => s.trim()).filter(Boolean) ?? []), ...(values['allow-key-env'] ?? [])];
-  const engineHeapMb = positiveInt('AIDUCK_ENGINE_HEAP_MB', env['AIDUCK_ENGINE_HEAP_MB'], 0);
-  return {
-    host: values.host ?? env['AIDUCK_HOST'] ?? DEFAULTS.host,
-    port: positiveInt('--port', values.port ?? env['AIDUCK_PORT'], DEFAULTS.port),
-    dataDir: resolve(values.data ?? env['AIDUCK_DATA'] ?? DEFAULTS.dataDir),
-    storage: values.memory || env['AIDUCK_MEMORY'] === '1' ? 'memory' : 'file',
-    user: values.user ?? env['AIDUCK_USER'] ?? DEFAULTS.user,
-    importDirs: importDirs.map((d) => resolve(d)),
-    maxConnections: positiveInt('--max-connections', values['max-connections'] ?? env['AIDUCK_MAX_CONNECTIONS'], DEFAULTS.maxConnections),
-    maxMessageBytes: positiveInt('--max-message-mb', values['max-message-mb'], DEFAULTS.maxMessageBytes / 1024 / 1024) * 1024 * 1024,
-    ...(password ? { password } : {}),
-    ...(tlsCert ? { tlsCert } : {}),
-    ...(tlsKey ? { tlsKey } : {}),
-    ...(threads ? { threads } : {}),
-    ...(memoryLimit ? { memoryLimit } : {}),
-    ...(engineHeapMb ? { engineHeapMb } : {}),
-    ...(allowedKeyEnvs.length ? { allowedKeyEnvs } : {}),
-  };
-}
+const isCommand = (c: string | undefined): c is Command => (COMMANDS as readonly string[]).includes(c ?? '');
 
 /** `aiduck testmodels [dir]`: writes the generated models and shows how to register them. */
-async function writeModelsCommand(args: string[]): Promise<void> {
-  const dir = resolve(args[0] ?? join(process.env['AIDUCK_DATA'] ?? DEFAULTS.dataDir, 'files', 'testmodels'));
+async function testModelsCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseCommand('testmodels', args, { data: { type: 'string' } }, true);
+  if (values.help) return void process.stdout.write(commandUsage('testmodels'));
+  if (positionals.length > 1) throw new UsageError('testmodels', `one folder at most, got ${positionals.length}`);
+  const dataDir = dataDirOf(values.data, process.env);
+  const dir = resolve(positionals[0] ?? join(dataDir, 'files', 'testmodels'));
+  await writeModels(dir, join(dataDir, 'files'));
+}
+
+async function writeModels(dir: string, filesDir: string): Promise<void> {
   const { writeTestModels, TEST_MODELS } = await import('./testmodels/index.js');
   const paths = await writeTestModels(dir);
   console.log(`wrote ${paths.length} models to ${dir}`);
-  const registerAs: Record<string, string> = {
-    'tiny-bert-embedder': 'embedder', 'tiny-nli-classifier': 'classifier', 'tiny-gpt2-generator': 'generator', 'tiny-t5-summarizer': 'summarizer', 'tiny-llama-chat': 'chat_bot',
-  };
+  const underFiles = dir.startsWith(filesDir + '/');
   TEST_MODELS.forEach((m, i) => {
-    console.log(`  SELECT * FROM register_model('${registerAs[m.name] ?? m.name}', '${paths[i]}');  -- ${m.tasks.join(', ')}`);
+    const source = underFiles ? `file:${paths[i]!.slice(filesDir.length + 1)}` : paths[i]!;
+    console.log(`  SELECT * FROM register_model('${m.registerAs}', '${source}');  -- ${m.tasks.join(', ')}`);
   });
-  console.log('(the server reads model folders under <data>/files or an --import-dir)');
+  if (!underFiles) console.log('(the server reads model folders under <data>/files or an --import-dir)');
 }
 
-async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
-  if (command === '--version' || command === '-v') {
-    console.log(VERSION);
-    return;
+/** `aiduck init`: sample data and the test models under <data>/files. */
+async function initCommand(args: string[]): Promise<void> {
+  const { values } = parseCommand('init', args, { data: { type: 'string' } }, false);
+  if (values.help) return void process.stdout.write(commandUsage('init'));
+  const filesDir = join(dataDirOf(values.data, process.env), 'files');
+  const { writeSampleData } = await import('./cli/sample-data.js');
+  const samples = await writeSampleData(filesDir);
+  console.log(`wrote sample data: ${samples.join(', ')}`);
+  await writeModels(join(filesDir, 'testmodels'), filesDir);
+  console.log(`
+next: start the server (npm start, or node bin/aiduck.js serve), connect (psql -h 127.0.0.1 -p 5433 -U aiduck -d aiduck
+or node bin/aiduck.js sql) and read the sample data in place:
+  CREATE OR REPLACE TABLE reviews AS SELECT * FROM read_csv(data_file('samples/reviews.csv'));`);
+}
+
+async function sqlCommand(args: string[]): Promise<void> {
+  const { values, tokens } = parseCommand('sql', args, {
+    ...SERVER_OPTIONS,
+    file: { type: 'string', short: 'f', multiple: true },
+    command: { type: 'string', short: 'c', multiple: true },
+  }, false);
+  if (values.help) return void process.stdout.write(commandUsage('sql'));
+  // -f and -c run in the order given on the command line.
+  const inputs: ShellInput[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.value === undefined) continue;
+    if (t.name === 'file') inputs.push({ file: t.value });
+    else if (t.name === 'command') inputs.push({ sql: t.value });
   }
-  if (command === 'testmodels') {
-    await writeModelsCommand(rest);
-    return;
-  }
-  if (command !== 'serve' && command !== 'sql') {
-    process.stdout.write(usage);
-    process.exitCode = command === undefined || command === '--help' || command === '-h' ? 0 : 2;
-    return;
-  }
-  const config = configFrom(rest, process.env);
-  if (command === 'sql') {
-    await runShell(config);
-    return;
-  }
+  await runShell(serverConfig('sql', values, process.env), { inputs, addressGiven: addressGiven(values, process.env) });
+}
+
+async function serveCommand(args: string[]): Promise<void> {
+  const { values } = parseCommand('serve', args, SERVER_OPTIONS, false);
+  if (values.help) return void process.stdout.write(commandUsage('serve'));
+  const config = serverConfig('serve', values, process.env);
   const server = await startServer(config);
   const storage = config.storage === 'memory' ? 'in memory' : `${config.dataDir}/aiduck.duckdb`;
   console.log(`aiduck ${VERSION} listening on ${server.host}:${server.port} (database ${storage}; ` +
     `${config.password ? 'SCRAM-SHA-256 password' : 'trust on loopback'}${config.tlsCert ? ', TLS' : ''})`);
-  console.log(`connect: psql -h ${server.host} -p ${server.port} -U ${config.user}`);
+  console.log(`connect: psql -h ${server.host} -p ${server.port} -U ${config.user} -d aiduck`);
+  if (config.storage === 'file') {
+    writeServerFile(config.dataDir, { pid: process.pid, host: server.host, port: server.port, user: config.user, version: VERSION });
+  }
+  const forget = (): void => removeServerFile(config.dataDir, process.pid);
   const stop = (): void => {
     console.log('aiduck: shutting down');
+    forget();
     void server.close().then(() => process.exit(0));
   };
   // Without its engine the server can only refuse logins: exit, so that a supervisor restarts it.
   server.engineFailed.then((reason) => {
     console.error(`aiduck: exiting because the engine thread stopped (${reason}); restart the server`);
+    forget();
     process.exit(70);
   }, () => undefined);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
-main().catch((err: unknown) => {
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v') return void console.log(VERSION);
+  if (command === undefined || command === '--help' || command === '-h') return void process.stdout.write(generalUsage());
+  if (command === 'help') {
+    const about = rest[0];
+    if (about === undefined) return void process.stdout.write(generalUsage());
+    if (!isCommand(about)) throw new UsageError('', `unknown command '${about}'`);
+    return void process.stdout.write(commandUsage(about));
+  }
+  switch (command) {
+    case 'serve': return serveCommand(rest);
+    case 'sql': return sqlCommand(rest);
+    case 'init': return initCommand(rest);
+    case 'testmodels': return testModelsCommand(rest);
+    default: throw new UsageError('', `unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    const help = err.command ? `aiduck ${err.command} --help` : 'aiduck --help';
+    const commands = err.command ? '' : `; the commands are ${COMMANDS.join(', ')}`;
+    console.error(`aiduck${err.command ? ` ${err.command}` : ''}: ${err.message} (see ${help}${commands})`);
+    process.exit(2);
+  }
   console.error(`aiduck: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

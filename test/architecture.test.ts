@@ -24,12 +24,12 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   udfs: ['errors', 'sqltext', 'functions', 'registry', 'runtime', 'jobs', 'llm'],
   pg: ['errors', 'sqltext', 'protocol', 'functions'],
   rewrite: ['errors', 'sqltext', 'pg', 'functions', 'udfs'],
-  session: ['errors', 'sqltext', 'protocol', 'pg', 'rewrite', 'functions', 'udfs', 'jobs'],
+  session: ['errors', 'sqltext', 'protocol', 'pg', 'rewrite', 'functions', 'udfs', 'registry', 'jobs'],
   engine: ['errors', 'sqltext', 'protocol', 'session', 'pg', 'functions', 'udfs', 'registry', 'runtime', 'jobs', 'package'],
   server: ['errors', 'protocol', 'engine'],
   // fixtures: the test models, written by `aiduck testmodels` and the tests, never imported by the product
   testmodels: ['errors', 'llm', 'onnx'],
-  shell: ['server', 'errors'],
+  shell: ['server', 'sqltext', 'errors'],
   cli: ['server', 'shell', 'testmodels', 'package', 'errors'],
 };
 

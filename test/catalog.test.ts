@@ -26,7 +26,8 @@ describe('the SQL function catalog', () => {
       if (f.command) expect([f.kind, f.command.name]).toEqual(['model-command', f.name]);
       if (f.query) expect([f.kind, f.query.name]).toEqual(['query-command', f.name]);
     }
-    expect(MODEL_COMMANDS.map((c) => c.name).sort()).toEqual(['delete_model_alias', 'fit_classifier', 'merge_adapter', 'register_model', 'set_model_alias', 'train_lora']);
+    expect(MODEL_COMMANDS.map((c) => c.name).sort()).toEqual(['delete_model_alias', 'delete_model_tag', 'delete_model_version', 'fit_classifier', 'log_metric', 'log_run',
+      'merge_adapter', 'register_model', 'set_model_alias', 'set_model_description', 'set_model_tag', 'train_lora']);
     expect(QUERY_COMMANDS.map((c) => c.name).sort()).toEqual(['chunk_text', 'evaluate_retriever', 'vector_search']);
     expect([...CALL_REWRITES.keys()].sort()).toEqual(['ai_embed', 'ai_query', 'named_struct']);
     expect(MODEL_CALLING.has('ai_query') && MODEL_CALLING.has('ai_embed') && !MODEL_CALLING.has('precision_at_k')).toBe(true);

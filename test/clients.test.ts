@@ -171,6 +171,9 @@ describe('psql', () => {
   });
 
   it('runs examples/quickstart.sql', async () => {
+    // The quickstart reads the sample data `aiduck init` writes.
+    const init = await run('node', ['bin/aiduck.js', 'init', '--data', server.dataDir]);
+    expect(init.status, init.stderr).toBe(0);
     const r = await psql(['-f', 'examples/quickstart.sql']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/refund\s+\|\s+2500/);

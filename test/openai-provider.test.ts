@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAIProvider, type OpenAIProviderOptions } from '../src/runtime/providers/openai.js';
-import type { GenerateOptions, ModelSpec, Provider, Task } from '../src/runtime/provider.js';
+import { ModelUnavailable, type GenerateOptions, type ModelSpec, type Provider, type ProviderNote, type Task } from '../src/runtime/provider.js';
 import { fakeEmbedding, startOpenAIServer, type OpenAITestServer } from './helpers/openai-server.js';
 
 let server: OpenAITestServer;
@@ -191,11 +191,58 @@ describe('failures and retries', () => {
     expect(server.stats.requests).toBe(2);
   });
 
-  it('an unreachable endpoint names the connection error', async () => {
+  it('an endpoint where nothing listens fails the call at once with 08001, without retries', async () => {
     const closed = await startOpenAIServer();
     await closed.close();
-    const rows = await generate(provider('chat', { maxRetries: 1 }, { location: closed.url }), ['a']);
-    expect(rows[0]).toMatchObject({ ok: false, error: expect.stringMatching(/cannot reach POST http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: fetch failed \(ECONNREFUSED/) });
+    const inputs = Array.from({ length: 200 }, (_, i) => `q${i}`);
+    const t0 = performance.now();
+    const call = generate(provider('chat', { retryBaseDelayMs: 10_000 }, { location: closed.url }), inputs);
+    await expect(call).rejects.toBeInstanceOf(ModelUnavailable);
+    await expect(call).rejects.toMatchObject({
+      code: '08001',
+      message: expect.stringMatching(/^model m\/1: cannot reach POST http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: fetch failed \(ECONNREFUSED/),
+      hint: expect.stringContaining(`reachable from the aiduck server at ${closed.url}`),
+    });
+    // A retry would have waited 5 s or more.
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('a host name that does not resolve fails the call with 08001 (ENOTFOUND)', async () => {
+    const call = generate(provider('chat', { retryBaseDelayMs: 10_000 }, { location: 'http://aiduck-test.invalid/v1' }), ['a', 'b', 'c']);
+    await expect(call).rejects.toMatchObject({ code: '08001', message: expect.stringMatching(/aiduck-test\.invalid.*(ENOTFOUND|EAI_AGAIN)/) });
+  });
+
+  it('a port fetch refuses to use is 08001 with a hint that says so', async () => {
+    const call = generate(provider('chat', {}, { location: 'http://127.0.0.1:6000/v1' }), ['a']);
+    await expect(call).rejects.toMatchObject({ code: '08001', hint: expect.stringMatching(/refuses to connect to this port/) });
+  });
+
+  it('an endpoint that answers nothing but 5xx after retries ends the call with 08006 once it has failed many requests in a row', async () => {
+    server.set({ fail500: 100_000 });
+    const inputs = Array.from({ length: 200 }, (_, i) => `q${i}`);
+    const call = generate(provider('chat', { maxRetries: 1, maxConcurrency: 2 }), inputs);
+    await expect(call).rejects.toMatchObject({ code: '08006', message: expect.stringMatching(/failed 10 requests in a row.*HTTP 500/) });
+    // 10 requests of 2 attempts each, and at most the other slot's request in flight.
+    expect(server.stats.requests).toBeLessThanOrEqual(22);
+  });
+
+  it('a few rows that fail after their retries stay row errors: an answer in between resets the count', async () => {
+    const p = provider('chat', { maxRetries: 0, maxConcurrency: 1 });
+    for (let round = 0; round < 4; round++) {
+      server.set({ fail500: 5 });
+      const rows = await generate(p, ['a', 'b', 'c', 'd', 'e', 'f']);
+      expect(rows.map((r) => r.ok)).toEqual([false, false, false, false, false, true]);
+    }
+  });
+
+  it('reports the first request and each retry with its reason to onNote', async () => {
+    server.set({ fail500: 2 });
+    const notes: ProviderNote[] = [];
+    expect(oks(await generate(provider('chat', { maxConcurrency: 1 }), ['a'], { onNote: (n) => notes.push(n) }))).toEqual(['echo: a']);
+    expect(notes.map((n) => n.kind)).toEqual(['start', 'retry', 'retry']);
+    expect(notes[0]!.text).toMatch(/^sending to POST http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions \(endpoint model 'test-model'\), up to 1 requests at a time$/);
+    expect(notes[1]!.text).toMatch(/^retrying after HTTP 500 .*had an error.* \(attempt 2 of 6 in \d+\.\d s\)$/);
+    expect(notes[2]!.text).toMatch(/\(attempt 3 of 6 in/);
   });
 });
 
@@ -258,11 +305,14 @@ describe('API key', () => {
       expect(oks(await generate(p, ['a']))).toEqual(['echo: a']);
       expect(server.stats.authorizations).toEqual(['Bearer sk-secret']);
       process.env[name] = 'sk-wrong';
-      const rows = await generate(p, ['a', 'b', 'c', 'd', 'e', 'f']);
-      for (const row of rows) {
-        expect(row).toMatchObject({ ok: false, error: expect.stringMatching(/HTTP 401.*Incorrect API key.*check the API key in environment variable AIDUCK_KEY_TEST_OPENAI/) });
-        expect(JSON.stringify(row)).not.toContain('sk-wrong');
-      }
+      const call = generate(p, ['a', 'b', 'c', 'd', 'e', 'f']);
+      await expect(call).rejects.toMatchObject({
+        code: '28000',
+        message: expect.stringMatching(/HTTP 401.*Incorrect API key/),
+        hint: expect.stringMatching(/check the API key in environment variable AIDUCK_KEY_TEST_OPENAI/),
+      });
+      const err = await call.catch((e: unknown) => e);
+      expect(JSON.stringify({ ...(err as object), message: (err as Error).message })).not.toContain('sk-wrong');
       // every row would fail alike: the call stops sending after the first 401s
       expect(server.stats.requests).toBe(1 + 2);
     } finally {
@@ -299,8 +349,24 @@ describe('creation', () => {
     expect(() => createOpenAIProvider(spec('chat'), { maxConcurrency: 0 })).toThrow(/maxConcurrency must be a positive integer/);
   });
 
-  it('a wrong base URL gives a 404 row error that says to check it', async () => {
-    const rows = await generate(provider('chat', {}, { location: server.url.replace(/\/v1$/, '') }), ['a']);
-    expect(rows[0]).toMatchObject({ ok: false, error: expect.stringMatching(/HTTP 404.*check the base URL .*\/v1/) });
+  it('a wrong base URL fails the call with 42704 and a hint to check it', async () => {
+    const call = generate(provider('chat', {}, { location: server.url.replace(/\/v1$/, '') }), ['a', 'b']);
+    await expect(call).rejects.toMatchObject({ code: '42704', message: expect.stringMatching(/HTTP 404/), hint: expect.stringMatching(/check the base URL .*\/v1/) });
+  });
+
+  it('a model name the endpoint does not know fails the call with 42704 and the endpoint\'s message (404, or 400 as LiteLLM answers)', async () => {
+    for (const status of [404, 400]) {
+      server.reset({ models: ['llama3.2'], unknownModelStatus: status });
+      const call = generate(provider('chat'), Array.from({ length: 50 }, (_, i) => `q${i}`));
+      await expect(call).rejects.toMatchObject({ code: '42704', message: expect.stringMatching(/The model `test-model` does not exist/), hint: expect.stringMatching(/endpoint model name 'test-model'/) });
+      expect(server.stats.requests).toBeLessThanOrEqual(8);
+      const embed = provider('embedding', { embedBatchSize: 4 }).embed!(Array.from({ length: 40 }, (_, i) => `t${i}`));
+      await expect(embed).rejects.toMatchObject({ code: '42704' });
+    }
+  });
+
+  it('a 403 fails the call with 28000', async () => {
+    server.set({ forbidden: true });
+    await expect(generate(provider('chat'), ['a'])).rejects.toMatchObject({ code: '28000', message: expect.stringMatching(/HTTP 403.*not allowed to use this model/) });
   });
 });

@@ -14,13 +14,19 @@ import { aiSummarize } from './ai_summarize.js';
 import { aiTranslate } from './ai_translate.js';
 import { chunkText } from './chunk_text/chunk_text.js';
 import { deleteModelAlias } from './delete_model_alias.js';
+import { deleteModelTag } from './delete_model_tag.js';
+import { deleteModelVersion } from './delete_model_version.js';
 import { evaluateRetriever } from './evaluate_retriever.js';
 import { fitClassifier } from './fit_classifier.js';
+import { logMetric } from './log_metric.js';
+import { logRun } from './log_run.js';
 import { mergeAdapter } from './merge_adapter.js';
 import { namedStruct } from './named_struct.js';
 import { registerModel } from './register_model.js';
 import { ndcgAtK, precisionAtK, recallAtK } from './retrieval_metrics.js';
 import { setModelAlias } from './set_model_alias.js';
+import { setModelDescription } from './set_model_description.js';
+import { setModelTag } from './set_model_tag.js';
 import { trainLora } from './train_lora/train_lora.js';
 import { vectorSearch } from './vector_search.js';
 
@@ -37,7 +43,10 @@ export const FUNCTIONS: readonly SqlFunction[] = [
   // retrieval
   precisionAtK, recallAtK, ndcgAtK, chunkText, vectorSearch, evaluateRetriever,
   // the registry and training, run by the session as statements of their own
-  registerModel, setModelAlias, deleteModelAlias, fitClassifier, trainLora, mergeAdapter,
+  registerModel, setModelAlias, deleteModelAlias, setModelTag, deleteModelTag, setModelDescription, deleteModelVersion,
+  fitClassifier, trainLora, mergeAdapter,
+  // experiment tracking
+  logRun, logMetric,
   aiRunningJobs,
 ];
 

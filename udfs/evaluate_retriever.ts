@@ -23,6 +23,8 @@ interface Args {
   chunk_id: string | null;
   chunk_text: string | null;
   model: string | null;
+  experiment: string | null;
+  run_name: string | null;
 }
 
 /**
@@ -53,9 +55,10 @@ function withRetrieval(a: Args, data: string, maxK: number): string {
  */
 const query: QueryCommand = {
   name: 'evaluate_retriever',
-  signature: "data, targets := NULL, predictions := NULL, k := 3, aggregate := false, question := NULL, chunks := NULL, chunk_id := 'doc_id', chunk_text := 'chunk', model := NULL",
+  signature: "data, targets := NULL, predictions := NULL, k := 3, aggregate := false, question := NULL, chunks := NULL, chunk_id := 'doc_id', chunk_text := 'chunk', model := NULL, experiment := NULL, run_name := NULL",
   argsStruct: `struct_pack(data := data::VARCHAR, targets := targets::VARCHAR, predictions := predictions::VARCHAR, k := k, aggregate := aggregate::BOOLEAN,
-    question := question::VARCHAR, chunks := chunks::VARCHAR, chunk_id := chunk_id::VARCHAR, chunk_text := chunk_text::VARCHAR, model := model::VARCHAR)`,
+    question := question::VARCHAR, chunks := chunks::VARCHAR, chunk_id := chunk_id::VARCHAR, chunk_text := chunk_text::VARCHAR, model := model::VARCHAR,
+    experiment := experiment::VARCHAR, run_name := run_name::VARCHAR)`,
   toSql(args) {
     const a = args as unknown as Args;
     if (!a.data) throw new SqlError('22004', 'evaluate_retriever needs data: a table name or a query');
@@ -77,6 +80,24 @@ const query: QueryCommand = {
     return `SELECT metric, avg(score) AS mean, var_pop(score) AS variance, quantile_cont(score, 0.9) AS p90
       FROM (UNPIVOT (SELECT ${columns.map((c) => c.name).join(', ')} FROM (${perRow})) ON COLUMNS(*) INTO NAME metric VALUE score)
       GROUP BY metric ORDER BY list_position(${order}, metric)`;
+  },
+  recordedAs(args) {
+    const a = args as unknown as Args;
+    if (a.experiment === null) return null;
+    if (!a.aggregate) throw new SqlError('22023', 'evaluate_retriever records a run of its aggregates: give aggregate => true with experiment =>');
+    return {
+      experiment: a.experiment, name: a.run_name, source: 'evaluate_retriever',
+      params: {
+        data: a.data, targets: a.targets, predictions: a.predictions, question: a.question, chunks: a.chunks, model: a.model,
+        k: JSON.stringify(ks(args['k'])),
+      },
+      // MLflow's names: the mean under the metric's own name, the other aggregates behind a slash.
+      metrics: (rows) => rows.flatMap((r) => [
+        { key: String(r['metric']), value: Number(r['mean']) },
+        { key: `${String(r['metric'])}/variance`, value: Number(r['variance']) },
+        { key: `${String(r['metric'])}/p90`, value: Number(r['p90']) },
+      ]),
+    };
   },
 };
 

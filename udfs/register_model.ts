@@ -3,6 +3,7 @@ import type { ModelCommand } from '../src/functions/commands.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
 import { setVariable } from '../src/functions/session-variables.js';
 import { probeModel } from '../src/functions/model-probe.js';
+import { registrationFromRun, runIdOf } from '../src/registry/run-source.js';
 
 /**
  * `register_model(name, source, task => ..., alias => ..., tags => ..., description => ..., base_model => ...)`;
@@ -19,7 +20,10 @@ const command: ModelCommand = {
     FROM ai.model_versions_with_aliases WHERE name = getvariable('aiduck_model') AND version = getvariable('aiduck_version_n')`,
   async run(conn, ai, raw, transaction) {
     const args = raw as unknown as RegisterArgs;
-    const registration = await prepareRegistration(ai, args, (spec) => probeModel(ai, spec));
+    const runId = runIdOf(args.source);
+    const registration = runId
+      ? await registrationFromRun(conn, ai.registry, args, runId)
+      : await prepareRegistration(ai, args, (spec) => probeModel(ai, spec));
     let version = 0;
     try {
       await transaction(async () => {
@@ -36,6 +40,6 @@ const command: ModelCommand = {
 export const registerModel: SqlFunction = {
   name: 'register_model',
   kind: 'model-command',
-  description: "registers a model (a folder, hf:, openai: or builtin: source) as the next version of a name; one row: name, version, uri, task, provider, ...",
+  description: "registers a model (a folder, hf:, openai:, builtin: or runs:/ source) as the next version of a name; one row: name, version, uri, task, provider, ...",
   command,
 };

@@ -4,11 +4,11 @@ import { AiContext } from '../functions/context.js';
 import { ArtifactStore } from '../registry/artifact-store.js';
 import { collectArtifacts, hubCacheDirOf } from '../registry/commands.js';
 import { Registry } from '../registry/registry.js';
+import { openRegistrySchema } from '../registry/schema.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
 import { RuntimeClient } from '../runtime/runtime-client.js';
 import { isOwnVariable } from '../runtime/providers/openai/key-env.js';
 import { sqlString } from '../sqltext/quote.js';
-import { readSqlFile } from '../sqltext/sql-files.js';
 import { registerFunctions } from '../../udfs/catalog.js';
 import type { EngineOptions } from './options.js';
 
@@ -19,10 +19,7 @@ const sqlList = (dirs: string[]): string => `[${dirs.map(sqlString).join(', ')}]
 
 /** Opens the registry tables and starts the model runtime; the setup connection stays open, owning the AI functions. */
 async function openAi(setup: DuckDBConnection, options: EngineOptions): Promise<AiContext> {
-  for (const stmt of readSqlFile('ai-schema.sql')) await setup.run(stmt);
-  // DuckDB cannot replay an ALTER TABLE ... ADD COLUMN of a table with defaults from its WAL: make the
-  // schema durable in the database file before anything else is logged.
-  await setup.run('CHECKPOINT');
+  await openRegistrySchema(setup);
   await setup.run(builtinModelsView());
   const registry = new Registry();
   await registry.load(setup);

@@ -1,4 +1,5 @@
 import { workerJobsEnded } from '../jobs/worker-job.js';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { version as duckdbLibraryVersion, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
@@ -44,7 +45,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   let conn: DuckDBConnection;
   try {
     conn = await instance.connect();
-    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt });
+    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt, aiduck_files_dir: join(options.dataDir, 'files') });
   } catch (err) {
     refuse(msg.noticeOf(fromDuckDB(err), 'FATAL'));
     return;

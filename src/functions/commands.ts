@@ -34,6 +34,21 @@ export interface QueryCommand {
   signature: string;
   argsStruct: string;
   toSql(args: Record<string, unknown>): string;
+  /**
+   * When a call asks for it (evaluate_retriever's `experiment =>`), its result is also recorded as a
+   * run: the query runs when the statement is prepared, and the run's metrics are read from its rows.
+   */
+  recordedAs?(args: Record<string, unknown>): RecordedRun | null;
+}
+
+/** How a query command's result becomes a run of an experiment. */
+export interface RecordedRun {
+  experiment: string;
+  /** What ran it (the command's name). */
+  source: string;
+  name: string | null;
+  params: Record<string, string | null>;
+  metrics(rows: ReadonlyArray<Record<string, unknown>>): Array<{ key: string; value: number }>;
 }
 
 /** The macro `__<name>_args(...)` that evaluates a command's arguments into JSON. */

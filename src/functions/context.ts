@@ -15,8 +15,11 @@ export interface Caller {
   prefetched: PrefetchedResults;
   /** Set while the prefetch pass runs: the functions hand it their batches and answer NULL. */
   collector: Prefetch | null;
-  /** Progress of a long job, for NOTICEs and the ai.running_jobs view. */
-  progress(fn: string, model: string, rows: number, cached: number): void;
+  /**
+   * Progress of a long job, for NOTICEs and the ai.running_jobs view; a `note` (where the requests
+   * go, a retry and why) is sent to the client as a NOTICE at once.
+   */
+  progress(fn: string, model: string, rows: number, cached: number, note?: string): void;
 }
 
 /** One AI function call site being evaluated by a session's statement. */

@@ -1,6 +1,8 @@
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { RuntimeOp } from '../runtime/messages.js';
+import { ModelUnavailable } from '../runtime/provider.js';
 import type { AiContext, Caller } from './context.js';
+import { progressOf } from './run-chunk.js';
 
 /**
  * The prefetch pass. DuckDB calls the AI functions synchronously on the engine thread, so a model
@@ -27,9 +29,15 @@ export class Prefetch {
   /** Called by the AI functions in collect mode, from inside DuckDB's callback: must not block. */
   submit(fn: string, model: string, op: RuntimeOp): void {
     if (this.closed || this.failed) return;
-    const p: Promise<void> = this.ai.runtime.call(this.caller.sid, op, (rows, cached) => this.caller.progress(fn, model, rows, cached)).then(
-      (reply) => this.caller.prefetched.put(op, reply.results),
-      () => {
+    // An answer arriving after the pass ended belongs to no statement (the next one may have begun).
+    const p: Promise<void> = this.ai.runtime.call(this.caller.sid, op, progressOf(this.caller, fn, model)).then(
+      (reply) => {
+        if (!this.closed) this.caller.prefetched.put(op, reply.results);
+      },
+      (err: unknown) => {
+        if (this.closed) return;
+        // The statement runs next and reports the failure; a model found unavailable is not asked again.
+        if (err instanceof ModelUnavailable) this.caller.prefetched.markUnavailable(op, err);
         this.failed = true;
       },
     ).finally(() => this.pending.delete(p));
@@ -60,10 +68,12 @@ export async function prefetch(conn: DuckDBConnection, ai: AiContext, caller: Ca
     caller.collector = pass;
     const result = await prepared.stream();
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-      if (stopped() || pass.failed) return;
+      if (stopped() || pass.failed) break;
       await pass.drain(IN_FLIGHT);
     }
-    await pass.drain(0);
+    if (!stopped() && !pass.failed) await pass.drain(0);
+    // The batches still in the runtime would only meet the same failure: the statement reports it.
+    if (pass.failed) ai.runtime.cancel(caller.sid);
   } finally {
     pass.close();
     caller.collector = null;

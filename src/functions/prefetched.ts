@@ -1,15 +1,22 @@
 import type { RuntimeOp, RuntimeValue } from '../runtime/messages.js';
 import { modelIdentity, opScope } from '../runtime/op-scope.js';
-import type { RowResult } from '../runtime/provider.js';
+import type { ModelUnavailable, RowResult } from '../runtime/provider.js';
+import { StatementNotes } from './statement-notes.js';
 
 /**
  * Results the prefetch pass brought back for the running statement, by (model, operation,
  * options) and input text. The statement's AI functions read them here without a round trip to
  * the runtime thread, which keeps each DuckDB callback short. Dropped when the statement ends.
+ *
+ * It also keeps what else the statement learnt of its models: which cannot answer at all (the
+ * statement's circuit breaker: they are not asked again until the statement ends), and which
+ * progress notes the client was already told.
  */
 export class PrefetchedResults {
   private readonly byScope = new Map<string, Map<string, RowResult<RuntimeValue>>>();
   private rows = 0;
+  private readonly unavailableModels = new Map<string, ModelUnavailable>();
+  readonly notes = new StatementNotes();
 
   private static scope(op: RuntimeOp): string {
     return `${modelIdentity(op.spec)}\0${opScope(op)}`;
@@ -40,9 +47,21 @@ export class PrefetchedResults {
     return m ? op.inputs.map((input) => m.get(input)) : op.inputs.map(() => undefined);
   }
 
+  /** The model of `op` cannot answer: the rest of the statement fails with `err` instead of asking it. */
+  markUnavailable(op: RuntimeOp, err: ModelUnavailable): void {
+    this.unavailableModels.set(modelIdentity(op.spec), err);
+  }
+
+  /** Why the model of `op` cannot answer in this statement, if it was found so. */
+  unavailable(op: RuntimeOp): ModelUnavailable | undefined {
+    return this.unavailableModels.get(modelIdentity(op.spec));
+  }
+
   clear(): void {
     this.byScope.clear();
     this.rows = 0;
+    this.unavailableModels.clear();
+    this.notes.clear();
   }
 
   get empty(): boolean {

@@ -1,7 +1,7 @@
 import { SqlError } from '../errors/sql-error.js';
 import type { RuntimeOp, RuntimeValue } from '../runtime/messages.js';
-import type { ModelSpec, RowResult } from '../runtime/provider.js';
-import { CallAbandoned } from '../runtime/runtime-client.js';
+import { ModelUnavailable, type ModelSpec, type RowResult } from '../runtime/provider.js';
+import { CallAbandoned, type ProgressListener } from '../runtime/runtime-client.js';
 import type { AiContext, Caller } from './context.js';
 
 /** How an AI function turns rows of a chunk into runtime requests. */
@@ -57,15 +57,30 @@ export function runChunk(ai: AiContext, caller: Caller, plan: ChunkPlan): Array<
     inputs.forEach((input, j) => answer(input, known[j] ?? null));
     const missing = inputs.filter((_, j) => known[j] === undefined);
     if (!missing.length) continue;
+    const down = caller.prefetched.unavailable(op);
+    if (down) throw down;
     try {
-      const reply = ai.runtime.callSync(caller.sid, { ...op, inputs: missing }, () => caller.stopReason(), (n, cached) => caller.progress(fn, model, n, cached));
+      const reply = ai.runtime.callSync(caller.sid, { ...op, inputs: missing }, () => caller.stopReason(), progressOf(caller, fn, model));
       missing.forEach((input, j) => answer(input, reply.results[j] ?? { ok: false, error: 'no result' }));
     } catch (err) {
       if (err instanceof CallAbandoned) throw new SqlError('57014', err.message);
+      if (err instanceof ModelUnavailable) caller.prefetched.markUnavailable(op, err);
       throw err;
     }
   }
   return collector ? out.fill(null) : out;
+}
+
+/**
+ * The runtime's progress listener for one AI function of the running statement: rows done go to
+ * the job's progress, notes (where requests go, retries) to the client once each, retries at most
+ * once a second.
+ */
+export function progressOf(caller: Caller, fn: string, model: string): ProgressListener {
+  return (rows, cached, note) => {
+    if (note !== undefined && caller.prefetched.notes.admit(model, note)) caller.progress(fn, model, rows, cached, note.text);
+    else if (rows > 0 || cached > 0) caller.progress(fn, model, rows, cached);
+  };
 }
 
 /** The start of an input, for error messages. */

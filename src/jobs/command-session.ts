@@ -1,6 +1,8 @@
 /** What a long command (train_lora) can do with the session running it. */
 export interface CommandSession {
   sid: number;
+  /** The statement the client sent, as recorded in a run. */
+  statement: string;
   /** Why the command must stop (cancel, statement_timeout, client gone), or null. */
   stopReason(): string | null;
   /** Sends the client a NOTICE now. */

@@ -4,7 +4,7 @@
  */
 import type { CommandSession } from './command-session.js';
 import type { FromTrainer, PreparedData, TrainJobInput } from './train-job-messages.js';
-import type { EpochMetrics } from '../llm/trainer.js';
+import type { EpochMetrics, StepReport } from '../llm/trainer.js';
 import { runWorkerJob } from './worker-job.js';
 
 export interface TrainJobResult {
@@ -18,7 +18,15 @@ const fmt = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(4));
  * Trains in a thread of its own. `exited` settles once the thread has ended: only then may its
  * output folder be removed, since a cancelled trainer finishes the step it is in.
  */
-export function runTrainJob(input: Omit<TrainJobInput, 'cancel'>, session: CommandSession, label: string): { result: Promise<TrainJobResult>; exited: Promise<void> } {
+/** What the caller hears of the training as it goes (to record the run's curves). */
+export interface TrainObserver {
+  prepared?(data: PreparedData): void;
+  step?(s: StepReport): void;
+  epoch?(e: EpochMetrics): void;
+}
+
+export function runTrainJob(input: Omit<TrainJobInput, 'cancel'>, session: CommandSession, label: string,
+  observer: TrainObserver = {}): { result: Promise<TrainJobResult>; exited: Promise<void> } {
   const cancel = new SharedArrayBuffer(4);
   let prepared: PreparedData | null = null;
   const epochs: EpochMetrics[] = [];
@@ -26,14 +34,17 @@ export function runTrainJob(input: Omit<TrainJobInput, 'cancel'>, session: Comma
     switch (m.t) {
       case 'prepared':
         prepared = m;
+        observer.prepared?.(m);
         session.notice(`train_lora(${label}): ${m.trainExamples} training and ${m.evalExamples} evaluation examples, ${m.trainTokens} tokens`
           + (m.truncated ? `, ${m.truncated} cut to max_seq_length` : '') + (m.dropped ? `, ${m.dropped} left out (no response token within max_seq_length)` : ''));
         break;
       case 'step':
         session.progress('train_lora', label, m.examples, 0);
+        observer.step?.(m);
         break;
       case 'epoch':
         epochs.push(m);
+        observer.epoch?.(m);
         session.notice(`train_lora(${label}): epoch ${m.epoch} done after ${m.steps} steps, train_loss ${fmt(m.trainLoss)}, eval_loss ${fmt(m.evalLoss)}, ${Math.round(m.tokensPerSecond)} tokens/s`);
         break;
     }

@@ -73,6 +73,11 @@ export async function releaseArtifacts(ctx: RegistryContext, digests: readonly (
   if (held.length > 0) await ctx.store.collect(() => referencedLocations(ctx), held);
 }
 
+/** Removes the named stored folders if no version or run references them and no command holds them. */
+export async function collectStored(ctx: RegistryContext, digests: readonly string[]): Promise<string[]> {
+  return ctx.store.collect(() => referencedLocations(ctx), digests);
+}
+
 /** Removes every stored folder no version references, and what a crash left half written (at start, before any command). */
 export async function collectArtifacts(ctx: RegistryContext): Promise<string[]> {
   await ctx.store.removeLeftovers();

@@ -2,11 +2,12 @@ import type { RewriteContext } from '../functions/sql-function.js';
 import { rewriteFunctionCalls } from './function-calls.js';
 import { rewritePgCatalog } from './pg-catalog.js';
 import { rewritePgLiterals } from './pg-literals.js';
-import { expandQueryCommands, type EvaluateArguments } from './query-commands.js';
+import { expandQueryCommands, type EvaluateArguments, type RunAndRecord } from './query-commands.js';
 
 /** What the passes need from the session preparing the statement. */
 export interface PipelineContext extends RewriteContext {
   evaluateArguments: EvaluateArguments;
+  runAndRecord: RunAndRecord;
 }
 
 /**
@@ -25,5 +26,5 @@ export interface PipelineContext extends RewriteContext {
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
   const text = calls(rewritePgCatalog(rewritePgLiterals(sql)));
-  return expandQueryCommands(text, ctx.evaluateArguments, calls);
+  return expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
 }

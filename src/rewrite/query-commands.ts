@@ -1,4 +1,4 @@
-import type { QueryCommand } from '../functions/commands.js';
+import type { QueryCommand, RecordedRun } from '../functions/commands.js';
 import { findCalls } from '../sqltext/calls.js';
 import { QUERY_COMMANDS } from '../../udfs/catalog.js';
 
@@ -12,12 +12,16 @@ const CLAUSE_WORDS = new Set(['WHERE', 'ORDER', 'GROUP', 'LIMIT', 'OFFSET', 'JOI
 /** Evaluates a query command's argument text (named arguments, expressions) into its arguments. */
 export type EvaluateArguments = (command: QueryCommand, argsText: string) => Promise<Record<string, unknown>>;
 
+/** Runs a query command's query now, records the run, and returns SQL that gives the same rows. */
+export type RunAndRecord = (sql: string, run: RecordedRun) => Promise<string>;
+
 /**
  * The pass that turns each call of a query command (evaluate_retriever, vector_search, chunk_text)
  * into the query it stands for, written from its evaluated arguments; `finish` runs the passes that
  * the written query still needs. A call with no alias gets the command's name as its alias.
  */
-export async function expandQueryCommands(sql: string, evaluate: EvaluateArguments, finish: (generated: string) => string): Promise<string> {
+export async function expandQueryCommands(sql: string, evaluate: EvaluateArguments, finish: (generated: string) => string,
+  record: RunAndRecord): Promise<string> {
   if (!MENTIONS.test(sql)) return sql;
   // Only outermost calls: a call inside another one's arguments is part of what that one evaluates.
   const calls = findCalls(sql, new Set(BY_NAME.keys())).filter((c, i, all) => !all.slice(0, i).some((o) => o.start < c.start && c.end <= o.end));
@@ -29,7 +33,10 @@ export async function expandQueryCommands(sql: string, evaluate: EvaluateArgumen
     const rest = out.slice(call.end);
     const word = /^\s*([A-Za-z_]+|")/.exec(rest)?.[1]?.toUpperCase();
     const aliased = word !== undefined && !CLAUSE_WORDS.has(word);
-    out = `${out.slice(0, call.start)}(${finish(def.toSql(args))})${aliased ? '' : ` AS ${def.name}`}${rest}`;
+    const recorded = def.recordedAs?.(args) ?? null;
+    const query = finish(def.toSql(args));
+    const replacement = recorded ? await record(query, recorded) : query;
+    out = `${out.slice(0, call.start)}(${replacement})${aliased ? '' : ` AS ${def.name}`}${rest}`;
   }
   return out;
 }

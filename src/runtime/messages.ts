@@ -1,6 +1,6 @@
 import type { WireError } from '../errors/wire.js';
 import type { MessagePort } from 'node:worker_threads';
-import type { Classification, JsonSchema, ModelSpec, RowResult } from './provider.js';
+import type { Classification, JsonSchema, ModelSpec, ProviderNote, RowResult } from './provider.js';
 
 /** Work for the runtime worker: one batch of one operation on one model version. */
 export type RuntimeOp =
@@ -24,9 +24,13 @@ export type ToRuntime =
   | { t: 'shutdown' };
 
 export type FromRuntime =
-  | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: WireError }
-  /** Rows of a call finished so far (sent as each slice is done), for progress reports. */
-  | { t: 'progress'; id: number; rows: number; cached: number }
+  /** error: why the call failed as a whole; `unavailable`: the model cannot answer any row now (ModelUnavailable). */
+  | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: WireError & { unavailable?: boolean } }
+  /**
+   * Rows of a call finished so far (sent as each slice is done), for progress reports; `note` tells
+   * what the call is doing meanwhile (its first request, a retry and why).
+   */
+  | { t: 'progress'; id: number; rows: number; cached: number; note?: ProviderNote }
   | { t: 'stopped' };
 
 export interface RuntimeOptions {

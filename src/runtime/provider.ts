@@ -2,6 +2,7 @@
  * The one interface every model runtime implements: a batch of inputs in, a batch of per-row
  * results out. A row that fails carries its error; the other rows of the batch still count.
  */
+import { SqlError } from '../errors/sql-error.js';
 
 /** What a registered model does; decides which provider method the SQL functions call. */
 export const TASKS = [
@@ -44,12 +45,32 @@ export type RowResult<T> = { ok: true; value: T } | { ok: false; error: string }
 /** A JSON schema object, as OpenAI's `response_format: { type: 'json_schema' }` takes it. */
 export type JsonSchema = Record<string, unknown>;
 
+/**
+ * What a provider tells about a call while it runs, for the client's progress NOTICEs: 'start' when
+ * its first request goes out (where to, how many at a time), 'retry' when a request is tried again
+ * (after what, which attempt, when).
+ */
+export interface ProviderNote {
+  kind: 'start' | 'retry';
+  text: string;
+}
+
+export type NoteListener = (note: ProviderNote) => void;
+
+/**
+ * The model cannot answer any row now (its endpoint refuses connections, does not resolve, refuses
+ * the key, does not know the model): the call fails as a whole with this SQLSTATE, whatever
+ * failOnError says, and the rest of the statement does not ask that model again.
+ */
+export class ModelUnavailable extends SqlError {}
+
 export interface GenerateOptions {
   /** Passed through to the model: temperature, max_tokens, top_p, ... */
   parameters: Record<string, unknown>;
   /** When set, every answer must be JSON conforming to this schema. */
   responseSchema?: JsonSchema;
   signal?: AbortSignal;
+  onNote?: NoteListener;
 }
 
 export interface ClassifyOptions {
@@ -70,7 +91,7 @@ export interface Provider {
   /** Text in, text out (chat, completion, text generation, summarization, text2text). */
   generate?(inputs: string[], options: GenerateOptions): Promise<Array<RowResult<string>>>;
   /** Text in, one vector out per row; every vector of a model has the same length. */
-  embed?(inputs: string[], signal?: AbortSignal): Promise<Array<RowResult<Float32Array>>>;
+  embed?(inputs: string[], signal?: AbortSignal, onNote?: NoteListener): Promise<Array<RowResult<Float32Array>>>;
   /** Text in, label scores out. */
   classify?(inputs: string[], options: ClassifyOptions): Promise<Array<RowResult<Classification>>>;
   /** How many tokens of the model's tokenizer each text is (no special tokens), as text. */

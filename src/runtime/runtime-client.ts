@@ -1,7 +1,7 @@
 import { MessageChannel, receiveMessageOnPort, SHARE_ENV, Worker, type MessagePort } from 'node:worker_threads';
 import { fromWire } from '../errors/wire.js';
 import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
-import type { RowResult } from './provider.js';
+import { ModelUnavailable, type ProviderNote, type RowResult } from './provider.js';
 
 export interface RuntimeReply {
   results: Array<RowResult<RuntimeValue>>;
@@ -11,6 +11,9 @@ export interface RuntimeReply {
 
 /** Thrown out of a blocking call when the caller gave up waiting (cancel or timeout). */
 export class CallAbandoned extends Error {}
+
+/** Hears of a call's finished rows, and of what it is doing meanwhile (a note: its first request, a retry). */
+export type ProgressListener = (rows: number, cached: number, note?: ProviderNote) => void;
 
 const WAIT_SLICE_MS = 25;
 
@@ -25,7 +28,7 @@ export class RuntimeClient {
   private readonly signal: Int32Array;
   private nextId = 1;
   private readonly pending = new Map<number, (m: FromRuntime & { t: 'reply' }) => void>();
-  private readonly onProgress = new Map<number, (rows: number, cached: number) => void>();
+  private readonly onProgress = new Map<number, ProgressListener>();
   private readonly stopped: Promise<void>;
   private onStopped!: () => void;
 
@@ -48,14 +51,14 @@ export class RuntimeClient {
 
   private deliver(m: FromRuntime): void {
     if (m.t === 'stopped') return this.onStopped();
-    if (m.t === 'progress') return this.onProgress.get(m.id)?.(m.rows, m.cached);
+    if (m.t === 'progress') return this.onProgress.get(m.id)?.(m.rows, m.cached, m.note);
     const resolve = this.pending.get(m.id);
     this.pending.delete(m.id);
     this.onProgress.delete(m.id);
     resolve?.(m);
   }
 
-  private post(message: ToRuntime & { id: number }, onProgress?: (rows: number, cached: number) => void): Promise<FromRuntime & { t: 'reply' }> {
+  private post(message: ToRuntime & { id: number }, onProgress?: ProgressListener): Promise<FromRuntime & { t: 'reply' }> {
     const reply = new Promise<FromRuntime & { t: 'reply' }>((resolve) => this.pending.set(message.id, resolve));
     if (onProgress) this.onProgress.set(message.id, onProgress);
     this.port.postMessage(message);
@@ -63,7 +66,7 @@ export class RuntimeClient {
   }
 
   /** Runs a batch; `onProgress` hears of its rows as they finish (cached ones first). */
-  async call(sid: number, work: RuntimeOp, onProgress?: (rows: number, cached: number) => void): Promise<RuntimeReply> {
+  async call(sid: number, work: RuntimeOp, onProgress?: ProgressListener): Promise<RuntimeReply> {
     return unwrap(await this.post({ t: 'call', id: this.nextId++, sid, work }, onProgress));
   }
 
@@ -75,7 +78,7 @@ export class RuntimeClient {
   }
 
   /** Blocks until the runtime answers; `shouldStop` is asked every few milliseconds. */
-  callSync(sid: number, work: RuntimeOp, shouldStop: () => string | null, onProgress?: (rows: number, cached: number) => void): RuntimeReply {
+  callSync(sid: number, work: RuntimeOp, shouldStop: () => string | null, onProgress?: ProgressListener): RuntimeReply {
     const id = this.nextId++;
     void this.post({ t: 'call', id, sid, work }, onProgress);
     let answer: (FromRuntime & { t: 'reply' }) | undefined;
@@ -107,6 +110,8 @@ export class RuntimeClient {
 }
 
 function unwrap(m: FromRuntime & { t: 'reply' }): RuntimeReply {
-  if (m.error !== undefined) throw fromWire(m.error);
-  return { results: m.results ?? [], cached: m.cached ?? 0 };
+  const e = m.error;
+  if (e === undefined) return { results: m.results ?? [], cached: m.cached ?? 0 };
+  if (!e.unavailable) throw fromWire(e);
+  throw new ModelUnavailable(e.code, e.message, e.hint, e.fields ?? {});
 }

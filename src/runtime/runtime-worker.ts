@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import { workerData } from 'node:worker_threads';
-import { toWire } from '../errors/wire.js';
+import { toWire, type WireError } from '../errors/wire.js';
 import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
-import type { ModelSpec, Provider, RowResult } from './provider.js';
+import { ModelUnavailable, type ModelSpec, type NoteListener, type Provider, type ProviderNote, type RowResult } from './provider.js';
+import { callNotes } from './call-notes.js';
 import { createBuiltinProvider } from './providers/builtin.js';
 import { createOnnxProvider } from './providers/onnx.js';
 import { createLlamaProvider } from './providers/llama.js';
@@ -55,16 +56,16 @@ function cacheFor(spec: ModelSpec): ResultCache {
   return c;
 }
 
-async function compute(work: RuntimeOp, provider: Provider, inputs: string[], abort: AbortSignal): Promise<Array<RowResult<RuntimeValue>>> {
+async function compute(work: RuntimeOp, provider: Provider, inputs: string[], abort: AbortSignal, onNote: NoteListener): Promise<Array<RowResult<RuntimeValue>>> {
   const unsupported = (what: string): Error =>
     new Error(`model ${work.spec.name}/${work.spec.version} (task ${work.spec.task}, provider ${work.spec.provider}) cannot ${what}`);
   switch (work.op) {
     case 'embed':
       if (!provider.embed) throw unsupported('embed text: register an embedding model');
-      return provider.embed(inputs, abort);
+      return provider.embed(inputs, abort, onNote);
     case 'generate': {
       if (!provider.generate) throw unsupported('generate text: use ai_embed or ai_classify with it, or register a generative model');
-      const o = { parameters: work.parameters, signal: abort, ...(work.responseSchema ? { responseSchema: work.responseSchema } : {}) };
+      const o = { parameters: work.parameters, signal: abort, onNote, ...(work.responseSchema ? { responseSchema: work.responseSchema } : {}) };
       return provider.generate(inputs, o);
     }
     case 'classify':
@@ -120,15 +121,20 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
     let set = running.get(sid);
     if (!set) running.set(sid, (set = new Set()));
     set.add(abort);
+    const notes = callNotes(missing.length, (note) => progress(id, 0, 0, note));
     try {
       const provider = await providerFor(work.spec);
       // Slices run together (the provider bounds its own concurrency) and each is cached as soon
-      // as it is done, so a cancelled or crashed job keeps what it finished.
+      // as it is done, so a cancelled or crashed job keeps what it finished. A slice that finds the
+      // model unavailable stops the others: they would only meet the same failure.
       const size = sliceSize(work);
       const slices: number[][] = [];
       for (let k = 0; k < missing.length; k += size) slices.push(missing.slice(k, k + size));
       await Promise.all(slices.map(async (slice) => {
-        const got = await compute(work, provider, slice.map((i) => work.inputs[i]!), abort.signal);
+        const got = await compute(work, provider, slice.map((i) => work.inputs[i]!), abort.signal, notes.listener).catch((err: unknown) => {
+          if (err instanceof ModelUnavailable && !abort.signal.aborted) abort.abort(err);
+          throw err;
+        });
         const fresh: Array<[string, CachedValue]> = [];
         progress(id, slice.length, 0);
         slice.forEach((i, j) => {
@@ -140,6 +146,7 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
       }));
       if (abort.signal.aborted) return { t: 'reply', id: 0, error: { code: '57014', message: 'canceling statement due to user request' } };
     } finally {
+      notes.end();
       set.delete(abort);
     }
   }
@@ -154,8 +161,13 @@ function track<T>(work: Promise<T>): Promise<T> {
   return work;
 }
 
-function progress(id: number, rows: number, cached: number): void {
-  port.postMessage({ t: 'progress', id, rows, cached } satisfies FromRuntime);
+function progress(id: number, rows: number, cached: number, note?: ProviderNote): void {
+  port.postMessage({ t: 'progress', id, rows, cached, ...(note === undefined ? {} : { note }) } satisfies FromRuntime);
+}
+
+/** A failed call's error as it crosses to the engine thread: its SQLSTATE, and whether the model is unavailable. */
+function callError(err: unknown): WireError & { unavailable?: boolean } {
+  return { ...toWire(err), ...(err instanceof ModelUnavailable ? { unavailable: true } : {}) };
 }
 
 function reply(m: FromRuntime): void {
@@ -169,13 +181,13 @@ port.on('message', (m: ToRuntime) => {
     case 'probe':
       probe(m.work).then(
         (r) => reply({ ...r, id: m.id }),
-        (err: unknown) => reply({ t: 'reply', id: m.id, error: toWire(err) }),
+        (err: unknown) => reply({ t: 'reply', id: m.id, error: callError(err) }),
       );
       break;
     case 'call':
       track(call(m.id, m.sid, m.work)).then(
         (r) => reply({ ...r, id: m.id }),
-        (err: unknown) => reply({ t: 'reply', id: m.id, error: toWire(err) }),
+        (err: unknown) => reply({ t: 'reply', id: m.id, error: callError(err) }),
       );
       break;
     case 'cancel':

@@ -25,7 +25,7 @@ export interface CommandHost {
  * transaction block it is refused (as Postgres refuses CREATE DATABASE there): every session
  * resolves models from the one shared registry, which must only ever hold committed versions.
  */
-export async function runCommand(host: CommandHost, def: ModelCommand, args: DuckDBPreparedStatement): Promise<void> {
+export async function runCommand(host: CommandHost, def: ModelCommand, args: DuckDBPreparedStatement, statement: string): Promise<void> {
   if (host.transaction.open) {
     throw new SqlError('25001', `${def.name} cannot run inside a transaction block`,
       'run it as a statement of its own, outside BEGIN ... COMMIT and not in a multi-statement query');
@@ -40,6 +40,7 @@ export async function runCommand(host: CommandHost, def: ModelCommand, args: Duc
   const { ai, control } = host;
   const session: CommandSession = {
     sid: host.sid,
+    statement,
     stopReason: () => control.stopReason(),
     notice: (message) => host.notice(message),
     progress: (fn, model, rows, cached) => control.progress(fn, model, rows, cached),

@@ -53,7 +53,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   let p = statement.prepared!;
   bindPortal(statement.command?.args ?? p, portal);
   if (statement.command) {
-    await runCommand(host, statement.command.def, statement.command.args);
+    await runCommand(host, statement.command.def, statement.command.args, statement.sql);
     // The answer reads session variables the command just set: DuckDB fixes them at prepare.
     p = await host.conn.prepare(statement.command.resultSql);
   }

@@ -2,6 +2,7 @@ import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api
 import { SqlError } from '../errors/sql-error.js';
 import type { AiContext } from '../functions/context.js';
 import { prefetchQuery } from '../functions/prefetch-plan.js';
+import { runAndRecord } from '../functions/recorded-query.js';
 import { loadPgCatalog } from '../pg/bootstrap.js';
 import { refusalOfStatement } from '../pg/instance-guard.js';
 import { duckdbTypeForOid, parameterType } from '../pg/parameters.js';
@@ -12,6 +13,7 @@ import { parseModelCommand } from '../rewrite/model-commands.js';
 import { needsPgCatalog } from '../rewrite/pg-catalog.js';
 import { rewrite } from '../rewrite/pipeline.js';
 import { rewriteParameters } from '../sqltext/statements.js';
+import { registryWriteRefusal, type ResolveSchema } from '../registry/write-guard.js';
 import { MODEL_CALLING } from '../../udfs/catalog.js';
 import type { Statement } from './statements.js';
 
@@ -69,6 +71,7 @@ export class Preparer {
           args.destroySync();
         }
       },
+      runAndRecord: (query, recorded) => runAndRecord(conn, query, recorded, sql),
     });
     const prepared = await this.prepareTyped(duckSql, declaredOids);
     const paramOids: number[] = [];
@@ -87,7 +90,8 @@ export class Preparer {
   private async prepareTyped(duckSql: string, declaredOids: number[]): Promise<DuckDBPreparedStatement> {
     const { conn } = this.host;
     let prepared = await conn.prepare(duckSql);
-    const refusal = refusalOfStatement(prepared.statementType, duckSql);
+    const refusal = refusalOfStatement(prepared.statementType, duckSql)
+      ?? await registryWriteRefusal(prepared.statementType, duckSql, schemaResolver(conn));
     if (refusal) {
       prepared.destroySync();
       throw refusal;
@@ -112,6 +116,19 @@ export class Preparer {
       }
     });
   }
+}
+
+/** How the session's connection resolves an unqualified name (see registry/write-guard.ts). */
+export function schemaResolver(conn: DuckDBConnection): ResolveSchema {
+  return async (name, creating) => {
+    const [current, path] = (await conn.runAndReadAll("SELECT current_schema(), current_setting('search_path')")).getRows()[0]!.map(String) as [string, string];
+    if (creating) return current;
+    const schemas = [...path.split(',').map((s) => s.trim().replace(/^.*\./, '')).filter(Boolean), current];
+    const found = await conn.runAndReadAll(`SELECT schema_name FROM duckdb_tables() WHERE table_name = $1 UNION ALL
+      SELECT schema_name FROM duckdb_views() WHERE view_name = $1`, [name]);
+    const holders = new Set(found.getRows().map((r) => String(r[0])));
+    return schemas.find((s) => holders.has(s)) ?? current;
+  };
 }
 
 /** False when DuckDB cannot tell the result columns before it knows the parameters' types. */

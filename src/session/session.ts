@@ -77,7 +77,7 @@ export class Session {
       prefetched: new PrefetchedResults(),
       collector: null,
       stopReason: () => this.control.stopReason(),
-      progress: (fn, model, rows, cached) => this.control.progress(fn, model, rows, cached),
+      progress: (fn, model, rows, cached, note) => this.control.progress(fn, model, rows, cached, note),
     };
     ctx.ai.attach(conn, this.caller);
   }

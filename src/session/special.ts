@@ -4,7 +4,10 @@ import { SqlError } from '../errors/sql-error.js';
 import type { PgSettings } from '../pg/settings.js';
 import type { SpecialStatement } from '../pg/special-statements.js';
 import { Oid } from '../pg/types/oids.js';
+import { StatementType } from '@duckdb/node-api';
+import { registryWriteRefusal } from '../registry/write-guard.js';
 import { runCopy, type CopyHost } from './copy/copy.js';
+import { schemaResolver } from './prepare.js';
 import type { StatementStore } from './statements.js';
 import type { Transaction } from './transaction.js';
 
@@ -68,6 +71,10 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       return 'DISCARD ALL';
     case 'copy': {
       await host.parkOpenCursor();
+      if (s.copy.direction === 'in') {
+        const refusal = await registryWriteRefusal(StatementType.COPY, `COPY ${s.copy.target!.table} FROM STDIN`, schemaResolver(host.conn));
+        if (refusal) throw refusal;
+      }
       const rows = await runCopy(host, s.copy);
       return `COPY ${rows}`;
     }

@@ -115,8 +115,11 @@ export class StatementControl {
     return fromDuckDB(err);
   }
 
-  /** Records a chunk of AI work (ai.running_jobs) and, every few seconds of a long job, tells the client. */
-  progress(fn: string, model: string, rows: number, cached: number): void {
+  /**
+   * Records a chunk of AI work (ai.running_jobs) and, every few seconds of a long job, tells the
+   * client; a note (where an endpoint's requests go, a retry and why) is sent at once.
+   */
+  progress(fn: string, model: string, rows: number, cached: number, note?: string): void {
     const now = new Date();
     const { jobs } = this.host;
     const sid = this.host.sid;
@@ -129,12 +132,13 @@ export class StatementControl {
     job.rows += rows;
     job.cached += cached;
     job.updatedAt = now;
-    if (now.getTime() - this.lastProgressNotice >= PROGRESS_INTERVAL_MS) {
+    if (note !== undefined || now.getTime() - this.lastProgressNotice >= PROGRESS_INTERVAL_MS) {
       this.lastProgressNotice = now.getTime();
       const seconds = (now.getTime() - job.startedAt.getTime()) / 1000;
       msg.noticeResponse(this.host.out.w, {
         severity: 'NOTICE', code: '00000',
-        message: `${fn}(${model}): ${job.rows} rows done (${job.cached} from cache), ${Math.round(job.rows / Math.max(seconds, 0.001))} rows/s`,
+        message: note !== undefined ? `${fn}(${model}): ${note}`
+          : `${fn}(${model}): ${job.rows} rows done (${job.cached} from cache), ${Math.round(job.rows / Math.max(seconds, 0.001))} rows/s`,
       });
       this.host.out.flush();
     }

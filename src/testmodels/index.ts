@@ -20,15 +20,24 @@ export interface TestModel {
    * model.safetensors (no ONNX; transformers.js cannot load it).
    */
   runtime: 'transformers.js' | 'safetensors';
+  /** A name to register it under, as `aiduck testmodels` and the README suggest. */
+  registerAs: string;
+  /** One line for `aiduck --help`. */
+  summary: string;
   build: () => ModelFiles;
 }
 
 export const TEST_MODELS: readonly TestModel[] = [
-  { name: 'tiny-bert-embedder', tasks: ['feature-extraction'], runtime: 'transformers.js', build: () => bertEmbedder() },
-  { name: 'tiny-nli-classifier', tasks: ['zero-shot-classification', 'text-classification'], runtime: 'transformers.js', build: () => nliClassifier() },
-  { name: 'tiny-gpt2-generator', tasks: ['text-generation'], runtime: 'transformers.js', build: () => gpt2Generator() },
-  { name: 'tiny-t5-summarizer', tasks: ['summarization', 'text2text-generation'], runtime: 'transformers.js', build: () => t5Summarizer() },
-  { name: 'tiny-llama-chat', tasks: ['chat', 'lora-training'], runtime: 'safetensors', build: () => tinyLlamaChat() },
+  { name: 'tiny-bert-embedder', tasks: ['feature-extraction'], runtime: 'transformers.js', registerAs: 'embedder',
+    summary: 'BERT-style sentence embedder (ONNX), for ai_embed and vector_search', build: () => bertEmbedder() },
+  { name: 'tiny-nli-classifier', tasks: ['zero-shot-classification', 'text-classification'], runtime: 'transformers.js', registerAs: 'classifier',
+    summary: 'BERT-style NLI cross-encoder (ONNX), for zero-shot ai_classify', build: () => nliClassifier() },
+  { name: 'tiny-gpt2-generator', tasks: ['text-generation'], runtime: 'transformers.js', registerAs: 'generator',
+    summary: 'GPT-2-style text generator (ONNX with a KV cache), for ai_query', build: () => gpt2Generator() },
+  { name: 'tiny-t5-summarizer', tasks: ['summarization', 'text2text-generation'], runtime: 'transformers.js', registerAs: 'summarizer',
+    summary: 'T5-style encoder-decoder (ONNX), for ai_summarize and ai_query', build: () => t5Summarizer() },
+  { name: 'tiny-llama-chat', tasks: ['chat', 'lora-training'], runtime: 'safetensors', registerAs: 'chat_bot',
+    summary: 'Llama-architecture chat model (safetensors, ChatML template), for ai_query and train_lora', build: () => tinyLlamaChat() },
 ];
 
 /** Writes every test model into its own subfolder of `dir`; returns the folders' paths. */

@@ -20,6 +20,11 @@ export interface OpenAIServerKnobs {
   badInput: string | undefined;
   /** When set, requests without `Authorization: Bearer <apiKey>` are answered 401. */
   apiKey: string | undefined;
+  /** When set, every request is answered 403 (a key that may not use the model). */
+  forbidden: boolean;
+  /** When set, a request naming another model is answered `unknownModelStatus` with OpenAI's model_not_found error. */
+  models: string[] | undefined;
+  unknownModelStatus: number;
   /** Length of the embedding vectors. */
   dimension: number;
   /** This embedding input gets a vector one element shorter than the others. */
@@ -63,6 +68,9 @@ const DEFAULT_KNOBS: OpenAIServerKnobs = {
   dropConnections: 0,
   badInput: undefined,
   apiKey: undefined,
+  forbidden: false,
+  models: undefined,
+  unknownModelStatus: 404,
   dimension: 8,
   shortVectorFor: undefined,
   notJsonFor: undefined,
@@ -105,8 +113,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-function error(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  send(res, status, { error: { message, type: status === 401 ? 'invalid_request_error' : 'server_error', param: null, code: null } }, headers);
+function error(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, code: string | null = null): void {
+  send(res, status, { error: { message, type: status === 401 ? 'invalid_request_error' : 'server_error', param: null, code } }, headers);
 }
 
 export async function startOpenAIServer(knobs: Partial<OpenAIServerKnobs> = {}): Promise<OpenAITestServer> {
@@ -130,6 +138,11 @@ export async function startOpenAIServer(knobs: Partial<OpenAIServerKnobs> = {}):
     stats.bodies.push(body);
     if (k.latencyMs > 0) await new Promise((r) => setTimeout(r, k.latencyMs));
     if (k.apiKey !== undefined && req.headers.authorization !== `Bearer ${k.apiKey}`) return error(res, 401, 'Incorrect API key provided');
+    if (k.forbidden) return error(res, 403, 'You are not allowed to use this model');
+    const model = body['model'];
+    if (k.models !== undefined && !k.models.includes(String(model))) {
+      return error(res, k.unknownModelStatus, `The model \`${String(model)}\` does not exist or you do not have access to it.`, {}, 'model_not_found');
+    }
     if (k.fail429 > 0) {
       k.fail429--;
       return error(res, 429, 'Rate limit reached', k.retryAfter === null ? {} : { 'retry-after': k.retryAfter });
@@ -143,7 +156,6 @@ export async function startOpenAIServer(knobs: Partial<OpenAIServerKnobs> = {}):
       req.socket.destroy();
       return;
     }
-    const model = body['model'];
     if (path === '/v1/chat/completions') {
       const messages = body['messages'] as Array<{ content: string }> | undefined;
       const content = messages?.[messages.length - 1]?.content ?? '';

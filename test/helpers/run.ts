@@ -12,9 +12,9 @@ export interface Run {
  * Runs a command without blocking this process's event loop (the server under test may live in
  * this process), with optional standard input and extra environment variables; killed after 60 s.
  */
-export function run(cmd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; stdoutBytesOnly?: boolean } = {}): Promise<Run> {
+export function run(cmd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; stdoutBytesOnly?: boolean; cwd?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, ...(options.cwd ? { cwd: options.cwd } : {}) });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

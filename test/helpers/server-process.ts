@@ -23,10 +23,11 @@ export interface ServerProcess {
 
 /**
  * `aiduck serve` as a process of its own (as users run it), on a free port with a fresh data
- * directory: for what a test must observe from outside, such as its memory or its exit code.
+ * directory (or `dataDir`, kept after stop() with `keepData`): for what a test must observe from
+ * outside, such as its memory, its exit code, or what survives a kill.
  */
-export async function spawnServer(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'aiduck-proc-'));
+export async function spawnServer(env: NodeJS.ProcessEnv = {}, args: string[] = [], options: { dataDir?: string; keepData?: boolean } = {}): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'aiduck-proc-'));
   const port = await freePort();
   const child = spawn(process.execPath, [bin, 'serve', '--port', String(port), '--data', dataDir, ...args], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,7 +55,7 @@ export async function spawnServer(env: NodeJS.ProcessEnv = {}, args: string[] = 
         await exited;
         clearTimeout(killer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

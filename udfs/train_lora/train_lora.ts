@@ -6,14 +6,14 @@ import type { ModelCommand } from '../../src/functions/commands.js';
 import type { SqlFunction } from '../../src/functions/sql-function.js';
 import type { AiContext } from '../../src/functions/context.js';
 import { setVariable } from '../../src/functions/session-variables.js';
-import { sqlString } from '../../src/sqltext/quote.js';
 import { SqlError } from '../../src/errors/sql-error.js';
 import { insertRegistration, releaseArtifacts, versionUri } from '../../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../../src/registry/model-ref.js';
 import { checkFolder, decoderTask, hasSafetensors, parseSource } from '../../src/registry/sources.js';
 import { parseLlamaConfig, type LlamaConfig } from '../../src/llm/llama-config.js';
 import { countParameters } from '../../src/llm/param-count.js';
-import { runTrainJob } from '../../src/jobs/train-job.js';
+import { runTrainJob, type TrainObserver } from '../../src/jobs/train-job.js';
+import { Run, statusOf, type SqlRunner } from '../../src/registry/runs.js';
 import { checkTrainArgs, recordedParameters, TRAIN_LORA_SIGNATURE, TRAIN_LORA_STRUCT, type TrainLoraArgs } from './args.js';
 import { readTrainingRows } from './training-rows.js';
 
@@ -23,6 +23,34 @@ interface Base {
   /** models:/name/n, or the folder's place in the artifact store once stored. */
   uri: string | null;
   config: LlamaConfig;
+}
+
+/** Parameters as a run records them: strings (lists and objects as JSON). */
+function flatParams(p: Record<string, unknown>): Record<string, string | null> {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+}
+
+/**
+ * The run's curves as training goes: the loss and learning rate at every optimizer step, and per
+ * epoch the mean train and eval losses, throughput and time; written at the end of each epoch, so a
+ * run that stops keeps what it had.
+ */
+function curvesOf(run: Run, conn: SqlRunner): TrainObserver {
+  return {
+    prepared: (d) => void run.addParams(conn, { training_rows: d.trainExamples, eval_rows: d.evalExamples, data_digest: d.dataDigest }).catch(() => undefined),
+    step: (s) => {
+      run.metric('train_loss', s.loss, s.step);
+      run.metric('learning_rate', s.learningRate, s.step);
+    },
+    epoch: (e) => {
+      run.metric('epoch_train_loss', e.trainLoss, e.epoch);
+      if (e.evalLoss !== null) run.metric('epoch_eval_loss', e.evalLoss, e.epoch);
+      run.metric('epoch_steps', e.steps, e.epoch);
+      run.metric('tokens_per_second', e.tokensPerSecond, e.epoch);
+      run.metric('elapsed_seconds', e.elapsedSeconds, e.epoch);
+      void run.flush(conn).catch(() => undefined);
+    },
+  };
 }
 
 const looksLikePath = (s: string): boolean => s.startsWith('/') || s.startsWith('file:');
@@ -97,29 +125,47 @@ const command: ModelCommand = {
     const trainRows = await readTrainingRows(conn, a.training_data, 'training_data');
     const evalRows = a.eval_data === null ? null : await readTrainingRows(conn, a.eval_data, 'eval_data');
 
-    // Stored folders (the base given by path, the adapter) are held until the version is written, or not.
+    // Stored folders are held until the version is written, or not: the adapter, and the base given by path
+    // (trained from its copy in the store, so what is recorded is what was trained) until the trainer has ended.
     const held: string[] = [];
     let commandDone!: () => void;
     const ended = new Promise<void>((resolve) => (commandDone = resolve));
+    const baseCopy = base.uri ? null : await ai.store.put(base.folder);
+    let trainerExited: Promise<void> = Promise.resolve();
+    if (baseCopy) void Promise.all([ended, ended.then(() => trainerExited)]).then(() => releaseArtifacts(ai, [baseCopy.digest])).catch(() => undefined);
+    const baseFolder = baseCopy?.path ?? base.folder;
+    const baseUri = base.uri ?? baseFolder;
+    const run = await Run.start(conn, {
+      experiment: a.experiment ?? name, source: 'train_lora', statement: session.statement,
+      params: { ...flatParams(recordedParameters(checked, a)), base_model: baseUri, training_data: a.training_data,
+        trainable_params: counts.trainableParams, total_params: counts.totalParams },
+    }).catch((err: unknown) => {
+      commandDone();
+      throw err;
+    });
+    let registered: { version: number; epochRows: Array<Record<string, unknown>> };
     try {
-      const startedAt = new Date();
-      // A base given by path is trained from its copy in the store, so what is recorded is what was trained.
-      const baseCopy = base.uri ? null : await ai.store.put(base.folder);
-      if (baseCopy) held.push(baseCopy.digest);
-      const baseFolder = baseCopy?.path ?? base.folder;
-      const baseUri = base.uri ?? baseFolder;
+      registered = await trainAndRegister();
+    } catch (err) {
+      // A failed or cancelled run keeps its record: its status, why, and the curves up to where it stopped.
+      await run.end(conn, statusOf(err), { error: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
+      throw err;
+    } finally {
+      commandDone();
+      await releaseArtifacts(ai, held);
+    }
+    const { version, epochRows } = registered;
+    const runId = run.id;
+
+    async function trainAndRegister(): Promise<{ version: number; epochRows: Array<Record<string, unknown>> }> {
       const outDir = join(ai.store.root, `.train-${randomBytes(6).toString('hex')}`);
       await mkdir(outDir, { recursive: true });
       const job = runTrainJob({
         // adapter_config.json names the base by a path Python's PEFT can load (the store keeps Hugging Face layout).
         baseFolder, baseModelName: baseFolder, train: trainRows, eval: evalRows,
         evalFraction: checked.evalFraction, maxSeqLength: checked.maxSeqLength, params: checked.params, outDir,
-      }, session, name);
-      // The trainer reads the base copy until its thread ends, which a cancel does not wait for.
-      if (baseCopy) {
-        held.splice(held.indexOf(baseCopy.digest), 1);
-        void Promise.all([job.exited, ended]).then(() => releaseArtifacts(ai, [baseCopy.digest])).catch(() => undefined);
-      }
+      }, session, name, curvesOf(run, conn));
+      trainerExited = job.exited;
       let result: Awaited<typeof job.result>;
       let stored: { digest: string; path: string };
       try {
@@ -131,31 +177,26 @@ const command: ModelCommand = {
         // The folder goes once the trainer has ended: a stopped one finishes the step it is in first.
         void job.exited.then(() => rm(outDir, { recursive: true, force: true }));
       }
-      const runId = `run-${randomBytes(8).toString('hex')}`;
       const last = result.epochs.at(-1)!;
       const epochRows = result.epochs.map((e) => ({
         epoch: e.epoch, steps: e.steps, train_loss: e.trainLoss, eval_loss: e.evalLoss, tokens_per_second: e.tokensPerSecond, elapsed_seconds: e.elapsedSeconds,
       }));
-      const tags: Record<string, string> = { train_loss: String(last.trainLoss), training_run: runId };
+      const tags: Record<string, string> = { train_loss: String(last.trainLoss), training_run: run.id };
       if (last.evalLoss !== null) tags.eval_loss = String(last.evalLoss);
       let version = 0;
       await transaction(async () => {
         version = await insertRegistration(conn, {
-          name, sourceText: `train_lora:${a.training_data}`, digest: stored.digest, dimension: null, alias, trainingRun: runId,
+          name, sourceText: `train_lora:${a.training_data}`, digest: stored.digest, dimension: null, alias, trainingRun: run.id,
           // Training went through the tokenizer's chat template when it has one, so serving must too.
           spec: { name, task: decoderTask(baseFolder), provider: 'lora', location: stored.path, base: { uri: baseUri, location: baseFolder } },
           args: { name, source: null, task: null, alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: baseUri },
         });
-        await conn.run(`INSERT INTO ai.training_runs VALUES (${sqlString(runId)}, ${sqlString(name)}, ${version}, ${sqlString(baseUri)}, ${sqlString(a.training_data!)},
-          ${result.prepared.trainExamples}, ${a.eval_data === null ? 'NULL' : sqlString(a.eval_data)}, ${result.prepared.evalExamples}, ${sqlString(result.prepared.dataDigest)},
-          ${sqlString(JSON.stringify(recordedParameters(checked, a)))}, ${sqlString(JSON.stringify(epochRows))}, ${last.trainLoss}, ${last.evalLoss ?? 'NULL'},
-          ${counts.trainableParams}, ${counts.totalParams}, ${sqlString(startedAt.toISOString())}, current_timestamp)`);
+        // The version and the run that made it, in one transaction.
+        for (const sql of await run.endSql('finished', { model: { name, version }, artifact: stored.path })) await conn.run(sql);
       });
-      await setVariable(conn, 'aiduck_train_rows', JSON.stringify(epochRows.map((e) => row({ ...e, version, run_id: runId }))));
-    } finally {
-      commandDone();
-      await releaseArtifacts(ai, held);
+      return { version, epochRows };
     }
+    await setVariable(conn, 'aiduck_train_rows', JSON.stringify(epochRows.map((e) => row({ ...e, version, run_id: runId }))));
   },
 };
 

@@ -5,12 +5,15 @@
  * Every row is one request (embeddings: up to embedBatchSize rows per request); at most maxConcurrency
  * requests of the provider are in flight, whatever the number of concurrent calls. Transient failures
  * are retried; a row that still fails gets `{ ok: false, error }` and the other rows are unaffected.
+ * A failure every row would meet (see unavailable.ts) stops the call at once: it rejects with a
+ * ModelUnavailable and the requests still in flight or waiting are abandoned.
  */
 import { setMaxListeners } from 'node:events';
 import { SqlError } from '../../errors/sql-error.js';
 import { VERSION } from '../../package.js';
-import type { GenerateOptions, ModelSpec, Provider, RowResult, Task } from '../provider.js';
-import { displayUrl, postJson, type PostOutcome, type RequestContext } from './openai/http.js';
+import { ModelUnavailable, type GenerateOptions, type ModelSpec, type NoteListener, type Provider, type RowResult, type Task } from '../provider.js';
+import { displayUrl, postJson, type PostOutcome, type RequestContext, type RetryInfo } from './openai/http.js';
+import { unavailableError, type EndpointIdentity } from './openai/unavailable.js';
 import { Limiter } from './openai/limiter.js';
 import { checkKeyEnv } from './openai/key-env.js';
 import { baseUrl, endpointUrl, resolveOptions, type OpenAIProviderOptions } from './openai/options.js';
@@ -22,9 +25,6 @@ export { OPENAI_PROVIDER_DEFAULTS, type OpenAIProviderOptions } from './openai/o
 /** Tasks answered by POST {base}/chat/completions; 'completion' uses {base}/completions, 'embedding' {base}/embeddings. */
 const CHAT_TASKS: ReadonlySet<Task> = new Set<Task>(['chat', 'text-generation', 'summarization', 'text2text-generation']);
 
-/** HTTP statuses that would be the same for every row: the rest of the call is not sent. */
-const CALL_WIDE_STATUS: ReadonlySet<number> = new Set([401, 403, 404]);
-
 /** Statuses of an embeddings request that may come from one bad input: the batch is split to find it. */
 const SPLIT_STATUS: ReadonlySet<number> = new Set([400, 413, 422]);
 
@@ -32,8 +32,18 @@ interface Call {
   ctx: RequestContext;
   /** Set once a failure makes further requests of this call pointless; the remaining rows get it as their error. */
   stopped?: string;
+  /** Abandons the call: requests in flight and waiting reject with `err`, and so does the call. */
+  fail(err: ModelUnavailable): never;
   end(): void;
 }
+
+/**
+ * Requests in a row that failed after all their retries (429, 5xx, dropped connections) or timed
+ * out before the endpoint counts as down, per request in flight allowed: a few unlucky rows stay
+ * row errors, an endpoint that answers nothing but errors (or nothing at all) ends the call.
+ */
+const GIVE_UPS_PER_SLOT = 2;
+const MIN_GIVE_UPS = 10;
 
 export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOptions = {}): Provider {
   const label = `${spec.name}/${spec.version}`;
@@ -51,6 +61,10 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
     throw new SqlError('22023', `model ${label} has no endpoint model name: register it with the name the endpoint knows the model by (e.g. 'llama3.2' for Ollama)`);
   }
   const limiter = new Limiter(opts.maxConcurrency);
+  const who: EndpointIdentity = { label, base: displayUrl(base), model, apiKeyEnv: spec.apiKeyEnv || undefined };
+  const giveUpLimit = Math.max(MIN_GIVE_UPS, GIVE_UPS_PER_SLOT * opts.maxConcurrency);
+  /** Requests that failed after all their retries since the last answer, across calls. */
+  let giveUpsInARow = 0;
   const running = new Set<AbortController>();
   let closed = false;
   /** The length of this model's vectors, from the first one received. */
@@ -69,7 +83,7 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
     return h;
   }
 
-  function startCall(signal: AbortSignal | undefined): Call {
+  function startCall(signal: AbortSignal | undefined, onNote: NoteListener | undefined, url: URL): Call {
     if (closed) throw new SqlError('55000', `the provider of model ${label} is closed; load the model again`);
     const cancelled = (): SqlError => Object.assign(new SqlError('57014', `the call to model ${label} was cancelled`), { cause: signal?.reason as unknown });
     if (signal?.aborted) throw cancelled();
@@ -79,43 +93,58 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
     const onAbort = (): void => ctl.abort(cancelled());
     signal?.addEventListener('abort', onAbort, { once: true });
     running.add(ctl);
-    return {
-      ctx: { ...ctx, signal: ctl.signal },
+    onNote?.({ kind: 'start', text: `sending to POST ${displayUrl(url)} (endpoint model '${model}'), up to ${opts.maxConcurrency} requests at a time` });
+    const onRetry = onNote === undefined ? {} : {
+      onRetry: (r: RetryInfo) =>
+        onNote({ kind: 'retry', text: `retrying after ${r.error} (attempt ${r.attempt} of ${r.attempts} in ${(r.delayMs / 1000).toFixed(1)} s)` }),
+    };
+    const call: Call = {
+      ctx: { ...ctx, ...onRetry, limiter, signal: ctl.signal },
+      fail(err) {
+        call.stopped ??= err.message;
+        if (!ctl.signal.aborted) ctl.abort(err);
+        throw err;
+      },
       end() {
         signal?.removeEventListener('abort', onAbort);
         running.delete(ctl);
       },
     };
+    return call;
   }
 
-  /** Runs work(0..count-1), at most maxConcurrency at a time, each holding a slot of the provider's limiter. */
-  async function forEach(count: number, call: Call, work: (i: number) => Promise<void>): Promise<void> {
+  /**
+   * Runs work(0..count-1), at most maxConcurrency at a time. Each attempt of a request holds a slot
+   * of the provider's limiter (see http.ts); a request waiting to retry holds none, so one replica's
+   * burst of errors does not idle the slots the others could use.
+   */
+  async function forEach(count: number, work: (i: number) => Promise<void>): Promise<void> {
     let next = 0;
     const lane = async (): Promise<void> => {
-      for (let i = next++; i < count; i = next++) {
-        const release = await limiter.acquire(call.ctx.signal);
-        try {
-          await work(i);
-        } finally {
-          release();
-        }
-      }
+      for (let i = next++; i < count; i = next++) await work(i);
     };
     await Promise.all(Array.from({ length: Math.min(count, opts.maxConcurrency) }, lane));
   }
 
-  /** The row error for a failed request, with what to check; stops the call when every row would fail alike. */
+  /** An answer came: the endpoint is up. */
+  function answered(): void {
+    giveUpsInARow = 0;
+  }
+
+  /**
+   * The row error for a failed request. A failure every row would meet fails the whole call (see
+   * unavailable.ts), and so does a run of requests that all failed after every retry.
+   */
   function failure(call: Call, outcome: PostOutcome & { ok: false }): string {
-    let error = outcome.error;
-    if (outcome.status === 401 || outcome.status === 403) {
-      error += spec.apiKeyEnv
-        ? ` (check the API key in environment variable ${spec.apiKeyEnv})`
-        : ' (the endpoint wants an API key: register the model with the name of an environment variable holding it)';
-    } else if (outcome.status === 404) {
-      error += ` (check the base URL ${displayUrl(base)} — most servers serve the API under /v1 — and the endpoint model name '${model}')`;
+    const fatal = unavailableError(outcome, who);
+    if (fatal) call.fail(fatal);
+    if ((outcome.exhausted || outcome.kind === 'timeout') && ++giveUpsInARow >= giveUpLimit) {
+      call.fail(new ModelUnavailable('08006', `model ${label}: the endpoint failed ${giveUpsInARow} requests in a row (each after its retries); the last: ${outcome.error}`,
+        `the endpoint at ${who.base} is down or overloaded: check it, or lower max_concurrency in the model's options; a re-run computes only the rows that have no answer yet`));
     }
-    if (outcome.kind === 'network' || (outcome.status !== undefined && CALL_WIDE_STATUS.has(outcome.status))) call.stopped ??= error;
-    return error;
+    // A dropped connection past its retries: the other rows of this call would most likely fail alike.
+    if (outcome.kind === 'network') call.stopped ??= outcome.error;
+    return outcome.error;
   }
 
   async function generate(inputs: string[], options: GenerateOptions): Promise<Array<RowResult<string>>> {
@@ -125,10 +154,10 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
       schema === undefined ? undefined : { type: 'json_schema', json_schema: { name: 'response', schema: toJson(schema, 'responseFormat'), strict: true } };
     const url = endpointUrl(base, chat ? 'chat/completions' : 'completions');
     const where = `POST ${displayUrl(url)}`;
-    const call = startCall(options.signal);
+    const call = startCall(options.signal, options.onNote, url);
     const results = new Array<RowResult<string>>(inputs.length);
     try {
-      await forEach(inputs.length, call, async (i) => {
+      await forEach(inputs.length, async (i) => {
         if (call.stopped !== undefined) {
           results[i] = { ok: false, error: call.stopped };
           return;
@@ -143,6 +172,7 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
           results[i] = { ok: false, error: failure(call, outcome) };
           return;
         }
+        answered();
         const answer = chat ? chatText(outcome.json, where) : completionText(outcome.json, where);
         if (!answer.ok) results[i] = { ok: false, error: answer.error };
         else if (schema !== undefined) results[i] = checkJsonAnswer(answer.value, schema, answer.finishReason);
@@ -154,10 +184,10 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
     }
   }
 
-  async function embed(inputs: string[], signal?: AbortSignal): Promise<Array<RowResult<Float32Array>>> {
+  async function embed(inputs: string[], signal?: AbortSignal, onNote?: NoteListener): Promise<Array<RowResult<Float32Array>>> {
     const url = endpointUrl(base, 'embeddings');
     const where = `POST ${displayUrl(url)}`;
-    const call = startCall(signal);
+    const call = startCall(signal, onNote, url);
     const results = new Array<RowResult<Float32Array>>(inputs.length);
     const fillError = (rows: number[], error: string): void => {
       for (const i of rows) results[i] = { ok: false, error };
@@ -169,13 +199,14 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
       const body = JSON.stringify({ model, input: rows.map((i) => inputs[i] ?? '') });
       const outcome = await postJson(url, body, call.ctx);
       if (!outcome.ok) {
-        if (rows.length > 1 && outcome.status !== undefined && SPLIT_STATUS.has(outcome.status)) {
+        if (rows.length > 1 && outcome.status !== undefined && SPLIT_STATUS.has(outcome.status) && !unavailableError(outcome, who)) {
           const half = rows.length >> 1;
           await embedRows(rows.slice(0, half));
           return embedRows(rows.slice(half));
         }
         return fillError(rows, failure(call, outcome));
       }
+      answered();
       const vectors = embeddingVectors(outcome.json, rows.length, where);
       if (typeof vectors === 'string') return fillError(rows, vectors);
       vectors.forEach((v, k) => {
@@ -193,7 +224,7 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
 
     try {
       const size = opts.embedBatchSize;
-      await forEach(Math.ceil(inputs.length / size), call, (b) => {
+      await forEach(Math.ceil(inputs.length / size), (b) => {
         const rows = Array.from({ length: Math.min(size, inputs.length - b * size) }, (_, k) => b * size + k);
         return embedRows(rows);
       });
