@@ -149,4 +149,15 @@ describe('examples/', () => {
       expect(aliases).toMatch(new RegExp(`bank_bot \\|\\s+${tuned} \\| \\{challenger,champion\\}`));
     }
   }, 180_000);
+
+  it('rag-experiment.sql records a run per embedder and promotes the best by NDCG@3', async () => {
+    await twice('examples/rag-experiment.sql', {}, (r, round) => {
+      expect(r.stdout).toMatch(/name \| +model +\| ndcg_at_3 \| recall_at_1/);
+      // Each run adds two runs to the experiment; the champion is the version of the best one.
+      const runs = [...r.stdout.matchAll(/^ (bert|hash) +\| handbook_embedder\/(\d+) +\| +([\d.]+) \|/gm)];
+      expect(runs.length).toBe(2 * round);
+      const best = runs.reduce((a, b) => (Number(b[3]) > Number(a[3]) ? b : a));
+      expect(r.stdout).toMatch(new RegExp(`handbook_embedder \\| champion \\| +${best[2]}`));
+    });
+  });
 });
