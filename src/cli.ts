@@ -17,6 +17,8 @@ usage:
 options (environment variable in brackets):
   --host <addr>              listen address [AIDUCK_HOST] (default ${DEFAULTS.host})
   --port <n>                 port [AIDUCK_PORT] (default ${DEFAULTS.port})
+  --http-port <n>            the web console's port on the same host [AIDUCK_HTTP_PORT] (default ${DEFAULTS.httpPort})
+  --no-http                  do not serve the web console [AIDUCK_NO_HTTP=1]
   --data <dir>               data directory [AIDUCK_DATA] (default ./${DEFAULTS.dataDir})
   --memory                   keep the database in memory instead of <data>/aiduck.duckdb
   --user <name>              user name for password logins [AIDUCK_USER] (default ${DEFAULTS.user})
@@ -45,6 +47,8 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
     options: {
       host: { type: 'string' },
       port: { type: 'string' },
+      'http-port': { type: 'string' },
+      'no-http': { type: 'boolean' },
       data: { type: 'string' },
       memory: { type: 'boolean' },
       user: { type: 'string' },
@@ -68,9 +72,12 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   const memoryLimit = values['memory-limit'] ?? env['AIDUCK_MEMORY_LIMIT'];
   const allowedKeyEnvs = [...(env['AIDUCK_ALLOWED_KEY_ENVS']?.split(/[,:]/).map((s) => s.trim()).filter(Boolean) ?? []), ...(values['allow-key-env'] ?? [])];
   const engineHeapMb = positiveInt('AIDUCK_ENGINE_HEAP_MB', env['AIDUCK_ENGINE_HEAP_MB'], 0);
+  const noHttp = values['no-http'] || env['AIDUCK_NO_HTTP'] === '1';
+  const httpPort = positiveInt('--http-port', values['http-port'] ?? env['AIDUCK_HTTP_PORT'], DEFAULTS.httpPort);
   return {
     host: values.host ?? env['AIDUCK_HOST'] ?? DEFAULTS.host,
     port: positiveInt('--port', values.port ?? env['AIDUCK_PORT'], DEFAULTS.port),
+    ...(noHttp ? {} : { httpPort }),
     dataDir: resolve(values.data ?? env['AIDUCK_DATA'] ?? DEFAULTS.dataDir),
     storage: values.memory || env['AIDUCK_MEMORY'] === '1' ? 'memory' : 'file',
     user: values.user ?? env['AIDUCK_USER'] ?? DEFAULTS.user,
@@ -127,6 +134,7 @@ async function main(): Promise<void> {
   console.log(`aiduck ${VERSION} listening on ${server.host}:${server.port} (database ${storage}; ` +
     `${config.password ? 'SCRAM-SHA-256 password' : 'trust on loopback'}${config.tlsCert ? ', TLS' : ''})`);
   console.log(`connect: psql -h ${server.host} -p ${server.port} -U ${config.user}`);
+  if (server.console) console.log(`console: ${server.console.url}`);
   const stop = (): void => {
     console.log('aiduck: shutting down');
     void server.close().then(() => process.exit(0));

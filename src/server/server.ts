@@ -7,6 +7,7 @@ import { ClientConnection, type ConnectionHost } from './connection.js';
 import { dataLayout, isLoopback, type ServerConfig } from './config.js';
 import { makeScramVerifier } from './scram.js';
 import { isOwnVariable } from '../runtime/providers/openai/key-env.js';
+import { startConsole, type RunningConsole } from '../console/console-server.js';
 
 export interface RunningServer {
   host: string;
@@ -17,6 +18,13 @@ export interface RunningServer {
    * every session ended; the process should exit so a supervisor can start it again.
    */
   engineFailed: Promise<string>;
+  /** The web console, unless config.httpPort is unset. */
+  console: RunningConsole | null;
+  /**
+   * Cancels the statement the session with this backend pid is running, as a CancelRequest with its
+   * key would; false if no such session is open.
+   */
+  cancelBackend(pid: number): boolean;
   /** Stops accepting, closes all sessions and the database. */
   close(): Promise<void>;
 }
@@ -83,19 +91,35 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       resolve();
     });
   });
+  const cancelBackend = (pid: number): boolean => {
+    const conn = connections.get(pid);
+    return conn ? conn.cancelIfMatches(conn.secret) : false;
+  };
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  let webConsole: RunningConsole | null = null;
+  try {
+    if (config.httpPort !== undefined) webConsole = await startConsole(config, port, cancelBackend);
+  } catch (err) {
+    server.close();
+    await engine.stop();
+    throw err;
+  }
   const engineFailed = new Promise<string>((resolve) => engine.onFailure((reason) => {
+    void webConsole?.close();
     server.close();
     for (const s of sockets) s.destroy();
     resolve(reason);
   }));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     host: config.host,
     port,
     config,
     engineFailed,
+    console: webConsole,
+    cancelBackend,
     async close() {
+      await webConsole?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
