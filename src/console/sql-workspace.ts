@@ -71,7 +71,7 @@ class OpenResult {
     const kept = this.kept.get(offset);
     if (kept) return { rows: kept, offset };
     if (offset < this.consumed) {
-      throw new HttpError(409, `rows before ${this.consumed + 1} of this result are no longer held`, {
+      throw new HttpError(409, `rows ${offset + 1}–${offset + this.pageSize} of this result are no longer held`, {
         hint: 'run the statement again to see them (it is not run again by itself: it may have changed data)',
       });
     }
