@@ -189,8 +189,11 @@ describe('console in Chromium', () => {
       }
     }
     latencies.sort((a, b) => a - b);
-    console.log(`console API during ai_embed: median ${latencies[latencies.length >> 1]!.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
-    expect(latencies.at(-1)).toBeLessThan(250);
+    const median = latencies[latencies.length >> 1]!;
+    console.log(`console API during ai_embed: median ${median.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
+    // Milliseconds, not the job's minutes; the bound on the slowest allows for a busy 2-core machine.
+    expect(median).toBeLessThan(100);
+    expect(latencies.at(-1)).toBeLessThan(1000);
     await shot('jobs');
 
     const pid = Number(await row.getAttribute('data-pid'));

@@ -44,10 +44,10 @@ export async function readModels(db: pg.Pool): Promise<ModelsResponse> {
 }
 
 async function readTrainingRuns(db: pg.Pool): Promise<TrainingRun[]> {
-  if (!(await viewsExist(db, ['training_runs']))) return [];
-  const r = await db.query(`SELECT run_id, name, version, base_model, training_data, training_rows, eval_data, eval_rows, parameters, epochs,
+  const r = await ifExists(db.query(`SELECT run_id, name, version, base_model, training_data, training_rows, eval_data, eval_rows, parameters, epochs,
                                    train_loss, eval_loss, trainable_params, total_params, started_at, finished_at
-                            FROM ai.training_runs ORDER BY started_at`);
+                            FROM ai.training_runs ORDER BY started_at`));
+  if (!r) return [];
   return r.rows.map((x: Row): TrainingRun => ({
     runId: String(x['run_id']), name: String(x['name']), version: num(x['version']), baseModel: String(x['base_model']),
     trainingData: String(x['training_data']), trainingRows: num(x['training_rows']), evalData: strOrNull(x['eval_data']),
@@ -76,23 +76,29 @@ export async function isRunningJob(db: pg.Pool, pid: number): Promise<boolean> {
   return num(r.rows[0]?.n) > 0;
 }
 
-async function viewsExist(db: pg.Pool, names: string[]): Promise<boolean> {
-  const r = await db.query(`SELECT count(DISTINCT table_name)::INTEGER AS n FROM information_schema.tables
-                            WHERE table_schema = 'ai' AND list_contains($1::VARCHAR[], table_name)`, [names]);
-  return num(r.rows[0]?.n) === names.length;
+/**
+ * The result of a query over views this server may not have (ai.training_runs before experiment
+ * tracking folds it in, the runs views before it exists), or null when one is missing (42P01).
+ */
+async function ifExists(query: Promise<pg.QueryResult>): Promise<pg.QueryResult | null> {
+  try {
+    return await query;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return null;
+    throw err;
+  }
 }
 
-const TRACKING_VIEWS = ['experiments', 'runs', 'run_metrics'];
 /** Points of metric curves sent to one chart at most. */
 export const MAX_CURVE_POINTS = 50_000;
 const MAX_RUNS = 1000;
 
 export async function readExperiments(db: pg.Pool): Promise<ExperimentsResponse> {
-  if (!(await viewsExist(db, TRACKING_VIEWS))) return { tracking: false };
-  const r = await db.query(`SELECT e.experiment_id::VARCHAR AS experiment_id, e.name, e.created_at, count(r.run_id)::INTEGER AS runs,
+  const r = await ifExists(db.query(`SELECT e.experiment_id::VARCHAR AS experiment_id, e.name, e.created_at, count(r.run_id)::INTEGER AS runs,
                                    max(r.start_time) AS last_start
                             FROM ai.experiments e LEFT JOIN ai.runs r ON r.experiment = e.name
-                            GROUP BY ALL ORDER BY last_start DESC NULLS LAST, e.name`);
+                            GROUP BY ALL ORDER BY last_start DESC NULLS LAST, e.name`));
+  if (!r) return { tracking: false };
   return {
     tracking: true,
     experiments: r.rows.map((x: Row): Experiment => ({

@@ -88,7 +88,7 @@ function ExperimentRuns({ experiment }: { experiment: string }) {
               {header('run', { kind: 'run', field: 'name' })}
               {header('status', { kind: 'run', field: 'status' })}
               {header('started', { kind: 'run', field: 'startTime' })}
-              <th>duration</th><th>model</th>
+              <th>duration</th><th>produced</th>
               {paramKeys.map((k) => header(k, { kind: 'param', field: k }))}
               {metricKeys.map((k) => header(k, { kind: 'metric', field: k }))}
             </tr>
@@ -130,32 +130,35 @@ function compare(a: string | number | null, b: string | number | null): number {
 
 const runLabel = (r: Run): string => r.name ?? r.runId;
 
-/** The selected runs: a metric's curve per run on one chart, and their final metrics as grouped bars. */
+/** The selected runs: their metric curves (train and eval loss by default) on one chart, and their final metrics as grouped bars. */
 function Comparison({ runs, metricKeys }: { runs: Run[]; metricKeys: string[] }) {
   const [curves, setCurves] = useState<CurvesResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [curveKey, setCurveKey] = useState<string | null>(null);
+  const [picked, setPicked] = useState<string[] | null>(null);
   const ids = runs.map((r) => r.runId).join();
   useEffect(() => {
     postJson<CurvesResponse>('/api/runs/curves', { runIds: runs.map((r) => r.runId) }).then(setCurves, (e: unknown) => setError(describeError(e)));
   }, [ids]);
+  // Metrics logged at more than one step have curves; the losses are shown until the user picks.
   const stepped = useMemo(() => {
     const counts = new Map<string, number>();
     for (const p of curves?.points ?? []) counts.set(p.key, (counts.get(p.key) ?? 0) + 1);
     return [...counts.entries()].filter(([, n]) => n > runs.length).map(([k]) => k).sort();
   }, [curves]);
-  const key = curveKey && stepped.includes(curveKey) ? curveKey : stepped.find((k) => /loss/.test(k)) ?? stepped[0] ?? null;
+  const keys = (picked ?? stepped.filter((k) => /loss/.test(k))).filter((k) => stepped.includes(k));
+  const shownKeys = keys.length || picked ? keys : stepped.slice(0, 1);
   const curveConfig = useMemo((): ChartConfiguration => ({
     type: 'line',
     data: {
-      datasets: runs.map((r, i) => ({
-        label: runLabel(r),
+      datasets: runs.flatMap((r, i) => shownKeys.map((key, k) => ({
+        label: shownKeys.length > 1 ? `${runLabel(r)} ${key}` : runLabel(r),
         data: (curves?.points ?? []).filter((p) => p.runId === r.runId && p.key === key).map((p, n) => ({ x: p.step ?? n, y: p.value })),
-        borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 1.5,
-      })),
+        borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 1.5, borderDash: k ? [6, 4] : [],
+      }))),
     },
-    options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { title: { display: true, text: key ?? '' } } } },
-  }), [curves, key, ids]);
+    options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { title: { display: true, text: shownKeys.join(', ') } } } },
+  }), [curves, shownKeys.join(), ids]);
+  const toggleKey = (k: string): void => setPicked(shownKeys.includes(k) ? shownKeys.filter((x) => x !== k) : [...shownKeys, k]);
   const barKeys = metricKeys.filter((k) => runs.some((r) => typeof r.metrics[k] === 'number'));
   const barConfig = useMemo((): ChartConfiguration => ({
     type: 'bar',
@@ -169,16 +172,16 @@ function Comparison({ runs, metricKeys }: { runs: Run[]; metricKeys: string[] })
       <h2>Comparing {runs.length} run{runs.length === 1 ? '' : 's'}</h2>
       {error && <p class="error">{error}</p>}
       {curves?.truncated && <p class="notice">These runs have more metric points than the chart draws; the first {curves.points.length} are shown.</p>}
-      {stepped.length > 0 && key && (
-        <div class="card">
-          <div class="toolbar"><strong>Curve</strong>
-            <label>metric <select value={key} onChange={(e) => setCurveKey(e.currentTarget.value)}>{stepped.map((k) => <option key={k}>{k}</option>)}</select></label>
+      {stepped.length > 0 && (
+        <div class="card curves">
+          <div class="toolbar"><strong>Curves</strong>
+            {stepped.map((k) => <label key={k} class="check"><input type="checkbox" name="curve-key" value={k} checked={shownKeys.includes(k)} onChange={() => toggleKey(k)} /> {k}</label>)}
           </div>
-          <ChartView config={curveConfig} label={`${key} per step for ${runs.length} runs`} />
+          {shownKeys.length > 0 && <ChartView config={curveConfig} label={`${shownKeys.join(' and ')} per step for ${runs.length} runs`} />}
         </div>
       )}
       {barKeys.length > 0 && (
-        <div class="card">
+        <div class="card final-metrics">
           <div class="toolbar"><strong>Final metrics</strong></div>
           <ChartView config={barConfig} label={`final metrics of ${runs.length} runs`} />
         </div>
