@@ -112,8 +112,10 @@ describe('console without a password', () => {
 
   it('SQL: runs a statement as typed in a session of its own, pages it, and reports errors with their SQLSTATE', async () => {
     const sql = (body: unknown): Promise<Answer> => call(url, '/api/sql/run', { cookie, body });
-    const page = (offset: number | 'last'): Promise<Answer> => call(url, '/api/sql/page', { cookie, body: { offset } });
+    let resultId = 0;
+    const page = (offset: number | 'last', id = resultId): Promise<Answer> => call(url, '/api/sql/page', { cookie, body: { resultId: id, offset } });
     const first = await sql({ sql: 'SELECT i, i::VARCHAR || \'x\' AS s, NULL::INT AS n FROM range(2500) t(i)', pageSize: 1000 });
+    resultId = first.body['resultId'] as number;
     expect(first.body).toMatchObject({ offset: 0, pageSize: 1000, done: false, total: null, command: null });
     expect(first.body['columns']).toEqual([{ name: 'i', typeOid: 20 }, { name: 's', typeOid: 25 }, { name: 'n', typeOid: 23 }]);
     expect((first.body['rows'] as unknown[]).length).toBe(1000);
@@ -133,13 +135,21 @@ describe('console without a password', () => {
     expect((await sql({ sql: 'INSERT INTO scratch VALUES (43), (44)', pageSize: 100 })).body).toMatchObject({ command: 'INSERT 2' });
     expect((await sql({ sql: 'SELECT sum(answer)::INT AS s FROM scratch', pageSize: 100 })).body['rows']).toEqual([['129']]);
 
+    const before = await sql({ sql: 'SELECT 3 AS three', pageSize: 100 });
     const syntax = await sql({ sql: 'SELEC 1', pageSize: 100 });
     expect(syntax.status).toBe(400);
     expect(syntax.body).toMatchObject({ code: '42601', error: 'syntax error at or near "SELEC"' });
     expect((await sql({ sql: 'SELECT 1; SELECT 2', pageSize: 100 })).body).toMatchObject({ code: '42601' });
     expect((await sql({ sql: 'SELECT * FROM no_such_table', pageSize: 100 })).body).toMatchObject({ code: '42P01' });
     expect((await sql({ sql: 'SELECT 1', pageSize: 7 })).status).toBe(400);
-    expect((await page(0)).status).toBe(409); // the failed statement left no result open
+    // Running a statement closes the result before it, whether the statement succeeds or not.
+    expect((await page(0, before.body['resultId'] as number)).status).toBe(409);
+    const one = await sql({ sql: 'SELECT 1 AS one', pageSize: 100 });
+    expect((await page(0, one.body['resultId'] as number)).body).toMatchObject({ rows: [['1']] });
+    // A result replaced by a newer statement (another tab) is not paged in its place.
+    const newer = await sql({ sql: 'SELECT 2 AS two', pageSize: 100 });
+    expect((await page(0, one.body['resultId'] as number)).body).toMatchObject({ error: 'this result is no longer open' });
+    expect((await page(0, newer.body['resultId'] as number)).body).toMatchObject({ rows: [['2']] });
     expect((await sql({ sql: 'SELECT 1 AS one', pageSize: 100 })).body).toMatchObject({ rows: [['1']], done: true, total: 1 });
   });
 

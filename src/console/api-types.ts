@@ -107,6 +107,8 @@ export interface SqlColumn {
 
 /** One page of the SQL page's result, read from a cursor over the statement as typed. */
 export interface SqlPage {
+  /** Names this statement's result in the page requests that follow (a newer statement closes it). */
+  resultId: number;
   columns: SqlColumn[];
   /** Values in PostgreSQL's text form, NULL as null. */
   rows: Array<Array<string | null>>;

@@ -58,7 +58,7 @@ export async function startConsole(config: ServerConfig, pgPort: number, cancelB
       method: 'POST',
       handle: async (s, req) => {
         const body = await readJson(req);
-        return s.workspace.page(body['offset'] === 'last' ? 'last' : intField(body, 'offset'));
+        return s.workspace.page(intField(body, 'resultId'), body['offset'] === 'last' ? 'last' : intField(body, 'offset'));
       },
     },
     '/api/sql/cancel': { method: 'POST', handle: async (s, req) => (await readJson(req), { cancelled: s.workspace.cancel() } satisfies CancelResponse) },

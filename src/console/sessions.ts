@@ -28,6 +28,8 @@ export class ConsoleSession {
   }
 
   async close(): Promise<void> {
+    // A statement still running on the SQL page would hold the close until it ended.
+    this.workspace.cancel();
     await this.workspace.close().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }

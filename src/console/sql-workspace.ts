@@ -33,7 +33,7 @@ class OpenResult {
   private readonly kept = new Map<number, Rows>();
   private keptRows = 0;
 
-  constructor(readonly cursor: Cursor<Value[]>, readonly pageSize: number) {}
+  constructor(readonly id: number, readonly cursor: Cursor<Value[]>, readonly pageSize: number) {}
 
   private read(n: number): Promise<Rows> {
     return new Promise((resolve, reject) => {
@@ -126,6 +126,7 @@ export class SqlWorkspace {
   private pid: number | null = null;
   private broken = false;
   private result: OpenResult | null = null;
+  private results = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private busy = false;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -141,7 +142,7 @@ export class SqlWorkspace {
       const client = await this.session();
       const started = performance.now();
       const cursor = client.query(new Cursor<Value[]>(sql, undefined, { rowMode: 'array', types: TEXT_TYPES }));
-      const result = new OpenResult(cursor, pageSize);
+      const result = new OpenResult(++this.results, cursor, pageSize);
       this.result = result;
       try {
         return this.answer(result, await result.page(0), started);
@@ -153,11 +154,13 @@ export class SqlWorkspace {
     });
   }
 
-  /** Another page of the current result: from row `offset`, or the last one. */
-  page(offset: number | 'last'): Promise<SqlPage> {
+  /** Another page of the result `resultId` names: from row `offset`, or the last one. */
+  page(resultId: number, offset: number | 'last'): Promise<SqlPage> {
     return this.serial(async () => {
       const result = this.result;
-      if (!result) throw new HttpError(409, 'no result is open', { hint: 'run the statement again' });
+      if (!result || result.id !== resultId) {
+        throw new HttpError(409, 'this result is no longer open', { hint: 'run the statement again (a newer statement, perhaps in another tab, or a failure closed it)' });
+      }
       const started = performance.now();
       try {
         return this.answer(result, offset === 'last' ? await result.lastPage() : await result.page(offset), started);
@@ -189,6 +192,7 @@ export class SqlWorkspace {
 
   private answer(result: OpenResult, page: { rows: Rows; offset: number }, started: number): SqlPage {
     return {
+      resultId: result.id,
       columns: result.columns,
       rows: page.rows.map((r) => r.map(cut)),
       offset: page.offset,

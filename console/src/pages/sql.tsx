@@ -35,7 +35,7 @@ export function SqlPage() {
     sessionStorage.setItem('aiduck.sql', sql);
     void request('/api/sql/run', { sql, pageSize });
   };
-  const goTo = (offset: number | 'last'): void => void request('/api/sql/page', { offset });
+  const goTo = (offset: number | 'last'): void => void request('/api/sql/page', { resultId: page?.resultId, offset });
   const cancel = (): void => void postJson<CancelResponse>('/api/sql/cancel').catch((e: unknown) => setError(describeError(e)));
 
   return (
