@@ -115,7 +115,7 @@ describe('console in Chromium', () => {
     };
     page.on('response', onResponse);
     await page.goto(`${base}#/sql`);
-    await page.fill('textarea', 'SELECT i, i * i AS square FROM range(100000) t(i) ORDER BY i');
+    await page.locator('.sql-editor .cm-content').fill('SELECT i, i * i AS square FROM range(100000) t(i) ORDER BY i');
     await page.click('button.primary');
     await expect.poll(() => text('.pager .range')).toBe('rows 1–100 (more follow)');
     expect(await page.locator('.result-table tbody tr').count()).toBe(100);
@@ -139,7 +139,7 @@ describe('console in Chromium', () => {
   });
 
   it('SQL: the quick chart draws one series per chosen column with a point per row, as line, bar and scatter', async () => {
-    await page.fill('textarea', "SELECT i AS x, i * 2 AS twice, i * i AS square, 'k' || i AS label FROM range(40) t(i)");
+    await page.locator('.sql-editor .cm-content').fill("SELECT i AS x, i * 2 AS twice, i * i AS square, 'k' || i AS label FROM range(40) t(i)");
     await page.click('button.primary');
     await expect.poll(() => text('.pager .range')).toBe('rows 1–40 of 40');
     await expect.poll(() => drawn('.quick-chart')).toEqual({ series: 1, points: [40] });

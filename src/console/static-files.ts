@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +15,18 @@ const FILES: Record<string, { file: string; type: string }> = {
 };
 
 /**
- * Everything the page loads comes from here: no CDN, no font or script from elsewhere (the CSP
- * header says so to the browser too).
+ * Everything the page loads comes from here: no CDN, no font or script from elsewhere, no inline
+ * script, and no <style> element but those carrying this response's nonce (the SQL editor's). Style
+ * attributes are allowed: Chromium's own editing writes them while one types into the editor, and
+ * they can style nothing but their element.
  */
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
+function securityHeaders(nonce: string): Record<string, string> {
+  return {
+    'content-security-policy': `default-src 'self'; style-src 'self' 'nonce-${nonce}'; style-src-attr 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+}
 
 const cache = new Map<string, Buffer>();
 
@@ -40,7 +45,10 @@ export async function serveStatic(path: string, res: ServerResponse): Promise<bo
     }
     cache.set(entry.file, body);
   }
-  res.writeHead(200, { 'content-type': entry.type, 'content-length': body.length, 'cache-control': 'no-cache', ...SECURITY_HEADERS });
+  const nonce = randomBytes(16).toString('base64');
+  // Only the page itself names the nonce; the other files are sent as they are.
+  if (entry.file === 'index.html') body = Buffer.from(body.toString('utf8').replace('{{nonce}}', nonce));
+  res.writeHead(200, { 'content-type': entry.type, 'content-length': body.length, 'cache-control': 'no-cache', ...securityHeaders(nonce) });
   res.end(body);
   return true;
 }

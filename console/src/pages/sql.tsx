@@ -4,6 +4,7 @@ import type { CancelResponse, SqlColumn, SqlPage as Page } from '../../../src/co
 import { describeError, postJson } from '../api.js';
 import { ChartView, PALETTE } from '../chart.js';
 import { chartNumber, formatInt, isNumericType, isTimeType } from '../format.js';
+import { SqlEditor } from '../sql-editor.js';
 
 const PAGE_SIZES = [50, 100, 500, 1000];
 const EXAMPLE = `SELECT name, version, task, provider, created_at\nFROM ai.model_versions\nORDER BY name, version;`;
@@ -41,26 +42,19 @@ export function SqlPage() {
   return (
     <section class="sql">
       <div class="editor">
-        <textarea aria-label="SQL statement" spellcheck={false} value={sql} rows={8}
-          onInput={(e) => setSql(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-              e.preventDefault();
-              if (!busy) run();
-            }
-          }} />
+        <SqlEditor initial={sql} onChange={setSql} onRun={() => !busy && run()} />
         <div class="toolbar">
           <button class="primary" onClick={run} disabled={busy}>Run</button>
           {busy && <button class="danger" onClick={cancel}>Cancel</button>}
           <label>Rows per page <select value={pageSize} onChange={(e) => setPageSize(Number(e.currentTarget.value))}>
             {PAGE_SIZES.map((n) => <option key={n} value={n}>{n}</option>)}
           </select></label>
-          <span class="muted">Ctrl+Enter runs · one statement at a time, in this page's own session (SET and BEGIN carry over)</span>
+          <span class="muted">Ctrl+Enter runs it · one statement at a time, as typed (writes too), in this page's own session: SET and BEGIN carry over</span>
           {busy && <span class="muted running">running…</span>}
         </div>
       </div>
       {error && <p class="error" role="alert">{error}</p>}
-      {page && <Result page={page} busy={busy} goTo={goTo} />}
+      {page && <Result key={page.resultId} page={page} busy={busy} goTo={goTo} />}
     </section>
   );
 }
@@ -132,7 +126,7 @@ function QuickChart({ page }: { page: Page }) {
     <div class="quick-chart card">
       <div class="toolbar">
         <strong>Chart</strong>
-        <label>type <select name="chart-type" value={kind} onChange={(e) => setKind(e.currentTarget.value as Kind)}>
+        <label>type <select name="chart-type" value={effectiveKind} onChange={(e) => setKind(e.currentTarget.value as Kind)}>
           <option value="line">line</option><option value="bar">bar</option><option value="scatter" disabled={!xNumeric}>scatter</option>
         </select></label>
         <label>x <select name="chart-x" value={x} onChange={(e) => setX(Number(e.currentTarget.value))}>
