@@ -73,11 +73,12 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   const allowedKeyEnvs = [...(env['AIDUCK_ALLOWED_KEY_ENVS']?.split(/[,:]/).map((s) => s.trim()).filter(Boolean) ?? []), ...(values['allow-key-env'] ?? [])];
   const engineHeapMb = positiveInt('AIDUCK_ENGINE_HEAP_MB', env['AIDUCK_ENGINE_HEAP_MB'], 0);
   const noHttp = values['no-http'] || env['AIDUCK_NO_HTTP'] === '1';
-  const httpPort = positiveInt('--http-port', values['http-port'] ?? env['AIDUCK_HTTP_PORT'], DEFAULTS.httpPort);
+  const httpPortGiven = values['http-port'] ?? env['AIDUCK_HTTP_PORT'];
+  const httpPort = positiveInt('--http-port', httpPortGiven, DEFAULTS.httpPort);
   return {
     host: values.host ?? env['AIDUCK_HOST'] ?? DEFAULTS.host,
     port: positiveInt('--port', values.port ?? env['AIDUCK_PORT'], DEFAULTS.port),
-    ...(noHttp ? {} : { httpPort }),
+    ...(noHttp ? {} : { httpPort, ...(httpPortGiven ? {} : { httpPortIsDefault: true }) }),
     dataDir: resolve(values.data ?? env['AIDUCK_DATA'] ?? DEFAULTS.dataDir),
     storage: values.memory || env['AIDUCK_MEMORY'] === '1' ? 'memory' : 'file',
     user: values.user ?? env['AIDUCK_USER'] ?? DEFAULTS.user,
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
     `${config.password ? 'SCRAM-SHA-256 password' : 'trust on loopback'}${config.tlsCert ? ', TLS' : ''})`);
   console.log(`connect: psql -h ${server.host} -p ${server.port} -U ${config.user}`);
   if (server.console) console.log(`console: ${server.console.url}`);
+  if (server.consoleNotStarted) console.log(`console: not served, ${server.consoleNotStarted}`);
   const stop = (): void => {
     console.log('aiduck: shutting down');
     void server.close().then(() => process.exit(0));

@@ -30,8 +30,9 @@ async function connect(config: ServerConfig): Promise<{ client: pg.Client; serve
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw err;
   }
-  // No server is running: open the database in this process on a private loopback port.
-  const server = await startServer({ ...config, host: '127.0.0.1', port: 0 });
+  // No server is running: open the database in this process on a private loopback port, without the web console.
+  const { httpPort: _noConsole, ...serverOnly } = config;
+  const server = await startServer({ ...serverOnly, host: '127.0.0.1', port: 0 });
   const local = new pg.Client({ ...options, host: '127.0.0.1', port: server.port });
   await local.connect();
   return { client: local, server };

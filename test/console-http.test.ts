@@ -4,10 +4,11 @@
  * its own session, cancel).
  */
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackAddress, isLoopbackHost } from '../dist/src/console/access.js';
 import { startServer } from '../dist/src/server/server.js';
@@ -246,7 +247,27 @@ describe('serving the console', () => {
     }
   }, 60_000);
 
-  it('a console port in use is a clear start-up error, and the SQL port is not left open', async () => {
+  it('aiduck serve starts without the console, and says why, when the default port is taken', async () => {
+    // Holds 5434 unless another process already does: either way it is taken.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.once('error', () => resolve()).listen(5434, '127.0.0.1', () => resolve()));
+    try {
+      const server = await spawnServer();
+      try {
+        expect(server.output()).toContain("console: not served, the console's port 5434 is in use: choose another with --http-port");
+        const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck' });
+        await c.connect();
+        expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+        await c.end();
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      holder.close();
+    }
+  }, 30_000);
+
+  it('an asked-for console port in use is a clear start-up error, and the SQL port is not left open', async () => {
     const first = await startTestServer({ httpPort: 0 });
     const dataDir = mkdtempSync(join(tmpdir(), 'aiduck-console-busy-'));
     const port = await freePort();

@@ -22,6 +22,9 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
+/** The console's port is taken by another process. */
+export class ConsolePortInUse extends Error {}
+
 type Handler = (session: ConsoleSession, req: IncomingMessage, url: URL) => Promise<unknown>;
 
 /**
@@ -126,14 +129,19 @@ export async function startConsole(config: ServerConfig, pgPort: number, cancelB
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE'
-        ? new Error(`the console's port ${config.httpPort} is in use: choose another with --http-port, or turn the console off with --no-http`)
-        : err);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        reject(err.code === 'EADDRINUSE'
+          ? new ConsolePortInUse(`the console's port ${config.httpPort} is in use: choose another with --http-port, or turn the console off with --no-http`)
+          : err);
+      });
+      server.listen(config.httpPort, config.host, () => resolve());
     });
-    server.listen(config.httpPort, config.host, () => resolve());
-  });
+  } catch (err) {
+    await sessions.closeAll();
+    throw err;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort!;
   const shownHost = wildcard ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -7,6 +7,8 @@ export interface ServerConfig {
   port: number;
   /** The web console's port on the same host; no console when absent (--no-http). */
   httpPort?: number;
+  /** httpPort is the default, not asked for: when it is taken, the server starts without the console. */
+  httpPortIsDefault?: boolean;
   /** Holds the database file, temporary files and the files SQL may read and write. */
   dataDir: string;
   /** 'file' for <dataDir>/aiduck.duckdb, 'memory' for an in-memory database. */

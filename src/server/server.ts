@@ -7,7 +7,7 @@ import { ClientConnection, type ConnectionHost } from './connection.js';
 import { dataLayout, isLoopback, type ServerConfig } from './config.js';
 import { makeScramVerifier } from './scram.js';
 import { isOwnVariable } from '../runtime/providers/openai/key-env.js';
-import { startConsole, type RunningConsole } from '../console/console-server.js';
+import { ConsolePortInUse, startConsole, type RunningConsole } from '../console/console-server.js';
 
 export interface RunningServer {
   host: string;
@@ -20,6 +20,8 @@ export interface RunningServer {
   engineFailed: Promise<string>;
   /** The web console, unless config.httpPort is unset. */
   console: RunningConsole | null;
+  /** Why the console is not served although config.httpPort is set (its default port was taken), or null. */
+  consoleNotStarted: string | null;
   /**
    * Cancels the statement the session with this backend pid is running, as a CancelRequest with its
    * key would; false if no such session is open.
@@ -98,12 +100,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   let webConsole: RunningConsole | null = null;
+  let consoleNotStarted: string | null = null;
   try {
     if (config.httpPort !== undefined) webConsole = await startConsole(config, port, cancelBackend);
   } catch (err) {
-    server.close();
-    await engine.stop();
-    throw err;
+    if (err instanceof ConsolePortInUse && config.httpPortIsDefault) {
+      consoleNotStarted = err.message;
+    } else {
+      server.close();
+      await engine.stop();
+      throw err;
+    }
   }
   const engineFailed = new Promise<string>((resolve) => engine.onFailure((reason) => {
     void webConsole?.close();
@@ -117,6 +124,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config,
     engineFailed,
     console: webConsole,
+    consoleNotStarted,
     cancelBackend,
     async close() {
       await webConsole?.close();
