@@ -27,7 +27,7 @@ export function LoginPage({ version, onLogin }: { version: string; onLogin: (s: 
       <label>User <input name="user" autocomplete="username" value={user} onInput={(e) => setUser(e.currentTarget.value)} required /></label>
       <label>Password <input name="password" type="password" autocomplete="current-password" value={password}
         onInput={(e) => setPassword(e.currentTarget.value)} required /></label>
-      <button type="submit" disabled={busy}>{busy ? 'Logging in…' : 'Log in'}</button>
+      <button type="submit" class="primary" disabled={busy}>{busy ? 'Logging in…' : 'Log in'}</button>
       {error && <p class="error" role="alert">{error}</p>}
     </form>
   );
