@@ -21,7 +21,7 @@ const { LINEAR_MODULES, linearShape, modulePath, parseLlamaConfig } = await impo
 const { generate } = await import('../dist/src/llm/generate.js');
 const { SeededRandom } = await import('../dist/src/llm/seeded-random.js');
 const { SMOLLM_135M, llamaWeights, trainChatBpe, llamaParameterCount } = await import('../dist/src/testmodels/index.js');
-const { encodeModel, DataType } = await import('../dist/src/testmodels/onnx-proto.js');
+const { encodeModel, DataType } = await import('../dist/src/onnx/proto.js');
 
 // ---- options ----------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULTS, type ServerConfig } from './server/config.js';
 import { startServer } from './server/server.js';
 import { runShell } from './shell.js';
-import { VERSION } from './version.js';
+import { VERSION } from './package.js';
 
 const usage = `aiduck ${VERSION}: DuckDB behind the Postgres wire protocol
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { writeTestModels } from '../dist/src/testmodels/index.js';
+import { writeTestModels } from '../src/testmodels/index.js';
 import { selectOneLatencies } from './helpers/latency.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 

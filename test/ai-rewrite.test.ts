@@ -1,31 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { rewriteAiCalls, selectPart } from '../dist/src/engine/ai-rewrite.js';
-import { schemaOf, structureOf } from '../dist/src/engine/response-format.js';
+import { selectPart } from '../src/functions/prefetch-plan.js';
+import { rewriteFunctionCalls } from '../src/rewrite/function-calls.js';
+import { schemaOf, structureOf } from '../udfs/ai_query/response-format.js';
 
-const dims = (m: string): number | null => (m === 'emb' ? 64 : null);
+const dims = { dimensionOf: (m: string): number | null => (m === 'emb' ? 64 : null) };
 
 describe('AI call rewrites', () => {
   it('casts ai_embed of a literal model with a known dimension to FLOAT[n], and only then', () => {
-    expect(rewriteAiCalls("SELECT ai_embed('emb', lower(t)) FROM x", dims)).toBe("SELECT CAST(ai_embed('emb', lower(t)) AS FLOAT[64]) FROM x");
-    expect(rewriteAiCalls("SELECT ai_embed(m, t) FROM x", dims)).toBe('SELECT ai_embed(m, t) FROM x');
-    expect(rewriteAiCalls("SELECT ai_embed('other', t) FROM x", dims)).toBe("SELECT ai_embed('other', t) FROM x");
-    expect(rewriteAiCalls("SELECT 'ai_embed(''emb'', t)' AS s -- ai_embed('emb', t)", dims)).toBe("SELECT 'ai_embed(''emb'', t)' AS s -- ai_embed('emb', t)");
+    expect(rewriteFunctionCalls("SELECT ai_embed('emb', lower(t)) FROM x", dims)).toBe("SELECT CAST(ai_embed('emb', lower(t)) AS FLOAT[64]) FROM x");
+    expect(rewriteFunctionCalls("SELECT ai_embed(m, t) FROM x", dims)).toBe('SELECT ai_embed(m, t) FROM x');
+    expect(rewriteFunctionCalls("SELECT ai_embed('other', t) FROM x", dims)).toBe("SELECT ai_embed('other', t) FROM x");
+    expect(rewriteFunctionCalls("SELECT 'ai_embed(''emb'', t)' AS s -- ai_embed('emb', t)", dims)).toBe("SELECT 'ai_embed(''emb'', t)' AS s -- ai_embed('emb', t)");
   });
 
   it('turns responseFormat into a from_json structure and passes the shape of the answer', () => {
-    const out = rewriteAiCalls("SELECT ai_query('m', q, responseFormat => 'STRUCT<a:STRING, b:ARRAY<INT>>', failOnError => false) FROM t", dims);
+    const out = rewriteFunctionCalls("SELECT ai_query('m', q, responseFormat => 'STRUCT<a:STRING, b:ARRAY<INT>>', failOnError => false) FROM t", dims);
     expect(out).toBe(`SELECT ai_query('m', q, responseFormat => '{"a":"VARCHAR","b":["INTEGER"]}', failOnError => false, `
       + `__structure := '{"result":{"a":"VARCHAR","b":["INTEGER"]},"errorMessage":"VARCHAR"}') FROM t`);
-    expect(rewriteAiCalls("SELECT ai_query('m', q) FROM t", dims)).toBe("SELECT ai_query('m', q) FROM t");
+    expect(rewriteFunctionCalls("SELECT ai_query('m', q) FROM t", dims)).toBe("SELECT ai_query('m', q) FROM t");
   });
 
   it('refuses a failOnError that is not a literal', () => {
-    expect(() => rewriteAiCalls("SELECT ai_query('m', q, failOnError => 1 = 0)", dims)).toThrow(/failOnError must be written as true or false/);
+    expect(() => rewriteFunctionCalls("SELECT ai_query('m', q, failOnError => 1 = 0)", dims)).toThrow(/failOnError must be written as true or false/);
   });
 
   it('spells named_struct as struct_pack, nested ones too', () => {
-    expect(rewriteAiCalls("SELECT named_struct('a', 1, 'b', named_struct('c', 2))", dims)).toBe(`SELECT struct_pack("a" := 1, "b" := struct_pack("c" := 2))`);
-    expect(rewriteAiCalls("SELECT ai_query('m', q, modelParameters => named_struct('temperature', 0.7, 'max_tokens', 2 * 256))", dims))
+    expect(rewriteFunctionCalls("SELECT named_struct('a', 1, 'b', named_struct('c', 2))", dims)).toBe(`SELECT struct_pack("a" := 1, "b" := struct_pack("c" := 2))`);
+    expect(rewriteFunctionCalls("SELECT ai_query('m', q, modelParameters => named_struct('temperature', 0.7, 'max_tokens', 2 * 256))", dims))
       .toBe(`SELECT ai_query('m', q, modelParameters => struct_pack("temperature" := 0.7, "max_tokens" := 2 * 256))`);
   });
 

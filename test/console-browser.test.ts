@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTestModels } from '../dist/src/testmodels/index.js';
+import { writeTestModels } from '../src/testmodels/index.js';
 import { ARTIFACTS_DIR, launchBrowser, type TestBrowser } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 

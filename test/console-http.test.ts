@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLoopbackAddress, isLoopbackHost } from '../dist/src/console/access.js';
+import { isLoopbackAddress, isLoopbackHost } from '../src/console/access.js';
 import { startServer } from '../dist/src/server/server.js';
 import { freePort } from './helpers/reference-postgres.mjs';
 import { run } from './helpers/run.js';

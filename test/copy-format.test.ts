@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCopy } from '../dist/src/engine/copy-command.js';
-import { copyRow, csvLineForDuckDB, parseTextLine } from '../dist/src/engine/copy-format.js';
+import { parseCopy } from '../src/pg/copy-command.js';
+import { copyRow, csvLineForDuckDB, parseTextLine } from '../src/session/copy/format.js';
 
 const text = parseCopy('COPY t FROM STDIN')!;
 const csv = parseCopy("COPY t TO STDOUT WITH (FORMAT csv, HEADER, DELIMITER ';')")!;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTestModels } from '../dist/src/testmodels/index.js';
+import { writeTestModels } from '../src/testmodels/index.js';
 import { run } from './helpers/run.js';
 import { startOpenAIServer, type OpenAITestServer } from './helpers/openai-server.js';
 import { startBankingLlm, type BankingLlm } from './helpers/banking-llm-server.js';

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import {
   ALLOWED_PRAGMAS, ALLOWED_TABLE_FUNCTIONS, REFUSED_PRAGMAS, REFUSED_TABLE_FUNCTIONS,
-} from '../src/engine/instance-guard.js';
+} from '../src/pg/instance-guard.js';
 
 // One session must not change what every other session lives with. These walk DuckDB's own lists
 // of settings, pragmas and table functions, so a new DuckDB version cannot open one unnoticed.

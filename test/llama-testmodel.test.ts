@@ -21,10 +21,10 @@ import {
   writeModelFiles,
   writeTestModels,
   type LlamaSize,
-} from '../dist/src/testmodels/index.js';
-import { parseLlamaConfig, type LlamaConfig, type WeightMap } from '../dist/src/llm/llama-config.js';
-import { loadFolderWeights, parseSafetensors, serializeSafetensors } from '../dist/src/llm/safetensors.js';
-import { SqlError } from '../dist/src/protocol/errors.js';
+} from '../src/testmodels/index.js';
+import { parseLlamaConfig, type LlamaConfig, type WeightMap } from '../src/llm/llama-config.js';
+import { loadFolderWeights, parseSafetensors, serializeSafetensors } from '../src/llm/safetensors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 let dir: string;
 let folder: string;

@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { parseLlamaConfig, linearShape, modulePath, type LinearModule, type LlamaConfig, type WeightMap } from '../dist/src/llm/llama-config.js';
-import { loraScale, type LoraAdapter, type LoraPair } from '../dist/src/llm/lora-types.js';
-import { countParameters, resolveTargetModules } from '../dist/src/llm/param-count.js';
-import { readPeftAdapter, readPeftAdapterInfo, writePeftAdapter } from '../dist/src/llm/peft.js';
-import { parseSafetensors, writeSafetensors } from '../dist/src/llm/safetensors.js';
-import { tokenizeExamples, type TokenizedExample, type TrainingRow } from '../dist/src/llm/training-data.js';
-import { byteLevelBpeTokenizerJson, defaultBpeCorpus, trainByteLevelBpe, CHAT_TEMPLATE } from '../dist/src/testmodels/tokenizers.js';
-import { SqlError } from '../dist/src/protocol/errors.js';
+import { parseLlamaConfig, linearShape, modulePath, type LinearModule, type LlamaConfig, type WeightMap } from '../src/llm/llama-config.js';
+import { loraScale, type LoraAdapter, type LoraPair } from '../src/llm/lora-types.js';
+import { countParameters, resolveTargetModules } from '../src/llm/param-count.js';
+import { readPeftAdapter, readPeftAdapterInfo, writePeftAdapter } from '../src/llm/peft.js';
+import { parseSafetensors, writeSafetensors } from '../src/llm/safetensors.js';
+import { tokenizeExamples, type TokenizedExample, type TrainingRow } from '../src/llm/training-data.js';
+import { byteLevelBpeTokenizerJson, defaultBpeCorpus, trainByteLevelBpe, CHAT_TEMPLATE } from '../src/testmodels/tokenizers.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 let dir: string;
 

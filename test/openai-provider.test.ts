@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createOpenAIProvider, type OpenAIProviderOptions } from '../dist/src/runtime/providers/openai.js';
-import type { GenerateOptions, ModelSpec, Provider, Task } from '../dist/src/runtime/provider.js';
+import { createOpenAIProvider, type OpenAIProviderOptions } from '../src/runtime/providers/openai.js';
+import type { GenerateOptions, ModelSpec, Provider, Task } from '../src/runtime/provider.js';
 import { fakeEmbedding, startOpenAIServer, type OpenAITestServer } from './helpers/openai-server.js';
 
 let server: OpenAITestServer;

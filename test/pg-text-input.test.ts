@@ -4,8 +4,8 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 import { startReferencePostgres } from './helpers/reference-postgres.mjs';
 import {
   arrayFromPgText, boolFromPgText, byteaFromPgText, intervalFromPgText,
-} from '../src/types/pg-text-input.js';
-import { rewritePgLiterals } from '../src/engine/pg-literals.js';
+} from '../src/pg/types/pg-text-input.js';
+import { rewritePgLiterals } from '../src/rewrite/pg-literals.js';
 
 // Every Postgres text form a driver sends must be read as PostgreSQL 15 reads it, or refused: these
 // run the same literals and parameters through aiduck and a real PostgreSQL 15 and compare the text

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { rewriteForDuckDB } from '../dist/src/engine/pg-compat.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -188,21 +187,5 @@ describe('catalog queries that drivers send', () => {
   it('Postgres regex operators search rather than match whole strings in catalog queries', async () => {
     const r = await client.query(`SELECT relname FROM pg_catalog.pg_class WHERE relname ~ 'line' AND relname !~* '^ORDER_X'`);
     expect(r.rows).toEqual([{ relname: 'order_lines' }]);
-  });
-});
-
-describe('rewriteForDuckDB', () => {
-  it('leaves ordinary SQL untouched (same string)', async () => {
-    for (const sql of ["SELECT a ~ 'b' FROM t WHERE c = ANY(d)", 'SELECT x::text FROM t',
-      "CREATE TABLE x AS SELECT ai_query('m', body) FROM docs"]) {
-      expect(rewriteForDuckDB(sql)).toBe(sql);
-    }
-  });
-
-  it('drops pg_catalog qualifiers and psql operator syntax but keeps string contents', async () => {
-    const out = rewriteForDuckDB("SELECT 'pg_catalog.x' FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default");
-    expect(out).toContain("'pg_catalog.x'");
-    expect(out).toContain('FROM pg_class c');
-    expect(out).not.toMatch(/OPERATOR|COLLATE/);
   });
 });

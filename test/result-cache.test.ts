@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The runtime's result cache: persistence, torn lines after a crash, and its memory budget.
 process.env['AIDUCK_CACHE_MEMORY_MB'] = '1';
-const { ResultCache } = await import('../dist/src/runtime/result-cache.js');
+const { ResultCache } = await import('../src/runtime/result-cache.js');
 
 describe('ResultCache', () => {
   let dir: string;

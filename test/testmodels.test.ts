@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutoTokenizer, env, pipeline, type Tensor } from '@huggingface/transformers';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { EOS_AFTER, NLI_LABELS, TEST_MODELS, TINY_BERT, writeTestModels } from '../dist/src/testmodels/index.js';
+import { EOS_AFTER, NLI_LABELS, TEST_MODELS, TINY_BERT, writeTestModels } from '../src/testmodels/index.js';
 
 let dir: string;
 let paths: string[];

@@ -1,18 +1,20 @@
 import { BOOLEAN, LIST, VARCHAR } from '@duckdb/node-api';
 import type { DuckDBListValue } from '@duckdb/node-api';
-import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
-import { excerpt, runChunk } from '../src/engine/ai-batch.js';
+import { columnValues, type BatchFunction } from '../src/functions/batch-function.js';
+import type { AiContext } from '../src/functions/context.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { excerpt, runChunk } from '../src/functions/run-chunk.js';
 import type { Classification } from '../src/runtime/provider.js';
-import { classifyOp, DEFAULT_HYPOTHESIS } from '../src/engine/ai-ops.js';
+import { classifyOp, DEFAULT_HYPOTHESIS } from '../src/functions/runtime-ops.js';
 
 /** A row's labels: the list's non-NULL items. */
 const labelsOf = (v: unknown): string[] => ((v as DuckDBListValue | null)?.items ?? []).filter((x) => x !== null).map(String);
 
 /**
- * `ai_classify(text, labels, model, multi_label, hypothesis_template)`: JSON of the labels and
- * their scores, best first; the SQL macro returns the best label (or, multi_label, those over 0.5).
+ * The kernel `__ai_classify(model, text, labels, multi_label, hypothesis_template)`: JSON of the
+ * labels and their scores, best first.
  */
-export const aiClassify = (ai: AiContext): BatchFunction => ({
+const kernel = (ai: AiContext): BatchFunction => ({
   name: '__ai_classify',
   parameterTypes: [VARCHAR, VARCHAR, LIST(VARCHAR), BOOLEAN, VARCHAR],
   returnType: VARCHAR,
@@ -34,3 +36,39 @@ export const aiClassify = (ai: AiContext): BatchFunction => ({
     output.flush();
   },
 });
+
+/** `ai_classify_scores(text, labels, model =>, multi_label =>, hypothesis_template =>)`: {labels, scores}, best first. */
+export const aiClassifyScores: SqlFunction = {
+  name: 'ai_classify_scores',
+  kind: 'scalar',
+  description: 'the score of every label for a text, best first: {labels, scores}',
+  kernels: [kernel],
+  sql: [`CREATE OR REPLACE MACRO ai_classify_scores(text, labels, model := 'classifier', multi_label := false, hypothesis_template := '${DEFAULT_HYPOTHESIS}') AS
+    from_json(__ai_classify(model, text, labels, multi_label, hypothesis_template), '{"labels":["VARCHAR"],"scores":["DOUBLE"]}')`],
+  callsModel: true,
+};
+
+/** `ai_classify(text, labels, ...)`: the best label (with multi_label, the labels scoring over 0.5, comma-separated). */
+export const aiClassify: SqlFunction = {
+  name: 'ai_classify',
+  kind: 'scalar',
+  description: 'the best label for a text (zero-shot NLI, or a few-shot head from fit_classifier)',
+  sql: [`CREATE OR REPLACE MACRO ai_classify(text, labels, model := 'classifier', multi_label := false, hypothesis_template := '${DEFAULT_HYPOTHESIS}') AS
+    CASE WHEN multi_label
+      THEN array_to_string(list_filter(
+             list_zip(ai_classify_scores(text, labels, model := model, multi_label := true, hypothesis_template := hypothesis_template).labels,
+                      ai_classify_scores(text, labels, model := model, multi_label := true, hypothesis_template := hypothesis_template).scores),
+             x -> x[2] > 0.5).apply(x -> x[1]), ',')
+      ELSE ai_classify_scores(text, labels, model := model, multi_label := false, hypothesis_template := hypothesis_template).labels[1] END`],
+  callsModel: true,
+};
+
+/** `ai_analyze_sentiment(text, model =>)`: positive, negative, neutral or mixed, by a zero-shot classifier. */
+export const aiAnalyzeSentiment: SqlFunction = {
+  name: 'ai_analyze_sentiment',
+  kind: 'scalar',
+  description: 'positive, negative, neutral or mixed (default model: sentiment)',
+  sql: [`CREATE OR REPLACE MACRO ai_analyze_sentiment(text, model := 'sentiment') AS
+    ai_classify(text, ['positive', 'negative', 'neutral', 'mixed'], model := model, hypothesis_template := 'The sentiment of this text is {}.')`],
+  callsModel: true,
+};

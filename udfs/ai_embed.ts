@@ -1,14 +1,14 @@
 import { FLOAT, LIST, VARCHAR } from '@duckdb/node-api';
-import { writeFloatLists } from '../src/engine/float-lists.js';
-import { columnValues, type AiContext, type BatchFunction } from '../src/engine/ai-context.js';
-import { excerpt, runChunk } from '../src/engine/ai-batch.js';
-import { embedOp } from '../src/engine/ai-ops.js';
+import { writeFloatLists } from '../src/functions/float-lists.js';
+import { columnValues, type BatchFunction } from '../src/functions/batch-function.js';
+import type { AiContext } from '../src/functions/context.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { stringValue } from '../src/sqltext/calls.js';
+import { excerpt, runChunk } from '../src/functions/run-chunk.js';
+import { embedOp } from '../src/functions/runtime-ops.js';
 
-/**
- * `ai_embed(model, text)`: one vector per row. The session casts it to FLOAT[dimension] when the
- * model is named by a literal, so it feeds array_cosine_similarity and ARRAY columns.
- */
-export const aiEmbed = (ai: AiContext): BatchFunction => ({
+/** The kernel: a batch of texts embedded by one request per model (see functions/run-chunk.ts). */
+const kernel = (ai: AiContext): BatchFunction => ({
   name: '__ai_embed',
   parameterTypes: [VARCHAR, VARCHAR],
   returnType: LIST(FLOAT),
@@ -22,3 +22,26 @@ export const aiEmbed = (ai: AiContext): BatchFunction => ({
     }));
   },
 });
+
+/**
+ * `ai_embed(model, text)`: one vector per row. A call naming its model by a literal is cast to
+ * FLOAT[dimension of that model] when the statement is prepared, so it feeds array_cosine_similarity
+ * and ARRAY columns; with a model from a column it is FLOAT[].
+ */
+export const aiEmbed: SqlFunction = {
+  name: 'ai_embed',
+  kind: 'scalar',
+  description: 'the embedding of a text by a registered model, as FLOAT[n]',
+  kernels: [kernel],
+  sql: ['CREATE OR REPLACE MACRO ai_embed(model, text) AS __ai_embed(model, text)'],
+  callsModel: true,
+  rewrite(call, _sql, ctx) {
+    const model = call.args[0];
+    if (call.args.length !== 2 || !model || model.name !== null) return [];
+    if (call.before && /^(macro|function)$/i.test(call.before.text)) return [];
+    const name = stringValue(model.value.tokens);
+    const dim = name === null ? null : ctx.dimensionOf(name);
+    if (!dim) return [];
+    return [{ start: call.start, end: call.start, text: 'CAST(' }, { start: call.end, end: call.end, text: ` AS FLOAT[${dim}])` }];
+  },
+};

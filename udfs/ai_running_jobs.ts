@@ -1,8 +1,8 @@
 import { BIGINT, DOUBLE, DuckDBTableFunction, INTEGER, TIMESTAMPTZ, VARCHAR, DuckDBTimestampTZValue } from '@duckdb/node-api';
-import type { AiContext } from '../src/engine/ai-context.js';
+import type { AiContext, Job } from '../src/functions/context.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
 
-/** `ai_running_jobs()` (and the view ai.running_jobs): the AI function calls statements are running now. */
-export function aiRunningJobs(ai: AiContext): DuckDBTableFunction {
+function tableFunction(ai: AiContext): DuckDBTableFunction {
   return DuckDBTableFunction.create({
     name: 'ai_running_jobs',
     bindFunction: (info) => {
@@ -17,7 +17,7 @@ export function aiRunningJobs(ai: AiContext): DuckDBTableFunction {
     },
     initFunction: (info) => info.setInitData({ rows: [...ai.jobs.values()], done: false }),
     mainFunction: (info, out) => {
-      const state = info.initData as { rows: Array<import('../src/engine/ai-context.js').Job>; done: boolean };
+      const state = info.initData as { rows: Job[]; done: boolean };
       if (state.done) {
         out.rowCount = 0;
         return;
@@ -34,3 +34,12 @@ export function aiRunningJobs(ai: AiContext): DuckDBTableFunction {
     },
   });
 }
+
+/** `ai_running_jobs()` and the view `ai.running_jobs`: the AI calls and training runs statements are running now. */
+export const aiRunningJobs: SqlFunction = {
+  name: 'ai_running_jobs',
+  kind: 'table',
+  description: 'the AI calls and training runs running now: pid, function, model, rows done, rows from cache, rows/s',
+  tableFunction,
+  sql: ['CREATE OR REPLACE VIEW ai.running_jobs AS SELECT * FROM ai_running_jobs()'],
+};

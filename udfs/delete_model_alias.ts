@@ -1,10 +1,11 @@
 import { deleteAlias } from '../src/registry/commands.js';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
-import { SqlError } from '../src/protocol/errors.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { setVariable } from '../src/functions/session-variables.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 /** `delete_model_alias(name, alias)`: drops an alias; the versions stay. */
-export const deleteModelAliasCommand: ModelCommand = {
+const command: ModelCommand = {
   name: 'delete_model_alias',
   signature: 'name, alias',
   argsStruct: 'struct_pack(name := name::VARCHAR, alias := alias::VARCHAR)',
@@ -16,4 +17,11 @@ export const deleteModelAliasCommand: ModelCommand = {
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_alias', alias);
   },
+};
+
+export const deleteModelAlias: SqlFunction = {
+  name: 'delete_model_alias',
+  kind: 'model-command',
+  description: "drops an alias; the versions stay",
+  command,
 };

@@ -1,7 +1,8 @@
-import type { QueryCommand } from '../src/engine/model-command.js';
-import { SqlError } from '../src/protocol/errors.js';
-import { dataSource } from '../src/engine/query-command-sql.js';
-import { quoteIdent, sqlString } from '../src/engine/sql-text.js';
+import type { QueryCommand } from '../src/functions/commands.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { SqlError } from '../src/errors/sql-error.js';
+import { dataSource } from '../src/functions/data-source.js';
+import { quoteIdent, sqlString } from '../src/sqltext/quote.js';
 
 const METRICS = ['precision', 'recall', 'ndcg'] as const;
 function ks(value: unknown): number[] {
@@ -50,7 +51,7 @@ function withRetrieval(a: Args, data: string, maxK: number): string {
  * MLflow's aggregates: mean, variance (population) and p90. With `question =>`, `chunks =>` and
  * `model =>` instead of predictions, it retrieves the chunks' ids itself (see withRetrieval).
  */
-export const evaluateRetrieverCommand: QueryCommand = {
+const query: QueryCommand = {
   name: 'evaluate_retriever',
   signature: "data, targets := NULL, predictions := NULL, k := 3, aggregate := false, question := NULL, chunks := NULL, chunk_id := 'doc_id', chunk_text := 'chunk', model := NULL",
   argsStruct: `struct_pack(data := data::VARCHAR, targets := targets::VARCHAR, predictions := predictions::VARCHAR, k := k, aggregate := aggregate::BOOLEAN,
@@ -77,4 +78,11 @@ export const evaluateRetrieverCommand: QueryCommand = {
       FROM (UNPIVOT (SELECT ${columns.map((c) => c.name).join(', ')} FROM (${perRow})) ON COLUMNS(*) INTO NAME metric VALUE score)
       GROUP BY metric ORDER BY list_position(${order}, metric)`;
   },
+};
+
+export const evaluateRetriever: SqlFunction = {
+  name: 'evaluate_retriever',
+  kind: 'query-command',
+  description: "MLflow's precision, recall and NDCG at k per question (or aggregated), of retrieved ids or retrieving itself",
+  query,
 };

@@ -1,15 +1,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fitHead, predict, scores } from '../src/fewshot/head.js';
-import { embedOp } from '../src/engine/ai-ops.js';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
-import { dataSource, readQuery } from '../src/engine/query-command-sql.js';
-import { quoteIdent } from '../src/engine/sql-text.js';
+import { fitHead, predict, scores } from '../src/runtime/providers/fewshot/head.js';
+import { embedOp } from '../src/functions/runtime-ops.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { setVariable } from '../src/functions/session-variables.js';
+import { dataSource, readQuery } from '../src/functions/data-source.js';
+import { quoteIdent } from '../src/sqltext/quote.js';
 import { insertRegistration } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
-import { SqlError } from '../src/protocol/errors.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 interface Args {
   name: string | null;
@@ -36,7 +37,7 @@ function rank(text: string): number {
  * query), reports accuracy and macro-F1 on a held-out split of each class, and registers the head
  * as the next version of `name` (task text-classification), which ai_classify can use.
  */
-export const fitClassifierCommand: ModelCommand = {
+const command: ModelCommand = {
   name: 'fit_classifier',
   signature: "name, data, text := 'text', label := 'label', embedding_model := NULL, test_fraction := 0.2, epochs := 300, alias := NULL, description := NULL",
   argsStruct: `struct_pack(name := name::VARCHAR, data := data::VARCHAR, text := text::VARCHAR, label := label::VARCHAR, embedding_model := embedding_model::VARCHAR,
@@ -109,4 +110,11 @@ export const fitClassifierCommand: ModelCommand = {
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_version_n', version);
   },
+};
+
+export const fitClassifier: SqlFunction = {
+  name: 'fit_classifier',
+  kind: 'model-command',
+  description: "fits a few-shot classification head on a registered embedder and registers it; one row with accuracy, macro_f1, ...",
+  command,
 };

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
-import { SqlError } from '../src/protocol/errors.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { setVariable } from '../src/functions/session-variables.js';
+import { SqlError } from '../src/errors/sql-error.js';
 import { insertRegistration, versionUri } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
-import type { MergeJobInput } from '../src/llm/merge-worker.js';
-import { runWorkerJob } from '../src/llm/worker-job.js';
+import type { MergeJobInput } from '../src/jobs/merge-worker.js';
+import { runWorkerJob } from '../src/jobs/worker-job.js';
 
 interface Args {
   name: string | null;
@@ -21,7 +22,7 @@ interface Args {
  * base's weights (W + (alpha / r)·B·A) and registers the result as the next version of `name`, a model
  * of its own that needs no base at run time.
  */
-export const mergeAdapterCommand: ModelCommand = {
+const command: ModelCommand = {
   name: 'merge_adapter',
   signature: 'name, adapter, alias := NULL, description := NULL',
   argsStruct: 'struct_pack(name := name::VARCHAR, adapter := adapter::VARCHAR, alias := alias::VARCHAR, description := description::VARCHAR)',
@@ -40,7 +41,7 @@ export const mergeAdapterCommand: ModelCommand = {
     await mkdir(outDir, { recursive: true });
     const input: MergeJobInput = { baseFolder: spec.base.location, adapterFolder: spec.location, outDir };
     // A merge is not stopped halfway (it has no steps): a cancel answers at once and the thread finishes unseen.
-    const job = runWorkerJob(new URL('../src/llm/merge-worker.js', import.meta.url), input, session, () => undefined, () => undefined);
+    const job = runWorkerJob(new URL('../src/jobs/merge-worker.js', import.meta.url), input, session, () => undefined, () => undefined);
     let stored: { digest: string; path: string };
     try {
       await job.result;
@@ -62,4 +63,11 @@ export const mergeAdapterCommand: ModelCommand = {
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_version_n', version);
   },
+};
+
+export const mergeAdapter: SqlFunction = {
+  name: 'merge_adapter',
+  kind: 'model-command',
+  description: "folds a LoRA version into its base's weights and registers the result as a model of its own",
+  command,
 };

@@ -1,13 +1,14 @@
 import { insertRegistration, prepareRegistration, type RegisterArgs } from '../src/registry/commands.js';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
-import { probeModel } from '../src/engine/model-probe.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { setVariable } from '../src/functions/session-variables.js';
+import { probeModel } from '../src/functions/model-probe.js';
 
 /**
  * `register_model(name, source, task => ..., alias => ..., tags => ..., description => ..., base_model => ...)`;
  * base_model names the model a PEFT adapter folder runs on.
  */
-export const registerModelCommand: ModelCommand = {
+const command: ModelCommand = {
   name: 'register_model',
   signature: 'name, source, task := NULL, alias := NULL, tags := NULL, description := NULL, endpoint_model := NULL, api_key_env := NULL, options := NULL, base_model := NULL',
   argsStruct: `struct_pack(name := name::VARCHAR, source := source::VARCHAR, task := task::VARCHAR, alias := alias::VARCHAR,
@@ -26,4 +27,11 @@ export const registerModelCommand: ModelCommand = {
     await setVariable(conn, 'aiduck_model', args.name!);
     await setVariable(conn, 'aiduck_version_n', version);
   },
+};
+
+export const registerModel: SqlFunction = {
+  name: 'register_model',
+  kind: 'model-command',
+  description: "registers a model (a folder, hf:, openai: or builtin: source) as the next version of a name; one row: name, version, uri, task, provider, ...",
+  command,
 };

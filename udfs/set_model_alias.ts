@@ -1,10 +1,11 @@
 import { setAlias } from '../src/registry/commands.js';
-import type { ModelCommand } from '../src/engine/model-command.js';
-import { setVariable } from '../src/engine/bootstrap.js';
-import { SqlError } from '../src/protocol/errors.js';
+import type { ModelCommand } from '../src/functions/commands.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { setVariable } from '../src/functions/session-variables.js';
+import { SqlError } from '../src/errors/sql-error.js';
 
 /** `set_model_alias(name, alias, version)`: creates or moves an alias such as `champion`. */
-export const setModelAliasCommand: ModelCommand = {
+const command: ModelCommand = {
   name: 'set_model_alias',
   signature: 'name, alias, version',
   argsStruct: 'struct_pack(name := name::VARCHAR, alias := alias::VARCHAR, version := version::INTEGER)',
@@ -17,4 +18,11 @@ export const setModelAliasCommand: ModelCommand = {
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_alias', alias);
   },
+};
+
+export const setModelAlias: SqlFunction = {
+  name: 'set_model_alias',
+  kind: 'model-command',
+  description: "creates or moves an alias (champion, challenger, ...) to a version",
+  command,
 };

@@ -1,7 +1,8 @@
-import type { QueryCommand } from '../src/engine/model-command.js';
-import { SqlError } from '../src/protocol/errors.js';
-import { dataSource } from '../src/engine/query-command-sql.js';
-import { quoteIdent, sqlString } from '../src/engine/sql-text.js';
+import type { QueryCommand } from '../src/functions/commands.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+import { SqlError } from '../src/errors/sql-error.js';
+import { dataSource } from '../src/functions/data-source.js';
+import { quoteIdent, sqlString } from '../src/sqltext/quote.js';
 
 /**
  * `vector_search(data, query, embedding => 'col', model => 'm', k => 10)`: the k rows of `data`
@@ -9,7 +10,7 @@ import { quoteIdent, sqlString } from '../src/engine/sql-text.js';
  * or a vector — by cosine similarity, exact, with a `score` column, best first. The same as
  * `ORDER BY array_cosine_similarity(col, ai_embed('m', 'text')) DESC LIMIT k`, which also works.
  */
-export const vectorSearchCommand: QueryCommand = {
+const query: QueryCommand = {
   name: 'vector_search',
   signature: "data, query, embedding := 'embedding', model := NULL, k := 10",
   argsStruct: 'struct_pack(data := data::VARCHAR, query := query, embedding := embedding::VARCHAR, model := model::VARCHAR, k := k::INTEGER)',
@@ -31,4 +32,11 @@ export const vectorSearchCommand: QueryCommand = {
     return `SELECT __data.*, array_cosine_similarity(__data.${quoteIdent(embedding)}, ${target}) AS score
       FROM ${dataSource(data, 'vector_search')} AS __data ORDER BY score DESC NULLS LAST LIMIT ${k}`;
   },
+};
+
+export const vectorSearch: SqlFunction = {
+  name: 'vector_search',
+  kind: 'query-command',
+  description: "the k rows of a table or query nearest to a text or vector by cosine similarity, with score",
+  query,
 };

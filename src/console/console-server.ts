@@ -1,9 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { ServerConfig } from '../server/config.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../package.js';
 import { isLoopbackAddress, isLoopbackHost, parseCookies } from './access.js';
 import type { CancelResponse, SessionInfo } from './api-types.js';
 import { HttpError, intField, readJson, sendError, sendJson, stringField } from './http-util.js';
@@ -13,6 +11,23 @@ import { DEFAULT_PAGE_SIZE } from './sql-workspace.js';
 import { serveStatic } from './static-files.js';
 
 const COOKIE = 'aiduck_console';
+
+/** What the console is told by the server that starts it. */
+export interface ConsoleOptions {
+  /** The Postgres listener's address, which the console listens on too. */
+  host: string;
+  port: number;
+  /** The Postgres listener's port: the console's sessions connect there. */
+  pgPort: number;
+  /** The server has a password: the console asks for it; without one it serves this machine only. */
+  passwordRequired: boolean;
+  /** The user a browser on this machine is logged in as when there is no password. */
+  user: string;
+  /** PEM certificate and key: the console is then served over HTTPS. */
+  tls: { cert: Buffer; key: Buffer } | null;
+  /** Cancels the statement of the session with this backend pid (RunningServer.cancelBackend). */
+  cancelBackend(pid: number): boolean;
+}
 
 export interface RunningConsole {
   host: string;
@@ -32,11 +47,10 @@ type Handler = (session: ConsoleSession, req: IncomingMessage, url: URL) => Prom
  * query goes through a Postgres session on the server's own port (see ConsoleSessions): the
  * console has no other path to the data.
  */
-export async function startConsole(config: ServerConfig, pgPort: number, cancelBackend: (pid: number) => boolean): Promise<RunningConsole> {
-  const passwordRequired = config.password !== undefined;
-  const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
-  const wildcard = config.host === '0.0.0.0' || config.host === '::' || config.host === '';
-  const sessions = new ConsoleSessions({ host: wildcard ? '127.0.0.1' : config.host, port: pgPort }, cancelBackend);
+export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
+  const { passwordRequired, tls, cancelBackend } = options;
+  const wildcard = options.host === '0.0.0.0' || options.host === '::' || options.host === '';
+  const sessions = new ConsoleSessions({ host: wildcard ? '127.0.0.1' : options.host, port: options.pgPort }, cancelBackend);
   const cookie = (value: string, maxAge?: number): string =>
     `${COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict${tls ? '; Secure' : ''}${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}`;
 
@@ -92,7 +106,7 @@ export async function startConsole(config: ServerConfig, pgPort: number, cancelB
       let session = sessions.get(id);
       const headers: Record<string, string> = {};
       if (!session && !passwordRequired) {
-        session = await sessions.login(config.user, undefined);
+        session = await sessions.login(options.user, undefined);
         headers['set-cookie'] = cookie(session.id);
       }
       const info: SessionInfo = { authenticated: session !== null, user: session?.user ?? null, passwordRequired, version: VERSION };
@@ -133,20 +147,20 @@ export async function startConsole(config: ServerConfig, pgPort: number, cancelB
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         reject(err.code === 'EADDRINUSE'
-          ? new ConsolePortInUse(`the console's port ${config.httpPort} is in use: choose another with --http-port, or turn the console off with --no-http`)
+          ? new ConsolePortInUse(`the console's port ${options.port} is in use: choose another with --http-port, or turn the console off with --no-http`)
           : err);
       });
-      server.listen(config.httpPort, config.host, () => resolve());
+      server.listen(options.port, options.host, () => resolve());
     });
   } catch (err) {
     await sessions.closeAll();
     throw err;
   }
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.httpPort!;
-  const shownHost = wildcard ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const shownHost = wildcard ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
-    host: config.host,
+    host: options.host,
     port,
     url: `${tls ? 'https' : 'http'}://${shownHost}:${port}/`,
     async close() {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { packageRoot } from '../package.js';
 
-/** Where `npm run build` puts the bundled page (console/build.mjs): dist/console. */
-const ASSETS_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
+/** Where `npm run build` puts the bundled page (console/build.mjs). */
+const ASSETS_DIR = join(packageRoot(), 'dist', 'console');
 
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },

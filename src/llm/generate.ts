@@ -4,7 +4,7 @@
  * its own cache. Greedy at temperature 0, else temperature sampling with nucleus (top-p) filtering from
  * a seeded stream per prompt. The adapter, if any, is applied unmerged.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { PackedCausalAttention, type Span } from './attention.js';
 import { KvCache } from './kv-cache.js';
 import type { LlamaModel } from './llama-model.js';

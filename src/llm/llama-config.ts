@@ -2,7 +2,7 @@
  * The shape of a Llama-family decoder (Llama, Qwen2, SmolLM, Mistral) as its Hugging Face config.json
  * describes it, and the tensors that hold its weights. Everything in src/llm works from these types.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 export interface RopeScaling {
   /** 'default' (none), 'linear' or 'llama3'. */

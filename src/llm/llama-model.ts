@@ -6,7 +6,7 @@
  * A batch of sequences is packed: every linear runs once over all T tokens of the batch, attention stays
  * within each sequence, and positions restart at 0 per sequence.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { PackedCausalAttention, type AttentionRunner, type Span } from './attention.js';
 import { LINEAR_MODULES, hasBias, linearShape, modulePath, type LinearModule, type LlamaConfig, type WeightMap } from './llama-config.js';
 import { addInPlace, rmsNorm, rmsNormBackwardAdd, type Rng } from './kernels.js';

@@ -2,7 +2,7 @@
  * Creating and merging LoRA adapters. A new adapter is initialized as PEFT does: A from
  * kaiming_uniform_(a = √5), i.e. U(-1/√in, 1/√in), and B = 0, so it starts as the identity edit.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { LINEAR_MODULES, linearShape, modulePath, type LlamaConfig, type WeightMap } from './llama-config.js';
 import { loraScale, type LoraAdapter, type LoraPair, type LoraSpec } from './lora-types.js';
 import { SeededRandom } from './seeded-random.js';

@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
-import { DataType, encodeModel, type NodeSpec, type ValueInfoSpec } from '../testmodels/onnx-proto.js';
+import { DataType, encodeModel, type NodeSpec, type ValueInfoSpec } from '../onnx/proto.js';
 
 export interface GemmOptions {
   /** A is stored [K, M] and used transposed. */

@@ -4,15 +4,14 @@
  * the LM head's softmax. Each is a small onnxruntime graph run on caller buffers, where
  * the arithmetic is vectorized and threaded.
  */
-import { GraphBuilder, int } from '../testmodels/graph.js';
-import { DataType, encodeModel } from '../testmodels/onnx-proto.js';
-import { Prng } from '../testmodels/prng.js';
+import { GraphBuilder, int } from '../onnx/graph.js';
+import { DataType, encodeModel } from '../onnx/proto.js';
 import { runGraph } from './matmul.js';
 
 const F = DataType.FLOAT;
 
 function graph(name: string, build: (g: GraphBuilder) => void): Uint8Array {
-  const g = new GraphBuilder(name, new Prng(0));
+  const g = new GraphBuilder(name);
   build(g);
   return encodeModel({ graph: g.build() });
 }

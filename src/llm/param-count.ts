@@ -2,7 +2,7 @@
  * Parameter counts for `train_lora(..., dry_run => true)`, from config.json alone: the same numbers PEFT's
  * print_trainable_parameters() reports for the model and LoRA settings.
  */
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { LINEAR_MODULES, hasBias, linearShape, type LinearModule, type LlamaConfig } from './llama-config.js';
 import type { LoraSpec } from './lora-types.js';
 

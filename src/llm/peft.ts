@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import { LINEAR_MODULES, linearShape, modulePath, type LinearModule, type LlamaConfig, type Tensor, type WeightMap } from './llama-config.js';
 import type { LoraAdapter, LoraPair, LoraSpec } from './lora-types.js';
 import { parseSafetensors, writeSafetensors } from './safetensors.js';

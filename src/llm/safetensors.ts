@@ -6,7 +6,7 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 import type { WeightMap } from './llama-config.js';
 
 interface HeaderEntry {

@@ -9,7 +9,7 @@ import { AdamW, clipGradNorm, linearSchedule } from './adamw.js';
 import type { LoraAdapter, LoraSpec } from './lora-types.js';
 import type { TokenizedExample } from './training-data.js';
 import { SeededRandom } from './seeded-random.js';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 export interface TrainParameters {
   lora: LoraSpec;

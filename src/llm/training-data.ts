@@ -12,7 +12,7 @@
  * two strings, which must be prefixes of the whole rendering, delimit the turn's text.
  */
 import type { Message, PreTrainedTokenizer } from '@huggingface/transformers';
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 export interface TokenizedExample {
   inputIds: Int32Array;

@@ -21,9 +21,10 @@ export class MessageWriter {
     this.buf = next;
   }
 
-  begin(code: string): this {
+  /** Starts a message of type `code` (see codes.ts); `end()` writes its length. */
+  begin(code: number): this {
     this.ensure(5);
-    this.buf[this.pos] = code.charCodeAt(0);
+    this.buf[this.pos] = code;
     this.start = this.pos + 1;
     this.pos += 5;
     return this;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { SqlError } from '../protocol/errors.js';
-import { sqlString } from '../engine/sql-text.js';
+import { SqlError } from '../errors/sql-error.js';
+import { sqlString } from '../sqltext/quote.js';
 import type { ModelSpec, Task } from '../runtime/provider.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
 import { checkKeyEnv } from '../runtime/providers/openai/key-env.js';

@@ -1,4 +1,4 @@
-import { SqlError } from '../protocol/errors.js';
+import { SqlError } from '../errors/sql-error.js';
 
 /** A model named in SQL: which registered model, and which of its versions. */
 export type ModelRef =

@@ -1,3 +1,4 @@
+import type { WireError } from '../errors/wire.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { Classification, JsonSchema, ModelSpec, RowResult } from './provider.js';
 
@@ -23,7 +24,7 @@ export type ToRuntime =
   | { t: 'shutdown' };
 
 export type FromRuntime =
-  | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: string }
+  | { t: 'reply'; id: number; results?: Array<RowResult<RuntimeValue>>; cached?: number; error?: WireError }
   /** Rows of a call finished so far (sent as each slice is done), for progress reports. */
   | { t: 'progress'; id: number; rows: number; cached: number }
   | { t: 'stopped' };

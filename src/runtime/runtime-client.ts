@@ -1,4 +1,5 @@
 import { MessageChannel, receiveMessageOnPort, SHARE_ENV, Worker, type MessagePort } from 'node:worker_threads';
+import { fromWire } from '../errors/wire.js';
 import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
 import type { RowResult } from './provider.js';
 
@@ -36,7 +37,7 @@ export class RuntimeClient {
     const options: RuntimeOptions = { port: port2, cacheDir, signal: shared, allowedKeyEnvs: [...allowedKeyEnvs] };
     this.worker = new Worker(new URL('./runtime-worker.js', import.meta.url), { workerData: options, transferList: [port2], env: SHARE_ENV });
     this.worker.on('error', (err) => {
-      for (const resolve of this.pending.values()) resolve({ t: 'reply', id: 0, error: `the model runtime failed: ${err.message}` });
+      for (const resolve of this.pending.values()) resolve({ t: 'reply', id: 0, error: { code: 'XX000', message: `the model runtime failed: ${err.message}` } });
       this.pending.clear();
     });
     this.stopped = new Promise((r) => (this.onStopped = r));
@@ -106,6 +107,6 @@ export class RuntimeClient {
 }
 
 function unwrap(m: FromRuntime & { t: 'reply' }): RuntimeReply {
-  if (m.error !== undefined) throw new Error(m.error);
+  if (m.error !== undefined) throw fromWire(m.error);
   return { results: m.results ?? [], cached: m.cached ?? 0 };
 }

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { workerData } from 'node:worker_threads';
+import { toWire } from '../errors/wire.js';
 import type { FromRuntime, ProbeOp, RuntimeOp, RuntimeOptions, RuntimeValue, ToRuntime } from './messages.js';
 import type { ModelSpec, Provider, RowResult } from './provider.js';
 import { createBuiltinProvider } from './providers/builtin.js';
@@ -137,7 +138,7 @@ async function call(id: number, sid: number, work: RuntimeOp): Promise<FromRunti
         });
         cache.putAll(fresh);
       }));
-      if (abort.signal.aborted) return { t: 'reply', id: 0, error: 'canceled' };
+      if (abort.signal.aborted) return { t: 'reply', id: 0, error: { code: '57014', message: 'canceling statement due to user request' } };
     } finally {
       set.delete(abort);
     }
@@ -168,13 +169,13 @@ port.on('message', (m: ToRuntime) => {
     case 'probe':
       probe(m.work).then(
         (r) => reply({ ...r, id: m.id }),
-        (err: unknown) => reply({ t: 'reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) => reply({ t: 'reply', id: m.id, error: toWire(err) }),
       );
       break;
     case 'call':
       track(call(m.id, m.sid, m.work)).then(
         (r) => reply({ ...r, id: m.id }),
-        (err: unknown) => reply({ t: 'reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) => reply({ t: 'reply', id: m.id, error: toWire(err) }),
       );
       break;
     case 'cancel':

@@ -2,16 +2,15 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import * as msg from '../protocol/backend.js';
 import type { PgNotice } from '../protocol/backend.js';
-import { ProtocolError } from '../protocol/errors.js';
-import { MessageFramer, MessageReader, type FrontendMessage } from '../protocol/reader.js';
+import { ProtocolError } from '../errors/sql-error.js';
+import { Frontend } from '../protocol/codes.js';
+import { MessageFramer, type FrontendMessage } from '../protocol/framer.js';
+import { decodeSaslInitialResponse, decodeSaslResponse, decodeStartupPacket } from '../protocol/frontend.js';
 import { MessageWriter } from '../protocol/writer.js';
-import type { EngineClient } from '../engine/engine-client.js';
+import type { EngineClient } from '../engine/client.js';
 import type { SessionStart } from '../engine/messages.js';
 import { ScramError, ScramExchange, type ScramVerifier } from './scram.js';
 
-const SSL_REQUEST = 80877103;
-const GSSENC_REQUEST = 80877104;
-const CANCEL_REQUEST = 80877102;
 const PROTOCOL_3 = 3;
 /** Authentication messages are small; an unauthenticated client may not make the server buffer more. */
 const MAX_AUTH_MESSAGE_BYTES = 64 * 1024;
@@ -78,7 +77,7 @@ export class ClientConnection {
       // in the framer until the engine has opened the session.
       for (let m = this.nextMessage(); m; m = this.nextMessage()) {
         if (this.state === 'ready') {
-          if (m.code === 0x58) { // Terminate
+          if (m.code === Frontend.Terminate) {
             // The session ends after the messages before it; it then closes the socket.
             forward.push(frame(m));
             this.flushForward(forward);
@@ -120,32 +119,29 @@ export class ClientConnection {
   private upgrading = false;
 
   private onHandshake(m: FrontendMessage): void {
-    const r = new MessageReader(m.body);
     if (this.state === 'startup') {
-      const code = r.int32();
-      if (code === SSL_REQUEST) return this.onSslRequest();
-      if (code === GSSENC_REQUEST) {
-        this.socket.write('N');
-        return;
+      const packet = decodeStartupPacket(m.body);
+      switch (packet.type) {
+        case 'ssl-request': return this.onSslRequest();
+        case 'gssenc-request':
+          this.socket.write('N');
+          return;
+        case 'cancel-request':
+          this.host.cancel(packet.pid, packet.secret);
+          this.socket.end();
+          this.closed();
+          return;
+        case 'startup':
+          if (packet.major !== PROTOCOL_3) {
+            throw new ProtocolError(`unsupported frontend protocol ${packet.major}.${packet.minor}: server supports 3.0`, '0A000');
+          }
+          this.onStartup(packet.minor, packet.parameters);
+          return;
       }
-      if (code === CANCEL_REQUEST) {
-        this.host.cancel(r.int32(), r.int32());
-        this.socket.end();
-        this.closed();
-        return;
-      }
-      if (code >> 16 !== PROTOCOL_3) {
-        throw new ProtocolError(`unsupported frontend protocol ${code >> 16}.${code & 0xffff}: server supports 3.0`, '0A000');
-      }
-      this.onStartup(code, r);
-      return;
     }
-    if (m.code !== 0x70) throw new ProtocolError(`expected a password message, got "${String.fromCharCode(m.code)}"`);
     if (this.state === 'sasl-initial') {
-      const mechanism = r.cstring();
+      const { mechanism, data } = decodeSaslInitialResponse(m);
       if (mechanism !== 'SCRAM-SHA-256') return this.authFailed(`unsupported SASL mechanism "${mechanism}"`);
-      const len = r.int32();
-      const data = r.bytes(len).toString('utf8');
       try {
         const reply = this.scram!.start(data);
         const w = new MessageWriter(256);
@@ -158,15 +154,15 @@ export class ClientConnection {
       return;
     }
     if (this.state === 'sasl-final') {
+      const response = decodeSaslResponse(m);
       try {
-        const final = this.scram!.finish(r.rest().toString('utf8'));
+        const final = this.scram!.finish(response);
         if (this.start.user !== this.host.user) throw new ScramError('password authentication failed');
         const w = new MessageWriter(256);
         msg.authenticationSaslFinal(w, final);
         this.socket.write(w.take());
         this.openSession();
-      } catch (err) {
-        void err;
+      } catch {
         this.authFailed(`password authentication failed for user "${this.start.user}"`);
       }
       return;
@@ -191,13 +187,7 @@ export class ClientConnection {
     this.upgrading = false;
   }
 
-  private onStartup(code: number, r: MessageReader): void {
-    const params = new Map<string, string>();
-    for (;;) {
-      const key = r.cstring();
-      if (!key) break;
-      params.set(key, r.cstring());
-    }
+  private onStartup(minorVersion: number, params: Map<string, string>): void {
     const user = params.get('user');
     if (!user) throw new ProtocolError('no PostgreSQL user name specified in startup packet', '28000');
     this.start = { user, database: params.get('database') ?? user, applicationName: params.get('application_name') ?? '' };
@@ -205,11 +195,7 @@ export class ClientConnection {
     this.framer.maxMessageBytes = Math.min(MAX_AUTH_MESSAGE_BYTES, this.host.maxMessageBytes);
     const w = new MessageWriter(256);
     const unknownOptions = [...params.keys()].filter((k) => k.startsWith('_pq_.'));
-    if ((code & 0xffff) !== 0 || unknownOptions.length) {
-      w.begin('v').int32(0).int32(unknownOptions.length);
-      for (const o of unknownOptions) w.cstring(o);
-      w.end();
-    }
+    if (minorVersion !== 0 || unknownOptions.length) msg.negotiateProtocolVersion(w, 0, unknownOptions);
     if (!this.host.register(this)) {
       this.socket.write(w.take());
       this.fatal({ code: '53300', message: 'sorry, too many clients already' });

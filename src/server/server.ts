@@ -2,11 +2,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { EngineClient } from '../engine/engine-client.js';
+import { EngineClient } from '../engine/client.js';
 import { ClientConnection, type ConnectionHost } from './connection.js';
 import { dataLayout, isLoopback, type ServerConfig } from './config.js';
 import { makeScramVerifier } from './scram.js';
-import { isOwnVariable } from '../runtime/providers/openai/key-env.js';
 import { ConsolePortInUse, startConsole, type RunningConsole } from '../console/console-server.js';
 
 export interface RunningServer {
@@ -39,11 +38,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       'to require SCRAM-SHA-256 authentication, or listen on 127.0.0.1');
   }
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new Error('TLS needs both --tls-cert and --tls-key');
-  const own = (config.allowedKeyEnvs ?? []).filter(isOwnVariable);
-  if (own.length) throw new Error(`--allow-key-env ${own.join(', ')}: aiduck's own variables are never sent to an endpoint`);
-  const tls: SecureContext | null = config.tlsCert && config.tlsKey
-    ? createSecureContext({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) })
-    : null;
+  const pem = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
+  const tls: SecureContext | null = pem ? createSecureContext(pem) : null;
   const layout = dataLayout(config);
   const engine = await EngineClient.start({
     databasePath: layout.databasePath,
@@ -102,7 +98,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let webConsole: RunningConsole | null = null;
   let consoleNotStarted: string | null = null;
   try {
-    if (config.httpPort !== undefined) webConsole = await startConsole(config, port, cancelBackend);
+    if (config.httpPort !== undefined) {
+      webConsole = await startConsole({
+        host: config.host, port: config.httpPort, pgPort: port, passwordRequired: Boolean(config.password), user: config.user, tls: pem, cancelBackend,
+      });
+    }
   } catch (err) {
     if (err instanceof ConsolePortInUse && config.httpPortIsDefault) {
       consoleNotStarted = err.message;

@@ -9,8 +9,9 @@
  * residual path dominates, so mean-pooled vectors behave like a bag of words: texts that share words are
  * closer than texts that do not.
  */
-import { GraphBuilder, int, ints } from './graph.js';
-import { DataType, encodeModel } from './onnx-proto.js';
+import { ModelGraph } from './graph.js';
+import { int, ints } from '../onnx/graph.js';
+import { DataType, encodeModel } from '../onnx/proto.js';
 import { Prng, seedFrom } from './prng.js';
 import {
   bertSpecialTokensMap,
@@ -51,7 +52,7 @@ interface EncoderInputs {
   tokenTypeIds: string;
 }
 
-function declareInputs(g: GraphBuilder): EncoderInputs {
+function declareInputs(g: ModelGraph): EncoderInputs {
   return {
     inputIds: g.input('input_ids', DataType.INT64, [BATCH, SEQ]),
     attentionMask: g.input('attention_mask', DataType.INT64, [BATCH, SEQ]),
@@ -60,7 +61,7 @@ function declareInputs(g: GraphBuilder): EncoderInputs {
 }
 
 /** The BERT encoder; returns the final hidden states [batch, seq, hidden]. */
-function encoder(g: GraphBuilder, size: BertSize, vocabSize: number, x: EncoderInputs): string {
+function encoder(g: ModelGraph, size: BertSize, vocabSize: number, x: EncoderInputs): string {
   const H = size.hidden;
   const headDim = H / size.heads;
 
@@ -127,7 +128,7 @@ function tokenizerFiles(vocab: readonly string[], maxLength: number): ModelFiles
 /** tiny-bert-embedder: BertModel with output last_hidden_state [batch, seq, hidden]. */
 export function bertEmbedder(size: BertSize = TINY_BERT): ModelFiles {
   const vocab = wordPieceVocab();
-  const g = new GraphBuilder('tiny-bert-embedder', new Prng(seedFrom('tiny-bert-embedder')));
+  const g = new ModelGraph('tiny-bert-embedder', new Prng(seedFrom('tiny-bert-embedder')));
   const h = encoder(g, size, vocab.length, declareInputs(g));
   g.output(h, 'last_hidden_state', DataType.FLOAT, [BATCH, SEQ, size.hidden]);
   return {
@@ -156,7 +157,7 @@ const TOPIC_MATCH = 0.8;
  */
 export function nliClassifier(size: BertSize = TINY_BERT): ModelFiles {
   const vocab = wordPieceVocab();
-  const g = new GraphBuilder('tiny-nli-classifier', new Prng(seedFrom('tiny-nli-classifier')));
+  const g = new ModelGraph('tiny-nli-classifier', new Prng(seedFrom('tiny-nli-classifier')));
   const x = declareInputs(g);
   const h = encoder(g, size, vocab.length, x);
   const H = size.hidden;

@@ -16,8 +16,9 @@
  * 0 for prompt tokens, so its output is the share of generated tokens among the visible ones; that head
  * does not feed the residual stream.
  */
-import { GraphBuilder, NEG, int } from './graph.js';
-import { DataType, encodeModel } from './onnx-proto.js';
+import { ModelGraph, NEG } from './graph.js';
+import { int } from '../onnx/graph.js';
+import { DataType, encodeModel } from '../onnx/proto.js';
 import { Prng, seedFrom } from './prng.js';
 import {
   GPT2_EOS,
@@ -69,12 +70,12 @@ function tokenBias(bpe: Bpe): number[] {
   });
 }
 
-function graph(size: Gpt2Size, bpe: Bpe): GraphBuilder {
+function graph(size: Gpt2Size, bpe: Bpe): ModelGraph {
   const V = bpe.vocab.length;
   const H = size.hidden;
   const headDim = H / size.heads;
   const eosId = bpe.vocab.indexOf(GPT2_EOS);
-  const g = new GraphBuilder('tiny-gpt2-generator', new Prng(seedFrom('tiny-gpt2-generator')));
+  const g = new ModelGraph('tiny-gpt2-generator', new Prng(seedFrom('tiny-gpt2-generator')));
 
   const inputIds = g.input('input_ids', DataType.INT64, [BATCH, SEQ]);
   const attentionMask = g.input('attention_mask', DataType.INT64, [BATCH, TOTAL]);

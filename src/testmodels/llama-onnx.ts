@@ -13,8 +13,9 @@
  * to a linear weight is added (Qwen2's q/k/v, Llama's attention_bias and mlp_bias).
  */
 import type { LlamaConfig, Tensor, WeightMap } from '../llm/llama-config.js';
-import { GraphBuilder, NEG, int, ints } from './graph.js';
-import { DataType, encodeModel } from './onnx-proto.js';
+import { ModelGraph, NEG } from './graph.js';
+import { int, ints } from '../onnx/graph.js';
+import { DataType, encodeModel } from '../onnx/proto.js';
 import { Prng } from './prng.js';
 
 const BATCH = 'batch_size';
@@ -50,7 +51,7 @@ function rotaryTables(c: LlamaConfig): { cos: Float32Array; sin: Float32Array } 
 }
 
 class LlamaGraph {
-  readonly g = new GraphBuilder('llama-reference', new Prng(0));
+  readonly g = new ModelGraph('llama-reference', new Prng(0));
 
   constructor(
     private readonly c: LlamaConfig,

@@ -24,8 +24,9 @@
  *   chosen once chosen.
  * Greedy decoding therefore emits distinct words of the input in an order set by the weights, then stops.
  */
-import { GraphBuilder, NEG, int, ints } from './graph.js';
-import { DataType, encodeModel } from './onnx-proto.js';
+import { ModelGraph, NEG } from './graph.js';
+import { int, ints } from '../onnx/graph.js';
+import { DataType, encodeModel } from '../onnx/proto.js';
 import { Prng, seedFrom } from './prng.js';
 import { t5TokenizerConfig, unigramTokenizerJson, unigramVocab } from './tokenizers.js';
 import type { ModelFiles } from './files.js';
@@ -70,7 +71,7 @@ const PAST_ENC = 'past_encoder_sequence_length';
 const TOTAL = 'total_decoder_sequence_length';
 
 /** Relative position bias [1, heads, q, k] for query positions `qPos` [q] and key positions `kPos` [k]. */
-function relativeBias(g: GraphBuilder, qPos: string, kPos: string, size: T5Size): string {
+function relativeBias(g: ModelGraph, qPos: string, kPos: string, size: T5Size): string {
   const R = size.maxDistance;
   const distance = g.op('Sub', [g.op('Unsqueeze', [kPos, g.i64([0])]), g.op('Unsqueeze', [qPos, g.i64([1])])]);
   const bucket = g.op('Add', [g.op('Max', [g.op('Min', [distance, g.i64([R], [])]), g.i64([-R], [])]), g.i64([R], [])]);
@@ -102,7 +103,7 @@ function identity(n: number, gain: number): Float32Array {
   return m;
 }
 
-function range(g: GraphBuilder, length: string): string {
+function range(g: ModelGraph, length: string): string {
   return g.op('Range', [g.i64([0], []), length, g.i64([1], [])]);
 }
 
@@ -110,7 +111,7 @@ function range(g: GraphBuilder, length: string): string {
  * Query, key and value projections (no biases). T5 does not scale q·kᵀ, so the query weights are drawn
  * with the 1/√d_kv folded in; `sharpness` scales the typical attention logit.
  */
-function attentionProjections(g: GraphBuilder, x: string, size: T5Size, kv: string = x, sharpness = 0.5) {
+function attentionProjections(g: ModelGraph, x: string, size: T5Size, kv: string = x, sharpness = 0.5) {
   const inner = size.heads * size.dKv;
   const std = 1 / Math.sqrt(size.dModel);
   return {
@@ -120,13 +121,13 @@ function attentionProjections(g: GraphBuilder, x: string, size: T5Size, kv: stri
   };
 }
 
-function feedForward(g: GraphBuilder, h: string, size: T5Size): string {
+function feedForward(g: ModelGraph, h: string, size: T5Size): string {
   const x = g.rmsNorm(h, 'layer_norm', size.dModel, size.layerNormEps);
   const hidden = g.op('Relu', [g.linear(x, 'DenseReluDense.wi', size.dModel, size.dFf, 1 / Math.sqrt(size.dModel), false)]);
   return g.op('Add', [h, g.linear(hidden, 'DenseReluDense.wo', size.dFf, size.dModel, 0.5 / Math.sqrt(size.dFf), false)]);
 }
 
-function sharedEmbedding(g: GraphBuilder, vocabSize: number, size: T5Size): string {
+function sharedEmbedding(g: ModelGraph, vocabSize: number, size: T5Size): string {
   // Each graph holds its own copy of the tied embedding; the same seed makes the copies identical.
   const saved = g.scope;
   g.scope = '';
@@ -136,8 +137,8 @@ function sharedEmbedding(g: GraphBuilder, vocabSize: number, size: T5Size): stri
   return name;
 }
 
-function encoderGraph(size: T5Size, vocabSize: number): GraphBuilder {
-  const g = new GraphBuilder('tiny-t5-encoder', new Prng(seedFrom('tiny-t5-summarizer/encoder')));
+function encoderGraph(size: T5Size, vocabSize: number): ModelGraph {
+  const g = new ModelGraph('tiny-t5-encoder', new Prng(seedFrom('tiny-t5-summarizer/encoder')));
   const inputIds = g.input('input_ids', DataType.INT64, [BATCH, ENC]);
   const attentionMask = g.input('attention_mask', DataType.INT64, [BATCH, ENC]);
   let h = g.op('Gather', [sharedEmbedding(g, vocabSize, size), inputIds], { axis: int(0) });
@@ -178,7 +179,7 @@ function pieceBias(vocab: ReadonlyArray<[string, number]>): number[] {
  * a piece's embedding and any unpadded encoder state tells whether the piece was in the input. Special
  * tokens get no boost (the input always ends with </s>), nor does the task prefix word "summarize".
  */
-function inputPresence(g: GraphBuilder, encoderStates: string, encoderMask: string, unitSharedT: string, vocab: ReadonlyArray<[string, number]>): string {
+function inputPresence(g: ModelGraph, encoderStates: string, encoderMask: string, unitSharedT: string, vocab: ReadonlyArray<[string, number]>): string {
   const cosine = g.op('MatMul', [unit(g, encoderStates), unitSharedT]);
   const masked = g.op('Add', [cosine, g.op('Unsqueeze', [g.op('Squeeze', [g.paddingBias(encoderMask), g.i64([1, 2])]), g.i64([-1])])]);
   const best = g.op('ReduceMax', [masked], { axes: ints([1]), keepdims: int(0) });
@@ -192,7 +193,7 @@ function inputPresence(g: GraphBuilder, encoderStates: string, encoderMask: stri
  * layer-0 value cache holds the normalized embeddings of the decoder's tokens, so a cosine near 1 with a
  * piece's embedding means that piece was generated. This keeps greedy decoding from repeating itself.
  */
-function generatedPenalty(g: GraphBuilder, values: string, causal: string, unitSharedT: string, size: T5Size, vocabSize: number): string {
+function generatedPenalty(g: ModelGraph, values: string, causal: string, unitSharedT: string, size: T5Size, vocabSize: number): string {
   const seen = g.op('Reshape', [g.op('Transpose', [values], { perm: ints([0, 2, 1, 3]) }), g.i64([0, 0, size.dModel])]);
   const cosine = g.op('MatMul', [unit(g, seen), unitSharedT]);
   // [batch, 1, total, vocab] + [1, dec, total, 1]: each query position only looks at itself and earlier.
@@ -205,13 +206,13 @@ function generatedPenalty(g: GraphBuilder, values: string, causal: string, unitS
   return g.op('Mul', [strength, g.tensor('repeat_sign', [vocabSize], sign)]);
 }
 
-function unit(g: GraphBuilder, x: string): string {
+function unit(g: ModelGraph, x: string): string {
   return g.op('Div', [x, g.op('ReduceL2', [x], { axes: ints([-1]), keepdims: int(1) })]);
 }
 
-function decoderGraph(size: T5Size, vocab: ReadonlyArray<[string, number]>): GraphBuilder {
+function decoderGraph(size: T5Size, vocab: ReadonlyArray<[string, number]>): ModelGraph {
   const V = vocab.length;
-  const g = new GraphBuilder('tiny-t5-decoder-merged', new Prng(seedFrom('tiny-t5-summarizer/decoder')));
+  const g = new ModelGraph('tiny-t5-decoder-merged', new Prng(seedFrom('tiny-t5-summarizer/decoder')));
   const encoderMask = g.input('encoder_attention_mask', DataType.INT64, [BATCH, ENC]);
   const inputIds = g.input('input_ids', DataType.INT64, [BATCH, DEC]);
   const encoderStates = g.input('encoder_hidden_states', DataType.FLOAT, [BATCH, ENC, size.dModel]);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { predict, type Head } from '../../fewshot/head.js';
+import { predict, type Head } from './fewshot/head.js';
 import type { Classification, ModelSpec, Provider, RowResult } from '../provider.js';
 
 /** A fitted head (fit_classifier) over the embedding model it was fitted on. */

@@ -7,8 +7,8 @@
  * are retried; a row that still fails gets `{ ok: false, error }` and the other rows are unaffected.
  */
 import { setMaxListeners } from 'node:events';
-import { SqlError } from '../../protocol/errors.js';
-import { VERSION } from '../../version.js';
+import { SqlError } from '../../errors/sql-error.js';
+import { VERSION } from '../../package.js';
 import type { GenerateOptions, ModelSpec, Provider, RowResult, Task } from '../provider.js';
 import { displayUrl, postJson, type PostOutcome, type RequestContext } from './openai/http.js';
 import { Limiter } from './openai/limiter.js';

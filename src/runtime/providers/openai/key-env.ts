@@ -1,4 +1,4 @@
-import { SqlError } from '../../../protocol/errors.js';
+import { SqlError } from '../../../errors/sql-error.js';
 
 /**
  * Which environment variables an endpoint's `api_key_env` may name. The server's environment also

@@ -1,5 +1,5 @@
 /** Options of the OpenAI-compatible provider, their defaults, and the checks of a model spec. */
-import { SqlError } from '../../../protocol/errors.js';
+import { SqlError } from '../../../errors/sql-error.js';
 import type { ModelSpec } from '../../provider.js';
 
 export interface OpenAIProviderOptions {

@@ -1,5 +1,5 @@
 /** Model parameters (temperature, max_tokens, stop, ...) checked and turned into JSON body fields. */
-import { SqlError } from '../../../protocol/errors.js';
+import { SqlError } from '../../../errors/sql-error.js';
 
 /** A value that can go into a JSON request body as is. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

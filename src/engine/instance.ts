@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { AiContext } from '../functions/context.js';
+import { ArtifactStore } from '../registry/artifact-store.js';
+import { hubCacheDirOf } from '../registry/commands.js';
+import { Registry } from '../registry/registry.js';
+import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
+import { RuntimeClient } from '../runtime/runtime-client.js';
+import { isOwnVariable } from '../runtime/providers/openai/key-env.js';
+import { sqlString } from '../sqltext/quote.js';
+import { readSqlFile } from '../sqltext/sql-files.js';
+import { registerFunctions } from '../../udfs/catalog.js';
+import type { EngineOptions } from './options.js';
+
+const builtinModelsView = (): string => `CREATE OR REPLACE VIEW ai.builtin_models AS SELECT * FROM (VALUES ${BUILTIN_MODELS
+  .map((b) => `(${sqlString(`builtin:${b.name}`)}, ${sqlString(b.task)}, ${b.dimension}, ${sqlString(b.description)})`).join(', ')}) t(source, task, dimension, description)`;
+
+const sqlList = (dirs: string[]): string => `[${dirs.map(sqlString).join(', ')}]`;
+
+/** Opens the registry tables and starts the model runtime; the setup connection stays open, owning the AI functions. */
+async function openAi(setup: DuckDBConnection, options: EngineOptions): Promise<AiContext> {
+  for (const stmt of readSqlFile('ai-schema.sql')) await setup.run(stmt);
+  // DuckDB cannot replay an ALTER TABLE ... ADD COLUMN of a table with defaults from its WAL: make the
+  // schema durable in the database file before anything else is logged.
+  await setup.run('CHECKPOINT');
+  await setup.run(builtinModelsView());
+  const registry = new Registry();
+  await registry.load(setup);
+  const persistent = options.databasePath !== ':memory:';
+  const runtime = new RuntimeClient(persistent ? join(options.dataDir, 'cache') : null, options.allowedKeyEnvs);
+  const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir),
+    join(options.dataDir, 'files'), options.allowedDirs, options.allowedKeyEnvs, setup);
+  await registerFunctions(setup, ai);
+  return ai;
+}
+
+/**
+ * The engine's DuckDB instance, with file access confined, the registry schema, the model runtime
+ * and every SQL function of the catalog; the setup connection stays open, owning the functions.
+ */
+export async function openInstance(options: EngineOptions): Promise<{ instance: DuckDBInstance; ai: AiContext }> {
+  const own = options.allowedKeyEnvs.filter(isOwnVariable);
+  if (own.length) throw new Error(`--allow-key-env ${own.join(', ')}: aiduck's own variables are never sent to an endpoint`);
+  const config: Record<string, string> = {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    allow_community_extensions: 'false',
+    allow_unsigned_extensions: 'false',
+    temp_directory: options.tmpDir,
+  };
+  if (options.threads) config['threads'] = String(options.threads);
+  if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
+  const instance = await DuckDBInstance.create(options.databasePath, config);
+  const setup = await instance.connect();
+  // File access from SQL is confined to these directories; once external access is off, neither
+  // it nor the list can be changed back from SQL.
+  await setup.run(`SET allowed_directories = ${sqlList(options.allowedDirs)}`);
+  await setup.run('SET enable_external_access = false');
+  return { instance, ai: await openAi(setup, options) };
+}

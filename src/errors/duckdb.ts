@@ -1,0 +1,80 @@
+import { SqlError } from './sql-error.js';
+import { DUCKDB_CARRIED } from './wire.js';
+
+// DuckDB's errors, classified in one place: DuckDB reports a failure as text with its error class in
+// front ("Catalog Error: ..."); a Postgres client expects a SQLSTATE.
+
+/** DuckDB error classes (the prefix of its messages) and the SQLSTATE a Postgres client expects for each. */
+const byClass: ReadonlyArray<[RegExp, string | ((msg: string) => string)]> = [
+  [/^Parser Error/, '42601'],
+  [/^Catalog Error/, (m) =>
+    /Table Function/i.test(m) || /(Scalar|Aggregate|Macro) Function/i.test(m) ? '42883'
+      : /Schema with name/i.test(m) ? '3F000'
+        : /Type with name/i.test(m) ? '42704'
+          : /already exists/i.test(m) ? '42P07'
+            : /Table with name|View with name|does not exist/i.test(m) ? '42P01' : '42704'],
+  [/^Binder Error/, (m) =>
+    /column .*not found|Referenced column|does not have a column/i.test(m) ? '42703'
+      : /No function matches|function/i.test(m) ? '42883'
+        : /ambiguous/i.test(m) ? '42702' : '42P18'],
+  [/^Conversion Error/, '22P02'],
+  [/^Out of Range Error/, '22003'],
+  [/^Constraint Error/, (m) =>
+    /NOT NULL/i.test(m) ? '23502' : /foreign key/i.test(m) ? '23503' : /CHECK/i.test(m) ? '23514' : '23505'],
+  [/^Interrupt Error/i, '57014'],
+  [/^Permission Error/, '42501'],
+  [/^TransactionContext Error/, (m) => (/aborted/i.test(m) ? '25P02' : /conflict/i.test(m) ? '40001' : '25000')],
+  [/^Transaction Error/, '40001'],
+  [/^IO Error/, (m) => (/No files found|does not exist|No such file/i.test(m) ? '58P01' : '58030')],
+  [/^Invalid Input Error/, '22023'],
+  [/^Invalid Error/, 'XX000'],
+  [/^Not implemented Error/, '0A000'],
+  [/^Out of Memory Error/, '53200'],
+  [/^Dependency Error/, '2BP01'],
+  [/^Sequence Error/, '2200H'],
+  [/^Invalid type Error|^Mismatch Type Error/, '42804'],
+  [/^Syntax Error/, '42601'],
+  [/^Serialization Error/, '40001'],
+  [/^Fatal Error|^INTERNAL Error/, 'XX000'],
+];
+
+/** Division by zero raises an Out of Range or Invalid Input error in DuckDB; Postgres clients expect 22012. */
+function special(message: string): string | undefined {
+  if (/division by zero/i.test(message)) return '22012';
+  return undefined;
+}
+
+export function sqlstateOf(message: string): string {
+  const s = special(message);
+  if (s) return s;
+  for (const [re, code] of byClass) {
+    if (re.test(message)) return typeof code === 'string' ? code : code(message);
+  }
+  return 'XX000';
+}
+
+/**
+ * Anything thrown while serving a statement, as an SqlError: SqlErrors as they are, DuckDB's errors
+ * (including an SqlError carried through a DuckDB callback) with the SQLSTATE of their class.
+ */
+export function fromDuckDB(err: unknown): SqlError {
+  if (err instanceof SqlError) return err;
+  const raw = truncate(err instanceof Error ? err.message : String(err));
+  const carried = DUCKDB_CARRIED.exec(raw);
+  if (carried) {
+    const [, code, message, hint] = carried;
+    return new SqlError(code!, message!, hint || undefined);
+  }
+  if (/^Interrupt Error/i.test(raw)) return new SqlError('57014', 'canceling statement due to user request');
+  const [first = raw, ...rest] = raw.split('\n');
+  const detail = rest.join('\n').trim();
+  const lineInfo = /LINE \d+:/.test(detail);
+  return new SqlError(sqlstateOf(raw), first.replace(/^[A-Za-z ]+ Error: /, ''), undefined, detail && !lineInfo ? { detail } : {});
+}
+
+const MAX_ERROR_CHARS = 4000;
+
+/** DuckDB quotes offending input in its errors; a 30 MB row must not come back in an ErrorResponse. */
+function truncate(message: string): string {
+  return message.length <= MAX_ERROR_CHARS ? message : `${message.slice(0, MAX_ERROR_CHARS)}… (${message.length} characters, truncated)`;
+}

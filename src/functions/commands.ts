@@ -1,0 +1,41 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { AiContext } from './context.js';
+import type { CommandSession } from '../jobs/command-session.js';
+
+/**
+ * A registry command: called like a table function (`SELECT * FROM register_model(...)` or
+ * `CALL register_model(...)`), but run by the session, because it copies files and writes the
+ * registry tables, which a DuckDB callback cannot do. DuckDB evaluates the arguments (through
+ * `argsMacro`, so named arguments and parameters work as anywhere), the command does its work on
+ * the session's connection, and `resultSql` answers with the rows it touched.
+ */
+export interface ModelCommand {
+  name: string;
+  /** The parameters, as a macro declares them: `name, source, task := NULL, ...`. */
+  signature: string;
+  /** The struct of the arguments, from the parameters of `signature`. */
+  argsStruct: string;
+  /** The command's answer; reads session variables the command set. */
+  resultSql: string;
+  /**
+   * Does the command. Its database writes go inside `transaction`, which runs them as one
+   * transaction, serialised with every other registry write, and reloads the registry after.
+   */
+  run(conn: DuckDBConnection, ai: AiContext, args: Record<string, unknown>, transaction: (writes: () => Promise<void>) => Promise<void>,
+    session: CommandSession): Promise<void>;
+}
+
+/**
+ * A table function that is a query written from its arguments (evaluate_retriever): the session
+ * evaluates the arguments, writes the query with `toSql` and runs that in its place.
+ */
+export interface QueryCommand {
+  name: string;
+  signature: string;
+  argsStruct: string;
+  toSql(args: Record<string, unknown>): string;
+}
+
+/** The macro `__<name>_args(...)` that evaluates a command's arguments into JSON. */
+export const argsMacro = (c: ModelCommand | QueryCommand): string =>
+  `CREATE OR REPLACE MACRO __${c.name}_args(${c.signature}) AS to_json(${c.argsStruct})`;

@@ -1,0 +1,79 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { SqlError } from '../errors/sql-error.js';
+import type { ArtifactStore } from '../registry/artifact-store.js';
+import type { Registry } from '../registry/registry.js';
+import type { RuntimeClient } from '../runtime/runtime-client.js';
+import type { PrefetchedResults } from './prefetched.js';
+import type { Prefetch } from './prefetch.js';
+
+/** What a SQL function knows of the session calling it. */
+export interface Caller {
+  sid: number;
+  /** Why the running statement must stop (cancel, timeout, client gone), or null. */
+  stopReason(): string | null;
+  /** What the prefetch pass already computed for the running statement. */
+  prefetched: PrefetchedResults;
+  /** Set while the prefetch pass runs: the functions hand it their batches and answer NULL. */
+  collector: Prefetch | null;
+  /** Progress of a long job, for NOTICEs and the ai.running_jobs view. */
+  progress(fn: string, model: string, rows: number, cached: number): void;
+}
+
+/** One AI function call site being evaluated by a session's statement. */
+export interface Job {
+  sid: number;
+  fn: string;
+  model: string;
+  rows: number;
+  cached: number;
+  startedAt: Date;
+  updatedAt: Date;
+}
+
+/** The engine's AI state shared by every session: registry snapshot, model runtime, callers. */
+export class AiContext {
+  private readonly callers = new Map<number, Caller>();
+  readonly jobs = new Map<number, Job>();
+
+  constructor(
+    readonly registry: Registry,
+    readonly runtime: RuntimeClient,
+    readonly store: ArtifactStore,
+    readonly hubCacheDir: string,
+    readonly filesDir: string,
+    readonly allowedDirs: readonly string[],
+    readonly allowedKeyEnvs: readonly string[],
+    /** The engine's own connection, which no session cancels: the registry is reloaded through it. */
+    private readonly registryConn: DuckDBConnection,
+  ) {}
+
+  /** Reads the committed registry tables again (after a registry write). */
+  reloadRegistry(): Promise<void> {
+    return this.registry.load(this.registryConn);
+  }
+
+  private writes: Promise<unknown> = Promise.resolve();
+
+  /** Runs registry writes one at a time (versions are numbered max + 1). */
+  registryWrite<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(work, work);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  attach(conn: DuckDBConnection, caller: Caller): void {
+    this.callers.set(conn.clientContext.connectionId, caller);
+  }
+
+  detach(conn: DuckDBConnection): void {
+    const caller = this.callers.get(conn.clientContext.connectionId);
+    this.callers.delete(conn.clientContext.connectionId);
+    if (caller) this.jobs.delete(caller.sid);
+  }
+
+  caller(connectionId: number): Caller {
+    const c = this.callers.get(connectionId);
+    if (!c) throw new SqlError('XX000', 'an AI function ran on a connection the engine does not know');
+    return c;
+  }
+}

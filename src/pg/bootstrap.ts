@@ -1,0 +1,17 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { setVariable } from '../functions/session-variables.js';
+import { readSqlFile } from '../sqltext/sql-files.js';
+
+const sessionSql = readSqlFile('session.sql');
+const catalogSql = readSqlFile('pg-catalog.sql');
+
+/** Creates the Postgres catalog views and macros on a connection (once, on first need). */
+export async function loadPgCatalog(conn: DuckDBConnection): Promise<void> {
+  for (const stmt of catalogSql) await conn.run(stmt);
+}
+
+/** Prepares a new session's connection: Postgres compatibility macros and session variables. */
+export async function bootstrapSession(conn: DuckDBConnection, vars: Record<string, string | number>): Promise<void> {
+  for (const [k, v] of Object.entries(vars)) await setVariable(conn, k, v);
+  for (const stmt of sessionSql) await conn.run(stmt);
+}

@@ -1,0 +1,22 @@
+import type { ModelCommand } from '../functions/commands.js';
+import { stripComments } from '../sqltext/statements.js';
+import { MODEL_COMMANDS } from '../../udfs/catalog.js';
+
+const SHAPE = /^\s*(?:SELECT\s+([\s\S]+?)\s+FROM|CALL)\s+([A-Za-z_]+)\s*\(([\s\S]*)\)\s*(?:AS\s+[A-Za-z_][A-Za-z0-9_]*)?\s*;?\s*$/i;
+const MENTION = new RegExp(MODEL_COMMANDS.map((c) => c.name).join('|'), 'i');
+
+/** A registry command called as a statement of its own: the command, its argument text, and the columns to answer with. */
+export interface ModelCommandCall {
+  def: ModelCommand;
+  args: string;
+  columns: string;
+}
+
+/** `SELECT <columns> FROM register_model(...)` or `CALL register_model(...)` (any command of the catalog), else null. */
+export function parseModelCommand(sql: string): ModelCommandCall | null {
+  if (!MENTION.test(sql)) return null;
+  const m = SHAPE.exec(stripComments(sql));
+  if (!m) return null;
+  const def = MODEL_COMMANDS.find((c) => c.name === m[2]!.toLowerCase());
+  return def ? { def, args: m[3]!, columns: m[1] ?? '*' } : null;
+}

@@ -1,0 +1,29 @@
+import type { RewriteContext } from '../functions/sql-function.js';
+import { rewriteFunctionCalls } from './function-calls.js';
+import { rewritePgCatalog } from './pg-catalog.js';
+import { rewritePgLiterals } from './pg-literals.js';
+import { expandQueryCommands, type EvaluateArguments } from './query-commands.js';
+
+/** What the passes need from the session preparing the statement. */
+export interface PipelineContext extends RewriteContext {
+  evaluateArguments: EvaluateArguments;
+}
+
+/**
+ * The text DuckDB prepares for a statement a client sent. The passes run in this order, each a
+ * file with its own tests:
+ * 1. pg-literals: typed string literals in Postgres' text forms (bytea, arrays, intervals,
+ *    booleans, dates) and E'' strings, as DuckDB reads the same values;
+ * 2. pg-catalog: the catalog queries of psql, pgJDBC, psycopg, ... in the SQL DuckDB accepts
+ *    (`::regclass`, `OPERATOR(pg_catalog.~)`, `pg_catalog.` names, ...);
+ * 3. function-calls: the rewrites the SQL functions of the catalog (udfs/catalog.ts) declare,
+ *    such as ai_query's responseFormat and ai_embed's FLOAT[n];
+ * 4. query-commands: evaluate_retriever, vector_search and chunk_text become the queries they
+ *    stand for (which go through pass 3 in turn).
+ * Statements the session answers itself (SET, BEGIN, COPY ...) and registry commands never get here.
+ */
+export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
+  const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
+  const text = calls(rewritePgCatalog(rewritePgLiterals(sql)));
+  return expandQueryCommands(text, ctx.evaluateArguments, calls);
+}

@@ -1,0 +1,209 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import * as msg from '../../protocol/backend.js';
+import { ProtocolError, SqlError } from '../../errors/sql-error.js';
+import { Frontend } from '../../protocol/codes.js';
+import { decodeClientMessage } from '../../protocol/frontend.js';
+import { columnCodec } from '../../pg/types/column-codec.js';
+import type { CopyCommand } from '../../pg/copy-command.js';
+import { copyRow, csvLineForDuckDB, parseTextLine } from './format.js';
+import type { Inbox } from '../inbox.js';
+import type { SessionOutput } from '../output.js';
+import { quoteIdent, sqlString } from '../../sqltext/quote.js';
+
+/** What COPY needs of a session. */
+export interface CopyHost {
+  conn: DuckDBConnection;
+  out: SessionOutput;
+  inbox: Inbox;
+  /** Where COPY FROM STDIN stages its data. */
+  tmpDir: string;
+}
+
+
+/** Runs COPY ... TO STDOUT or COPY ... FROM STDIN; returns the number of rows copied. */
+export function runCopy(host: CopyHost, cmd: CopyCommand): Promise<number> {
+  return cmd.direction === 'out' ? copyOut(host, cmd) : copyIn(host, cmd);
+}
+
+async function copyOut(host: CopyHost, cmd: CopyCommand): Promise<number> {
+  const query = cmd.query ?? `SELECT ${cmd.target!.columns ?? '*'} FROM ${cmd.target!.table}`;
+  const result = await host.conn.stream(query);
+  const names = result.columnNames();
+  const encoders = result.columnTypes().map((t) => columnCodec(t).text);
+  const w = host.out.w;
+  msg.copyOutResponse(w, 0, names.length);
+  if (cmd.header) msg.copyData(w, copyRow(cmd, names));
+  let rows = 0;
+  // A CopyData message per row, as Postgres sends them, flushed in pieces: the rows of a chunk may
+  // be a megabyte each, so neither a chunk's values nor its text are ever held whole.
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    const cols = names.map((_, c) => chunk.getColumnVector(c));
+    for (let r = 0; r < chunk.rowCount; r++) {
+      msg.copyData(w, copyRow(cmd, cols.map((col, c) => {
+        const v = col.getItem(r);
+        return v === null ? null : encoders[c]!(v);
+      })));
+      if (host.out.full) {
+        await host.out.maybeFlush();
+        if (host.out.closed) break;
+      }
+    }
+    rows += chunk.rowCount;
+    await host.out.maybeFlush();
+    if (host.out.closed) break;
+  }
+  msg.copyDone(w);
+  return rows;
+}
+
+/** The longest COPY FROM STDIN line DuckDB's CSV reader is asked to accept (its default is 2 MB). */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** psql ends inline COPY data with a line holding only `\.`; it is not data. */
+const END_MARKER = /(^|\n)\\\.\r?\n?$/;
+
+/**
+ * COPY FROM STDIN data staged in a temporary file for DuckDB's CSV reader. Text-format data is
+ * transcoded to CSV line by line on its way there.
+ */
+class CopyInFile {
+  readonly path: string;
+  private readonly file: WriteStream;
+  private readonly decoder = new StringDecoder('utf8');
+  private pendingLine = '';
+  /** The last bytes of csv data, held back until we know whether they are the end marker. */
+  private csvTail = Buffer.alloc(0);
+  private error: Error | null = null;
+
+  constructor(tmpDir: string, private readonly cmd: CopyCommand) {
+    this.path = join(tmpDir, `copy-${randomUUID()}.csv`);
+    this.file = createWriteStream(this.path);
+    this.file.on('error', (err) => (this.error = err));
+  }
+
+  async write(data: Buffer): Promise<void> {
+    if (this.cmd.format === 'csv') {
+      const all = this.csvTail.length ? Buffer.concat([this.csvTail, data]) : data;
+      const keep = Math.min(5, all.length);
+      this.csvTail = Buffer.from(all.subarray(all.length - keep));
+      return this.put(all.subarray(0, all.length - keep));
+    }
+    const text = this.pendingLine + this.decoder.write(data);
+    const lines = text.split('\n');
+    this.pendingLine = lines.pop() ?? '';
+    await this.put(this.transcode(lines));
+  }
+
+  private transcode(lines: string[]): string {
+    let out = '';
+    for (const raw of lines) {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line === '\\.') continue;
+      out += csvLineForDuckDB(parseTextLine(this.cmd, line));
+    }
+    return out;
+  }
+
+  private put(data: Buffer | string): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    if (this.file.write(data)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.file.once('drain', resolve);
+      this.file.once('error', reject);
+    });
+  }
+
+  async finish(): Promise<void> {
+    if (this.cmd.format === 'csv') {
+      // latin1 maps bytes one to one, so the tail's bytes survive the regex untouched.
+      await this.put(Buffer.from(this.csvTail.toString('latin1').replace(END_MARKER, '$1'), 'latin1'));
+    } else {
+      const last = this.pendingLine + this.decoder.end();
+      if (last) await this.put(this.transcode([last]));
+    }
+    await this.close();
+    if (this.error) throw this.error;
+  }
+
+  private close(): Promise<void> {
+    if (this.file.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.file.once('close', () => resolve());
+      this.file.end();
+    });
+  }
+
+  /**
+   * The load, as INSERT ... SELECT over the file read as text: each column is converted from the
+   * Postgres text form COPY TO wrote, which DuckDB's own casts do not all accept (bytea hex,
+   * array literals, json for structs and maps).
+   */
+  loadSql(columns: ReadonlyArray<{ name: string; type: DuckDBType }>): string {
+    const c = this.cmd;
+    const csv = c.format === 'csv'
+      ? `delim = ${sqlString(c.delimiter)}, quote = ${sqlString(c.quote)}, escape = ${sqlString(c.escape)}, nullstr = ${sqlString(c.null)}`
+      : `delim = ',', quote = '"', escape = '"', nullstr = ''`;
+    const reader = `read_csv(${sqlString(this.path)}, header = ${c.header}, ${csv}, allow_quoted_nulls = false, ` +
+      `auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, ` +
+      `columns = {${columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}})`;
+    const names = columns.map((col) => quoteIdent(col.name)).join(', ');
+    const values = columns.map((col, i) => fromPgText(`c${i}`, col.type)).join(', ');
+    return `INSERT INTO ${c.target!.table} (${names}) SELECT ${values} FROM ${reader}`;
+  }
+
+  /** Lets pending writes finish, then removes the file (after success, failure or a CopyFail). */
+  async discard(): Promise<void> {
+    await this.close();
+    await rm(this.path, { force: true });
+  }
+}
+
+/** SQL turning a column of Postgres COPY text into the DuckDB type of its target column. */
+function fromPgText(column: string, type: DuckDBType): string {
+  const sqlType = type.toString();
+  switch (type.typeId) {
+    case DuckDBTypeId.BLOB:
+      return `CASE WHEN starts_with(${column}, '\\x') THEN unhex(substr(${column}, 3)) ELSE CAST(${column} AS BLOB) END`;
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY:
+      return `CAST(translate(${column}, '{}', '[]') AS ${sqlType})`;
+    case DuckDBTypeId.STRUCT:
+    case DuckDBTypeId.MAP:
+      return `CAST(CAST(${column} AS JSON) AS ${sqlType})`;
+    default:
+      return `CAST(${column} AS ${sqlType})`;
+  }
+}
+
+async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
+  const t = cmd.target!;
+  const shape = await host.conn.prepare(`SELECT ${t.columns ?? '*'} FROM ${t.table} LIMIT 0`);
+  const columns = Array.from({ length: shape.columnCount }, (_, i) => ({ name: shape.columnName(i), type: shape.columnType(i) }));
+  shape.destroySync();
+  msg.copyInResponse(host.out.w, 0, columns.length);
+  host.out.flush();
+  const file = new CopyInFile(host.tmpDir, cmd);
+  try {
+    for (;;) {
+      const m = await host.inbox.next();
+      if (!m) throw new SqlError('08006', 'connection closed during COPY FROM STDIN');
+      // Flush and Sync may come in between (psql sends neither, other clients do); anything else ends the session.
+      if (m.code === Frontend.Flush || m.code === Frontend.Sync) continue;
+      const message = decodeClientMessage(m);
+      if (message.type === 'copy-data') await file.write(message.data);
+      else if (message.type === 'copy-done') break;
+      else if (message.type === 'copy-fail') throw new SqlError('57014', `COPY from stdin failed: ${message.message}`);
+      else throw new ProtocolError(`unexpected message type "${message.type}" during COPY from stdin`);
+    }
+    await file.finish();
+    const result = await host.conn.run(file.loadSql(columns));
+    return result.rowsChanged;
+  } finally {
+    await file.discard();
+  }
+}

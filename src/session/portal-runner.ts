@@ -1,0 +1,129 @@
+import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { SqlError } from '../errors/sql-error.js';
+import type { AiContext, Caller } from '../functions/context.js';
+import { prefetch } from '../functions/prefetch.js';
+import { commandTag } from '../pg/command-tag.js';
+import { bindParameter } from '../pg/parameters.js';
+import { Oid } from '../pg/types/oids.js';
+import * as msg from '../protocol/backend.js';
+import { runCommand } from './command-runner.js';
+import type { SessionOutput } from './output.js';
+import type { Preparer } from './prepare.js';
+import { ResultCursor } from './result-cursor.js';
+import { runSpecial, type SpecialHost } from './special.js';
+import type { StatementControl } from './statement-control.js';
+import type { Portal, Statement } from './statements.js';
+import type { Transaction } from './transaction.js';
+
+/** What running a portal needs of its session. */
+export interface PortalHost {
+  conn: DuckDBConnection;
+  ai: AiContext;
+  sid: number;
+  out: SessionOutput;
+  caller: Caller;
+  transaction: Transaction;
+  control: StatementControl;
+  preparer: Preparer;
+  special: SpecialHost;
+  /** Makes `cursor` the session's open result. */
+  opened(cursor: ResultCursor): void;
+  parkOpenCursor(): Promise<void>;
+  run(sql: string): Promise<void>;
+  notice(message: string): void;
+}
+
+/**
+ * Runs a portal's statement: a statement the session answers itself, a registry command, or a
+ * DuckDB statement (after its prefetch pass); a row-returning result is left open in portal.cursor,
+ * anything else leaves its command tag in portal.finishedTag.
+ */
+export async function startPortal(host: PortalHost, portal: Portal, describe: boolean): Promise<void> {
+  const { statement } = portal;
+  if (host.transaction.aborted && statement.special?.kind !== 'commit' && statement.special?.kind !== 'rollback') {
+    throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block',
+      'run ROLLBACK to end the failed transaction');
+  }
+  if (statement.special) {
+    portal.finishedTag = await runSpecial(host.special, statement.special, describe);
+    return;
+  }
+  await host.parkOpenCursor();
+  await reprepareIfRegistryChanged(host, statement);
+  let p = statement.prepared!;
+  bindPortal(statement.command?.args ?? p, portal);
+  if (statement.command) {
+    await runCommand(host, statement.command.def, statement.command.args);
+    // The answer reads session variables the command just set: DuckDB fixes them at prepare.
+    p = await host.conn.prepare(statement.command.resultSql);
+  }
+  if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
+  const result = await p.stream();
+  host.transaction.ranByDuckDB(p.statementType, statement.sql);
+  if (result.returnType === ResultReturnType.QUERY_RESULT) {
+    const cursor = new ResultCursor(result, portal.resultFormats);
+    const described = statement.describedOids;
+    if (described) {
+      const actual = cursor.fields.map((f) => f.typeOid);
+      if (actual.length !== described.length || actual.some((o, i) => o !== described[i] && described[i] !== Oid.text)) {
+        throw new SqlError('0A000', 'cached plan must not change result type', 'prepare the statement again (its tables changed)');
+      }
+    }
+    if (describe) msg.rowDescription(host.out.w, cursor.fields);
+    portal.cursor = cursor;
+    host.opened(cursor);
+    return;
+  }
+  let changed = 0;
+  if (result.returnType === ResultReturnType.CHANGED_ROWS) {
+    const chunk = await result.fetchChunk();
+    const v = chunk && chunk.rowCount > 0 ? chunk.getColumns()[0]?.[0] : 0;
+    changed = Number(v ?? 0);
+  }
+  // CREATE TABLE ... AS reports its row count the way Postgres does: "SELECT n".
+  portal.finishedTag = p.statementType === StatementType.CREATE && result.returnType === ResultReturnType.CHANGED_ROWS
+    ? `SELECT ${changed}`
+    : commandTag(p.statementType, statement.sql, changed);
+}
+
+/**
+ * A statement prepared before a registry change may cast ai_embed to another model version's
+ * FLOAT[n]: it is prepared again (a result of a new shape then fails the Describe check, as a
+ * stale plan does in Postgres).
+ */
+async function reprepareIfRegistryChanged(host: PortalHost, statement: Statement): Promise<void> {
+  const generation = host.ai.registry.generation;
+  if (statement.generation === undefined || statement.generation === generation || !statement.duckSql?.includes('ai_embed')) return;
+  const fresh = await host.preparer.prepare(statement.sql, statement.paramOids);
+  statement.generation = generation;
+  if (fresh.duckSql === statement.duckSql) return fresh.prepared?.destroySync();
+  statement.prepared?.destroySync();
+  statement.prepared = fresh.prepared;
+  statement.duckSql = fresh.duckSql!;
+  statement.prefetchQuery = fresh.prefetchQuery ?? null;
+}
+
+function bindPortal(target: DuckDBPreparedStatement, portal: Portal): void {
+  target.clearBindings();
+  for (let i = 0; i < portal.params.length; i++) {
+    const format = portal.paramFormats.length === 1 ? portal.paramFormats[0]! : (portal.paramFormats[i] ?? 0);
+    bindParameter(target, i + 1, portal.statement.paramOids[i] ?? 0, format, portal.params[i] ?? null);
+  }
+}
+
+/** Computes the statement's model calls before it runs, without holding the engine thread (functions/prefetch.ts). */
+async function prefetchFor(host: PortalHost, query: string, portal: Portal): Promise<void> {
+  // Inside a transaction a failing pass would abort it: the functions compute during the statement.
+  if (host.transaction.open) return;
+  const bind = portal.params.length === 0 ? null : (query: DuckDBPreparedStatement): boolean => {
+    if (query.parameterCount !== portal.params.length) return false;
+    bindPortal(query, portal);
+    return true;
+  };
+  try {
+    await prefetch(host.conn, host.ai, host.caller, query, () => host.control.stopping, bind);
+  } catch {
+    // The statement itself reports whatever made the prefetch fail.
+  }
+  host.control.throwIfStopped();
+}

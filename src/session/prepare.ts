@@ -1,0 +1,125 @@
+import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
+import { SqlError } from '../errors/sql-error.js';
+import type { AiContext } from '../functions/context.js';
+import { prefetchQuery } from '../functions/prefetch-plan.js';
+import { loadPgCatalog } from '../pg/bootstrap.js';
+import { refusalOfStatement } from '../pg/instance-guard.js';
+import { duckdbTypeForOid, parameterType } from '../pg/parameters.js';
+import { classifySpecial } from '../pg/special-statements.js';
+import { columnCodec } from '../pg/types/column-codec.js';
+import { Oid } from '../pg/types/oids.js';
+import { parseModelCommand } from '../rewrite/model-commands.js';
+import { needsPgCatalog } from '../rewrite/pg-catalog.js';
+import { rewrite } from '../rewrite/pipeline.js';
+import { rewriteParameters } from '../sqltext/statements.js';
+import { MODEL_CALLING } from '../../udfs/catalog.js';
+import type { Statement } from './statements.js';
+
+/** What preparing needs of its session. */
+export interface PrepareHost {
+  conn: DuckDBConnection;
+  ai: AiContext;
+  /** Reads the rest of an open result into memory: DuckDB allows one streaming result per connection. */
+  parkOpenCursor(): Promise<void>;
+}
+
+/**
+ * How a statement a client sent becomes one DuckDB runs: a statement the session answers itself
+ * (SET, BEGIN, COPY, ...; pg/special-statements.ts), a registry command, or SQL that goes through
+ * the rewrite pipeline (rewrite/pipeline.ts) and is prepared by DuckDB, checked by the kind DuckDB
+ * parsed it as, and its parameters typed.
+ */
+export class Preparer {
+  /** The Postgres catalog views are created on a session's first catalog query. */
+  private catalogLoaded = false;
+
+  constructor(private readonly host: PrepareHost) {}
+
+  async prepare(sql: string, declaredOids: number[]): Promise<Statement> {
+    const special = classifySpecial(sql);
+    if (special) return { sql, special, prepared: null, paramOids: [] };
+    const { conn, ai } = this.host;
+    await this.host.parkOpenCursor();
+    if (!this.catalogLoaded && needsPgCatalog(sql)) {
+      await loadPgCatalog(conn);
+      this.catalogLoaded = true;
+    }
+    const command = parseModelCommand(sql);
+    if (command) {
+      const { def } = command;
+      const args = await this.prepare(`SELECT __${def.name}_args(${command.args})`, declaredOids).catch((err: unknown) => {
+        // DuckDB names the internal macro; the user wrote the command.
+        if (err instanceof Error && /does not support the supplied arguments|named argument repeated/.test(err.message)) {
+          throw new SqlError('42883', `${def.name} does not take these arguments`, `its arguments are: ${def.signature.replaceAll(':=', '=>')}`);
+        }
+        throw err;
+      });
+      const resultSql = `SELECT ${command.columns} FROM (${def.resultSql}) AS ${def.name}`;
+      const prepared = await conn.prepare(resultSql);
+      return { sql, special: null, prepared, paramOids: args.paramOids, command: { def, args: args.prepared!, resultSql } };
+    }
+    const duckSql = await rewrite(sql, {
+      dimensionOf: (model) => ai.registry.dimensionOf(model),
+      evaluateArguments: async (def, argsText) => {
+        const args = await conn.prepare(`SELECT __${def.name}_args(${argsText})`);
+        try {
+          if (args.parameterCount > 0) throw new SqlError('0A000', `${def.name} takes its arguments as literals, not parameters`);
+          return JSON.parse(String((await args.runAndReadAll()).getRows()[0]?.[0])) as Record<string, unknown>;
+        } finally {
+          args.destroySync();
+        }
+      },
+    });
+    const prepared = await this.prepareTyped(duckSql, declaredOids);
+    const paramOids: number[] = [];
+    for (let i = 1; i <= prepared.parameterCount; i++) {
+      const declared = declaredOids[i - 1] ?? 0;
+      const t = parameterType(prepared, i);
+      paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
+    }
+    return { sql, duckSql, prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null, prepared, paramOids };
+  }
+
+  /**
+   * DuckDB's prepare, refused for what a session may not run, with parameters whose type neither
+   * the client declared nor DuckDB could infer typed the way Postgres types an unknown parameter: as text.
+   */
+  private async prepareTyped(duckSql: string, declaredOids: number[]): Promise<DuckDBPreparedStatement> {
+    const { conn } = this.host;
+    let prepared = await conn.prepare(duckSql);
+    const refusal = refusalOfStatement(prepared.statementType, duckSql);
+    if (refusal) {
+      prepared.destroySync();
+      throw refusal;
+    }
+    const count = prepared.parameterCount;
+    const needsCast = new Set<number>();
+    for (let i = 1; i <= count; i++) {
+      const declared = declaredOids[i - 1] ?? 0;
+      if (parameterType(prepared, i) === null || (declared !== 0 && duckdbTypeForOid[declared])) needsCast.add(i);
+    }
+    if (!needsCast.size && !columnTypesKnown(prepared) && count > 0) for (let i = 1; i <= count; i++) needsCast.add(i);
+    if (!needsCast.size) return prepared;
+    prepared.destroySync();
+    // Unknown parameters are text, as in Postgres; where text does not fit (`c * $1`), numbers.
+    const typed = (fallback: string): string => rewriteParameters(duckSql, (i, tok) =>
+      needsCast.has(i) ? `CAST(${tok} AS ${duckdbTypeForOid[declaredOids[i - 1] ?? 0] ?? fallback})` : tok);
+    return conn.prepare(typed('VARCHAR')).catch(async (err: unknown) => {
+      try {
+        return await conn.prepare(typed('DOUBLE'));
+      } catch {
+        throw err;
+      }
+    });
+  }
+}
+
+/** False when DuckDB cannot tell the result columns before it knows the parameters' types. */
+function columnTypesKnown(p: DuckDBPreparedStatement): boolean {
+  try {
+    for (let i = 0; i < p.columnCount; i++) p.columnTypeId(i);
+    return true;
+  } catch {
+    return false;
+  }
+}

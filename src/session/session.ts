@@ -1,0 +1,400 @@
+import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { ProtocolError, SqlError } from '../errors/sql-error.js';
+import type { AiContext, Caller } from '../functions/context.js';
+import { PrefetchedResults } from '../functions/prefetched.js';
+import { commandTag } from '../pg/command-tag.js';
+import { PgSettings } from '../pg/settings.js';
+import * as msg from '../protocol/backend.js';
+import { Frontend } from '../protocol/codes.js';
+import type { FrontendMessage } from '../protocol/framer.js';
+import { decodeClientMessage, type ClientMessage } from '../protocol/frontend.js';
+import { hasCodeKeyword, splitStatements } from '../sqltext/statements.js';
+import type { Inbox } from './inbox.js';
+import type { SessionOutput } from './output.js';
+import { Preparer } from './prepare.js';
+import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
+import { startPortal, type PortalHost } from './portal-runner.js';
+import { textField } from './special.js';
+import { StatementControl } from './statement-control.js';
+import { StatementStore, type Portal, type Statement } from './statements.js';
+import { Transaction } from './transaction.js';
+
+/** What a session needs from the engine that hosts it. */
+export interface SessionContext {
+  tmpDir: string;
+  maxConnections: number;
+  ai: AiContext;
+  /** The session's backend pid. */
+  sid: number;
+  /** This session's cancel counter, bumped by the server thread; readable while this thread is blocked in a model call. */
+  cancelCounter(): number;
+}
+
+/** The extended-protocol messages, skipped after an error until Sync. */
+const EXTENDED: ReadonlySet<number> = new Set([Frontend.Parse, Frontend.Bind, Frontend.Describe, Frontend.Execute, Frontend.Close, Frontend.FunctionCall]);
+
+/**
+ * One client session: the Postgres protocol after authentication, on its own DuckDB connection.
+ * Messages are handled strictly in order; the session pulls them from its inbox and dispatches them
+ * to the pieces that hold the session's state: its statements and portals (statements.ts), its
+ * transaction (transaction.ts), the control of the running statement (statement-control.ts), the
+ * prepare pipeline (prepare.ts) and the running of a portal (portal-runner.ts), which hands the
+ * statements the session answers itself to special.ts and registry commands to command-runner.ts.
+ */
+export class Session {
+  readonly settings: PgSettings;
+  private readonly transaction: Transaction;
+  private readonly control: StatementControl;
+  private readonly statements: StatementStore;
+  private readonly preparer: Preparer;
+  private readonly caller: Caller;
+  /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
+  private openCursor: ResultCursor | null = null;
+  /** After an error in an extended-protocol batch, messages are dropped until Sync. */
+  private skipToSync = false;
+
+  constructor(
+    readonly conn: DuckDBConnection,
+    readonly out: SessionOutput,
+    readonly inbox: Inbox,
+    readonly ctx: SessionContext,
+    user: string,
+    applicationName: string,
+  ) {
+    this.settings = new PgSettings(user, ctx.maxConnections);
+    if (applicationName) this.settings.set('application_name', applicationName);
+    this.transaction = new Transaction((sql) => this.runDuck(sql), (code, message) => msg.noticeResponse(out.w, { severity: 'WARNING', code, message }));
+    this.control = new StatementControl({
+      sid: ctx.sid, out, jobs: ctx.ai.jobs, cancelCounter: ctx.cancelCounter, statementTimeoutMs: () => this.settings.statementTimeoutMs,
+      interrupt: () => conn.interrupt(), cancelModelWork: () => ctx.ai.runtime.cancel(ctx.sid),
+    });
+    this.statements = new StatementStore((portal) => {
+      if (portal.cursor && this.openCursor === portal.cursor) this.openCursor = null;
+    });
+    this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor() });
+    this.caller = {
+      sid: ctx.sid,
+      prefetched: new PrefetchedResults(),
+      collector: null,
+      stopReason: () => this.control.stopReason(),
+      progress: (fn, model, rows, cached) => this.control.progress(fn, model, rows, cached),
+    };
+    ctx.ai.attach(conn, this.caller);
+  }
+
+  /** Serves messages until the client terminates or the connection closes. */
+  async run(): Promise<void> {
+    for (let m = await this.inbox.next(); m; m = await this.inbox.next()) {
+      try {
+        await this.handle(m);
+      } catch (err) {
+        if (err instanceof ProtocolError) {
+          msg.errorResponse(this.out.w, { severity: 'FATAL', code: err.code, message: err.message });
+          this.out.flush();
+          return;
+        }
+        throw err;
+      }
+      if (this.out.closed) return;
+    }
+  }
+
+  cancel(): void {
+    this.control.cancel();
+  }
+
+  close(): void {
+    this.out.close();
+    this.inbox.close();
+    // Model work already handed to the runtime stops too: nobody is left to read it.
+    this.ctx.ai.runtime.cancel(this.ctx.sid);
+    try {
+      this.conn.interrupt();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  private async handle(raw: FrontendMessage): Promise<void> {
+    if (this.skipToSync && EXTENDED.has(raw.code)) return;
+    const m = decodeClientMessage(raw);
+    switch (m.type) {
+      case 'terminate':
+        this.out.flush();
+        this.inbox.close();
+        return;
+      case 'query':
+        await this.simpleQuery(m.sql);
+        return;
+      case 'sync':
+        this.skipToSync = false;
+        await this.endImplicitTransaction();
+        msg.readyForQuery(this.out.w, this.transaction.status);
+        this.out.flush();
+        return;
+      case 'flush':
+        this.out.flush();
+        return;
+      case 'copy-data':
+      case 'copy-done':
+      case 'copy-fail':
+        return; // copy messages outside COPY are ignored, as Postgres does
+      default:
+    }
+    try {
+      switch (m.type) {
+        case 'parse': await this.parse(m); break;
+        case 'bind': this.bind(m); break;
+        case 'describe': await this.describe(m); break;
+        case 'execute': await this.execute(m); break;
+        case 'close':
+          if (m.target === 'statement') this.statements.dropStatement(m.name);
+          else this.statements.closePortal(m.name);
+          msg.closeComplete(this.out.w);
+          break;
+        case 'function-call': throw new SqlError('0A000', 'the function call protocol is not supported');
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) throw err;
+      this.fail(err);
+      this.skipToSync = true;
+    }
+  }
+
+  /** Reports a failed statement; the transaction it ran in can now only roll back. */
+  private fail(err: unknown): void {
+    this.transaction.failed();
+    msg.errorResponse(this.out.w, msg.noticeOf(this.control.errorOf(err)));
+  }
+
+  /**
+   * A pipelined extended-protocol batch (at least `executesNeeded` Executes already waiting before
+   * Sync) runs in an implicit transaction, so a lone Parse/Bind/Execute/Sync pays no extra BEGIN and COMMIT.
+   */
+  private async beginImplicitTransactionIfBatch(executesNeeded: number): Promise<void> {
+    if (this.inbox.executesQueuedBeforeSync() >= executesNeeded) await this.beginImplicitTransaction();
+  }
+
+  private async beginImplicitTransaction(): Promise<void> {
+    if (!this.transaction.open) await this.transaction.beginImplicit();
+  }
+
+  private async endImplicitTransaction(): Promise<void> {
+    try {
+      await this.transaction.endImplicit();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  // ---- simple query -------------------------------------------------------------------------
+
+  private async simpleQuery(sql: string): Promise<void> {
+    const parts = splitStatements(sql);
+    if (parts.length === 0) msg.emptyQueryResponse(this.out.w);
+    // Like Postgres, several statements in one Query outside a transaction run as one transaction;
+    // a BEGIN among them takes it over, a COMMIT or ROLLBACK ends it and the next one opens another.
+    for (const part of parts) {
+      try {
+        if (parts.length > 1) await this.beginImplicitTransaction();
+        await this.simpleStatement(part);
+      } catch (err) {
+        if (err instanceof ProtocolError) throw err;
+        this.fail(err);
+        break;
+      }
+      if (this.out.closed) return;
+    }
+    await this.endImplicitTransaction();
+    msg.readyForQuery(this.out.w, this.transaction.status);
+    this.out.flush();
+  }
+
+  private async simpleStatement(sql: string): Promise<void> {
+    const statement = this.statements.takeCached(sql, this.ctx.ai.registry.generation) ?? (await this.preparer.prepare(sql, []));
+    try {
+      const takesParams = statement.command?.args ?? statement.prepared;
+      if (takesParams && takesParams.parameterCount > 0) {
+        throw new SqlError('08P01', `the query has ${takesParams.parameterCount} parameters but the simple query protocol sends none`,
+          'use the extended protocol to send parameters');
+      }
+      const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
+      await this.runStatement(async () => {
+        await startPortal(this.portalHost(), portal, true);
+        if (portal.cursor) {
+          await portal.cursor.send(this.out, 0);
+          this.openCursor = null;
+        }
+      });
+      msg.commandComplete(this.out.w, tagOf(portal));
+    } finally {
+      this.statements.release(statement);
+    }
+  }
+
+  // ---- extended query -----------------------------------------------------------------------
+
+  private async parse({ name, sql, paramOids }: ClientMessage & { type: 'parse' }): Promise<void> {
+    this.statements.checkNewStatement(name);
+    const parts = splitStatements(sql);
+    if (parts.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
+    if (!name) this.statements.dropStatement('');
+    const statement: Statement = parts.length === 0
+      ? { sql: '', special: null, prepared: null, paramOids }
+      : await this.preparer.prepare(parts[0]!, paramOids);
+    this.statements.addStatement(name, statement);
+    msg.parseComplete(this.out.w);
+  }
+
+  private bind({ portal, statement: name, paramFormats, params, resultFormats }: ClientMessage & { type: 'bind' }): void {
+    const statement = this.statements.statement(name);
+    const expected = (statement.command?.args ?? statement.prepared)?.parameterCount ?? 0;
+    if (params.length !== expected) {
+      throw new SqlError('08P01', `bind message supplies ${params.length} parameters, but prepared statement "${name}" requires ${expected}`);
+    }
+    this.statements.addPortal(portal, { statement, params, paramFormats, resultFormats, cursor: null, finishedTag: null });
+    msg.bindComplete(this.out.w);
+  }
+
+  private async describe({ target, name }: ClientMessage & { type: 'describe' }): Promise<void> {
+    if (target === 'statement') {
+      const statement = this.statements.statement(name);
+      msg.parameterDescription(this.out.w, statement.paramOids);
+      this.describeRows(statement);
+      return;
+    }
+    const portal = this.statements.portal(name);
+    // The portal runs now and is described from its actual result: DuckDB's prepared-statement
+    // metadata can be stale after DDL, or unresolved until the parameters are bound.
+    if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null) {
+      // The portal's own Execute and at least one more before Sync make a batch.
+      await this.beginImplicitTransactionIfBatch(2);
+      await this.runStatement(() => startPortal(this.portalHost(), portal, false));
+    }
+    if (portal.cursor) msg.rowDescription(this.out.w, portal.cursor.fields);
+    else if (portal.statement.special) this.describeRows(portal.statement);
+    else msg.noData(this.out.w);
+  }
+
+  /** A statement's RowDescription from DuckDB's prepared metadata (Describe of a statement). */
+  private describeRows(statement: Statement): void {
+    const p = statement.prepared;
+    if (statement.special?.kind === 'show' || statement.special?.kind === 'show-duckdb') {
+      msg.rowDescription(this.out.w, [textField(statement.special.name)]);
+      return;
+    }
+    if (!p || !returnsRows(p, statement.sql)) {
+      msg.noData(this.out.w);
+      return;
+    }
+    const fields = [];
+    for (let i = 0; i < p.columnCount; i++) {
+      const name = p.columnName(i);
+      let field;
+      try {
+        field = describeColumns([name], [p.columnType(i)], [formatOf([], i)])[0]!;
+      } catch (err) {
+        if (err instanceof SqlError) throw err;
+        // DuckDB resolves some result types only once it sees the parameter values.
+        field = textField(name);
+      }
+      fields.push(field);
+    }
+    statement.describedOids = fields.map((f) => f.typeOid);
+    msg.rowDescription(this.out.w, fields);
+  }
+
+  private async execute({ portal: name, maxRows }: ClientMessage & { type: 'execute' }): Promise<void> {
+    const portal = this.statements.portal(name);
+    if (!portal.statement.prepared && !portal.statement.special) {
+      msg.emptyQueryResponse(this.out.w);
+      return;
+    }
+    // This Execute and at least one more before Sync make a batch.
+    if (!portal.cursor && portal.finishedTag === null) await this.beginImplicitTransactionIfBatch(1);
+    let sentBefore = portal.cursor?.rowsSent ?? 0;
+    const suspended = await this.runStatement(async () => {
+      if (!portal.cursor && portal.finishedTag === null) {
+        await startPortal(this.portalHost(), portal, false);
+        sentBefore = 0;
+      }
+      if (!portal.cursor) return false;
+      if (this.openCursor !== portal.cursor) await this.parkOpenCursor();
+      this.openCursor = portal.cursor;
+      const done = portal.cursor.done || (await portal.cursor.send(this.out, maxRows > 0 ? maxRows : 0));
+      if (done) this.openCursor = null;
+      return !done;
+    });
+    if (suspended) {
+      msg.portalSuspended(this.out.w);
+      return;
+    }
+    // Postgres counts the rows of this Execute, not of the portal's earlier ones.
+    msg.commandComplete(this.out.w, tagOf(portal, (portal.cursor?.rowsSent ?? 0) - sentBefore));
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  /** Runs one statement under statement control; what the prefetch pass brought back is dropped after it. */
+  private async runStatement<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.control.run(work);
+    } finally {
+      this.caller.prefetched.clear();
+    }
+  }
+
+  private async parkOpenCursor(): Promise<void> {
+    const c = this.openCursor;
+    this.openCursor = null;
+    if (c && !c.done) await c.park();
+  }
+
+  private portalHost(): PortalHost {
+    return {
+      conn: this.conn, ai: this.ctx.ai, sid: this.ctx.sid, out: this.out, caller: this.caller, transaction: this.transaction,
+      control: this.control, preparer: this.preparer,
+      special: {
+        conn: this.conn, out: this.out, inbox: this.inbox, tmpDir: this.ctx.tmpDir, transaction: this.transaction,
+        settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
+        duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
+      },
+      opened: (cursor) => (this.openCursor = cursor),
+      parkOpenCursor: () => this.parkOpenCursor(),
+      run: (sql) => this.runDuck(sql),
+      notice: (message) => this.notice(message),
+    };
+  }
+
+  private notice(message: string): void {
+    msg.noticeResponse(this.out.w, { severity: 'NOTICE', code: '00000', message });
+    this.out.flush();
+  }
+
+  private async runDuck(sql: string): Promise<void> {
+    await this.parkOpenCursor();
+    await this.conn.run(sql);
+  }
+
+  private async duckdbSetting(name: string): Promise<string> {
+    await this.parkOpenCursor();
+    const reader = await this.conn.runAndReadAll('SELECT current_setting($1)::VARCHAR', [name]);
+    return String(reader.getRows()[0]?.[0] ?? '');
+  }
+}
+
+function tagOf(portal: Portal, rows = portal.cursor?.rowsSent ?? 0): string {
+  if (portal.cursor) return commandTag(portal.statement.prepared!.statementType, portal.statement.sql, rows);
+  return portal.finishedTag ?? 'OK';
+}
+
+const dml = new Set([StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE, StatementType.MERGE_INTO]);
+
+/** Whether Execute will send rows: DML only with RETURNING (otherwise DuckDB's one "Count" column is the tag). */
+function returnsRows(p: DuckDBPreparedStatement, sql: string): boolean {
+  if (p.columnCount === 0) return false;
+  if (dml.has(p.statementType)) return hasCodeKeyword(sql, 'RETURNING');
+  return p.statementType !== StatementType.CREATE && p.statementType !== StatementType.DROP &&
+    p.statementType !== StatementType.ALTER && p.statementType !== StatementType.TRANSACTION &&
+    p.statementType !== StatementType.COPY;
+}

@@ -1,0 +1,116 @@
+import { StatementType } from '@duckdb/node-api';
+import type { TransactionStatus } from '../protocol/backend.js';
+
+/**
+ * The transaction a session is in, as one state machine:
+ * - `idle`: none; each statement commits on its own;
+ * - `block`: opened by BEGIN; `failed-block`: a statement in it failed, and statements are refused
+ *   until ROLLBACK (COMMIT of it rolls back), as in Postgres;
+ * - `implicit`: opened by aiduck for the statements of one multi-statement Query, or of a pipelined
+ *   extended-protocol batch, and ended at the end of the Query or at Sync (as Postgres runs them:
+ *   pgJDBC's executeBatch relies on it); `failed-implicit`: one of them failed, so it rolls back.
+ * A BEGIN inside an implicit transaction takes it over as a block.
+ */
+type State = 'idle' | 'block' | 'failed-block' | 'implicit' | 'failed-implicit';
+
+export class Transaction {
+  private state: State = 'idle';
+
+  constructor(
+    /** Runs a transaction verb on the session's DuckDB connection. */
+    private readonly run: (sql: 'BEGIN TRANSACTION' | 'COMMIT' | 'ROLLBACK') => Promise<void>,
+    /** Warns the client (Postgres answers a BEGIN inside a block with a WARNING, not an error). */
+    private readonly warn: (code: string, message: string) => void,
+  ) {}
+
+  /** What ReadyForQuery reports: an implicit transaction is invisible to the client. */
+  get status(): TransactionStatus {
+    return this.state === 'block' ? 'T' : this.state === 'failed-block' ? 'E' : 'I';
+  }
+
+  /** Inside any transaction (a block or an implicit one): registry commands and the prefetch pass stay out. */
+  get open(): boolean {
+    return this.state !== 'idle';
+  }
+
+  /** A failed block: only COMMIT and ROLLBACK may run. */
+  get aborted(): boolean {
+    return this.state === 'failed-block';
+  }
+
+  /** A statement failed: the transaction it ran in (if any) can only roll back. */
+  failed(): void {
+    if (this.state === 'block') this.state = 'failed-block';
+    else if (this.state === 'implicit') this.state = 'failed-implicit';
+  }
+
+  async beginImplicit(): Promise<void> {
+    if (this.state !== 'idle') return;
+    await this.run('BEGIN TRANSACTION');
+    this.state = 'implicit';
+  }
+
+  /** Ends an implicit transaction: COMMIT, or ROLLBACK after a failure. A failed COMMIT is thrown. */
+  async endImplicit(): Promise<void> {
+    const state = this.state;
+    if (state !== 'implicit' && state !== 'failed-implicit') return;
+    this.state = 'idle';
+    if (state === 'implicit') await this.run('COMMIT');
+    else await this.run('ROLLBACK').catch(() => undefined);
+  }
+
+  /** BEGIN: returns the command tag. */
+  async begin(): Promise<string> {
+    if (this.state === 'implicit' || this.state === 'failed-implicit') {
+      this.state = 'block';
+    } else if (this.state !== 'idle') {
+      this.warn('25001', 'there is already a transaction in progress');
+    } else {
+      await this.run('BEGIN TRANSACTION');
+      this.state = 'block';
+    }
+    return 'BEGIN';
+  }
+
+  /** COMMIT (or END): returns the command tag, ROLLBACK when the block had failed. */
+  async commit(): Promise<string> {
+    switch (this.state) {
+      case 'implicit':
+      case 'failed-implicit':
+        await this.endImplicit();
+        return 'COMMIT';
+      case 'idle':
+        this.warn('25P01', 'there is no transaction in progress');
+        return 'COMMIT';
+      case 'failed-block':
+        await this.run('ROLLBACK');
+        this.state = 'idle';
+        return 'ROLLBACK';
+      case 'block':
+        this.state = 'idle';
+        await this.run('COMMIT');
+        return 'COMMIT';
+    }
+  }
+
+  /** ROLLBACK (or ABORT): returns the command tag. */
+  async rollback(): Promise<string> {
+    if (this.state === 'implicit' || this.state === 'failed-implicit') {
+      this.state = 'failed-implicit';
+      await this.endImplicit();
+    } else if (this.state === 'idle') {
+      this.warn('25P01', 'there is no transaction in progress');
+    } else {
+      this.state = 'idle';
+      await this.run('ROLLBACK');
+    }
+    return 'ROLLBACK';
+  }
+
+  /** A transaction verb DuckDB ran itself (one the session does not answer): its effect on the state. */
+  ranByDuckDB(type: StatementType, sql: string): void {
+    if (type !== StatementType.TRANSACTION) return;
+    const w = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase();
+    this.state = w === 'BEGIN' || w === 'START' ? 'block' : 'idle';
+  }
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { rewritePgCatalog } from '../src/rewrite/pg-catalog.js';
+import { expandQueryCommands } from '../src/rewrite/query-commands.js';
+import { rewrite } from '../src/rewrite/pipeline.js';
+
+describe('the pg-catalog pass', () => {
+  it('leaves ordinary SQL untouched (same string)', async () => {
+    for (const sql of ["SELECT a ~ 'b' FROM t WHERE c = ANY(d)", 'SELECT x::text FROM t',
+      "CREATE TABLE x AS SELECT ai_query('m', body) FROM docs"]) {
+      expect(rewritePgCatalog(sql)).toBe(sql);
+    }
+  });
+
+  it('drops pg_catalog qualifiers and psql operator syntax but keeps string contents', async () => {
+    const out = rewritePgCatalog("SELECT 'pg_catalog.x' FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default");
+    expect(out).toContain("'pg_catalog.x'");
+    expect(out).toContain('FROM pg_class c');
+    expect(out).not.toMatch(/OPERATOR|COLLATE/);
+  });
+});
+
+describe('the query-commands pass', () => {
+  it('writes each call as the query it stands for, aliased by its name unless the statement names it', async () => {
+    const evaluate = async (_def: unknown, args: string): Promise<Record<string, unknown>> =>
+      ({ data: 'docs', query: [1, 0], embedding: 'v', model: null, k: Number(/k => (\d+)/.exec(args)?.[1] ?? 10) });
+    const out = await expandQueryCommands("SELECT * FROM vector_search('docs', [1, 0], embedding => 'v', k => 2) WHERE score > 0", evaluate, (t) => t);
+    expect(out).toMatch(/^SELECT \* FROM \(SELECT __data\.\*, array_cosine_similarity\(__data\."v", \[1, 0\]::FLOAT\[2\]\) AS score/);
+    expect(out).toMatch(/LIMIT 2\) AS vector_search WHERE score > 0$/);
+    const aliased = await expandQueryCommands("SELECT s.score FROM vector_search('docs', [1, 0], embedding => 'v') s", evaluate, (t) => t);
+    expect(aliased).toMatch(/LIMIT 10\) s$/);
+    expect(await expandQueryCommands("SELECT 'vector_search(1)'", evaluate, (t) => t)).toBe("SELECT 'vector_search(1)'");
+  });
+});
+
+describe('the pipeline', () => {
+  it('runs the passes in order: Postgres literals, then catalog, then function calls', async () => {
+    const ctx = { dimensionOf: (m: string) => (m === 'emb' ? 8 : null), evaluateArguments: async () => ({}) };
+    expect(await rewrite("SELECT '\\x0aff'::bytea, ai_embed('emb', E'a\\tb') FROM pg_catalog.pg_class", ctx))
+      .toBe("SELECT '\\x0A\\xFF'::bytea, CAST(ai_embed('emb', 'a\tb') AS FLOAT[8]) FROM pg_class");
+  });
+});

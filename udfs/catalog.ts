@@ -1,0 +1,72 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { registerBatchFunction } from '../src/functions/batch-function.js';
+import { argsMacro, type ModelCommand, type QueryCommand } from '../src/functions/commands.js';
+import type { AiContext } from '../src/functions/context.js';
+import type { CallRewrite, SqlFunction } from '../src/functions/sql-function.js';
+import { aiClassify, aiClassifyScores, aiAnalyzeSentiment } from './ai_classify.js';
+import { aiEmbed } from './ai_embed.js';
+import { aiExtract } from './ai_extract.js';
+import { aiJudge } from './ai_judge/ai_judge.js';
+import { aiQuery } from './ai_query/ai_query.js';
+import { aiRunningJobs } from './ai_running_jobs.js';
+import { aiSimilarity } from './ai_similarity.js';
+import { aiSummarize } from './ai_summarize.js';
+import { aiTranslate } from './ai_translate.js';
+import { chunkText } from './chunk_text/chunk_text.js';
+import { deleteModelAlias } from './delete_model_alias.js';
+import { evaluateRetriever } from './evaluate_retriever.js';
+import { fitClassifier } from './fit_classifier.js';
+import { mergeAdapter } from './merge_adapter.js';
+import { namedStruct } from './named_struct.js';
+import { registerModel } from './register_model.js';
+import { ndcgAtK, precisionAtK, recallAtK } from './retrieval_metrics.js';
+import { setModelAlias } from './set_model_alias.js';
+import { trainLora } from './train_lora/train_lora.js';
+import { vectorSearch } from './vector_search.js';
+
+/**
+ * Every SQL function aiduck adds to DuckDB, in one table (as DuckDB lists its built-in functions):
+ * registration, the command parsing of the session, the call rewrites and the prefetch pass's list
+ * are all derived from it. Adding a function means writing its file and adding it here.
+ * Order matters only for registration: a macro is created after the functions it calls.
+ */
+export const FUNCTIONS: readonly SqlFunction[] = [
+  // batch scalars: a model answers each row
+  aiEmbed, aiQuery, aiClassifyScores, aiClassify, aiAnalyzeSentiment, aiSimilarity, aiSummarize, aiTranslate, aiExtract, aiJudge,
+  namedStruct,
+  // retrieval
+  precisionAtK, recallAtK, ndcgAtK, chunkText, vectorSearch, evaluateRetriever,
+  // the registry and training, run by the session as statements of their own
+  registerModel, setModelAlias, deleteModelAlias, fitClassifier, trainLora, mergeAdapter,
+  aiRunningJobs,
+];
+
+export const MODEL_COMMANDS: readonly ModelCommand[] = FUNCTIONS.flatMap((f) => (f.command ? [f.command] : []));
+export const QUERY_COMMANDS: readonly QueryCommand[] = FUNCTIONS.flatMap((f) => (f.query ? [f.query] : []));
+
+/** The functions whose calls send rows to a model: a statement calling one gets the prefetch pass. */
+export const MODEL_CALLING: ReadonlySet<string> = new Set(FUNCTIONS.filter((f) => f.callsModel).map((f) => f.name));
+
+/** The rewrites of calls that macros cannot express, by function name. */
+export const CALL_REWRITES: ReadonlyMap<string, CallRewrite> = new Map(FUNCTIONS.flatMap((f) => (f.rewrite ? [[f.name, f.rewrite] as const] : [])));
+
+/**
+ * A table macro under each command's name: used anywhere but as a statement of its own (where the
+ * session runs it), a command says how it is called.
+ */
+const commandGuard = (c: ModelCommand | QueryCommand): string =>
+  `CREATE OR REPLACE MACRO ${c.name}(${c.signature}) AS TABLE SELECT error('${c.name} runs as a statement of its own: ` +
+  `SELECT * FROM ${c.name}(...) or CALL ${c.name}(...)') AS error FROM range(1) WHERE error('${c.name} runs as a statement of its own') IS NULL`;
+
+/** Creates every function on the engine's connection (kernels and table functions first, then the macros and views over them). */
+export async function registerFunctions(conn: DuckDBConnection, ai: AiContext): Promise<void> {
+  for (const f of FUNCTIONS) {
+    for (const make of f.kernels ?? []) registerBatchFunction(conn, ai, make(ai));
+    if (f.tableFunction) conn.registerTableFunction(f.tableFunction(ai));
+  }
+  for (const f of FUNCTIONS) for (const stmt of f.sql ?? []) await conn.run(stmt);
+  for (const c of [...MODEL_COMMANDS, ...QUERY_COMMANDS]) {
+    await conn.run(argsMacro(c));
+    await conn.run(commandGuard(c));
+  }
+}
