@@ -72,6 +72,8 @@ async function serveCommand(args: string[]): Promise<void> {
   console.log(`aiduck ${VERSION} listening on ${server.host}:${server.port} (database ${storage}; ` +
     `${config.password ? 'SCRAM-SHA-256 password' : 'trust on loopback'}${config.tlsCert ? ', TLS' : ''})`);
   console.log(`connect: psql -h ${server.host} -p ${server.port} -U ${config.user} -d aiduck`);
+  if (server.console) console.log(`console: ${server.console.url}`);
+  if (server.consoleNotStarted) console.log(`console: not served, ${server.consoleNotStarted}`);
   if (config.storage === 'file') {
     writeServerFile(config.dataDir, { pid: process.pid, host: server.host, port: server.port, user: config.user, version: VERSION });
   }

@@ -67,10 +67,11 @@ async function connect(config: ServerConfig, addressGiven: boolean): Promise<Con
     const client = await tryConnect(config, host, port);
     if (client) return { client, server: null, address: `${host}:${port}` };
   }
-  // No server is running: open the database in this process on a private loopback port.
+  // No server is running: open the database in this process on a private loopback port, without the web console.
+  const { httpPort, httpPortIsDefault, ...serverOnly } = config;
   let server: RunningServer;
   try {
-    server = await startServer({ ...config, host: '127.0.0.1', port: 0 });
+    server = await startServer({ ...serverOnly, host: '127.0.0.1', port: 0 });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (!/Could not set lock on file/i.test(message)) throw err;

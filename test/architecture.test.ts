@@ -26,7 +26,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   rewrite: ['errors', 'sqltext', 'pg', 'functions', 'udfs'],
   session: ['errors', 'sqltext', 'protocol', 'pg', 'rewrite', 'functions', 'udfs', 'registry', 'jobs'],
   engine: ['errors', 'sqltext', 'protocol', 'session', 'pg', 'functions', 'udfs', 'registry', 'runtime', 'jobs', 'package'],
-  server: ['errors', 'protocol', 'engine'],
+  server: ['errors', 'protocol', 'engine', 'console'],
+  // the web console: an HTTP server whose only way to the data is a Postgres client of the server's own port
+  console: ['package'],
   // fixtures: the test models, written by `aiduck testmodels` and the tests, never imported by the product
   testmodels: ['errors', 'llm', 'onnx'],
   shell: ['server', 'sqltext', 'errors'],

@@ -6,6 +6,8 @@ import { parseCommand, UsageError } from './args.js';
 export const SERVER_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
+  'http-port': { type: 'string' },
+  'no-http': { type: 'boolean' },
   data: { type: 'string' },
   memory: { type: 'boolean' },
   user: { type: 'string' },
@@ -42,9 +44,14 @@ export function serverConfig(command: string, values: Partial<ServerValues>, env
   const memoryLimit = values['memory-limit'] ?? env['AIDUCK_MEMORY_LIMIT'];
   const allowedKeyEnvs = [...(env['AIDUCK_ALLOWED_KEY_ENVS']?.split(/[,:]/).map((s) => s.trim()).filter(Boolean) ?? []), ...(values['allow-key-env'] ?? [])];
   const engineHeapMb = nonNegativeInt(command, 'AIDUCK_ENGINE_HEAP_MB', env['AIDUCK_ENGINE_HEAP_MB'], 0);
+  const noHttp = values['no-http'] || env['AIDUCK_NO_HTTP'] === '1';
+  const httpPortGiven = values['http-port'] ?? env['AIDUCK_HTTP_PORT'];
+  const httpPort = nonNegativeInt(command, '--http-port', httpPortGiven, DEFAULTS.httpPort);
   return {
     host: values.host ?? env['AIDUCK_HOST'] ?? DEFAULTS.host,
     port: nonNegativeInt(command, '--port', values.port ?? env['AIDUCK_PORT'], DEFAULTS.port),
+    // A console on the default port gives way to another program there; one asked for must start.
+    ...(noHttp ? {} : { httpPort, ...(httpPortGiven ? {} : { httpPortIsDefault: true }) }),
     dataDir: dataDirOf(values.data, env),
     storage: values.memory || env['AIDUCK_MEMORY'] === '1' ? 'memory' : 'file',
     user: values.user ?? env['AIDUCK_USER'] ?? DEFAULTS.user,

@@ -6,6 +6,8 @@ import { VERSION } from '../package.js';
 const serverOptions = `options (environment variable in brackets):
   --host <addr>              listen address [AIDUCK_HOST] (default ${DEFAULTS.host})
   --port <n>                 port [AIDUCK_PORT] (default ${DEFAULTS.port})
+  --http-port <n>            the web console's port on the same host [AIDUCK_HTTP_PORT] (default ${DEFAULTS.httpPort})
+  --no-http                  do not serve the web console [AIDUCK_NO_HTTP=1]
   --data <dir>               data directory [AIDUCK_DATA] (default ./${DEFAULTS.dataDir})
   --memory                   keep the database in memory instead of <data>/aiduck.duckdb [AIDUCK_MEMORY=1]
   --user <name>              user name for password logins [AIDUCK_USER] (default ${DEFAULTS.user})

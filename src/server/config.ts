@@ -5,6 +5,10 @@ import { resolve, join } from 'node:path';
 export interface ServerConfig {
   host: string;
   port: number;
+  /** The web console's port on the same host; no console when absent (--no-http). */
+  httpPort?: number;
+  /** httpPort is the default, not asked for: when it is taken, the server starts without the console. */
+  httpPortIsDefault?: boolean;
   /** Holds the database file, temporary files and the files SQL may read and write. */
   dataDir: string;
   /** 'file' for <dataDir>/aiduck.duckdb, 'memory' for an in-memory database. */
@@ -28,6 +32,7 @@ export interface ServerConfig {
 export const DEFAULTS = {
   host: '127.0.0.1',
   port: 5433,
+  httpPort: 5434,
   dataDir: 'aiduck-data',
   user: 'aiduck',
   maxConnections: 100,

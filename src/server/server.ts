@@ -6,6 +6,7 @@ import { EngineClient } from '../engine/client.js';
 import { ClientConnection, type ConnectionHost } from './connection.js';
 import { dataLayout, isLoopback, type ServerConfig } from './config.js';
 import { makeScramVerifier } from './scram.js';
+import { ConsolePortInUse, startConsole, type RunningConsole } from '../console/console-server.js';
 
 export interface RunningServer {
   host: string;
@@ -16,6 +17,15 @@ export interface RunningServer {
    * every session ended; the process should exit so a supervisor can start it again.
    */
   engineFailed: Promise<string>;
+  /** The web console, unless config.httpPort is unset. */
+  console: RunningConsole | null;
+  /** Why the console is not served although config.httpPort is set (its default port was taken), or null. */
+  consoleNotStarted: string | null;
+  /**
+   * Cancels the statement the session with this backend pid is running, as a CancelRequest with its
+   * key would; false if no such session is open.
+   */
+  cancelBackend(pid: number): boolean;
   /** Stops accepting, closes all sessions and the database. */
   close(): Promise<void>;
 }
@@ -28,9 +38,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       'to require SCRAM-SHA-256 authentication, or listen on 127.0.0.1');
   }
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new Error('TLS needs both --tls-cert and --tls-key');
-  const tls: SecureContext | null = config.tlsCert && config.tlsKey
-    ? createSecureContext({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) })
-    : null;
+  const pem = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
+  const tls: SecureContext | null = pem ? createSecureContext(pem) : null;
   const layout = dataLayout(config);
   const engine = await EngineClient.start({
     databasePath: layout.databasePath,
@@ -80,19 +89,45 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       resolve();
     });
   });
+  const cancelBackend = (pid: number): boolean => {
+    const conn = connections.get(pid);
+    return conn ? conn.cancelIfMatches(conn.secret) : false;
+  };
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  let webConsole: RunningConsole | null = null;
+  let consoleNotStarted: string | null = null;
+  try {
+    if (config.httpPort !== undefined) {
+      webConsole = await startConsole({
+        host: config.host, port: config.httpPort, pgPort: port, passwordRequired: Boolean(config.password), user: config.user, tls: pem, cancelBackend,
+      });
+    }
+  } catch (err) {
+    if (err instanceof ConsolePortInUse && config.httpPortIsDefault) {
+      consoleNotStarted = err.message;
+    } else {
+      server.close();
+      await engine.stop();
+      throw err;
+    }
+  }
   const engineFailed = new Promise<string>((resolve) => engine.onFailure((reason) => {
+    void webConsole?.close();
     server.close();
     for (const s of sockets) s.destroy();
     resolve(reason);
   }));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     host: config.host,
     port,
     config,
     engineFailed,
+    console: webConsole,
+    consoleNotStarted,
+    cancelBackend,
     async close() {
+      await webConsole?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
