@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LlamaConfig, LinearModule, WeightMap } from '../src/llm/llama-config.js';
+import type { LoraTarget } from '../src/llm/lora-targets.js';
 import { LINEAR_MODULES, hasBias, linearShape, modulePath, parseLlamaConfig } from '../src/llm/llama-config.js';
 import { loadFolderWeights } from '../src/llm/safetensors.js';
 import { llamaReferenceOnnx, writeTestModels } from '../src/testmodels/index.js';
 import type { LoraAdapter } from '../src/llm/lora-types.js';
 import { LlamaModel, type TrainSequence } from '../src/llm/llama-model.js';
-import { initAdapter, mergeAdapter } from '../src/llm/lora.js';
+import { initAdapter, mergeAdapter, mergeUnties } from '../src/llm/lora.js';
 import { AdamW, clipGradNorm, linearSchedule } from '../src/llm/adamw.js';
 import { generate } from '../src/llm/generate.js';
 import { disposeMatmul, gemm, batchedGemm } from '../src/llm/matmul.js';
@@ -79,14 +80,21 @@ function randomWeights(c: LlamaConfig, seed: number, std = 0.1): WeightMap {
   return w;
 }
 
-/** An adapter with non-zero B (so every gradient path is exercised), on the given modules of the given layers. */
-function randomAdapter(c: LlamaConfig, modules: LinearModule[], seed: number, layers?: number[], dropout = 0): LoraAdapter {
+/**
+ * An adapter with non-zero A and B (so every gradient path is exercised), on the given modules of the
+ * given layers (lm_head and embed_tokens are kept whatever the layers).
+ */
+function randomAdapter(c: LlamaConfig, modules: LoraTarget[], seed: number, layers?: number[], dropout = 0): LoraAdapter {
   const adapter = initAdapter(c, { r: 4, alpha: 8, dropout, targetModules: modules }, seed);
   const rng = new Prng(seed + 1);
   for (const [path, pair] of adapter.modules) {
-    const layer = Number(/layers\.(\d+)\./.exec(path)![1]);
-    if (layers !== undefined && !layers.includes(layer)) adapter.modules.delete(path);
-    else pair.B.data.set(rng.normals(pair.B.data.length, 0.2));
+    const layer = /layers\.(\d+)\./.exec(path);
+    if (layers !== undefined && layer !== null && !layers.includes(Number(layer[1]))) adapter.modules.delete(path);
+    else {
+      pair.B.data.set(rng.normals(pair.B.data.length, 0.2));
+      // A fresh embedding adapter has A = 0 (PEFT's initialization).
+      if (path === 'model.embed_tokens') pair.A.data.set(rng.normals(pair.A.data.length, 0.5));
+    }
   }
   return adapter;
 }
@@ -136,7 +144,7 @@ function refForward(c: LlamaConfig, w: WeightMap, tokens: readonly number[], lor
     const inv = 1 / Math.sqrt(ss / x.length + c.rmsNormEps);
     return x.map((v, i) => v * inv * weight[i]!);
   };
-  const linear = (x: Vec, path: string, out: number): Vec => {
+  const linear = (x: Vec, path: string, out: number, loraPath = path): Vec => {
     const W = get(`${path}.weight`);
     const b = w.get(`${path}.bias`)?.data;
     const y = new Float64Array(out);
@@ -145,7 +153,7 @@ function refForward(c: LlamaConfig, w: WeightMap, tokens: readonly number[], lor
       for (let i = 0; i < x.length; i++) s += W[o * x.length + i]! * x[i]!;
       y[o] = s;
     }
-    const l = lora?.modules.get(path);
+    const l = lora?.modules.get(loraPath);
     if (l && lora) {
       const u = new Float64Array(lora.r);
       for (let k = 0; k < lora.r; k++) for (let i = 0; i < x.length; i++) u[k] = u[k]! + l.A[k * x.length + i]! * x[i]!;
@@ -165,7 +173,13 @@ function refForward(c: LlamaConfig, w: WeightMap, tokens: readonly number[], lor
     }
   };
   const E = get('model.embed_tokens.weight');
-  let xs: Vec[] = tokens.map((t) => Float64Array.from(E.subarray(t * H, (t + 1) * H)));
+  const el = lora?.modules.get('model.embed_tokens');
+  let xs: Vec[] = tokens.map((t) => {
+    const x = Float64Array.from(E.subarray(t * H, (t + 1) * H));
+    // An embedding LoRA: x_t += s · B A[:, t], A [r, vocab], B [hidden, r].
+    if (el && lora) for (let h = 0; h < H; h++) for (let k = 0; k < lora.r; k++) x[h] = x[h]! + lora.scale * el.B[h * lora.r + k]! * el.A[k * c.vocabSize + t]!;
+    return x;
+  });
   const group = c.numHeads / c.numKvHeads;
   for (let l = 0; l < c.numLayers; l++) {
     const p = (m: LinearModule): string => modulePath(l, m);
@@ -205,7 +219,7 @@ function refForward(c: LlamaConfig, w: WeightMap, tokens: readonly number[], lor
     });
   }
   const head = c.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
-  return xs.map((x) => linear(rms(x, get('model.norm.weight')), head, c.vocabSize));
+  return xs.map((x) => linear(rms(x, get('model.norm.weight')), head, c.vocabSize, 'lm_head'));
 }
 
 function refLoss(c: LlamaConfig, w: WeightMap, seq: TrainSequence, lora?: RefLora): number {
@@ -285,7 +299,7 @@ describe('forward pass', () => {
       const w = randomWeights(c, 11);
       const model = LlamaModel.create(c, w);
       const tokens = [...sequence(c, 40, 5).inputIds];
-      const adapter = randomAdapter(c, [...LINEAR_MODULES], 9);
+      const adapter = randomAdapter(c, [...LINEAR_MODULES, 'lm_head', 'embed_tokens'], 9);
       for (const a of [undefined, adapter]) {
         const got = await model.logits(tokens, a);
         const want = refForward(c, w, tokens, refLoraOf(a));
@@ -322,7 +336,7 @@ describe('forward pass', () => {
     const c = LLAMA3;
     const model = LlamaModel.create(c, randomWeights(c, 13));
     const tokens = [...sequence(c, 20, 6).inputIds];
-    const fresh = initAdapter(c, { r: 8, alpha: 16, dropout: 0, targetModules: [...LINEAR_MODULES] }, 1);
+    const fresh = initAdapter(c, { r: 8, alpha: 16, dropout: 0, targetModules: [...LINEAR_MODULES, 'lm_head', 'embed_tokens'] }, 1);
     expect(await model.logits(tokens, fresh)).toEqual(await model.logits(tokens));
   });
 
@@ -383,6 +397,15 @@ describe('LoRA gradients', () => {
     await checkGradients(QWEN, randomAdapter(QWEN, [...LINEAR_MODULES], 31), [sequence(QWEN, 7, 1, 2), sequence(QWEN, 6, 2)]);
   });
 
+  it('match central differences with LoRA on lm_head and embed_tokens (tied embeddings: the head\'s base is the embedding)', async () => {
+    await checkGradients(QWEN, randomAdapter(QWEN, ['v_proj', 'lm_head', 'embed_tokens'], 37), [sequence(QWEN, 7, 3, 2), sequence(QWEN, 5, 4)]);
+  });
+
+  it('match central differences with LoRA on lm_head alone, and on embed_tokens alone (every layer run backward)', async () => {
+    await checkGradients(LLAMA, randomAdapter(LLAMA, ['lm_head'], 38), [sequence(LLAMA, 8, 5)]);
+    await checkGradients(LLAMA3, randomAdapter(LLAMA3, ['embed_tokens'], 39), [sequence(LLAMA3, 9, 6), sequence(LLAMA3, 4, 7)]);
+  });
+
   it('match central differences with llama3 rope scaling on q_proj, v_proj', async () => {
     await checkGradients(LLAMA3, randomAdapter(LLAMA3, ['q_proj', 'v_proj'], 32), [sequence(LLAMA3, 10, 3)]);
   });
@@ -409,7 +432,7 @@ describe('LoRA gradients', () => {
   it('with dropout: match central differences of the same seeded masks, and repeat bit for bit', async () => {
     const c = LLAMA;
     const model = LlamaModel.create(c, randomWeights(c, 22));
-    const adapter = randomAdapter(c, ['q_proj', 'v_proj', 'down_proj'], 35, undefined, 0.3);
+    const adapter = randomAdapter(c, ['q_proj', 'v_proj', 'down_proj', 'lm_head'], 35, undefined, 0.3);
     const seqs = [sequence(c, 12, 7)];
     const run = (): ReturnType<LlamaModel['lossAndGrads']> => model.lossAndGrads(seqs, adapter, { dropout: new SeededRandom(99) });
     const first = await run();
@@ -475,11 +498,54 @@ describe('merging', () => {
   });
 });
 
+describe('merging lm_head and embed_tokens adapters', () => {
+  it('E + s·(B·A)ᵀ and W_head + s·B·A; tied embeddings come out untied, computing what the unmerged adapter does', async () => {
+    for (const c of [QWEN, LLAMA]) {
+      const w = randomWeights(c, 43);
+      const adapter = randomAdapter(c, ['k_proj', 'lm_head', 'embed_tokens'], 44);
+      expect(mergeUnties(c, adapter)).toBe(c.tieWordEmbeddings);
+      const merged = mergeAdapter(c, w, adapter);
+      const s = adapter.spec.alpha / adapter.spec.r;
+      const r = adapter.spec.r;
+      const E = w.get('model.embed_tokens.weight')!.data;
+      const emb = adapter.modules.get('model.embed_tokens')!;
+      const V = c.vocabSize;
+      const H = c.hiddenSize;
+      const want = new Float64Array(V * H);
+      for (let v = 0; v < V; v++) {
+        for (let h = 0; h < H; h++) {
+          let ba = 0;
+          for (let k = 0; k < r; k++) ba += emb.B.data[h * r + k]! * emb.A.data[k * V + v]!;
+          want[v * H + h] = E[v * H + h]! + s * ba;
+        }
+      }
+      expect(maxAbsDiff(merged.get('model.embed_tokens.weight')!.data, want)).toBeLessThan(1e-6);
+      const head = adapter.modules.get('lm_head')!;
+      const W = (c.tieWordEmbeddings ? w.get('model.embed_tokens.weight')! : w.get('lm_head.weight')!).data;
+      const wantHead = new Float64Array(V * H);
+      for (let v = 0; v < V; v++) {
+        for (let h = 0; h < H; h++) {
+          let ba = 0;
+          for (let k = 0; k < r; k++) ba += head.B.data[v * r + k]! * head.A.data[k * H + h]!;
+          wantHead[v * H + h] = W[v * H + h]! + s * ba;
+        }
+      }
+      expect(maxAbsDiff(merged.get('lm_head.weight')!.data, wantHead)).toBeLessThan(1e-6);
+      expect(E).toEqual(randomWeights(c, 43).get('model.embed_tokens.weight')!.data);
+      const tokens = [...sequence(c, 16, 8).inputIds];
+      const viaMerge = await LlamaModel.create({ ...c, tieWordEmbeddings: false }, merged).logits(tokens);
+      const viaAdapter = await LlamaModel.create(c, w).logits(tokens, adapter);
+      expect(maxAbsDiff(viaMerge, viaAdapter)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(viaAdapter, await LlamaModel.create(c, w).logits(tokens))).toBeGreaterThan(1e-2);
+    }
+  });
+});
+
 describe('generation', () => {
   const c = QWEN;
   const w = randomWeights(c, 51, 0.3);
   const model = LlamaModel.create(c, w);
-  const adapter = randomAdapter(c, ['q_proj', 'v_proj', 'up_proj'], 52);
+  const adapter = randomAdapter(c, ['q_proj', 'v_proj', 'up_proj', 'lm_head', 'embed_tokens'], 52);
   const prompt = (n: number, seed: number): number[] => [...sequence(c, n, seed).inputIds];
 
   async function greedyByFullLogits(p: number[], steps: number, a?: LoraAdapter): Promise<number[]> {

@@ -16,6 +16,8 @@ import { parseSafetensors, writeSafetensors } from '../src/llm/safetensors.js';
 import { tokenizeExamples, type TokenizedExample, type TrainingRow } from '../src/llm/training-data.js';
 import { byteLevelBpeTokenizerJson, defaultBpeCorpus, trainByteLevelBpe, CHAT_TEMPLATE } from '../src/testmodels/tokenizers.js';
 import { SqlError } from '../src/errors/sql-error.js';
+import { readChatTemplate } from '../src/llm/chat-template.js';
+import { readEndOfTurnIds } from '../src/llm/model-folder.js';
 
 let dir: string;
 
@@ -50,6 +52,11 @@ const QWEN2_05B = {
   architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14,
   num_key_value_heads: 2, intermediate_size: 4864, vocab_size: 151936, tie_word_embeddings: true, max_position_embeddings: 32768,
 };
+/** openlm-research/open_llama_3b_v2's config.json (the model of PEFT's LoRA guide). */
+const OPENLLAMA_3B_V2 = {
+  architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 3200, num_hidden_layers: 26, num_attention_heads: 32,
+  intermediate_size: 8640, vocab_size: 32000, tie_word_embeddings: false, max_position_embeddings: 2048, rms_norm_eps: 1e-6,
+};
 const TINYLLAMA_11B = {
   architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 2048, num_hidden_layers: 22, num_attention_heads: 32,
   num_key_value_heads: 4, intermediate_size: 5632, vocab_size: 32000, tie_word_embeddings: false, max_position_embeddings: 2048,
@@ -81,22 +88,104 @@ describe('parameter counts', () => {
     expect(countParameters(smol, { r: 8, targetModules: all }).trainableParams).toBe(2_442_240);
   });
 
+  it('counts LoRA on lm_head and embed_tokens: the LoRA guide\'s third configuration on OpenLLaMA-3b-v2 has 12,994,560', () => {
+    const openLlama = parseLlamaConfig(OPENLLAMA_3B_V2);
+    // r=8 on every linear layer and lm_head: per layer 4·8·(3200 + 3200) + 3·8·(3200 + 8640) = 488,960 × 26,
+    // plus lm_head 8·(3200 + 32000) = 281,600.
+    const third = resolveTargetModules(openLlama, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'lm_head']);
+    expect(countParameters(openLlama, { r: 8, targetModules: third }).trainableParams).toBe(12_994_560);
+    expect(resolveTargetModules(openLlama, ['all-linear', 'lm_head'])).toEqual(third);
+    // embed_tokens: A [8, 32000] and B [3200, 8], once.
+    expect(countParameters(openLlama, { r: 8, targetModules: ['embed_tokens'] }).trainableParams).toBe(8 * (32000 + 3200));
+    expect(countParameters(openLlama, { r: 8, targetModules: ['q_proj'] }).baseParams).toBe(3_426_473_600);
+  });
+
   it('resolves target modules by their PEFT names', () => {
     expect(resolveTargetModules(smol, 'all-linear')).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
     expect(resolveTargetModules(smol, ['v_proj', 'q_proj', 'v_proj'])).toEqual(['q_proj', 'v_proj']);
+    expect(resolveTargetModules(smol, ['lm_head', 'embed_tokens', 'q_proj'])).toEqual(['q_proj', 'embed_tokens', 'lm_head']);
   });
 
-  it('refuses unknown, non-linear and empty target modules', async () => {
+  it('refuses unknown and empty target modules', async () => {
     const unknown = await sqlError(() => resolveTargetModules(smol, ['q_proj', 'query']));
     expect(unknown.code).toBe('22023');
     expect(unknown.message).toContain('"query"');
-    expect(unknown.message).toContain('q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj');
-    for (const bad of ['lm_head', 'embed_tokens']) {
-      const e = await sqlError(() => resolveTargetModules(smol, [bad]));
-      expect(e.code).toBe('22023');
-      expect(e.message).toContain(bad);
-    }
+    expect(unknown.message).toContain('q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, embed_tokens, lm_head');
     expect((await sqlError(() => resolveTargetModules(smol, []))).code).toBe('22023');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('config.json as transformers 4 and 5 write it', () => {
+  const base = { architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, vocab_size: 100, max_position_embeddings: 4096 };
+  const llama3 = { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 2048 };
+
+  it('reads rope_parameters (transformers 5) as the same settings as rope_theta + rope_scaling (transformers 4)', () => {
+    const pairs: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+      [{ rope_theta: 500000, rope_scaling: null }, { rope_parameters: { rope_type: 'default', rope_theta: 500000 } }],
+      [{ rope_theta: 20000, rope_scaling: { type: 'linear', factor: 2 } }, { rope_parameters: { rope_type: 'linear', rope_theta: 20000, factor: 2 } }],
+      [{ rope_theta: 500000, rope_scaling: { rope_type: 'llama3', ...llama3 } }, { rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...llama3 } }],
+    ];
+    for (const [old, current] of pairs) {
+      const a = parseLlamaConfig({ ...base, ...old });
+      const b = parseLlamaConfig({ ...base, ...current });
+      expect(b).toEqual(a);
+      expect(b.ropeTheta).not.toBe(10000);
+    }
+    expect(parseLlamaConfig({ ...base, rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...llama3 } }).ropeScaling).toEqual(
+      { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 2048 });
+    // transformers 5's precedence: θ inside rope_parameters over a top-level rope_theta; a non-null rope_scaling over rope_parameters.
+    expect(parseLlamaConfig({ ...base, rope_theta: 1, rope_parameters: { rope_type: 'default', rope_theta: 40000 } }).ropeTheta).toBe(40000);
+    expect(parseLlamaConfig({ ...base, rope_theta: 30000, rope_parameters: { rope_type: 'default' } }).ropeTheta).toBe(30000);
+    expect(parseLlamaConfig({ ...base, rope_scaling: { type: 'linear', factor: 4 }, rope_parameters: { rope_type: 'default' } }).ropeScaling?.factor).toBe(4);
+    // Dynamic NTK changes nothing below max_position_embeddings, the longest sequence aiduck runs.
+    expect(parseLlamaConfig({ ...base, rope_parameters: { rope_type: 'dynamic', factor: 2, rope_theta: 10000 } })).toEqual(parseLlamaConfig(base));
+  });
+
+  it('refuses rope settings it does not compute with 0A000, naming them', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ rope_parameters: { rope_type: 'yarn', rope_theta: 10000, factor: 4, original_max_position_embeddings: 1024 } }, 'yarn'],
+      [{ rope_scaling: { type: 'longrope', short_factor: [1], long_factor: [1] } }, 'longrope'],
+      [{ rope_parameters: { rope_type: 'llama3', rope_theta: 10000, ...llama3, attention_factor: 1.2 } }, 'attention_factor'],
+      [{ rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } } }, 'per layer type'],
+      [{ rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.5 } }, 'partial rotary'],
+    ];
+    for (const [extra, says] of cases) {
+      const e = await sqlError(() => parseLlamaConfig({ ...base, ...extra }));
+      expect(e.code, says).toBe('0A000');
+      expect(e.message, says).toContain(says);
+      expect(e.hint, says).toBeTruthy();
+    }
+    expect((await sqlError(() => parseLlamaConfig({ ...base, rope_parameters: { rope_type: 'linear', rope_theta: 10000 } }))).code).toBe('22023');
+  });
+
+  it('stops generation at generation_config.json\'s eos ids when the folder has them, else at config.json\'s', async () => {
+    const folder = join(dir, 'eos');
+    await mkdir(folder, { recursive: true });
+    const config = parseLlamaConfig({ ...base, eos_token_id: 7 });
+    expect(await readEndOfTurnIds(folder, config)).toEqual([7]);
+    await writeFile(join(folder, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, do_sample: false }));
+    expect(await readEndOfTurnIds(folder, config)).toEqual([7]);
+    await writeFile(join(folder, 'generation_config.json'), JSON.stringify({ eos_token_id: [9, 7] }));
+    expect(await readEndOfTurnIds(folder, config)).toEqual([9, 7]);
+    await writeFile(join(folder, 'generation_config.json'), '{oops');
+    expect((await sqlError(() => readEndOfTurnIds(folder, config))).code).toBe('22P02');
+  });
+
+  it('finds the chat template where transformers does: chat_template.jinja over tokenizer_config.json', async () => {
+    const folder = join(dir, 'templates');
+    await mkdir(join(folder, 'additional_chat_templates'), { recursive: true });
+    await writeFile(join(folder, 'tokenizer_config.json'), JSON.stringify({ chat_template: 'from config' }));
+    expect(readChatTemplate(folder)).toBe('from config');
+    await writeFile(join(folder, 'chat_template.jinja'), 'from file');
+    expect(readChatTemplate(folder)).toBe('from file');
+    await writeFile(join(folder, 'additional_chat_templates', 'tool_use.jinja'), 'tools');
+    expect(readChatTemplate(folder)).toEqual({ default: 'from file', tool_use: 'tools' });
+    const bare = join(dir, 'no-template');
+    await mkdir(bare, { recursive: true });
+    await writeFile(join(bare, 'tokenizer_config.json'), JSON.stringify({ eos_token: '</s>' }));
+    expect(readChatTemplate(bare)).toBeNull();
   });
 });
 
@@ -150,6 +239,7 @@ function loraTensors(r: number, modules: LinearModule[], name: (path: string, m:
   return out;
 }
 const peftName = (path: string, m: 'A' | 'B'): string => `base_model.model.${path}.lora_${m}.weight`;
+const plain = (): WeightMap => loraTensors(2, ['q_proj'], peftName);
 
 describe('PEFT adapters', () => {
   it('round-trips every value bitwise, with the spec and the PEFT file layout', async () => {
@@ -209,7 +299,6 @@ describe('PEFT adapters', () => {
   });
 
   it('refuses adapter variants that would compute something else, saying what they use', async () => {
-    const plain = (): WeightMap => loraTensors(2, ['q_proj'], peftName);
     const cases: Array<[string, Record<string, unknown>, WeightMap, string]> = [
       ['dora', { use_dora: true }, plain(), 'DoRA'],
       ['bias', { bias: 'all' }, plain(), 'bias'],
@@ -224,13 +313,62 @@ describe('PEFT adapters', () => {
       expect(e.code, name).toBe('0A000');
       expect(e.message, name).toContain(says);
     }
-    const lmHead = plain();
-    lmHead.set('base_model.model.lm_head.lora_A.weight', { shape: [2, 8], data: new Float32Array(16) });
-    lmHead.set('base_model.model.lm_head.lora_B.weight', { shape: [32, 2], data: new Float32Array(64) });
-    const e1 = await sqlError(async () => readPeftAdapter(await handWritten('lm-head', {}, lmHead), TINY));
-    expect([e1.code, e1.message]).toEqual(['0A000', expect.stringContaining('output layer')]);
-    const e2 = await sqlError(async () => readPeftAdapter(await handWritten('embed-target', { target_modules: ['q_proj', 'embed_tokens'] }, plain()), TINY));
-    expect([e2.code, e2.message]).toEqual(['0A000', expect.stringContaining('embed_tokens')]);
+    // The allow-list: a setting aiduck does not know is refused once it holds a value.
+    const unknown = await sqlError(async () => readPeftAdapter(await handWritten('unknown-key', { use_quantum: { depth: 2 } }, plain()), TINY));
+    expect([unknown.code, unknown.message]).toEqual(['0A000', expect.stringContaining('use_quantum')]);
+    expect((await readPeftAdapter(await handWritten('unknown-off', { use_quantum: null, future_list: [], future_flag: false }, plain()), TINY)).spec.r).toBe(2);
+    const refusals: Array<[string, Record<string, unknown>, string]> = [
+      ['alora', { alora_invocation_tokens: [5, 6, 7] }, 'aLoRA'],
+      ['tokens', { trainable_token_indices: [1, 2] }, 'trainable_token_indices'],
+      ['lora-ga', { init_lora_weights: 'lora_ga' }, 'init_lora_weights'],
+      ['pissa', { init_lora_weights: 'pissa_niter_4' }, 'init_lora_weights'],
+      ['bdlora', { use_bdlora: { block: 2 } }, 'use_bdlora'],
+      ['megatron', { megatron_config: { tensor_model_parallel_size: 2 } }, 'megatron_config'],
+    ];
+    for (const [name, config, says] of refusals) {
+      const e = await sqlError(async () => readPeftAdapter(await handWritten(name, config, plain()), TINY));
+      expect(e.code, name).toBe('0A000');
+      expect(e.message, name).toContain(says);
+      expect(e.hint, name).toBeTruthy();
+    }
+    // Training-only settings and initializations that leave the base model alone are accepted.
+    const trainingOnly = { init_lora_weights: 'eva', eva_config: { rho: 2 }, lora_dropout: 0.1, velora_config: null, qalora_group_size: 16, peft_version: '0.21.0', exclude_modules: ['k_proj'] };
+    expect((await readPeftAdapter(await handWritten('training-only', trainingOnly, plain()), TINY)).modules.size).toBe(2);
+  });
+
+  it('loads LoRA on lm_head and embed_tokens with PEFT\'s tensor names (lora_embedding_A/B), and writes them back the same way', async () => {
+    const tensors = loraTensors(2, ['q_proj'], peftName);
+    const hA = { shape: [2, 8], data: Float32Array.from({ length: 16 }, random) };
+    const hB = { shape: [32, 2], data: Float32Array.from({ length: 64 }, random) };
+    const eA = { shape: [2, 32], data: Float32Array.from({ length: 64 }, random) };
+    const eB = { shape: [8, 2], data: Float32Array.from({ length: 16 }, random) };
+    tensors.set('base_model.model.lm_head.lora_A.weight', hA);
+    tensors.set('base_model.model.lm_head.lora_B.weight', hB);
+    tensors.set('base_model.model.model.embed_tokens.lora_embedding_A', eA);
+    tensors.set('base_model.model.model.embed_tokens.lora_embedding_B', eB);
+    const folder = await handWritten('head-and-embedding', { target_modules: ['q_proj', 'lm_head', 'embed_tokens'] }, tensors);
+    const adapter = await readPeftAdapter(folder, TINY);
+    expect(adapter.spec.targetModules).toEqual(['q_proj', 'embed_tokens', 'lm_head']);
+    expect(bits(adapter.modules.get('lm_head')!.B.data)).toEqual(bits(hB.data));
+    expect(bits(adapter.modules.get('model.embed_tokens')!.A.data)).toEqual(bits(eA.data));
+    const out = join(dir, 'head-and-embedding-out');
+    await writePeftAdapter(out, adapter, { baseModelNameOrPath: 'base' });
+    const written = parseSafetensors(await readFile(join(out, 'adapter_model.safetensors'))).tensors;
+    expect([...written.keys()].sort()).toEqual([...tensors.keys()].sort());
+    expect(JSON.parse(await readFile(join(out, 'adapter_config.json'), 'utf8')).target_modules).toEqual(['embed_tokens', 'lm_head', 'q_proj']);
+    // The embedding's pair is A [r, vocab], B [hidden, r]: the transposed shapes are another model's.
+    const swapped = new Map(tensors);
+    swapped.set('base_model.model.model.embed_tokens.lora_embedding_A', { shape: [2, 8], data: new Float32Array(16) });
+    swapped.set('base_model.model.model.embed_tokens.lora_embedding_B', { shape: [32, 2], data: new Float32Array(64) });
+    const e = await sqlError(async () => readPeftAdapter(await handWritten('swapped-embedding', {}, swapped), TINY));
+    expect([e.code, e.message]).toEqual(['22023', expect.stringContaining('[2, 32]')]);
+    // PEFT can tie the adapters of tied embeddings (ensure_weight_tying): not computed here.
+    const tied = await sqlError(async () => readPeftAdapter(await handWritten('tied-adapters', { ensure_weight_tying: true }, tensors), TINY));
+    expect([tied.code, tied.message]).toEqual(['0A000', expect.stringContaining('ensure_weight_tying')]);
+    const fullHead = plain();
+    fullHead.set('base_model.model.lm_head.modules_to_save.default.weight', { shape: [32, 8], data: new Float32Array(256) });
+    const e2 = await sqlError(async () => readPeftAdapter(await handWritten('full-head', {}, fullHead), TINY));
+    expect([e2.code, e2.message]).toEqual(['0A000', expect.stringContaining('fully trained')]);
   });
 
   it('refuses missing files, pickled weights and adapters that do not fit the base model', async () => {

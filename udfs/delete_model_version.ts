@@ -1,7 +1,9 @@
 import type { ModelCommand } from '../src/functions/commands.js';
 import { setVariable } from '../src/functions/session-variables.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
-import { deleteVersion, removeArtifact } from '../src/registry/metadata.js';
+import { basename } from 'node:path';
+import { deleteVersion } from '../src/registry/metadata.js';
+import { collectStored } from '../src/registry/commands.js';
 import { SqlError } from '../src/errors/sql-error.js';
 
 /**
@@ -20,8 +22,9 @@ const command: ModelCommand = {
     await transaction(async () => {
       unreferenced = await deleteVersion(conn, ai.store, name, version);
     });
-    // Only once the deletion has committed: a rolled-back one keeps its files.
-    if (unreferenced) await removeArtifact(unreferenced);
+    // Only once the deletion has committed (a rolled-back one keeps its files), and through the store,
+    // which keeps a folder another registration of the same files holds meanwhile.
+    if (unreferenced) await collectStored(ai, [basename(unreferenced)]);
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_version_n', version);
   },

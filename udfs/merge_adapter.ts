@@ -5,7 +5,7 @@ import type { ModelCommand } from '../src/functions/commands.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
 import { setVariable } from '../src/functions/session-variables.js';
 import { SqlError } from '../src/errors/sql-error.js';
-import { insertRegistration, versionUri } from '../src/registry/commands.js';
+import { insertRegistration, releaseArtifacts, versionUri } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
 import type { MergeJobInput } from '../src/jobs/merge-worker.js';
 import { runWorkerJob } from '../src/jobs/worker-job.js';
@@ -53,13 +53,17 @@ const command: ModelCommand = {
     const source = `merge_adapter:${versionUri(spec)}`;
     const description = a.description ?? `${versionUri(spec)} merged into ${spec.base.uri}`;
     let version = 0;
-    await transaction(async () => {
-      version = await insertRegistration(conn, {
-        name, sourceText: source, digest: stored.digest, dimension: null, alias,
-        spec: { name, task: spec.task, provider: 'llama', location: stored.path },
-        args: { name, source, task: null, alias, tags: { merged_from: versionUri(spec), base_model: spec.base!.uri }, description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
+    try {
+      await transaction(async () => {
+        version = await insertRegistration(conn, {
+          name, sourceText: source, digest: stored.digest, dimension: null, alias,
+          spec: { name, task: spec.task, provider: 'llama', location: stored.path },
+          args: { name, source, task: null, alias, tags: { merged_from: versionUri(spec), base_model: spec.base!.uri }, description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
+        });
       });
-    });
+    } finally {
+      await releaseArtifacts(ai, [stored.digest]);
+    }
     await setVariable(conn, 'aiduck_model', name);
     await setVariable(conn, 'aiduck_version_n', version);
   },

@@ -1,4 +1,4 @@
-import { insertRegistration, prepareRegistration, type RegisterArgs } from '../src/registry/commands.js';
+import { insertRegistration, prepareRegistration, releaseArtifacts, type RegisterArgs } from '../src/registry/commands.js';
 import type { ModelCommand } from '../src/functions/commands.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
 import { setVariable } from '../src/functions/session-variables.js';
@@ -25,9 +25,13 @@ const command: ModelCommand = {
       ? await registrationFromRun(conn, ai.registry, args, runId)
       : await prepareRegistration(ai, args, (spec) => probeModel(ai, spec));
     let version = 0;
-    await transaction(async () => {
-      version = await insertRegistration(conn, registration);
-    });
+    try {
+      await transaction(async () => {
+        version = await insertRegistration(conn, registration);
+      });
+    } finally {
+      await releaseArtifacts(ai, registration.held ?? []);
+    }
     await setVariable(conn, 'aiduck_model', args.name!);
     await setVariable(conn, 'aiduck_version_n', version);
   },

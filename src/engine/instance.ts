@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { AiContext } from '../functions/context.js';
 import { ArtifactStore } from '../registry/artifact-store.js';
-import { hubCacheDirOf } from '../registry/commands.js';
+import { collectArtifacts, hubCacheDirOf } from '../registry/commands.js';
 import { Registry } from '../registry/registry.js';
 import { openRegistrySchema } from '../registry/schema.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
@@ -27,6 +27,8 @@ async function openAi(setup: DuckDBConnection, options: EngineOptions): Promise<
   const runtime = new RuntimeClient(persistent ? join(options.dataDir, 'cache') : null, options.allowedKeyEnvs);
   const ai = new AiContext(registry, runtime, new ArtifactStore(join(options.dataDir, 'models')), hubCacheDirOf(options.dataDir),
     join(options.dataDir, 'files'), options.allowedDirs, options.allowedKeyEnvs, setup);
+  // The database file is locked to this process: what its registry does not reference is no one's.
+  if (persistent) await collectArtifacts(ai);
   await registerFunctions(setup, ai);
   return ai;
 }

@@ -61,7 +61,7 @@ export async function generate(model: LlamaModel, prompts: readonly (readonly nu
   const H = c.hiddenSize;
   const last = new Float32Array(prompts.length * H);
   spans.forEach((s, i) => last.set(hidden.subarray((s.offset + s.length - 1) * H, (s.offset + s.length) * H), i * H));
-  let logits = await model.headLogits(last, prompts.length);
+  let logits = await model.headLogits(last, prompts.length, adapter);
 
   /** The prompt each cache slot generates for. */
   let rows = prompts.map((_, i) => i);
@@ -85,7 +85,7 @@ export async function generate(model: LlamaModel, prompts: readonly (readonly nu
     }
     const h = await model.hidden(Int32Array.from(next), cache, adapter);
     cache.advance();
-    logits = await model.headLogits(h, rows.length);
+    logits = await model.headLogits(h, rows.length, adapter);
   }
   return results;
 }

@@ -3,15 +3,9 @@
  * describes it, and the tensors that hold its weights. Everything in src/llm works from these types.
  */
 import { SqlError } from '../errors/sql-error.js';
+import { parseRopeSettings, type RopeScaling } from './rope-parameters.js';
 
-export interface RopeScaling {
-  /** 'default' (none), 'linear' or 'llama3'. */
-  type: 'default' | 'linear' | 'llama3';
-  factor: number;
-  lowFreqFactor: number;
-  highFreqFactor: number;
-  originalMaxPositionEmbeddings: number;
-}
+export type { RopeScaling } from './rope-parameters.js';
 
 export interface LlamaConfig {
   /** config.json's `architectures[0]`, e.g. LlamaForCausalLM. */
@@ -101,19 +95,7 @@ export function parseLlamaConfig(json: unknown): LlamaConfig {
   const activation = String(j.hidden_act ?? 'silu');
   if (activation !== 'silu') throw new SqlError('0A000', `hidden_act "${activation}" is not supported (only silu)`);
   const eos = j.eos_token_id;
-  const rs = j.rope_scaling as Record<string, unknown> | null | undefined;
-  let ropeScaling: RopeScaling | null = null;
-  if (rs && typeof rs === 'object') {
-    const type = String(rs.rope_type ?? rs.type ?? 'default');
-    if (type !== 'default' && type !== 'linear' && type !== 'llama3') throw new SqlError('0A000', `rope_scaling type "${type}" is not supported (default, linear, llama3)`);
-    ropeScaling = {
-      type,
-      factor: Number(rs.factor ?? 1),
-      lowFreqFactor: Number(rs.low_freq_factor ?? 1),
-      highFreqFactor: Number(rs.high_freq_factor ?? 4),
-      originalMaxPositionEmbeddings: Number(rs.original_max_position_embeddings ?? j.max_position_embeddings ?? 8192),
-    };
-  }
+  const rope = parseRopeSettings(j);
   const config: LlamaConfig = {
     architecture,
     modelType,
@@ -125,8 +107,8 @@ export function parseLlamaConfig(json: unknown): LlamaConfig {
     numKvHeads: num('num_key_value_heads', heads),
     headDim: typeof j.head_dim === 'number' ? j.head_dim : hidden / heads,
     rmsNormEps: num('rms_norm_eps', 1e-6),
-    ropeTheta: num('rope_theta', 10000),
-    ropeScaling,
+    ropeTheta: rope.theta,
+    ropeScaling: rope.scaling,
     maxPositionEmbeddings: num('max_position_embeddings', 2048),
     tieWordEmbeddings: j.tie_word_embeddings === true,
     qkvBias: modelType === 'qwen2' || j.attention_bias === true,

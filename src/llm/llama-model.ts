@@ -1,7 +1,8 @@
 /**
  * A Llama-family decoder (LlamaForCausalLM, Qwen2ForCausalLM) over float32 weights, with LoRA
- * adapters applied unmerged: the forward pass for logits and losses, and the backward pass giving the
- * gradient of the summed token cross-entropy with respect to every LoRA A and B (base weights frozen).
+ * adapters applied unmerged (on the layers' linears, the output layer and the token embedding): the
+ * forward pass for logits and losses, and the backward pass giving the gradient of the summed token
+ * cross-entropy with respect to every LoRA A and B (base weights frozen).
  *
  * A batch of sequences is packed: every linear runs once over all T tokens of the batch, attention stays
  * within each sequence, and positions restart at 0 per sequence.
@@ -11,9 +12,11 @@ import { PackedCausalAttention, type AttentionRunner, type Span } from './attent
 import { LINEAR_MODULES, hasBias, linearShape, modulePath, type LinearModule, type LlamaConfig, type WeightMap } from './llama-config.js';
 import { addInPlace, rmsNorm, rmsNormBackwardAdd, type Rng } from './kernels.js';
 import { linearBackward, linearForward, type Dropout, type LinearWeights, type LoraTape, type LoraWeights } from './linear.js';
+import { embeddingLoraBackward, embeddingLoraForward } from './embedding-lora.js';
+import { LmHead } from './lm-head.js';
+import { EMBED_PATH, HEAD_PATH, loraSites } from './lora-targets.js';
 import { loraScale, type LoraAdapter } from './lora-types.js';
-import { gemm } from './matmul.js';
-import { rowSoftmax, siluMul, siluMulBackward } from './ort-ops.js';
+import { siluMul, siluMulBackward } from './ort-ops.js';
 import { RopeTable } from './rope.js';
 
 export interface TrainSequence {
@@ -51,6 +54,14 @@ export interface TrainOptions {
 /** The LoRA branches of each layer, by module. */
 export type LayerLora = Partial<Record<LinearModule, LoraWeights>>;
 
+/** An adapter resolved against the model: the branches of each layer, of the output layer, of the embedding. */
+export interface ResolvedLora {
+  layers: LayerLora[];
+  head: LoraWeights | null;
+  /** A [r, vocab], B [hidden, r]. */
+  embed: LoraWeights | null;
+}
+
 interface LayerParams {
   inputNorm: Float32Array;
   postNorm: Float32Array;
@@ -75,8 +86,6 @@ interface Packed {
   labels: Int32Array;
 }
 
-/** Rows of LM-head logits computed at once (bounds the logits buffer to ~64 MB). */
-const HEAD_CHUNK_FLOATS = 16 * 1024 * 1024;
 /** Attention probabilities kept for backward up to this many floats; beyond, they are recomputed. */
 const KEPT_PROBS_FLOATS = 64 * 1024 * 1024;
 
@@ -86,8 +95,10 @@ export class LlamaModel {
   readonly rope: RopeTable;
   private readonly embedding: Float32Array;
   private readonly finalNorm: Float32Array;
-  private readonly lmHead: Float32Array;
+  private readonly head: LmHead;
   private readonly layers: LayerParams[];
+  /** Adapters already resolved (generation resolves the same one every step). */
+  private readonly resolved = new WeakMap<LoraAdapter, ResolvedLora>();
 
   private constructor(
     readonly config: LlamaConfig,
@@ -106,7 +117,7 @@ export class LlamaModel {
     if (c.headDim % 2 !== 0) throw new SqlError('22023', `head_dim must be even for rotary embeddings, got ${c.headDim}`);
     this.embedding = tensor('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
     this.finalNorm = tensor('model.norm.weight', [c.hiddenSize]);
-    this.lmHead = c.tieWordEmbeddings ? this.embedding : tensor('lm_head.weight', [c.vocabSize, c.hiddenSize]);
+    this.head = new LmHead(c.tieWordEmbeddings ? this.embedding : tensor('lm_head.weight', [c.vocabSize, c.hiddenSize]), c.hiddenSize, c.vocabSize);
     this.layers = [];
     for (let l = 0; l < c.numLayers; l++) {
       const linears = {} as Record<LinearModule, LinearWeights>;
@@ -136,7 +147,7 @@ export class LlamaModel {
     const T = tokens.length;
     const attention = new PackedCausalAttention(this.config, this.rope, [{ offset: 0, length: T }], { keepTapeFrom: Infinity, keepProbs: false });
     const hidden = await this.hidden(tokens, attention, adapter);
-    return this.headLogits(hidden, T);
+    return this.headLogits(hidden, T, adapter);
   }
 
   /** The summed cross-entropy of a batch's target tokens, without dropout or gradients. */
@@ -144,7 +155,7 @@ export class LlamaModel {
     const packed = this.pack(batch);
     const attention = new PackedCausalAttention(this.config, this.rope, packed.spans, { keepTapeFrom: Infinity, keepProbs: false });
     const hidden = await this.hidden(packed.tokens, attention, adapter);
-    const lossSum = await this.headLoss(hidden, packed, null);
+    const lossSum = await this.head.loss(hidden, packed, this.resolveAdapter(adapter).head, null, null);
     return { lossSum, targetTokens: packed.rows.length };
   }
 
@@ -155,22 +166,31 @@ export class LlamaModel {
     const T = packed.tokens.length;
     const lora = this.resolveAdapter(adapter);
     const grads = new Map<string, LoraGrad>();
+    const gradOf = (path: string, w: LoraWeights): LoraGrad => {
+      const g = { A: new Float32Array(w.A.length), B: new Float32Array(w.B.length) };
+      grads.set(path, g);
+      return g;
+    };
     let lowest = Infinity;
-    lora.forEach((layer, l) => {
+    lora.layers.forEach((layer, l) => {
       for (const [m, w] of Object.entries(layer) as [LinearModule, LoraWeights][]) {
-        grads.set(modulePath(l, m), { A: new Float32Array(w.A.length), B: new Float32Array(w.B.length) });
+        gradOf(modulePath(l, m), w);
         lowest = Math.min(lowest, l);
       }
     });
+    const embedGrad = lora.embed === null ? null : gradOf(EMBED_PATH, lora.embed);
+    const headGrad = lora.head === null ? null : gradOf(HEAD_PATH, lora.head);
+    // The embedding's adapter needs the gradient of the first layer's input: every layer is run backward.
+    if (lora.embed !== null) lowest = 0;
     const taped = Number.isFinite(lowest) ? c.numLayers - lowest : 0;
     const probFloats = taped * c.numHeads * packed.spans.reduce((a, s) => a + s.length * s.length, 0);
     const attention = new PackedCausalAttention(c, this.rope, packed.spans, { keepTapeFrom: lowest, keepProbs: probFloats <= (options.attentionMemoryFloats ?? KEPT_PROBS_FLOATS) });
     const drop: Dropout | null = options.dropout !== undefined && adapter.spec.dropout > 0 ? { p: adapter.spec.dropout, rng: options.dropout } : null;
 
-    let x = this.embed(packed.tokens);
+    let x = this.embed(packed.tokens, lora.embed);
     const tapes: (LayerTape | null)[] = [];
     for (let l = 0; l < c.numLayers; l++) {
-      const r = await this.layerForward(l, x, T, attention, lora[l]!, drop, l >= lowest);
+      const r = await this.layerForward(l, x, T, attention, lora.layers[l]!, drop, l >= lowest);
       tapes.push(r.tape);
       x = r.out;
     }
@@ -178,25 +198,30 @@ export class LlamaModel {
     const invF = new Float32Array(T);
     rmsNorm(x, this.finalNorm, T, c.rmsNormEps, normed, invF);
     const targets = packed.rows.length;
-    if (!Number.isFinite(lowest) || targets === 0) {
-      return { lossSum: await this.headLoss(normed, packed, null), targetTokens: targets, grads };
+    const throughLayers = Number.isFinite(lowest);
+    if (targets === 0 || (!throughLayers && headGrad === null)) {
+      return { lossSum: await this.head.loss(normed, packed, lora.head, drop, null), targetTokens: targets, grads };
     }
-    const dNormed = new Float32Array(T * c.hiddenSize);
-    const lossSum = await this.headLoss(normed, packed, dNormed);
+    const dNormed = throughLayers ? new Float32Array(T * c.hiddenSize) : null;
+    const lossSum = await this.head.loss(normed, packed, lora.head, drop, { dHidden: dNormed, lora: headGrad });
+    if (dNormed === null) return { lossSum, targetTokens: targets, grads };
     let dx: Float32Array | null = new Float32Array(T * c.hiddenSize);
     rmsNormBackwardAdd(dNormed, x, this.finalNorm, invF, T, dx);
     for (let l = c.numLayers - 1; l >= lowest && dx !== null; l--) {
-      dx = await this.layerBackward(l, tapes[l]!, dx, T, attention, lora[l]!, grads, l > lowest);
+      dx = await this.layerBackward(l, tapes[l]!, dx, T, attention, lora.layers[l]!, grads, l > lowest || embedGrad !== null);
       tapes[l] = null;
     }
+    if (embedGrad !== null && lora.embed !== null && dx !== null) await embeddingLoraBackward(dx, packed.tokens, lora.embed, c.hiddenSize, c.vocabSize, embedGrad);
     return { lossSum, targetTokens: targets, grads };
   }
 
-  /** Token embeddings [T, hidden]. */
-  embed(tokens: Int32Array): Float32Array {
+  /** Token embeddings [T, hidden], plus s · B A[:, token] with a LoRA on the embedding. */
+  embed(tokens: Int32Array, lora: LoraWeights | null = null): Float32Array {
     const H = this.config.hiddenSize;
+    const V = this.config.vocabSize;
     const x = new Float32Array(tokens.length * H);
     for (let t = 0; t < tokens.length; t++) x.set(this.embedding.subarray(tokens[t]! * H, (tokens[t]! + 1) * H), t * H);
+    if (lora !== null) embeddingLoraForward(x, tokens, lora, H, V);
     return x;
   }
 
@@ -205,39 +230,42 @@ export class LlamaModel {
     const c = this.config;
     const T = tokens.length;
     const lora = this.resolveAdapter(adapter);
-    let x = this.embed(tokens);
-    for (let l = 0; l < c.numLayers; l++) x = (await this.layerForward(l, x, T, attention, lora[l]!, null, false)).out;
+    let x = this.embed(tokens, lora.embed);
+    for (let l = 0; l < c.numLayers; l++) x = (await this.layerForward(l, x, T, attention, lora.layers[l]!, null, false)).out;
     const normed = new Float32Array(T * c.hiddenSize);
     rmsNorm(x, this.finalNorm, T, c.rmsNormEps, normed, new Float32Array(T));
     return normed;
   }
 
-  /** LM-head logits [rows, vocab] of `rows` hidden states [rows, hidden]. */
-  headLogits(hidden: Float32Array, rows: number): Promise<Float32Array> {
-    return gemm(hidden, this.lmHead, rows, this.config.hiddenSize, this.config.vocabSize, { transB: true });
+  /** LM-head logits [rows, vocab] of `rows` hidden states [rows, hidden] (with the adapter's LoRA on lm_head, if any). */
+  headLogits(hidden: Float32Array, rows: number, adapter?: LoraAdapter): Promise<Float32Array> {
+    return this.head.logits(hidden, rows, this.resolveAdapter(adapter).head);
   }
 
-  /** The LoRA branches of each layer; refuses adapters that do not fit this model. */
-  resolveAdapter(adapter: LoraAdapter | undefined): LayerLora[] {
+  /** The LoRA branches of the adapter by place; refuses adapters that do not fit this model. */
+  resolveAdapter(adapter: LoraAdapter | undefined): ResolvedLora {
     const c = this.config;
-    const layers: LayerLora[] = Array.from({ length: c.numLayers }, () => ({}));
-    if (adapter === undefined) return layers;
-    const known = new Map<string, [number, LinearModule]>();
-    for (let l = 0; l < c.numLayers; l++) for (const m of LINEAR_MODULES) known.set(modulePath(l, m), [l, m]);
+    const resolved: ResolvedLora = { layers: Array.from({ length: c.numLayers }, () => ({})), head: null, embed: null };
+    if (adapter === undefined) return resolved;
+    const cached = this.resolved.get(adapter);
+    if (cached !== undefined) return cached;
+    const sites = loraSites(c);
     const r = adapter.spec.r;
     const scale = loraScale(adapter.spec);
     for (const [path, pair] of adapter.modules) {
-      const where = known.get(path);
-      if (where === undefined) throw new SqlError('22023', `LoRA adapter module "${path}" is not a linear module of this model`);
-      const [l, m] = where;
-      const [out, inDim] = linearShape(c, m);
+      const site = sites.get(path);
+      if (site === undefined) throw new SqlError('22023', `LoRA adapter module "${path}" is not a module of this model (a linear of a decoder layer, lm_head or model.embed_tokens)`);
       const fits = (t: { shape: number[]; data: Float32Array }, rows: number, cols: number): boolean =>
         t.shape.length === 2 && t.shape[0] === rows && t.shape[1] === cols && t.data.length === rows * cols;
-      if (!fits(pair.A, r, inDim)) throw new SqlError('22023', `LoRA tensor "${path}.lora_A" has shape [${pair.A.shape.join(', ')}], expected [${r}, ${inDim}]`);
-      if (!fits(pair.B, out, r)) throw new SqlError('22023', `LoRA tensor "${path}.lora_B" has shape [${pair.B.shape.join(', ')}], expected [${out}, ${r}]`);
-      layers[l]![m] = { A: pair.A.data, B: pair.B.data, r, scale };
+      if (!fits(pair.A, r, site.in)) throw new SqlError('22023', `LoRA tensor "${path}.lora_A" has shape [${pair.A.shape.join(', ')}], expected [${r}, ${site.in}]`);
+      if (!fits(pair.B, site.out, r)) throw new SqlError('22023', `LoRA tensor "${path}.lora_B" has shape [${pair.B.shape.join(', ')}], expected [${site.out}, ${r}]`);
+      const w: LoraWeights = { A: pair.A.data, B: pair.B.data, r, scale };
+      if (path === HEAD_PATH) resolved.head = w;
+      else if (path === EMBED_PATH) resolved.embed = w;
+      else resolved.layers[site.layer!]![site.target as LinearModule] = w;
     }
-    return layers;
+    this.resolved.set(adapter, resolved);
+    return resolved;
   }
 
   private checkTokens(tokens: Int32Array, what: string): void {
@@ -354,51 +382,4 @@ export class LlamaModel {
     rmsNormBackwardAdd(dn1, tape.x, p.inputNorm, tape.inv1, T, dh);
     return dh;
   }
-
-  /** Summed cross-entropy of the packed targets; with dHidden, also adds the loss's gradient w.r.t. `hidden` into it. */
-  private async headLoss(hidden: Float32Array, packed: Packed, dHidden: Float32Array | null): Promise<number> {
-    const { hiddenSize: H, vocabSize: V } = this.config;
-    const n = packed.rows.length;
-    const chunk = Math.max(1, Math.min(n, Math.floor(HEAD_CHUNK_FLOATS / V)));
-    const gathered = new Float32Array(chunk * H);
-    const logitsBuffer = new Float32Array(chunk * V);
-    const probsBuffer = new Float32Array(chunk * V);
-    let total = 0;
-    for (let from = 0; from < n; from += chunk) {
-      const count = Math.min(chunk, n - from);
-      for (let i = 0; i < count; i++) {
-        const row = packed.rows[from + i]!;
-        gathered.set(hidden.subarray(row * H, (row + 1) * H), i * H);
-      }
-      const logits = logitsBuffer.subarray(0, count * V);
-      await gemm(gathered.subarray(0, count * H), this.lmHead, count, H, V, { transB: true, out: logits });
-      const probs = probsBuffer.subarray(0, count * V);
-      await rowSoftmax(logits, count, V, probs);
-      for (let i = 0; i < count; i++) {
-        const label = packed.labels[from + i]!;
-        total += crossEntropyOf(logits.subarray(i * V, (i + 1) * V), probs[i * V + label]!, label);
-        probs[i * V + label] = probs[i * V + label]! - 1;
-      }
-      if (dHidden === null) continue;
-      const dRows = await gemm(probs, this.lmHead, count, V, H, { out: gathered.subarray(0, count * H) });
-      for (let i = 0; i < count; i++) {
-        const o = packed.rows[from + i]! * H;
-        for (let j = 0; j < H; j++) dHidden[o + j] = dHidden[o + j]! + dRows[i * H + j]!;
-      }
-    }
-    return total;
-  }
-}
-
-/**
- * -log p(label): from the softmax output when it is representable, else (the label's probability
- * underflowed float32) as log-sum-exp minus the label's logit.
- */
-function crossEntropyOf(logits: Float32Array, p: number, label: number): number {
-  if (p > 1e-30) return -Math.log(p);
-  let max = -Infinity;
-  for (let j = 0; j < logits.length; j++) if (logits[j]! > max) max = logits[j]!;
-  let sum = 0;
-  for (let j = 0; j < logits.length; j++) sum += Math.exp(logits[j]! - max);
-  return Math.log(sum) + max - logits[label]!;
 }

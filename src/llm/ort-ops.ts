@@ -135,3 +135,59 @@ export async function rowSoftmax(logits: Float32Array, rows: number, vocab: numb
     { P: [probs, [rows, vocab]] },
   );
 }
+
+/** GELU, exact form: 0.5 · x · (1 + erf(x / √2)) (BERT's hidden_act "gelu"). */
+export async function gelu(x: Float32Array): Promise<Float32Array> {
+  const out = new Float32Array(x.length);
+  const n = [x.length];
+  await runGraph(
+    'gelu',
+    () =>
+      graph('gelu', (g) => {
+        const v = g.input('X', F, ['n']);
+        const erf = g.op('Erf', [g.op('Mul', [v, g.f32([Math.SQRT1_2], [])])]);
+        g.op('Mul', [g.op('Mul', [v, g.f32([0.5], [])]), g.op('Add', [erf, g.f32([1], [])])], {}, 'Y');
+        g.output('Y', 'Y', F, ['n']);
+      }),
+    { X: [x, n] },
+    { Y: [out, n] },
+  );
+  return out;
+}
+
+/** The gradient of gelu's input from its output's: d · (Φ(x) + x · φ(x)), Φ and φ the normal CDF and density. */
+export async function geluBackward(dOut: Float32Array, x: Float32Array): Promise<Float32Array> {
+  const out = new Float32Array(x.length);
+  const n = [x.length];
+  await runGraph(
+    'geluBackward',
+    () =>
+      graph('geluBackward', (g) => {
+        const d = g.input('D', F, ['n']);
+        const v = g.input('X', F, ['n']);
+        const cdf = g.op('Mul', [g.op('Add', [g.op('Erf', [g.op('Mul', [v, g.f32([Math.SQRT1_2], [])])]), g.f32([1], [])]), g.f32([0.5], [])]);
+        const density = g.op('Mul', [g.op('Exp', [g.op('Mul', [g.op('Mul', [v, v]), g.f32([-0.5], [])])]), g.f32([1 / Math.sqrt(2 * Math.PI)], [])]);
+        g.op('Mul', [d, g.op('Add', [cdf, g.op('Mul', [v, density])])], {}, 'DX');
+        g.output('DX', 'DX', F, ['n']);
+      }),
+    { D: [dOut, n], X: [x, n] },
+    { DX: [out, n] },
+  );
+  return out;
+}
+
+const noMasks = new Map<number, Float32Array>();
+
+/** Row softmax of scale · scores [batch, n, n] with every position attending to every other. */
+export function fullSoftmax(scores: Float32Array, batch: number, n: number, scale: number): Promise<Float32Array> {
+  let mask = noMasks.get(n);
+  if (mask === undefined) {
+    mask = new Float32Array(n);
+    if (noMasks.size >= 8) noMasks.delete(noMasks.keys().next().value!);
+    noMasks.set(n, mask);
+  }
+  return maskedSoftmax(scores, [batch, n, n], mask, [1, 1, n], scale);
+}
+
+/** The gradient of a scaled row softmax's scores from its output P and the output's gradient (any mask). */
+export const softmaxBackward = causalSoftmaxBackward;

@@ -3,7 +3,8 @@
  * print_trainable_parameters() reports for the model and LoRA settings.
  */
 import { SqlError } from '../errors/sql-error.js';
-import { LINEAR_MODULES, hasBias, linearShape, type LinearModule, type LlamaConfig } from './llama-config.js';
+import { LINEAR_MODULES, hasBias, linearShape, type LlamaConfig } from './llama-config.js';
+import { LORA_TARGETS, isLinearModule, loraShape, type LoraTarget } from './lora-targets.js';
 import type { LoraSpec } from './lora-types.js';
 
 export interface ParameterCounts {
@@ -14,30 +15,27 @@ export interface ParameterCounts {
   baseParams: number;
 }
 
-const NOT_LINEAR_TARGETS = ['lm_head', 'embed_tokens'];
+const VALID = `${LORA_TARGETS.join(', ')}, or 'all-linear'`;
 
 /**
  * Expands and checks train_lora's target_modules. 'all-linear' is every linear layer of the decoder blocks,
- * leaving out the output layer (lm_head), which is what PEFT's 'all-linear' does.
+ * leaving out the output layer (lm_head), which is what PEFT's 'all-linear' does; listed with lm_head or
+ * embed_tokens it adds those.
  */
-export function resolveTargetModules(_config: LlamaConfig, target: readonly string[] | 'all-linear'): LinearModule[] {
+export function resolveTargetModules(_config: LlamaConfig, target: readonly string[] | 'all-linear'): LoraTarget[] {
   if (target === 'all-linear') return [...LINEAR_MODULES];
-  if (target.length === 0) {
-    throw new SqlError('22023', `target_modules is empty; name at least one of ${LINEAR_MODULES.join(', ')}, or use 'all-linear'`);
-  }
+  if (target.length === 0) throw new SqlError('22023', `target_modules is empty; name at least one of ${VALID}`);
   const wanted = new Set<string>();
   for (const raw of target) {
     const name = raw.trim();
-    if (name === 'all-linear') return [...LINEAR_MODULES];
-    if (NOT_LINEAR_TARGETS.includes(name)) {
-      throw new SqlError('22023', `target_modules: LoRA on ${name} is not supported; choose among ${LINEAR_MODULES.join(', ')}, or 'all-linear'`);
+    if (name === 'all-linear') {
+      for (const m of LINEAR_MODULES) wanted.add(m);
+      continue;
     }
-    if (!(LINEAR_MODULES as readonly string[]).includes(name)) {
-      throw new SqlError('22023', `target_modules: unknown module "${raw}"; valid names are ${LINEAR_MODULES.join(', ')}, or 'all-linear'`);
-    }
+    if (!(LORA_TARGETS as readonly string[]).includes(name)) throw new SqlError('22023', `target_modules: unknown module "${raw}"; valid names are ${VALID}`);
     wanted.add(name);
   }
-  return LINEAR_MODULES.filter((m) => wanted.has(m));
+  return LORA_TARGETS.filter((m) => wanted.has(m));
 }
 
 /** The weights of the base model, counted from its architecture. */
@@ -52,14 +50,14 @@ export function countBaseParameters(c: LlamaConfig): number {
   return embeddings + c.numLayers * perLayer + c.hiddenSize + lmHead;
 }
 
-/** r·(in + out) for each adapted linear of each layer: A is [r, in] and B is [out, r]. */
+/** r·(in + out) for each adapted module (A is [r, in], B [out, r]): every layer's linears, once the head and the embedding. */
 export function countLoraParameters(c: LlamaConfig, spec: Pick<LoraSpec, 'r' | 'targetModules'>): number {
-  let perLayer = 0;
-  for (const module of new Set(spec.targetModules)) {
-    const [out, inp] = linearShape(c, module);
-    perLayer += spec.r * (inp + out);
+  let total = 0;
+  for (const target of new Set(spec.targetModules)) {
+    const [out, inp] = loraShape(c, target);
+    total += spec.r * (inp + out) * (isLinearModule(target) ? c.numLayers : 1);
   }
-  return c.numLayers * perLayer;
+  return total;
 }
 
 export function countParameters(config: LlamaConfig, spec: Pick<LoraSpec, 'r' | 'targetModules'>): ParameterCounts {

@@ -5,17 +5,25 @@
  *   adapter_config.json        peft_type "LORA", r, lora_alpha, target_modules, ...
  *   adapter_model.safetensors  base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight  [r, in]
  *                              base_model.model.model.layers.{i}.self_attn.q_proj.lora_B.weight  [out, r]
+ *                              base_model.model.lm_head.lora_A.weight                         [r, hidden]
+ *                              base_model.model.model.embed_tokens.lora_embedding_A             [r, vocab]
+ *                              base_model.model.model.embed_tokens.lora_embedding_B             [hidden, r]
  *
- * Only plain LoRA on the decoder layers' linear modules is accepted: variants that change the computation
- * (DoRA, biases, extra trained modules, per-module ranks...) are refused rather than silently ignored.
+ * Plain LoRA on the decoder layers' linear modules, the output layer and the token embedding is
+ * accepted; adapter_config.json goes through an allow-list (peft-config.ts), and tensors of variants
+ * that change the computation (DoRA, biases, fully trained modules...) are refused rather than ignored.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SqlError } from '../errors/sql-error.js';
-import { LINEAR_MODULES, linearShape, modulePath, type LinearModule, type LlamaConfig, type Tensor, type WeightMap } from './llama-config.js';
+import type { LlamaConfig, Tensor, WeightMap } from './llama-config.js';
+import { EMBED_PATH, HEAD_PATH, LORA_TARGETS, loraPath, loraSites, parseLoraPath, pathOrder } from './lora-targets.js';
 import type { LoraAdapter, LoraPair, LoraSpec } from './lora-types.js';
+import { parsePeftConfig, unsupportedAdapter } from './peft-config.js';
 import { parseSafetensors, writeSafetensors } from './safetensors.js';
+
+export { parsePeftConfig } from './peft-config.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -24,26 +32,9 @@ const PICKLED_WEIGHTS_FILE = 'adapter_model.bin';
 /** PEFT prefixes the model's own parameter names with the PeftModel → LoraModel wrappers. */
 const PEFT_PREFIX = 'base_model.model.';
 
+/** A pair's tensor name as PEFT saves it: lora_A/lora_B weights, or the embedding's lora_embedding_A/B parameters. */
 export function peftTensorName(path: string, matrix: 'A' | 'B'): string {
-  return `${PEFT_PREFIX}${path}.lora_${matrix}.weight`;
-}
-
-const MODULE_PATH = /^model\.layers\.(\d+)\.(self_attn|mlp)\.([a-z_]+)$/;
-
-function parseModulePath(path: string): { layer: number; module: LinearModule } | null {
-  const m = MODULE_PATH.exec(path);
-  if (!m) return null;
-  const layer = Number(m[1]);
-  const module = m[3] as LinearModule;
-  if (!(LINEAR_MODULES as readonly string[]).includes(module) || modulePath(layer, module) !== path) return null;
-  return { layer, module };
-}
-
-function layerOrder(a: string, b: string): number {
-  const pa = parseModulePath(a);
-  const pb = parseModulePath(b);
-  if (!pa || !pb) return a < b ? -1 : 1;
-  return pa.layer - pb.layer || LINEAR_MODULES.indexOf(pa.module) - LINEAR_MODULES.indexOf(pb.module);
+  return path === EMBED_PATH ? `${PEFT_PREFIX}${path}.lora_embedding_${matrix}` : `${PEFT_PREFIX}${path}.lora_${matrix}.weight`;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -95,9 +86,9 @@ async function writeFileAtomic(path: string, content: string): Promise<void> {
 }
 
 function checkPair(path: string, pair: LoraPair, spec: LoraSpec): void {
-  const parsed = parseModulePath(path);
-  if (!parsed) throw new Error(`LoRA module key ${path} is not of the form model.layers.{i}.self_attn.q_proj`);
-  if (!spec.targetModules.includes(parsed.module)) throw new Error(`LoRA module ${path} is not among target modules ${spec.targetModules.join(', ')}`);
+  const parsed = parseLoraPath(path);
+  if (!parsed) throw new Error(`LoRA module key ${path} is not of the form model.layers.{i}.self_attn.q_proj, lm_head or model.embed_tokens`);
+  if (!spec.targetModules.includes(parsed.target)) throw new Error(`LoRA module ${path} is not among target modules ${spec.targetModules.join(', ')}`);
   const [aRows, aCols] = pair.A.shape;
   const [bRows, bCols] = pair.B.shape;
   if (pair.A.shape.length !== 2 || pair.B.shape.length !== 2 || aRows !== spec.r || bCols !== spec.r || aCols === undefined || bRows === undefined) {
@@ -118,7 +109,7 @@ export interface WritePeftOptions {
 /** Writes `adapter` into `dir` (created if needed) as a PEFT LoRA adapter; each file is replaced atomically. */
 export async function writePeftAdapter(dir: string, adapter: LoraAdapter, options: WritePeftOptions): Promise<void> {
   const tensors: WeightMap = new Map();
-  for (const path of [...adapter.modules.keys()].sort(layerOrder)) {
+  for (const path of [...adapter.modules.keys()].sort(pathOrder)) {
     const pair = adapter.modules.get(path);
     if (!pair) continue;
     checkPair(path, pair, adapter.spec);
@@ -136,71 +127,6 @@ export async function writePeftAdapter(dir: string, adapter: LoraAdapter, option
 // ---------------------------------------------------------------------------------------------------
 // Reading
 
-const unsupported = (what: string): SqlError => new SqlError('0A000', `this LoRA adapter uses ${what}, which aiduck does not support; only plain LoRA on the decoder's linear modules can be loaded`);
-
-interface PeftSettings {
-  r: number;
-  alpha: number;
-  dropout: number;
-  useRslora: boolean;
-  rankPattern: Record<string, number>;
-  alphaPattern: Record<string, number>;
-}
-
-function numberPattern(value: unknown, key: string): Record<string, number> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new SqlError('22P02', `adapter_config.json: ${key} must be an object`);
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new SqlError('22P02', `adapter_config.json: ${key}["${k}"] must be a positive number`);
-    out[k] = v;
-  }
-  return out;
-}
-
-const isSet = (v: unknown): boolean => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0);
-
-/** Checks adapter_config.json: refuses what would change the computation, returns what defines it. */
-export function parsePeftConfig(json: unknown): PeftSettings {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new SqlError('22P02', 'adapter_config.json is not a JSON object');
-  const j = json as Record<string, unknown>;
-  if (j.peft_type !== 'LORA') throw new SqlError('0A000', `adapter_config.json has peft_type ${JSON.stringify(j.peft_type ?? null)}; only LoRA adapters (peft_type "LORA") can be loaded`);
-  if (j.task_type !== undefined && j.task_type !== null && j.task_type !== 'CAUSAL_LM') {
-    throw new SqlError('0A000', `adapter_config.json has task_type "${String(j.task_type)}"; only causal language model adapters (CAUSAL_LM) can be loaded`);
-  }
-  if (j.use_dora === true) throw unsupported('DoRA (use_dora)');
-  if (j.bias !== undefined && j.bias !== 'none') throw unsupported(`trained biases (bias "${String(j.bias)}")`);
-  if (j.lora_bias === true) throw unsupported('LoRA biases (lora_bias)');
-  if (j.fan_in_fan_out === true) throw unsupported('transposed weights (fan_in_fan_out, for GPT-2 style Conv1D layers)');
-  if (isSet(j.modules_to_save)) throw unsupported(`fully trained extra modules (modules_to_save: ${JSON.stringify(j.modules_to_save)})`);
-  if (isSet(j.trainable_token_indices)) throw unsupported('trained token embeddings (trainable_token_indices)');
-  if (isSet(j.target_parameters)) throw unsupported('LoRA on raw parameters (target_parameters)');
-  if (isSet(j.layer_replication)) throw unsupported('layer replication (layer_replication)');
-  if (j.use_qalora === true) throw unsupported('QALoRA (use_qalora)');
-  const init = j.init_lora_weights;
-  if (typeof init === 'string' && /^(pissa|olora|corda|loftq)/i.test(init)) {
-    throw unsupported(`a base model modified by its initialization (init_lora_weights "${init}"); convert it to plain LoRA with PEFT (save_pretrained with path_initial_model_for_weight_conversion)`);
-  }
-  if (Array.isArray(j.target_modules)) {
-    const bad = j.target_modules.filter((t) => t === 'lm_head' || t === 'embed_tokens');
-    if (bad.length > 0) throw unsupported(`LoRA on ${bad.join(' and ')}`);
-  }
-  const r = j.r ?? 8;
-  if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0) throw new SqlError('22P02', `adapter_config.json: r must be a positive integer, got ${JSON.stringify(r)}`);
-  const alpha = j.lora_alpha ?? 8;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new SqlError('22P02', `adapter_config.json: lora_alpha must be a number, got ${JSON.stringify(alpha)}`);
-  const dropout = j.lora_dropout ?? 0;
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new SqlError('22P02', `adapter_config.json: lora_dropout must be a number in [0, 1), got ${JSON.stringify(dropout)}`);
-  return {
-    r,
-    alpha,
-    dropout,
-    useRslora: j.use_rslora === true,
-    rankPattern: numberPattern(j.rank_pattern, 'rank_pattern'),
-    alphaPattern: numberPattern(j.alpha_pattern, 'alpha_pattern'),
-  };
-}
-
 /** The value of the first pattern key matching the module path (as PEFT matches them: a dotted suffix), else `fallback`. */
 function patternValue(pattern: Record<string, number>, path: string, fallback: number): number {
   for (const [key, value] of Object.entries(pattern)) {
@@ -215,24 +141,31 @@ function patternValue(pattern: Record<string, number>, path: string, fallback: n
   return fallback;
 }
 
-const LORA_TENSOR = /^(?:base_model\.model\.)?(model\.layers\.\d+\.(?:self_attn|mlp)\.[a-z_]+)\.lora_([AB])(?:\.default)?\.weight$/;
+const LINEAR_TENSOR = /^(?:base_model\.model\.)?(model\.layers\.\d+\.(?:self_attn|mlp)\.[a-z_]+|lm_head)\.lora_([AB])(?:\.default)?\.weight$/;
+const EMBEDDING_TENSOR = /^(?:base_model\.model\.)?(model\.embed_tokens)\.lora_embedding_([AB])(?:\.default)?$/;
 
-/** Sorts the adapter's tensors into A/B pairs by module path, refusing anything that is not plain linear LoRA. */
-function pairTensors(tensors: WeightMap, config: LlamaConfig): Map<string, { A?: Tensor; B?: Tensor; names: string[] }> {
-  const pairs = new Map<string, { A?: Tensor; B?: Tensor; names: string[] }>();
+interface TensorPair {
+  A?: Tensor;
+  B?: Tensor;
+  names: string[];
+}
+
+/** Sorts the adapter's tensors into A/B pairs by module path, refusing anything that is not plain LoRA. */
+function pairTensors(tensors: WeightMap, config: LlamaConfig): Map<string, TensorPair> {
+  const pairs = new Map<string, TensorPair>();
   for (const [name, tensor] of tensors) {
-    if (name.includes('lora_magnitude_vector')) throw unsupported('DoRA (lora_magnitude_vector tensors)');
-    if (/lora_embedding_[AB]|embed_tokens|lm_head/.test(name)) throw unsupported(`LoRA on the embeddings or the output layer (tensor ${name})`);
-    if (name.includes('modules_to_save')) throw unsupported(`fully trained extra modules (tensor ${name})`);
-    if (/\.lora_[AB](\.[^.]+)?\.bias$/.test(name)) throw unsupported(`LoRA biases (tensor ${name})`);
-    const m = LORA_TENSOR.exec(name);
+    if (name.includes('lora_magnitude_vector')) throw unsupportedAdapter('DoRA (lora_magnitude_vector tensors)');
+    if (name.includes('modules_to_save')) throw unsupportedAdapter(`fully trained extra modules (tensor ${name})`);
+    if (name.includes('trainable_tokens')) throw unsupportedAdapter(`trained token embeddings (tensor ${name})`);
+    if (/\.lora_[AB](\.[^.]+)?\.bias$/.test(name)) throw unsupportedAdapter(`LoRA biases (tensor ${name})`);
+    const m = LINEAR_TENSOR.exec(name) ?? EMBEDDING_TENSOR.exec(name);
     const path = m?.[1];
     const matrix = m?.[2] as 'A' | 'B' | undefined;
-    const parsed = path === undefined ? null : parseModulePath(path);
+    const parsed = path === undefined ? null : parseLoraPath(path);
     if (path === undefined || matrix === undefined || parsed === null) {
-      throw new SqlError('22P02', `adapter_model.safetensors: unexpected tensor ${name}; a LoRA adapter for a Llama-family model holds tensors like ${peftTensorName(modulePath(0, 'q_proj'), 'A')}`);
+      throw new SqlError('22P02', `adapter_model.safetensors: unexpected tensor ${name}; a LoRA adapter for a Llama-family model holds tensors like ${peftTensorName(loraPath('q_proj', 0), 'A')}`);
     }
-    if (parsed.layer >= config.numLayers) {
+    if (parsed.layer !== null && parsed.layer >= config.numLayers) {
       throw new SqlError('22023', `adapter tensor ${name} is for layer ${parsed.layer}, but the base model has ${config.numLayers} layers; the adapter was trained for a different base model`);
     }
     let entry = pairs.get(path);
@@ -253,18 +186,18 @@ export function parsePeftAdapter(configJson: unknown, tensors: WeightMap, config
   const settings = parsePeftConfig(configJson);
   const pairs = pairTensors(tensors, config);
   if (pairs.size === 0) throw new SqlError('22P02', 'adapter_model.safetensors holds no LoRA tensors');
+  const sites = loraSites(config);
   const modules = new Map<string, LoraPair>();
   const ranks = new Set<number>();
   const alphas = new Set<number>();
-  for (const path of [...pairs.keys()].sort(layerOrder)) {
+  for (const path of [...pairs.keys()].sort(pathOrder)) {
     const entry = pairs.get(path);
-    const parsed = parseModulePath(path);
-    if (!entry || !parsed) continue;
+    const site = sites.get(path);
+    if (!entry || !site) continue;
     if (!entry.A || !entry.B) throw new SqlError('22P02', `adapter_model.safetensors has lora_${entry.A ? 'A' : 'B'} but no lora_${entry.A ? 'B' : 'A'} for ${path}`);
-    const [out, inp] = linearShape(config, parsed.module);
     const rank = patternValue(settings.rankPattern, path, settings.r);
     const fits = (t: Tensor, shape: readonly [number, number]): boolean => t.shape.length === 2 && t.shape[0] === shape[0] && t.shape[1] === shape[1];
-    for (const [matrix, t, shape] of [['A', entry.A, [rank, inp]], ['B', entry.B, [out, rank]]] as const) {
+    for (const [matrix, t, shape] of [['A', entry.A, [rank, site.in]], ['B', entry.B, [site.out, rank]]] as const) {
       if (!fits(t, shape)) {
         throw new SqlError(
           '22023',
@@ -278,14 +211,19 @@ export function parsePeftAdapter(configJson: unknown, tensors: WeightMap, config
   }
   const [r] = ranks;
   const [alpha] = alphas;
-  if (ranks.size > 1 || r === undefined) throw unsupported(`different ranks per module (rank_pattern: ${[...ranks].join(', ')})`);
-  if (alphas.size > 1 || alpha === undefined) throw unsupported(`different alphas per module (alpha_pattern: ${[...alphas].join(', ')})`);
-  const present = new Set([...modules.keys()].map((p) => parseModulePath(p)?.module));
+  if (ranks.size > 1 || r === undefined) throw unsupportedAdapter(`different ranks per module (rank_pattern: ${[...ranks].join(', ')})`);
+  if (alphas.size > 1 || alpha === undefined) throw unsupportedAdapter(`different alphas per module (alpha_pattern: ${[...alphas].join(', ')})`);
+  const tiedEdit = modules.has(HEAD_PATH) || modules.has(EMBED_PATH);
+  if (settings.ensureWeightTying && config.tieWordEmbeddings && tiedEdit) {
+    throw unsupportedAdapter('adapters tied between the tied embedding and output layer (ensure_weight_tying)',
+      'merge the adapter into its base with PEFT (merge_and_unload) and register the merged folder');
+  }
+  const present = new Set([...modules.keys()].map((p) => parseLoraPath(p)?.target));
   const spec: LoraSpec = {
     r,
     alpha: settings.useRslora ? alpha * Math.sqrt(r) : alpha,
     dropout: settings.dropout,
-    targetModules: LINEAR_MODULES.filter((m) => present.has(m)),
+    targetModules: LORA_TARGETS.filter((m) => present.has(m)),
   };
   return { spec, modules };
 }

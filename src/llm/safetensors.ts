@@ -129,6 +129,10 @@ export async function readSafetensors(path: string, only?: (name: string) => boo
   return parseSafetensors(await readFile(path), only).tensors;
 }
 
+/** Whether a folder has safetensors weights: model.safetensors, or a sharded index. */
+export const hasFolderWeights = (folder: string): boolean =>
+  existsSync(join(folder, 'model.safetensors')) || existsSync(join(folder, 'model.safetensors.index.json'));
+
 /**
  * The weights of a model folder: model.safetensors, or the shards listed in model.safetensors.index.json.
  */

@@ -31,22 +31,51 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+const DIGEST_DIR = /^sha256-[0-9a-f]{64}$/;
+
+export interface StoredArtifact {
+  digest: string;
+  path: string;
+}
+
 /**
  * A content-addressed store of model folders: a folder is kept once under the digest of its
  * files' names and contents, so registering the same files twice costs nothing, and a version's
  * artifacts can never change under it.
+ *
+ * A folder is held (pinned) by the command that stored it until that command has committed the
+ * version that references it, or failed: then `collect` removes what no version references, so a
+ * refused registration leaves nothing behind. Pins and removals are decided under one lock, so a
+ * folder being registered again is never removed under the second registration.
  */
 export class ArtifactStore {
+  private readonly pins = new Map<string, number>();
+  private lock: Promise<unknown> = Promise.resolve();
+
   constructor(readonly root: string) {}
 
-  /** Copies a folder into the store (write, fsync, rename) and returns its digest and location. */
-  async put(folder: string): Promise<{ digest: string; path: string }> {
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(work, work);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Copies a folder into the store (write, fsync, rename) and returns its digest and location, held
+   * for the caller: `release` it once the version that references it is committed (or not).
+   */
+  async put(folder: string): Promise<StoredArtifact> {
     const files = await listFiles(folder);
     const manifest = createHash('sha256');
     for (const f of files) manifest.update(`${f}\0${await sha256File(join(folder, f))}\n`);
     const digest = `sha256-${manifest.digest('hex')}`;
     const target = join(this.root, digest);
-    if (existsSync(target)) return { digest, path: target };
+    const pinned = (): StoredArtifact => {
+      this.pins.set(digest, (this.pins.get(digest) ?? 0) + 1);
+      return { digest, path: target };
+    };
+    const present = await this.exclusive(async () => (existsSync(target) ? pinned() : null));
+    if (present) return present;
     const staging = join(this.root, `.staging-${randomBytes(6).toString('hex')}`);
     try {
       for (const f of files) {
@@ -56,14 +85,61 @@ export class ArtifactStore {
         await fsyncPath(dest);
       }
       await mkdir(staging, { recursive: true });
-      await rename(staging, target).catch((err: NodeJS.ErrnoException) => {
-        // Another registration of the same files won the race: theirs is identical.
-        if (!existsSync(target)) throw err;
+      return await this.exclusive(async () => {
+        // Another registration of the same files may have stored them meanwhile: theirs is identical.
+        if (!existsSync(target)) {
+          await rename(staging, target);
+          await fsyncPath(this.root);
+        }
+        return pinned();
       });
-      await fsyncPath(this.root);
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
-    return { digest, path: target };
+  }
+
+  /** Lets go of a folder `put` returned. */
+  release(digest: string): void {
+    const n = (this.pins.get(digest) ?? 0) - 1;
+    if (n > 0) this.pins.set(digest, n);
+    else this.pins.delete(digest);
+  }
+
+  /**
+   * Removes stored folders (those named, or all) that no command holds and `referenced` (the locations
+   * the committed registry points at, read under the store's lock) does not name; returns their digests.
+   */
+  async collect(referenced: () => Promise<ReadonlySet<string>>, digests?: Iterable<string>): Promise<string[]> {
+    if (!existsSync(this.root)) return [];
+    const trash: string[] = [];
+    const removed = await this.exclusive(async () => {
+      const candidates = digests === undefined ? (await readdir(this.root)).filter((d) => DIGEST_DIR.test(d)) : [...new Set(digests)];
+      const loose = candidates.filter((d) => DIGEST_DIR.test(d) && !this.pins.has(d) && existsSync(join(this.root, d)));
+      if (loose.length === 0) return [];
+      const kept = await referenced();
+      const gone: string[] = [];
+      for (const d of loose) {
+        if (kept.has(join(this.root, d))) continue;
+        // Renamed away first, so no one ever sees a half-removed folder under its digest.
+        const away = join(this.root, `.trash-${randomBytes(6).toString('hex')}`);
+        await rename(join(this.root, d), away);
+        trash.push(away);
+        gone.push(d);
+      }
+      return gone;
+    });
+    for (const t of trash) await rm(t, { recursive: true, force: true });
+    return removed;
+  }
+
+  /**
+   * Removes what work cut short by a crash left: staging, training and merge folders and removals that
+   * did not finish. Only while no command runs (at start).
+   */
+  async removeLeftovers(): Promise<void> {
+    if (!existsSync(this.root)) return;
+    for (const e of await readdir(this.root)) {
+      if (e.startsWith('.')) await rm(join(this.root, e), { recursive: true, force: true });
+    }
   }
 }

@@ -10,6 +10,7 @@ import { fetchFromHub } from './hf-hub.js';
 import { checkAlias, checkModelName } from './model-ref.js';
 import type { Registry } from './registry.js';
 import { checkFolder, checkTask, decoderTask, folderProvider, inferTask, isLlamaFolder, parseSource, providerOf } from './sources.js';
+import { checkAdapterFolder, checkDecoderFolder } from '../runtime/model-folders.js';
 
 /** What the registry commands need from the engine. */
 export interface RegistryContext {
@@ -22,6 +23,8 @@ export interface RegistryContext {
   allowedDirs: readonly string[];
   /** Variables an operator allowed as endpoint API keys besides AIDUCK_KEY_*. */
   allowedKeyEnvs: readonly string[];
+  /** Reads the committed registry tables again. */
+  reloadRegistry(): Promise<void>;
 }
 
 export interface RegisterArgs {
@@ -56,6 +59,44 @@ export interface Registration {
   args: RegisterArgs;
   /** train_lora: the run in ai.training_runs that made this version. */
   trainingRun?: string;
+  /** Stored folders held for this registration: release them (releaseArtifacts) once it is written or not. */
+  held?: string[];
+}
+
+/**
+ * Lets go of stored folders a command held and removes those no committed version references: a
+ * refused or failed registration, training or merge leaves nothing in the store.
+ */
+export async function releaseArtifacts(ctx: RegistryContext, digests: readonly (string | null | undefined)[]): Promise<void> {
+  const held = digests.filter((d): d is string => typeof d === 'string');
+  for (const d of held) ctx.store.release(d);
+  if (held.length > 0) await ctx.store.collect(() => referencedLocations(ctx), held);
+}
+
+/** Removes the named stored folders if no version or run references them and no command holds them. */
+export async function collectStored(ctx: RegistryContext, digests: readonly string[]): Promise<string[]> {
+  return ctx.store.collect(() => referencedLocations(ctx), digests);
+}
+
+/** Removes every stored folder no version references, and what a crash left half written (at start, before any command). */
+export async function collectArtifacts(ctx: RegistryContext): Promise<string[]> {
+  await ctx.store.removeLeftovers();
+  return ctx.store.collect(() => referencedLocations(ctx));
+}
+
+async function referencedLocations(ctx: RegistryContext): Promise<ReadonlySet<string>> {
+  await ctx.reloadRegistry();
+  return ctx.registry.referencedLocations();
+}
+
+/**
+ * What aiduck can tell of a folder it serves itself before copying it: a decoder's config.json (rope,
+ * architecture), an adapter's config and tensors against its base. Refusals keep their SQLSTATE and
+ * come before the store holds a copy.
+ */
+async function checkOwnRuntimeFolder(provider: ModelSpec['provider'], folder: string, base: ModelSpec | null): Promise<void> {
+  if (provider === 'llama') await checkDecoderFolder(folder);
+  if (provider === 'lora' && base) await checkAdapterFolder(folder, base.location);
 }
 
 /**
@@ -90,6 +131,7 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
       throw new SqlError('22023', 'base_model applies to PEFT adapter folders (adapter_config.json) only');
     }
     task ??= provider === 'llama' ? decoderTask(folder) : inferTask(folder);
+    await checkOwnRuntimeFolder(provider, folder, base);
     const stored = await ctx.store.put(folder);
     location = stored.path;
     digest = stored.digest;
@@ -101,18 +143,24 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
     location = source.name;
     task ??= BUILTIN_MODELS.find((b) => b.name === source.name)!.task;
   }
-  if (!task) throw new SqlError('22023', `cannot tell the task of ${sourceText} from its config.json`, "say it: task => 'embedding' (or chat, text-generation, zero-shot-classification, ...)");
-  if (args.api_key_env !== null) checkKeyEnv(args.api_key_env, ctx.allowedKeyEnvs);
-  const alias = args.alias === null ? null : checkAlias(args.alias);
-  const spec: Omit<ModelSpec, 'version'> = { name, task, provider, location };
-  if (base) spec.base = { uri: versionUri(base), location: base.location };
-  if (args.endpoint_model) spec.endpointModel = args.endpoint_model;
-  if (args.api_key_env) spec.apiKeyEnv = args.api_key_env;
-  const options = checkOptions(args.options, spec.provider);
-  if (options) spec.options = options;
-  // The model must load; an embedding model's vector length is recorded so ai_embed can return FLOAT[n].
-  const dimension = await probe({ ...spec, version: 0 });
-  return { name, sourceText, spec, digest, dimension, alias, args };
+  // From here a stored copy is held: a refusal lets it go, and it is removed unless a version uses it.
+  try {
+    if (!task) throw new SqlError('22023', `cannot tell the task of ${sourceText} from its config.json`, "say it: task => 'embedding' (or chat, text-generation, zero-shot-classification, ...)");
+    if (args.api_key_env !== null) checkKeyEnv(args.api_key_env, ctx.allowedKeyEnvs);
+    const alias = args.alias === null ? null : checkAlias(args.alias);
+    const spec: Omit<ModelSpec, 'version'> = { name, task, provider, location };
+    if (base) spec.base = { uri: versionUri(base), location: base.location };
+    if (args.endpoint_model) spec.endpointModel = args.endpoint_model;
+    if (args.api_key_env) spec.apiKeyEnv = args.api_key_env;
+    const options = checkOptions(args.options, spec.provider);
+    if (options) spec.options = options;
+    // The model must load; an embedding model's vector length is recorded so ai_embed can return FLOAT[n].
+    const dimension = await probe({ ...spec, version: 0 });
+    return { name, sourceText, spec, digest, dimension, alias, args, held: digest === null ? [] : [digest] };
+  } catch (err) {
+    await releaseArtifacts(ctx, [digest]);
+    throw err;
+  }
 }
 
 /** Writes a prepared registration as the model's next version; returns the version number. */

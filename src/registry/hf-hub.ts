@@ -7,8 +7,8 @@ import { SqlError } from '../errors/sql-error.js';
 
 /** The Hub's address, read at call time (HF_ENDPOINT, as the Hugging Face tools name it, points at a mirror). */
 const hub = (): string => (process.env['HF_ENDPOINT'] ?? 'https://huggingface.co').replace(/\/+$/, '');
-/** The files transformers.js reads for CPU inference in fp32; quantized and fp16 variants are left out. */
-const WANTED = /^(?:[^/]+\.(?:json|txt|model)|onnx\/(?:model|encoder_model|decoder_model_merged|decoder_model|decoder_with_past_model)\.onnx(?:_data)?)$/;
+/** The files transformers.js reads for CPU inference in fp32 (and chat_template.jinja, where transformers 5 keeps the template); quantized and fp16 variants are left out. */
+const WANTED = /^(?:[^/]+\.(?:json|txt|model|jinja)|additional_chat_templates\/[^/]+\.jinja|onnx\/(?:model|encoder_model|decoder_model_merged|decoder_model|decoder_with_past_model)\.onnx(?:_data)?)$/;
 
 async function hubFetch(url: string): Promise<Response> {
   const headers: Record<string, string> = {};

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
@@ -109,5 +108,3 @@ export async function deleteVersion(conn: DuckDBConnection, store: ArtifactStore
   return users === 0 ? folder : null;
 }
 
-/** Removes an artifact folder a committed deletion left unreferenced. */
-export const removeArtifact = (folder: string): Promise<void> => rm(folder, { recursive: true, force: true });

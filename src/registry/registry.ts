@@ -27,6 +27,7 @@ interface ModelEntry {
  */
 export class Registry {
   private models = new Map<string, ModelEntry>();
+  private runArtifacts = new Set<string>();
   /** Counts reloads: statements prepared under an older registry may name other versions. */
   generation = 0;
 
@@ -49,8 +50,26 @@ export class Registry {
     }
     const aliases = await conn.runAndReadAll('SELECT name, alias, version FROM ai.model_aliases');
     for (const [name, alias, version] of aliases.getRows()) entry(String(name)).aliases.set(String(alias), Number(version));
+    const artifacts = await conn.runAndReadAll('SELECT DISTINCT artifact FROM ai.run_records WHERE artifact IS NOT NULL');
+    this.runArtifacts = new Set(artifacts.getRows().map(([a]) => String(a)));
     this.models = models;
     this.generation++;
+  }
+
+  /**
+   * The folders registered versions use: their locations, and the base folders of adapters whose base
+   * was given by path (stored apart, named by location in base_model); and the folders runs produced
+   * (kept while the run is: runs:/ registers from them).
+   */
+  referencedLocations(): Set<string> {
+    const out = new Set<string>(this.runArtifacts);
+    for (const model of this.models.values()) {
+      for (const v of model.versions.values()) {
+        out.add(v.location);
+        if (v.baseModel !== null && !v.baseModel.startsWith('models:/')) out.add(v.baseModel);
+      }
+    }
+    return out;
   }
 
   /** The version a reference names: an alias, a number, or `champion` else the latest. */

@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve, sep } from 'node:path';
 import { SqlError } from '../errors/sql-error.js';
 import { TASKS, type ProviderKind, type Task } from '../runtime/provider.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
+import { hasChatTemplate } from '../runtime/model-folders.js';
 
 /** Where a model comes from, as register_model's `source` names it. */
 export type ModelSource =
@@ -83,14 +84,12 @@ export function isLlamaFolder(folder: string): boolean {
   }
 }
 
-/** chat when the tokenizer has a chat template, else text-generation (a decoder served by aiduck). */
+/**
+ * chat when the folder has a chat template (chat_template.jinja, as transformers 5 saves it, or
+ * tokenizer_config.json's), else text-generation (a decoder served by aiduck).
+ */
 export function decoderTask(folder: string): Task {
-  try {
-    const config = JSON.parse(readFileSync(join(folder, 'tokenizer_config.json'), 'utf8')) as { chat_template?: unknown };
-    return config.chat_template ? 'chat' : 'text-generation';
-  } catch {
-    return 'text-generation';
-  }
+  return hasChatTemplate(folder) ? 'chat' : 'text-generation';
 }
 
 export function checkTask(task: string): Task {

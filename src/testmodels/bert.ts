@@ -22,6 +22,9 @@ import {
 } from './tokenizers.js';
 import { STOPWORDS, TOPICS } from './words.js';
 import type { ModelFiles } from './files.js';
+import { parseBertConfig } from '../llm/bert-config.js';
+import { bertWeightsFromOnnx } from '../llm/bert-weights.js';
+import { serializeSafetensors } from '../llm/safetensors.js';
 
 export interface BertSize {
   hidden: number;
@@ -125,17 +128,21 @@ function tokenizerFiles(vocab: readonly string[], maxLength: number): ModelFiles
   };
 }
 
-/** tiny-bert-embedder: BertModel with output last_hidden_state [batch, seq, hidden]. */
-export function bertEmbedder(size: BertSize = TINY_BERT): ModelFiles {
+/**
+ * tiny-bert-embedder: BertModel with output last_hidden_state [batch, seq, hidden]. With `safetensors`,
+ * the folder also holds the same weights as model.safetensors under transformers' names, as
+ * sentence-transformers repositories ship both.
+ */
+export function bertEmbedder(size: BertSize = TINY_BERT, options: { safetensors?: boolean } = {}): ModelFiles {
   const vocab = wordPieceVocab();
   const g = new ModelGraph('tiny-bert-embedder', new Prng(seedFrom('tiny-bert-embedder')));
   const h = encoder(g, size, vocab.length, declareInputs(g));
   g.output(h, 'last_hidden_state', DataType.FLOAT, [BATCH, SEQ, size.hidden]);
-  return {
-    'config.json': bertConfig(size, vocab.length, 'BertModel', {}),
-    ...tokenizerFiles(vocab, size.maxPositions),
-    'onnx/model.onnx': encodeModel({ graph: g.build(), docString: 'aiduck tiny BERT embedder (random weights)' }),
-  };
+  const config = bertConfig(size, vocab.length, 'BertModel', {});
+  const onnx = encodeModel({ graph: g.build(), docString: 'aiduck tiny BERT embedder (random weights)' });
+  const files: ModelFiles = { 'config.json': config, ...tokenizerFiles(vocab, size.maxPositions), 'onnx/model.onnx': onnx };
+  if (options.safetensors) files['model.safetensors'] = serializeSafetensors(bertWeightsFromOnnx(onnx, parseBertConfig(config)), { format: 'pt' });
+  return files;
 }
 
 export const NLI_LABELS = ['contradiction', 'neutral', 'entailment'] as const;

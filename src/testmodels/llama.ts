@@ -12,6 +12,11 @@
  * a little below them, so the base model does not end its turn at once, yet fine-tuning can teach it to.
  * With tied embeddings (SMOLLM_135M) column 0 is the embedding's, so there is no per-word bias, but the
  * rows that pad the vocabulary past the tokenizer's get a very negative channel 0 and are never predicted.
+ *
+ * A LlamaLayout picks the rotary scaling and how the folder is written: as transformers 4 saved it
+ * (rope_theta + rope_scaling, the chat template in tokenizer_config.json) or as transformers 5 does
+ * (rope_parameters, the chat template only in chat_template.jinja, eos ids listed in generation_config.json);
+ * the weights are the same either way.
  */
 import type { Tensor, WeightMap } from '../llm/llama-config.js';
 import { serializeSafetensors } from '../llm/safetensors.js';
@@ -65,6 +70,19 @@ export const SMOLLM_135M: LlamaSize = {
   ropeTheta: 10000,
   merges: TINY_LLAMA.merges,
 };
+
+/** A rope type and its parameters as config.json spells them (yarn is written only to be refused). */
+export type LlamaRope =
+  | { type: 'default' }
+  | { type: 'linear' | 'dynamic'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number }
+  | { type: 'yarn'; factor: number; originalMaxPositionEmbeddings: number };
+
+export interface LlamaLayout {
+  /** Written as transformers 5 saves a model (default: as transformers 4 did). */
+  transformers5?: boolean;
+  rope?: LlamaRope;
+}
 
 const RMS_NORM_EPS = 1e-5;
 /** Channel 0 of every token embedding, and so of the residual stream (see the file comment). */
@@ -174,7 +192,22 @@ export function llamaWeights(size: LlamaSize, bpe: Bpe): WeightMap {
   return w;
 }
 
-function configJson(size: LlamaSize, vocabSize: number, bos: number, eos: number, pad: number): Json {
+/** rope_scaling's (transformers 4) or rope_parameters' (transformers 5, with rope_theta inside) entries. */
+function ropeEntries(rope: LlamaRope): Record<string, Json> {
+  switch (rope.type) {
+    case 'default': return { rope_type: 'default' };
+    case 'linear': case 'dynamic': return { rope_type: rope.type, factor: rope.factor };
+    case 'llama3': return { rope_type: 'llama3', factor: rope.factor, low_freq_factor: rope.lowFreqFactor, high_freq_factor: rope.highFreqFactor, original_max_position_embeddings: rope.originalMaxPositionEmbeddings };
+    case 'yarn': return { rope_type: 'yarn', factor: rope.factor, original_max_position_embeddings: rope.originalMaxPositionEmbeddings };
+  }
+}
+
+function configJson(size: LlamaSize, vocabSize: number, bos: number, eos: number, pad: number, layout: LlamaLayout): Json {
+  const rope = layout.rope ?? { type: 'default' };
+  const ropeFields: Record<string, Json> = layout.transformers5
+    ? { rope_parameters: { ...ropeEntries(rope), rope_theta: size.ropeTheta } }
+    : { rope_scaling: rope.type === 'default' ? null : ropeEntries(rope), rope_theta: size.ropeTheta };
+  const dtype: Record<string, Json> = layout.transformers5 ? { dtype: 'float32', transformers_version: '5.0.0' } : { torch_dtype: 'float32' };
   return {
     architectures: ['LlamaForCausalLM'],
     model_type: 'llama',
@@ -195,30 +228,36 @@ function configJson(size: LlamaSize, vocabSize: number, bos: number, eos: number
     num_key_value_heads: size.kvHeads,
     pretraining_tp: 1,
     rms_norm_eps: RMS_NORM_EPS,
-    rope_scaling: null,
-    rope_theta: size.ropeTheta,
+    ...ropeFields,
     tie_word_embeddings: size.tiedEmbeddings,
-    torch_dtype: 'float32',
+    ...dtype,
     use_cache: true,
     vocab_size: vocabSize,
   };
 }
 
 /** A Llama chat model folder of the given shape: config, generation config, tokenizer, model.safetensors. */
-export function llamaModelFiles(size: LlamaSize): ModelFiles {
+export function llamaModelFiles(size: LlamaSize, layout: LlamaLayout = {}): ModelFiles {
   const bpe = trainChatBpe(size.merges);
   const vocabSize = llamaVocabSize(size, bpe);
   const bos = tokenId(bpe, IM_START);
   const eos = tokenId(bpe, IM_END);
   const pad = tokenId(bpe, END_OF_TEXT);
+  const tokenizer = chatTokenizerFiles(bpe, size.maxPositions);
+  if (layout.transformers5) {
+    // transformers 5 keeps the template out of tokenizer_config.json and lists end-of-turn ids in generation_config.json.
+    const { chat_template: template, ...config } = tokenizer['tokenizer_config.json'] as Record<string, Json>;
+    tokenizer['tokenizer_config.json'] = config;
+    tokenizer['chat_template.jinja'] = String(template);
+  }
   return {
-    'config.json': configJson(size, vocabSize, bos, eos, pad),
-    'generation_config.json': { bos_token_id: bos, eos_token_id: eos, pad_token_id: pad, do_sample: false },
-    ...chatTokenizerFiles(bpe, size.maxPositions),
+    'config.json': configJson(size, vocabSize, bos, eos, pad, layout),
+    'generation_config.json': { bos_token_id: bos, eos_token_id: layout.transformers5 ? [eos] : eos, pad_token_id: pad, do_sample: false },
+    ...tokenizer,
     'model.safetensors': serializeSafetensors(llamaWeights(size, bpe), { format: 'pt' }),
   };
 }
 
-export function tinyLlamaChat(size: LlamaSize = TINY_LLAMA): ModelFiles {
-  return llamaModelFiles(size);
+export function tinyLlamaChat(size: LlamaSize = TINY_LLAMA, layout: LlamaLayout = {}): ModelFiles {
+  return llamaModelFiles(size, layout);
 }

@@ -7,7 +7,7 @@ import type { SqlFunction } from '../../src/functions/sql-function.js';
 import type { AiContext } from '../../src/functions/context.js';
 import { setVariable } from '../../src/functions/session-variables.js';
 import { SqlError } from '../../src/errors/sql-error.js';
-import { insertRegistration, versionUri } from '../../src/registry/commands.js';
+import { insertRegistration, releaseArtifacts, versionUri } from '../../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../../src/registry/model-ref.js';
 import { checkFolder, decoderTask, hasSafetensors, parseSource } from '../../src/registry/sources.js';
 import { parseLlamaConfig, type LlamaConfig } from '../../src/llm/llama-config.js';
@@ -125,13 +125,23 @@ const command: ModelCommand = {
     const trainRows = await readTrainingRows(conn, a.training_data, 'training_data');
     const evalRows = a.eval_data === null ? null : await readTrainingRows(conn, a.eval_data, 'eval_data');
 
-    // A base given by path is trained from its copy in the store, so what is recorded is what was trained.
-    const baseFolder = base.uri ? base.folder : (await ai.store.put(base.folder)).path;
+    // Stored folders are held until the version is written, or not: the adapter, and the base given by path
+    // (trained from its copy in the store, so what is recorded is what was trained) until the trainer has ended.
+    const held: string[] = [];
+    let commandDone!: () => void;
+    const ended = new Promise<void>((resolve) => (commandDone = resolve));
+    const baseCopy = base.uri ? null : await ai.store.put(base.folder);
+    let trainerExited: Promise<void> = Promise.resolve();
+    if (baseCopy) void Promise.all([ended, ended.then(() => trainerExited)]).then(() => releaseArtifacts(ai, [baseCopy.digest])).catch(() => undefined);
+    const baseFolder = baseCopy?.path ?? base.folder;
     const baseUri = base.uri ?? baseFolder;
     const run = await Run.start(conn, {
       experiment: a.experiment ?? name, source: 'train_lora', statement: session.statement,
       params: { ...flatParams(recordedParameters(checked, a)), base_model: baseUri, training_data: a.training_data,
         trainable_params: counts.trainableParams, total_params: counts.totalParams },
+    }).catch((err: unknown) => {
+      commandDone();
+      throw err;
     });
     let registered: { version: number; epochRows: Array<Record<string, unknown>> };
     try {
@@ -140,6 +150,9 @@ const command: ModelCommand = {
       // A failed or cancelled run keeps its record: its status, why, and the curves up to where it stopped.
       await run.end(conn, statusOf(err), { error: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
       throw err;
+    } finally {
+      commandDone();
+      await releaseArtifacts(ai, held);
     }
     const { version, epochRows } = registered;
     const runId = run.id;
@@ -152,12 +165,14 @@ const command: ModelCommand = {
         baseFolder, baseModelName: baseFolder, train: trainRows, eval: evalRows,
         evalFraction: checked.evalFraction, maxSeqLength: checked.maxSeqLength, params: checked.params, outDir,
       }, session, name, curvesOf(run, conn));
+      trainerExited = job.exited;
       let result: Awaited<typeof job.result>;
       let stored: { digest: string; path: string };
       try {
         result = await job.result;
         await job.exited;
         stored = await ai.store.put(outDir);
+        held.push(stored.digest);
       } finally {
         // The folder goes once the trainer has ended: a stopped one finishes the step it is in first.
         void job.exited.then(() => rm(outDir, { recursive: true, force: true }));

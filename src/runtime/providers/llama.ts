@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { LlamaConfig } from '../../llm/llama-config.js';
-import { loadTokenizer, readLlamaConfig } from '../../llm/model-folder.js';
+import { loadTokenizer, readEndOfTurnIds, readLlamaConfig } from '../../llm/model-folder.js';
 import { LlamaModel } from '../../llm/llama-model.js';
 import { generate } from '../../llm/generate.js';
 import { readPeftAdapter } from '../../llm/peft.js';
@@ -28,12 +26,8 @@ async function loadDecoder(folder: string): Promise<LoadedDecoder> {
   const config = await readLlamaConfig(folder);
   const model = LlamaModel.create(config, await loadFolderWeights(folder));
   const tokenizer = await loadTokenizer(folder);
-  const eos = new Set(config.eosTokenIds);
-  const generationConfig = await readFile(join(folder, 'generation_config.json'), 'utf8').then((t) => JSON.parse(t) as { eos_token_id?: number | number[] }, () => ({}) as { eos_token_id?: number | number[] });
-  for (const id of [generationConfig.eos_token_id ?? []].flat()) eos.add(id);
-  const tokenizerEos = (tokenizer as unknown as { eos_token_id?: number }).eos_token_id;
-  if (typeof tokenizerEos === 'number') eos.add(tokenizerEos);
-  return { config, model, tokenizer, eosTokenIds: [...eos], chat: Boolean((tokenizer as unknown as { chat_template?: unknown }).chat_template) };
+  const eosTokenIds = await readEndOfTurnIds(folder, config);
+  return { config, model, tokenizer, eosTokenIds, chat: Boolean((tokenizer as unknown as { chat_template?: unknown }).chat_template) };
 }
 
 export const decoderAt = (folder: string): Promise<LoadedDecoder> => loadedOnce(bases, folder, () => loadDecoder(folder));

@@ -1,4 +1,5 @@
 import { env, pipeline, type Tensor } from '@huggingface/transformers';
+import { applyFolderChatTemplate } from '../../llm/chat-template.js';
 import type { Classification, ClassifyOptions, GenerateOptions, ModelSpec, Provider, RowResult } from '../provider.js';
 
 // Models come from the artifact store only: nothing is fetched while inference runs.
@@ -71,6 +72,8 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
   const pipe: Pipe = await pipeline(task, spec.location, { dtype: 'fp32', device: 'cpu', session_options: sessionOptions } as Record<string, unknown>);
   const call = pipe as unknown as (...args: unknown[]) => Promise<unknown>;
   const tokenizer = (pipe as unknown as { tokenizer?: NliModel['tokenizer'] }).tokenizer;
+  // transformers.js reads the chat template from tokenizer_config.json only; transformers 5 writes chat_template.jinja.
+  if (tokenizer) applyFolderChatTemplate(tokenizer, spec.location);
   const provider: Provider = { close: async () => { await pipe.dispose(); } };
   if (tokenizer) {
     provider.countTokens = async (inputs) => inputs.map((t) => ({

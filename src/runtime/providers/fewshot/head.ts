@@ -2,8 +2,10 @@ import type { ModelSpec } from '../../provider.js';
 
 /** A classification head over a registered embedding model, as fit_classifier stores it (head.json). */
 export interface Head {
-  /** The embedding model version the head was fitted on (it reads the same vectors). */
+  /** The embedding model version the head was fitted on, or whose body was fine-tuned (SetFit). */
   embedding: ModelSpec;
+  /** With a fine-tuned body: its folder, relative to the head's; the head reads the vectors it makes. */
+  body?: string;
   labels: string[];
   /** weights[c][d] for class c and dimension d. */
   weights: number[][];
@@ -26,8 +28,8 @@ export function predict(head: Head, v: Float32Array): number[] {
 
 /**
  * Fits a multinomial logistic regression (softmax) head by full-batch gradient descent with L2
- * regularisation: small, deterministic, and enough on good sentence embeddings (the idea of
- * SetFit's head, without its contrastive fine-tuning of the body).
+ * regularisation: small, deterministic, and enough on good sentence embeddings (SetFit's second stage;
+ * the first, fine-tuning the body, is body-training.ts).
  */
 export function fitHead(embedding: ModelSpec, xs: Float32Array[], ys: number[], labels: string[], epochs: number, l2 = 1e-3, rate = 1): Head {
   const dim = xs[0]?.length ?? 0;

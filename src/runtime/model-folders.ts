@@ -1,0 +1,21 @@
+/**
+ * What aiduck's own runtime reads of a model folder, asked before the folder is registered: whether it
+ * has a chat template (which makes a decoder a chat model), and whether a decoder's config.json and an
+ * adapter on it are ones the runtime computes. Refusals keep their SQLSTATE (0A000 for what is not
+ * supported), so registration can refuse before it copies anything.
+ */
+import { hasChatTemplate } from '../llm/chat-template.js';
+import { readLlamaConfig } from '../llm/model-folder.js';
+import { readPeftAdapter } from '../llm/peft.js';
+
+export { hasChatTemplate };
+
+/** Refuses a Llama-family folder whose config.json the runtime does not compute (rope type, architecture...). */
+export async function checkDecoderFolder(folder: string): Promise<void> {
+  await readLlamaConfig(folder);
+}
+
+/** Refuses an adapter folder the runtime does not compute on the base in `baseFolder`. */
+export async function checkAdapterFolder(folder: string, baseFolder: string): Promise<void> {
+  await readPeftAdapter(folder, await readLlamaConfig(baseFolder));
+}
