@@ -361,9 +361,12 @@ SELECT k.key_oid AS con_oid_,
                        || '(' || array_to_string(list_transform(k.key_ref_column_names, n_ -> quote_ident(n_)), ', ') || ')'
          ELSE 'CHECK (' || k.key_check || ')' END AS con_def_
 FROM aiduck_keys k;
+-- Pretty-printed (psql), a check's condition loses the parentheses Postgres adds around it.
 CREATE OR REPLACE TEMP MACRO pg_get_constraintdef(con_oid_arg) AS
   (SELECT con_def_ FROM aiduck_constraint_defs WHERE con_oid_ = con_oid_arg),
-  (con_oid_arg, pretty_arg) AS (SELECT con_def_ FROM aiduck_constraint_defs WHERE con_oid_ = con_oid_arg);
+  (con_oid_arg, pretty_arg) AS
+  (SELECT CASE WHEN pretty_arg AND con_def_ LIKE 'CHECK ((%))' THEN 'CHECK ' || con_def_[8:-2] ELSE con_def_ END
+   FROM aiduck_constraint_defs WHERE con_oid_ = con_oid_arg);
 
 -- pg_get_indexdef: the whole CREATE INDEX (column 0), or one column's name or expression.
 CREATE OR REPLACE TEMP VIEW aiduck_index_defs AS
