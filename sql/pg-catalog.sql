@@ -93,26 +93,25 @@ SELECT * FROM (VALUES
 CREATE OR REPLACE TEMP MACRO aiduck_duck_base(t) AS regexp_replace(t, '(\(.*\))?(\[\d*\])*$', '');
 -- Macro bodies below read only helper views whose columns end in `_`: a macro's subquery must not
 -- capture the caller's columns (psql passes `c.oid`, DBeaver plain `oid`).
-CREATE OR REPLACE TEMP VIEW aiduck_type_names AS
-SELECT b.oid AS type_oid_, b.sqlname AS type_name_, coalesce(e.oid, b.oid) AS type_base_oid_,
-       coalesce(e.sqlname, b.sqlname) AS type_base_name_, CASE WHEN e.oid IS NULL THEN '' ELSE '[]' END AS type_suffix_
-FROM aiduck_pg_builtin_types b LEFT JOIN aiduck_pg_builtin_types e ON e.oid = b.typelem AND b.typcategory = 'A';
--- A type modifier adds precision and scale to numeric, a length to character types (also in arrays).
+-- The SQL names of the builtin types as a map in a session variable: a lookup without a subquery
+-- is cheap in every row of a catalog query, and works in lambdas (pgcli's `proargtypes::regtype[]`).
+SET VARIABLE aiduck_type_names = (SELECT map(list(oid), list(sqlname)) FROM aiduck_pg_builtin_types);
+CREATE OR REPLACE TEMP MACRO aiduck_builtin_type_name(type_oid_arg) AS getvariable('aiduck_type_names')[type_oid_arg];
+
+-- format_type: a type modifier adds precision and scale to numeric, a length to character types
+-- (also in arrays). Builtin names come from the map, other types (enums) from DuckDB.
 CREATE OR REPLACE TEMP MACRO format_type(type_oid_arg, typemod_arg) AS CASE
   WHEN type_oid_arg IS NULL THEN NULL
   WHEN typemod_arg >= 4 AND type_oid_arg IN (1700, 1231)
     THEN 'numeric(' || ((typemod_arg - 4) >> 16) || ',' || ((typemod_arg - 4) & 65535) || ')'
          || CASE WHEN type_oid_arg = 1231 THEN '[]' ELSE '' END
-  WHEN typemod_arg >= 5 AND type_oid_arg IN (1042, 1043, 1014, 1015)
-    THEN (SELECT type_base_name_ || '(' || (typemod_arg - 4) || ')' || type_suffix_ FROM aiduck_type_names WHERE type_oid_ = type_oid_arg)
-  ELSE coalesce((SELECT type_name_ FROM aiduck_type_names WHERE type_oid_ = type_oid_arg),
+  WHEN typemod_arg >= 5 AND type_oid_arg IN (1042, 1043)
+    THEN aiduck_builtin_type_name(type_oid_arg) || '(' || (typemod_arg - 4) || ')'
+  WHEN typemod_arg >= 5 AND type_oid_arg IN (1014, 1015)
+    THEN aiduck_builtin_type_name(type_oid_arg)[:-3] || '(' || (typemod_arg - 4) || ')[]'
+  ELSE coalesce(aiduck_builtin_type_name(type_oid_arg),
                 (SELECT lower(type_name) FROM duckdb_types() WHERE type_oid = type_oid_arg AND NOT internal),
                 '???') END;
-
--- The same names as a map in a session variable, for lambdas (which cannot hold subqueries):
--- pgcli's `proargtypes::regtype[]` (src/engine/pg-compat.ts).
-SET VARIABLE aiduck_type_names = (SELECT map(list(type_oid_), list(type_name_)) FROM aiduck_type_names);
-CREATE OR REPLACE TEMP MACRO aiduck_builtin_type_name(type_oid_arg) AS getvariable('aiduck_type_names')[type_oid_arg];
 
 CREATE OR REPLACE TEMP VIEW pg_namespace AS
 SELECT CAST(oid AS INTEGER) AS oid,
@@ -431,7 +430,7 @@ WHERE column_default IS NOT NULL AND (database_name = current_database() OR data
 -- The sequence a column's default draws from (nextval('seq')), with its schema, as Postgres'
 -- pg_get_serial_sequence answers.
 CREATE OR REPLACE TEMP VIEW aiduck_serial_columns AS
-SELECT CAST(table_oid AS INTEGER) AS serial_rel_oid_, column_name AS serial_column_,
+SELECT schema_name AS serial_schema_, table_name AS serial_table_, column_name AS serial_column_,
        quote_ident(schema_name) || '.' || regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1) AS serial_sequence_
 FROM duckdb_columns()
 WHERE regexp_matches(column_default, '^nextval\(''(?:[^'']|'''')*''\)$')
@@ -655,7 +654,9 @@ CREATE OR REPLACE TEMP MACRO aiduck_regproc(name_arg) AS
 
 CREATE OR REPLACE TEMP MACRO pg_get_serial_sequence(table_arg, column_arg) AS
   (SELECT serial_sequence_ FROM aiduck_serial_columns
-   WHERE serial_rel_oid_ = aiduck_regclass(table_arg) AND serial_column_ = trim(column_arg, '"'));
+   WHERE serial_table_ = aiduck_ident_last(table_arg) AND serial_column_ = trim(column_arg, '"')
+     AND (serial_schema_ = CASE WHEN contains(table_arg, '.') THEN aiduck_ident_first(table_arg) ELSE current_schema() END)
+   LIMIT 1);
 
 -- json_build_object(key, value, ...) for up to eight pairs (SQLAlchemy's column reflection builds one).
 CREATE OR REPLACE TEMP MACRO json_build_object() AS json_object(),
