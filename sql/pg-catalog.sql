@@ -571,13 +571,15 @@ SELECT * FROM (VALUES (1247, 'pg_type'), (1249, 'pg_attribute'), (1255, 'pg_proc
                       (1262, 'pg_database'), (2604, 'pg_attrdef'), (2606, 'pg_constraint'), (2609, 'pg_description'),
                       (2610, 'pg_index'), (2615, 'pg_namespace'), (1260, 'pg_authid'), (3456, 'pg_collation'))
   AS k(cat_oid_, cat_name_);
-CREATE OR REPLACE TEMP MACRO aiduck_regclass(name_arg) AS coalesce(
-  TRY_CAST(name_arg AS BIGINT),
-  (SELECT rel_oid_ FROM aiduck_relations
-   WHERE rel_name_ = aiduck_ident_last(name_arg)
-     AND (NOT contains(name_arg, '.') OR rel_schema_ = aiduck_ident_first(name_arg))
-   ORDER BY (rel_schema_ = current_schema()) DESC LIMIT 1),
-  (SELECT cat_oid_ FROM aiduck_catalog_relations WHERE cat_name_ = aiduck_ident_last(name_arg)));
+-- Macros that use an argument more than once take it through a one-row subquery: a macro copies
+-- its argument at every use, and an argument that is itself a lookup (SQLAlchemy's
+-- `pg_get_serial_sequence(...)::regclass`) would be planned once per copy.
+CREATE OR REPLACE TEMP MACRO aiduck_regclass(name_arg) AS
+  (SELECT coalesce(TRY_CAST(n_ AS BIGINT),
+                   (SELECT arg_max(rel_oid_, rel_schema_ = current_schema()) FROM aiduck_relations
+                    WHERE rel_name_ = aiduck_ident_last(n_) AND (NOT contains(n_, '.') OR rel_schema_ = aiduck_ident_first(n_))),
+                   (SELECT any_value(cat_oid_) FROM aiduck_catalog_relations WHERE cat_name_ = aiduck_ident_last(n_)))
+   FROM (SELECT name_arg AS n_));
 -- oid::regclass names a relation outside the current schema with its schema, as Postgres does.
 CREATE OR REPLACE TEMP MACRO aiduck_regclass_name(rel_oid_arg) AS
   coalesce((SELECT CASE WHEN rel_schema_ = current_schema() OR rel_schema_ LIKE 'pg_temp%' THEN quote_ident(rel_name_)
@@ -589,8 +591,9 @@ CREATE OR REPLACE TEMP VIEW aiduck_types AS
 SELECT t.oid AS type_oid_, t.typname AS type_typname_, b.sqlname AS type_name_
 FROM pg_type t LEFT JOIN aiduck_pg_builtin_types b ON b.oid = t.oid;
 CREATE OR REPLACE TEMP MACRO aiduck_regtype(name_arg) AS
-  (SELECT type_oid_ FROM aiduck_types
-   WHERE type_typname_ = aiduck_ident_last(name_arg) OR type_name_ = lower(replace(name_arg, 'pg_catalog.', '')) LIMIT 1);
+  (SELECT (SELECT min(type_oid_) FROM aiduck_types
+           WHERE type_typname_ = aiduck_ident_last(n_) OR type_name_ = lower(replace(n_, 'pg_catalog.', '')))
+   FROM (SELECT name_arg AS n_));
 CREATE OR REPLACE TEMP VIEW aiduck_schemas AS SELECT oid AS nsp_oid_, nspname AS nsp_name_ FROM pg_namespace;
 CREATE OR REPLACE TEMP MACRO aiduck_regnamespace(name_arg) AS
   (SELECT nsp_oid_ FROM aiduck_schemas WHERE nsp_name_ = trim(name_arg, '"'));
@@ -647,16 +650,15 @@ CREATE OR REPLACE TEMP MACRO pg_get_functiondef(fn_oid_arg) AS
 CREATE OR REPLACE TEMP MACRO pg_get_function_sqlbody(fn_oid_arg) AS CAST(NULL AS VARCHAR);
 -- ::regproc of a function's name, for \sf ('name'::regproc::oid): user functions first.
 CREATE OR REPLACE TEMP MACRO aiduck_regproc(name_arg) AS
-  (SELECT fn_oid_ FROM aiduck_functions
-   WHERE fn_name_ = aiduck_ident_last(name_arg)
-     AND (NOT contains(name_arg, '.') OR fn_schema_ = aiduck_ident_first(name_arg))
-   ORDER BY fn_user_ DESC, fn_internal_ LIMIT 1);
+  (SELECT (SELECT arg_max(fn_oid_, (fn_user_, NOT fn_internal_)) FROM aiduck_functions
+           WHERE fn_name_ = aiduck_ident_last(n_) AND (NOT contains(n_, '.') OR fn_schema_ = aiduck_ident_first(n_)))
+   FROM (SELECT name_arg AS n_));
 
 CREATE OR REPLACE TEMP MACRO pg_get_serial_sequence(table_arg, column_arg) AS
-  (SELECT serial_sequence_ FROM aiduck_serial_columns
-   WHERE serial_table_ = aiduck_ident_last(table_arg) AND serial_column_ = trim(column_arg, '"')
-     AND (serial_schema_ = CASE WHEN contains(table_arg, '.') THEN aiduck_ident_first(table_arg) ELSE current_schema() END)
-   LIMIT 1);
+  (SELECT (SELECT any_value(serial_sequence_) FROM aiduck_serial_columns
+           WHERE serial_table_ = aiduck_ident_last(t_) AND serial_column_ = trim(c_, '"')
+             AND serial_schema_ = CASE WHEN contains(t_, '.') THEN aiduck_ident_first(t_) ELSE current_schema() END)
+   FROM (SELECT table_arg AS t_, column_arg AS c_));
 
 -- json_build_object(key, value, ...) for up to eight pairs (SQLAlchemy's column reflection builds one).
 CREATE OR REPLACE TEMP MACRO json_build_object() AS json_object(),
