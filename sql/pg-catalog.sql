@@ -1,6 +1,6 @@
 -- The Postgres catalog for clients (psql's \d, driver type lookups). Loaded into a session's
 -- connection the first time one of its statements mentions the catalog (needsPgCatalog in
--- src/engine/pg-compat.ts): about 60 statements that would otherwise slow every connect.
+-- src/rewrite/pg-catalog.ts): about 60 statements that would otherwise slow every connect.
 -- ---- Postgres catalog views -------------------------------------------------------------------
 -- Temp views named like the pg_catalog ones come first on DuckDB's search path, so both
 -- `pg_class` and `pg_catalog.pg_class` (which the rewrite layer turns into `pg_class`) read these.
@@ -300,7 +300,7 @@ FROM (VALUES (10003, 'bool_ops', 424, 16), (10006, 'bytea_ops', 428, 17), (10007
              (10065, 'uuid_ops', 2968, 2950), (10088, 'jsonb_ops', 4033, 3802)) AS t(oid, opcname, opcfamily, opcintype);
 
 -- indkey lists attribute numbers (0 for an expression); Postgres' int2vector, whose subscripts
--- start at 0, is a list here (src/engine/pg-compat.ts shifts subscripts and casts to text).
+-- start at 0, is a list here (src/rewrite/pg-catalog.ts shifts subscripts and casts to text).
 CREATE OR REPLACE TEMP VIEW pg_index AS
 WITH keys AS (
   SELECT x.index_oid, x.index_table_oid, unnest(x.index_columns) AS attnum, generate_subscripts(x.index_columns, 1) AS ord
@@ -327,7 +327,7 @@ SELECT x.index_oid AS indexrelid, x.index_table_oid AS indrelid, CAST(len(x.inde
        CAST(NULL AS VARCHAR) AS indpred
 FROM aiduck_indexes x LEFT JOIN key_classes k ON k.index_oid = x.index_oid;
 
--- pg_index.indkey selected as is (src/engine/pg-compat.ts): refused, see there.
+-- pg_index.indkey selected as is (src/rewrite/pg-catalog.ts): refused, see there.
 CREATE OR REPLACE TEMP MACRO aiduck_int2vector_out(vector_arg) AS CASE WHEN vector_arg IS NULL THEN NULL
   ELSE error('[SQLSTATE 0A000] pg_index.indkey is an int2vector, which aiduck cannot send as one yet'
              || chr(10) || 'HINT: select indkey::text (its numbers separated by spaces) or unnest(indkey)') END;
@@ -562,7 +562,7 @@ CREATE OR REPLACE TEMP MACRO array_lower(arr_arg, dim_arg) AS CASE WHEN len(arr_
 CREATE OR REPLACE TEMP MACRO current_schemas(include_implicit) AS
   CASE WHEN include_implicit THEN ['pg_catalog', current_schema()] ELSE [current_schema()] END;
 CREATE OR REPLACE TEMP MACRO session_user() AS pg_get_userbyid(10);
--- ::regclass / ::regtype / ::regnamespace in catalog queries become these (src/engine/pg-compat.ts).
+-- ::regclass / ::regtype / ::regnamespace in catalog queries become these (src/rewrite/pg-catalog.ts).
 CREATE OR REPLACE TEMP MACRO aiduck_ident_last(name_arg) AS
   lower(trim(string_split(replace(name_arg, 'pg_catalog.', ''), '.')[-1], '"'));
 CREATE OR REPLACE TEMP MACRO aiduck_ident_first(name_arg) AS lower(trim(string_split(name_arg, '.')[1], '"'));

@@ -5,7 +5,7 @@ import { lex } from '../sqltext/lexer.js';
  * SQL DuckDB accepts. Statements that need no change come back unchanged.
  *
  * The catalog itself (pg_class, pg_attribute, pg_type, format_type, ...) is a set of temporary
- * views and macros made by sql/session.sql; they shadow DuckDB's pg_catalog on the search path.
+ * views and macros made by sql/pg-catalog.sql; they shadow DuckDB's pg_catalog on the search path.
  * DuckDB refuses objects in pg_catalog, so this layer drops the `pg_catalog.` qualifier and turns
  * the syntax DuckDB lacks into calls of those macros:
  * - `OPERATOR(pg_catalog.~)` becomes `~`, and `COLLATE pg_catalog.default` goes away;
