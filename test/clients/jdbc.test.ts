@@ -103,7 +103,7 @@ describe('ResultSetMetaData', () => {
   it('describes result columns', () => {
     // RowDescription carries neither the table OID and column number nor the type modifier yet, so
     // pgJDBC cannot name the table or know nullability, numeric precision and scale, or varchar length.
-    const rowDescription = 'RowDescription sends table OID 0, column 0 and type modifier -1 (src/protocol, src/engine)';
+    const rowDescription = 'RowDescription sends table OID 0, column 0 and type modifier -1 (src/pg/types/column-codec.ts, src/session)';
     const columns = postgres['resultSetMetaData'] as Row[];
     const known: KnownDifference[] = columns.flatMap((c, i) => [
       { path: [i, 'tableName'], postgres: 'customers', aiduck: '', why: rowDescription },

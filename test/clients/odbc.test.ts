@@ -59,7 +59,7 @@ describe('psqlODBC catalog functions', () => {
   it('SQLStatistics', () => {
     // psqlODBC reads pg_index.indkey as a vector only when RowDescription types it int2vector (OID 22);
     // any other type it misreads into garbage index columns, up to a crash. aiduck refuses the query
-    // with 0A000 until RowDescription can carry that type (src/types/column-codec.ts).
+    // with 0A000 until RowDescription can carry that type (src/pg/types/column-codec.ts).
     for (const table of ['customers', 'orders', 'order_items']) {
       expectSameExcept(call(postgres, `${table}.statistics`), call(aiduck, `${table}.statistics`), [{
         path: [], postgres: call(postgres, `${table}.statistics`),

@@ -97,7 +97,8 @@ describe('a connection whose first catalog query was rolled back', () => {
   // session creates its catalog views on its first catalog query, inside that transaction, so the
   // ROLLBACK drops them while the session still counts them as made: afterwards it reads DuckDB's
   // own pg_catalog (format_type gives NULL, the ai schema's tables show up as the default schema's).
-  // The fix is in src/engine/session.ts (see the report of issue 12); until then this fails.
+  // The fix belongs in src/session (re-create the catalog after a ROLLBACK that dropped it); until
+  // then this fails.
   it.fails('reflects the same as PostgreSQL without warming the catalog first', async () => {
     const cold = await runJsonClient(PYTHON, [SCRIPT], servers.aiduck);
     expectSameExcept(postgres['customers.columns'], cold['customers.columns'], [varchar(1, 255)]);
