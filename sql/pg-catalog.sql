@@ -267,7 +267,8 @@ SELECT CAST(table_oid AS INTEGER) AS oid, table_name AS relname, CAST(schema_oid
        0 AS relfrozenxid, 0 AS relminmxid, CAST(NULL AS VARCHAR[]) AS relacl,
        CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound, has_primary_key AS relhaspkey
 FROM duckdb_tables()
-WHERE database_name = current_database() OR database_name = 'temp'
+-- The temporary tables that hold SCROLL and WITH HOLD cursors (session/cursors.ts) are not the user's.
+WHERE (database_name = current_database() OR database_name = 'temp') AND NOT starts_with(table_name, '__aiduck_cursor_')
 UNION ALL
 SELECT view_oid, view_name, schema_oid, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, false, false,
        CASE WHEN "temporary" THEN 't' ELSE 'p' END, 'v', column_count, 0, true, false, false, false, false,
@@ -529,7 +530,7 @@ CREATE OR REPLACE TEMP MACRO pg_get_triggerdef(trigger_oid_arg) AS CAST(NULL AS 
 CREATE OR REPLACE TEMP VIEW aiduck_relations AS
 SELECT r.rel_oid_, r.rel_name_, CASE WHEN s.database_name = 'temp' THEN 'pg_temp_1' ELSE s.schema_name END AS rel_schema_
 FROM (SELECT CAST(table_oid AS INTEGER) AS rel_oid_, table_name AS rel_name_, schema_oid FROM duckdb_tables()
-      WHERE database_name = current_database() OR database_name = 'temp'
+      WHERE (database_name = current_database() OR database_name = 'temp') AND NOT starts_with(table_name, '__aiduck_cursor_')
       UNION ALL SELECT CAST(view_oid AS INTEGER), view_name, schema_oid FROM duckdb_views()
       WHERE NOT internal AND database_name = current_database()
       UNION ALL SELECT CAST(sequence_oid AS INTEGER), sequence_name, schema_oid FROM duckdb_sequences()

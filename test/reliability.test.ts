@@ -57,6 +57,25 @@ describe('output in bounded pieces', () => {
     socket.destroy();
     await other.end();
   });
+
+  it('a cursor over a 2 GB result answers FETCH from DuckDB\'s stream, without reading the result first', async () => {
+    const c = await client(server.port);
+    const before = server.rssMb();
+    await c.query('BEGIN');
+    await c.query("DECLARE big CURSOR FOR SELECT i, repeat('x', 1000) AS pad FROM range(2000000) AS r(i)");
+    const fetches = (async (): Promise<number[]> => {
+      const firsts: number[] = [];
+      for (let k = 0; k < 20; k++) firsts.push(Number((await c.query('FETCH 1000 FROM big')).rows[0].i));
+      return firsts;
+    })();
+    const [peak, firsts] = await Promise.all([peakWhile(fetches, () => server.rssMb()), fetches]);
+    expect(firsts).toEqual(Array.from({ length: 20 }, (_, k) => k * 1000));
+    // 20 MB fetched of 2 GB: the server holds a chunk or two, not the result.
+    expect(peak - before).toBeLessThan(400);
+    expect((await c.query('MOVE FORWARD ALL IN big')).rowCount).toBe(2_000_000 - 20_000);
+    await c.query('COMMIT');
+    await c.end();
+  });
 });
 
 describe('the engine thread', () => {

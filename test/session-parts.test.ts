@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Transaction } from '../src/session/transaction.js';
+import type { RebuildHost } from '../src/session/savepoints.js';
+import { rebuildHost } from '../src/session/connection-ops.js';
 import { StatementStore, type Statement } from '../src/session/statements.js';
 import { SessionOutput } from '../src/session/output.js';
 import { StatementControl } from '../src/session/statement-control.js';
@@ -13,6 +15,7 @@ beforeAll(async () => {
   instance = await DuckDBInstance.create(':memory:');
   conn = await instance.connect();
   await conn.run('CREATE TABLE t (i INTEGER)');
+  await conn.run("CREATE SEQUENCE serial_ids; CREATE TABLE serials (id INTEGER DEFAULT nextval('serial_ids'), label TEXT)");
 });
 afterAll(() => {
   conn.closeSync();
@@ -22,10 +25,100 @@ afterAll(() => {
 const count = async (): Promise<number> => Number((await conn.runAndReadAll('SELECT count(*) FROM t')).getRows()[0]![0]);
 
 describe('the transaction state machine', () => {
-  const make = (): { tx: Transaction; warnings: string[] } => {
+  const make = (readOnlyByDefault = false): { tx: Transaction; warnings: string[] } => {
     const warnings: string[] = [];
-    return { tx: new Transaction((sql) => conn.run(sql).then(() => undefined), (code) => warnings.push(code)), warnings };
+    return { tx: new Transaction((sql) => conn.run(sql).then(() => undefined), (code) => warnings.push(code), () => readOnlyByDefault), warnings };
   };
+  let rebuild: RebuildHost;
+  beforeAll(() => {
+    rebuild = rebuildHost(conn, (sql) => conn.run(sql).then(() => undefined));
+  });
+  const intact = async (): Promise<boolean> => conn.run('SELECT 1').then(() => true, () => false);
+  /** Runs a write as the session does: on the connection, then into the transaction's journal. */
+  const write = async (tx: Transaction, sql: string): Promise<void> => {
+    await conn.run(sql);
+    tx.journal({ sql, params: [], paramFormats: [], paramOids: [] });
+  };
+  const values = async (): Promise<number[]> => (await conn.runAndReadAll('SELECT i FROM t ORDER BY i')).getRows().map((r) => Number(r[0]));
+
+  it('rolls back to a savepoint by running the transaction again up to it, after a failure that ended the DuckDB transaction', async () => {
+    await conn.run('DELETE FROM t');
+    const { tx } = make();
+    await tx.begin();
+    await write(tx, 'INSERT INTO t VALUES (1)');
+    expect(tx.savepoint('a')).toBe('SAVEPOINT');
+    await write(tx, 'INSERT INTO t VALUES (2)');
+    await expect(conn.run("SELECT 'x'::INTEGER")).rejects.toThrow(); // ends DuckDB's transaction
+    tx.failed();
+    expect(await intact()).toBe(false);
+    expect(await tx.rollbackTo('a', intact, rebuild)).toBe('ROLLBACK');
+    expect([tx.status, await values()]).toEqual(['T', [1]]);
+    // The savepoint stays; RELEASE forgets it and the ones after it.
+    tx.savepoint('b');
+    await write(tx, 'INSERT INTO t VALUES (3)');
+    await tx.rollbackTo('a', intact, rebuild);
+    expect(await values()).toEqual([1]);
+    tx.release('a');
+    await expect(tx.rollbackTo('a', intact, rebuild)).rejects.toMatchObject({ code: '3B001' });
+    tx.failed();
+    expect(await tx.rollback()).toBe('ROLLBACK');
+    expect(await values()).toEqual([]);
+  });
+
+  it('replays nothing when nothing changed since the savepoint and DuckDB\'s transaction is intact', async () => {
+    const { tx } = make();
+    await tx.begin();
+    await write(tx, 'INSERT INTO t VALUES (7)');
+    tx.savepoint('s');
+    tx.failed(); // a statement refused before it ran (a binder error leaves DuckDB's transaction intact)
+    const counted = { ...rebuild, run: async (): Promise<void> => { throw new Error('rolled back DuckDB\'s transaction'); } };
+    await tx.rollbackTo('s', intact, counted);
+    expect(await values()).toEqual([7]);
+    await tx.rollback();
+  });
+
+  it('refuses a rollback to a savepoint that would replay a value that differs each time, or rows of COPY FROM STDIN', async () => {
+    for (const [what, journal] of [
+      ['random()', (tx: Transaction) => write(tx, 'INSERT INTO t SELECT random() * 100')],
+      ['COPY FROM STDIN', async (tx: Transaction) => tx.journalLoss('COPY FROM STDIN, whose rows are not kept')],
+      ['serials.id', (tx: Transaction) => write(tx, 'INSERT INTO serials (label) VALUES (\'a\')')],
+    ] as const) {
+      const { tx } = make();
+      await tx.begin();
+      await journal(tx);
+      tx.savepoint('s');
+      await write(tx, 'INSERT INTO t VALUES (9)');
+      await expect(tx.rollbackTo('s', intact, rebuild), what).rejects.toMatchObject({ code: '0A000', message: expect.stringContaining(what) });
+      tx.failed();
+      await tx.rollback();
+    }
+  });
+
+  it('has savepoints only in a transaction block', async () => {
+    const { tx } = make();
+    expect(() => tx.savepoint('s')).toThrow(expect.objectContaining({ code: '25P01' }));
+    await tx.beginImplicit();
+    expect(() => tx.release('s')).toThrow(expect.objectContaining({ code: '25P01' }));
+    await tx.endImplicit();
+  });
+
+  it('is read only as BEGIN asks, else as the session\'s default says', async () => {
+    const { tx } = make(true);
+    expect(tx.readOnly).toBe(true);
+    await tx.begin(false);
+    expect(tx.readOnly).toBe(false);
+    tx.setMode(true);
+    expect(tx.readOnly).toBe(true);
+    await tx.commit();
+    await tx.begin();
+    expect(tx.readOnly).toBe(true);
+    await tx.rollback();
+    const plain = make();
+    await plain.tx.begin(true);
+    expect(plain.tx.readOnly).toBe(true);
+    await plain.tx.rollback();
+    expect(plain.tx.readOnly).toBe(false);
+  });
 
   it('keeps a block open until COMMIT, and reports T, then E after a failure, then rolls back on COMMIT', async () => {
     const { tx } = make();

@@ -3,6 +3,7 @@ import { isPgSetting } from './settings.js';
 import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
 import { leadingWords, stripComments } from '../sqltext/statements.js';
 import { parseCopy, type CopyCommand } from './copy-command.js';
+import { parseClose, parseDeclare, parseFetch, type DeclareCursor, type FetchCommand } from './cursor-statements.js';
 import { instanceWideRefusal } from './instance-guard.js';
 
 /**
@@ -10,7 +11,7 @@ import { instanceWideRefusal } from './instance-guard.js';
  * verbs, Postgres-only settings, COPY with STDIN/STDOUT, and what the security policy forbids.
  */
 export type SpecialStatement =
-  | { kind: 'begin'; readOnly: boolean | null }
+  | { kind: 'begin'; readOnly: boolean | null; tag: 'BEGIN' | 'START TRANSACTION' }
   | { kind: 'commit' }
   | { kind: 'rollback' }
   | { kind: 'savepoint'; name: string }
@@ -20,6 +21,10 @@ export type SpecialStatement =
   | { kind: 'transaction-mode'; scope: 'transaction' | 'session'; readOnly: boolean | null }
   /** DEALLOCATE of a statement prepared by Parse or PREPARE (null: ALL). */
   | { kind: 'deallocate'; name: string | null }
+  | { kind: 'declare'; cursor: DeclareCursor }
+  | { kind: 'fetch'; fetch: FetchCommand }
+  /** CLOSE of a cursor (null: ALL). */
+  | { kind: 'close'; name: string | null }
   | { kind: 'set'; name: string; value: string }
   | { kind: 'reset'; name: string }
   | { kind: 'show'; name: string }
@@ -100,7 +105,10 @@ export function classifySpecial(sql: string): SpecialStatement | null {
     case 'BEGIN':
     case 'START':
       if (first === 'START' && words[1] !== 'TRANSACTION') return null;
-      return { kind: 'begin', readOnly: transactionModes(codeTokens(text), 1, ['work', 'transaction']) };
+      return {
+        kind: 'begin', readOnly: transactionModes(codeTokens(text), 1, ['work', 'transaction']),
+        tag: first === 'START' ? 'START TRANSACTION' : 'BEGIN',
+      };
     case 'COMMIT':
     case 'END':
       return words[1] === 'PREPARED' ? null : { kind: 'commit' };
@@ -116,6 +124,13 @@ export function classifySpecial(sql: string): SpecialStatement | null {
       return { kind: 'savepoint', name: savepointName(codeTokens(text), [], null)! };
     case 'RELEASE':
       return { kind: 'release', name: savepointName(codeTokens(text), ['savepoint'], null)! };
+    case 'DECLARE':
+      return { kind: 'declare', cursor: parseDeclare(text) };
+    case 'FETCH':
+    case 'MOVE':
+      return { kind: 'fetch', fetch: parseFetch(text) };
+    case 'CLOSE':
+      return { kind: 'close', name: parseClose(text) };
     case 'DEALLOCATE': {
       const tokens = codeTokens(text);
       let i = 1;

@@ -46,14 +46,22 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   const { statement } = portal;
   const kind = statement.special?.kind;
   if (host.transaction.aborted && kind !== 'commit' && kind !== 'rollback' && kind !== 'rollback-to') {
-    throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block',
-      'run ROLLBACK to end the failed transaction');
+    throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
+  }
+  if (statement.special?.kind === 'declare') {
+    if (statement.usesCatalog) await host.preparer.ensureCatalog();
+    const journal = { params: portal.params, paramFormats: portal.paramFormats, paramOids: statement.paramOids };
+    portal.finishedTag = await host.special.cursors.declare(statement.special.cursor, {
+      prepared: statement.prepared!, sql: statement.preparedSql!, bind: (target) => bindPortal(target, portal), journal,
+    });
+    return;
   }
   if (statement.special) {
     portal.finishedTag = await runSpecial(host.special, statement.special, describe);
     return;
   }
   await host.parkOpenCursor();
+  if (statement.usesCatalog) await host.preparer.ensureCatalog();
   await reprepareIfRegistryChanged(host, statement);
   let p = statement.prepared!;
   bindPortal(statement.command?.args ?? p, portal);

@@ -23,6 +23,8 @@ export interface PrepareHost {
   ai: AiContext;
   /** Reads the rest of an open result into memory: DuckDB allows one streaming result per connection. */
   parkOpenCursor(): Promise<void>;
+  /** Whether a transaction is open (what is created in it goes if it rolls back). */
+  inTransaction(): boolean;
 }
 
 /**
@@ -32,20 +34,44 @@ export interface PrepareHost {
  * parsed it as, and its parameters typed.
  */
 export class Preparer {
-  /** The Postgres catalog views are created on a session's first catalog query. */
-  private catalogLoaded = false;
+  /**
+   * The Postgres catalog views are created on a session's first catalog query. Created inside a
+   * transaction, they are `pending` until it commits; a rollback takes them away with it (SQLAlchemy
+   * opens every connection with BEGIN; SELECT version(); ROLLBACK).
+   */
+  private catalog: 'absent' | 'pending' | 'loaded' = 'absent';
 
   constructor(private readonly host: PrepareHost) {}
 
+  /** Creates the catalog if the session has none now (a statement prepared earlier may outlive it). */
+  async ensureCatalog(): Promise<void> {
+    if (this.catalog !== 'absent') return;
+    await this.host.parkOpenCursor();
+    await loadPgCatalog(this.host.conn);
+    this.catalog = this.host.inTransaction() ? 'pending' : 'loaded';
+  }
+
+  /** The session's DuckDB transaction ended (or was rolled back to rebuild it). */
+  transactionEnded(committed: boolean): void {
+    if (this.catalog === 'pending') this.catalog = committed ? 'loaded' : 'absent';
+  }
+
   async prepare(sql: string, declaredOids: number[]): Promise<Statement> {
     const special = classifySpecial(sql);
+    if (special?.kind === 'declare') {
+      // The cursor's query is prepared as any query is; the DECLARE takes its parameters.
+      const inner = await this.prepare(special.cursor.query, declaredOids);
+      if (inner.special || inner.command) {
+        inner.prepared?.destroySync();
+        throw new SqlError('42601', 'a cursor\'s query must be a SELECT or VALUES');
+      }
+      return { ...inner, sql, special, prefetchQuery: null };
+    }
     if (special) return { sql, special, prepared: null, paramOids: [] };
     const { conn, ai } = this.host;
     await this.host.parkOpenCursor();
-    if (!this.catalogLoaded && needsPgCatalog(sql)) {
-      await loadPgCatalog(conn);
-      this.catalogLoaded = true;
-    }
+    const usesCatalog = needsPgCatalog(sql);
+    if (usesCatalog) await this.ensureCatalog();
     const command = parseModelCommand(sql);
     if (command) {
       const { def } = command;
@@ -81,7 +107,7 @@ export class Preparer {
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
     return {
-      sql, duckSql, preparedSql, prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
+      sql, duckSql, preparedSql, usesCatalog, prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
       prepared, paramOids,
     };
   }

@@ -61,6 +61,26 @@ export class ResultCursor {
     this.fetch = () => Promise.resolve(rest.shift() ?? null);
   }
 
+  /** Passes over up to maxRows rows without sending them (MOVE); returns how many it passed. */
+  async skip(maxRows: number): Promise<number> {
+    let skipped = 0;
+    while (skipped < maxRows) {
+      if (this.rowInChunk >= this.rowsInChunk) {
+        const chunk = await this.fetch();
+        if (!chunk || chunk.rowCount === 0) {
+          this.done = true;
+          break;
+        }
+        this.load(chunk);
+      }
+      const n = Math.min(maxRows - skipped, this.rowsInChunk - this.rowInChunk);
+      this.rowInChunk += n;
+      skipped += n;
+    }
+    this.rowsSent += skipped;
+    return skipped;
+  }
+
   /** Sends up to maxRows rows (0: all); returns true when the result is exhausted. */
   async send(out: SessionOutput, maxRows: number): Promise<boolean> {
     const w = out.w;

@@ -1,4 +1,4 @@
-import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { ProtocolError, SqlError } from '../errors/sql-error.js';
 import type { AiContext, Caller } from '../functions/context.js';
 import { PrefetchedResults } from '../functions/prefetched.js';
@@ -8,19 +8,18 @@ import * as msg from '../protocol/backend.js';
 import { Frontend } from '../protocol/codes.js';
 import type { FrontendMessage } from '../protocol/framer.js';
 import { decodeClientMessage, type ClientMessage } from '../protocol/frontend.js';
-import { hasCodeKeyword, splitStatements } from '../sqltext/statements.js';
+import { splitStatements } from '../sqltext/statements.js';
 import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
+import { isTemporary, rebuildHost, transactionIntact } from './connection-ops.js';
+import { SqlCursors } from './cursors.js';
+import { statementFields } from './describe.js';
+import { startPortal, type PortalHost } from './portal-runner.js';
 import { Preparer } from './prepare.js';
-import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
-import { bindParameters, startPortal, type PortalHost } from './portal-runner.js';
-import { textField } from './special.js';
+import type { ResultCursor } from './result-cursor.js';
 import { StatementControl } from './statement-control.js';
 import { StatementStore, type Portal, type Statement } from './statements.js';
 import { Transaction } from './transaction.js';
-import type { RebuildHost } from './savepoints.js';
-import { sqlString } from '../sqltext/quote.js';
-import type { WriteTarget } from '../sqltext/write-targets.js';
 
 /** What a session needs from the engine that hosts it. */
 export interface SessionContext {
@@ -50,6 +49,7 @@ export class Session {
   private readonly control: StatementControl;
   private readonly statements: StatementStore;
   private readonly preparer: Preparer;
+  private readonly cursors: SqlCursors;
   private readonly caller: Caller;
   /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
   private openCursor: ResultCursor | null = null;
@@ -66,7 +66,7 @@ export class Session {
   ) {
     this.settings = new PgSettings(user, ctx.maxConnections);
     if (applicationName) this.settings.set('application_name', applicationName);
-    this.transaction = new Transaction((sql) => this.runDuck(sql), (code, message) => msg.noticeResponse(out.w, { severity: 'WARNING', code, message }),
+    this.transaction = new Transaction((sql) => this.runTransactionVerb(sql), (code, message) => msg.noticeResponse(out.w, { severity: 'WARNING', code, message }),
       () => this.settings.get('default_transaction_read_only') === 'on');
     this.control = new StatementControl({
       sid: ctx.sid, out, jobs: ctx.ai.jobs, cancelCounter: ctx.cancelCounter, statementTimeoutMs: () => this.settings.statementTimeoutMs,
@@ -75,7 +75,18 @@ export class Session {
     this.statements = new StatementStore((portal) => {
       if (portal.cursor && this.openCursor === portal.cursor) this.openCursor = null;
     });
-    this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor() });
+    this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor(), inTransaction: () => this.transaction.open });
+    this.cursors = new SqlCursors({
+      conn, out, inTransaction: () => this.transaction.open, parkOpenCursor: () => this.parkOpenCursor(),
+      use: async (cursor) => {
+        if (this.openCursor !== cursor) await this.parkOpenCursor();
+        this.openCursor = cursor;
+      },
+      drop: (cursor) => {
+        if (this.openCursor === cursor) this.openCursor = null;
+      },
+      journal: (entry) => this.transaction.journal(entry),
+    });
     this.caller = {
       sid: ctx.sid,
       prefetched: new PrefetchedResults(),
@@ -280,31 +291,14 @@ export class Session {
     else msg.noData(this.out.w);
   }
 
-  /** A statement's RowDescription from DuckDB's prepared metadata (Describe of a statement). */
+  /** A statement's RowDescription (Describe of a statement), or NoData. */
   private describeRows(statement: Statement): void {
-    const p = statement.prepared;
-    if (statement.special?.kind === 'show' || statement.special?.kind === 'show-duckdb') {
-      msg.rowDescription(this.out.w, [textField(statement.special.name)]);
-      return;
-    }
-    if (!p || !returnsRows(p, statement.sql)) {
+    const fields = statementFields(statement, (name) => this.cursors.fieldsOf(name));
+    if (!fields) {
       msg.noData(this.out.w);
       return;
     }
-    const fields = [];
-    for (let i = 0; i < p.columnCount; i++) {
-      const name = p.columnName(i);
-      let field;
-      try {
-        field = describeColumns([name], [p.columnType(i)], [formatOf([], i)])[0]!;
-      } catch (err) {
-        if (err instanceof SqlError) throw err;
-        // DuckDB resolves some result types only once it sees the parameter values.
-        field = textField(name);
-      }
-      fields.push(field);
-    }
-    statement.describedOids = fields.map((f) => f.typeOid);
+    if (statement.prepared && !statement.special) statement.describedOids = fields.map((f) => f.typeOid);
     msg.rowDescription(this.out.w, fields);
   }
 
@@ -362,61 +356,39 @@ export class Session {
         conn: this.conn, out: this.out, inbox: this.inbox, tmpDir: this.ctx.tmpDir, transaction: this.transaction,
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
         duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
-        transactionIntact: () => this.transactionIntact(), rebuild: this.rebuildHost(),
-        isTemporary: (t) => this.isTemporary(t),
+        transactionIntact: () => this.parkOpenCursor().then(() => transactionIntact(this.conn)), rebuild: rebuildHost(this.conn, (sql) => this.runTransactionVerb(sql, true)),
+        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors,
       },
       opened: (cursor) => (this.openCursor = cursor),
       parkOpenCursor: () => this.parkOpenCursor(),
       run: (sql) => this.runDuck(sql),
       notice: (message) => this.notice(message),
-      isTemporary: (t) => this.isTemporary(t),
+      isTemporary: (t) => isTemporary(this.conn, t),
     };
-  }
-
-  /** Whether the DuckDB transaction still runs statements: some failures end it ("Current transaction is aborted"). */
-  private async transactionIntact(): Promise<boolean> {
-    try {
-      await this.runDuck('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** What ROLLBACK TO SAVEPOINT needs to run a transaction again up to the savepoint (savepoints.ts). */
-  private rebuildHost(): RebuildHost {
-    return {
-      run: (sql) => this.runDuck(sql),
-      replay: async (e) => {
-        const p = await this.conn.prepare(e.sql);
-        try {
-          bindParameters(p, e.params, e.paramFormats, e.paramOids);
-          await p.run();
-        } finally {
-          p.destroySync();
-        }
-      },
-      volatileDefault: async (tables) => {
-        const r = await this.conn.runAndReadAll(`SELECT table_name || '.' || column_name FROM duckdb_columns()
-          WHERE list_contains([${tables.map(sqlString).join(', ')}]::VARCHAR[], lower(table_name))
-            AND regexp_matches(lower(column_default), '(nextval|random|uuid|now\\(|current_|get_current|transaction_timestamp|today)') LIMIT 1`);
-        const hit = r.getRows()[0]?.[0];
-        return hit === undefined ? null : String(hit);
-      },
-    };
-  }
-
-  /** A table a statement writes is a temporary table of this session (DuckDB's catalog `temp`). */
-  private async isTemporary(t: WriteTarget): Promise<boolean> {
-    if (t.catalog) return t.catalog === 'temp';
-    if (t.schema) return t.schema === 'temp' || t.schema === 'pg_temp';
-    const r = await this.conn.runAndReadAll('SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $1', [t.name]);
-    return Number(r.getRows()[0]?.[0] ?? 0) > 0;
   }
 
   private notice(message: string): void {
     msg.noticeResponse(this.out.w, { severity: 'NOTICE', code: '00000', message });
     this.out.flush();
+  }
+
+  /**
+   * BEGIN, COMMIT or ROLLBACK on the session's connection. What the transaction made goes with a
+   * rollback (the catalog views if it created them, its cursors); a rollback that rebuilds the
+   * transaction for ROLLBACK TO SAVEPOINT keeps the cursors (savepoints.ts).
+   */
+  private async runTransactionVerb(sql: 'BEGIN TRANSACTION' | 'COMMIT' | 'ROLLBACK', rebuilding = false): Promise<void> {
+    let done = false;
+    try {
+      await this.runDuck(sql);
+      done = true;
+    } finally {
+      if (sql !== 'BEGIN TRANSACTION') {
+        const committed = sql === 'COMMIT' && done;
+        this.preparer.transactionEnded(committed);
+        if (!rebuilding) this.cursors.transactionEnded(committed);
+      }
+    }
   }
 
   private async runDuck(sql: string): Promise<void> {
@@ -434,15 +406,4 @@ export class Session {
 function tagOf(portal: Portal, rows = portal.cursor?.rowsSent ?? 0): string {
   if (portal.cursor) return commandTag(portal.statement.prepared!.statementType, portal.statement.sql, rows);
   return portal.finishedTag ?? 'OK';
-}
-
-const dml = new Set([StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE, StatementType.MERGE_INTO]);
-
-/** Whether Execute will send rows: DML only with RETURNING (otherwise DuckDB's one "Count" column is the tag). */
-function returnsRows(p: DuckDBPreparedStatement, sql: string): boolean {
-  if (p.columnCount === 0) return false;
-  if (dml.has(p.statementType)) return hasCodeKeyword(sql, 'RETURNING');
-  return p.statementType !== StatementType.CREATE && p.statementType !== StatementType.DROP &&
-    p.statementType !== StatementType.ALTER && p.statementType !== StatementType.TRANSACTION &&
-    p.statementType !== StatementType.COPY;
 }

@@ -11,6 +11,7 @@ import { registryWriteRefusal } from '../registry/write-guard.js';
 import { runCopy, type CopyHost } from './copy/copy.js';
 import { schemaResolver } from './prepare.js';
 import type { StatementStore } from './statements.js';
+import type { SqlCursors } from './cursors.js';
 import type { RebuildHost } from './savepoints.js';
 import type { Transaction } from './transaction.js';
 
@@ -31,6 +32,7 @@ export interface SpecialHost extends CopyHost {
   transactionIntact(): Promise<boolean>;
   rebuild: RebuildHost;
   isTemporary: IsTemporary;
+  cursors: SqlCursors;
 }
 
 /**
@@ -42,7 +44,8 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
   const w = host.out.w;
   switch (s.kind) {
     case 'begin':
-      return host.transaction.begin(s.readOnly);
+      await host.transaction.begin(s.readOnly);
+      return s.tag;
     case 'commit':
       return host.transaction.commit();
     case 'rollback':
@@ -58,9 +61,15 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       if (s.scope === 'transaction') host.transaction.setMode(s.readOnly);
       else if (s.readOnly !== null) host.settings.set('default_transaction_read_only', s.readOnly ? 'on' : 'off');
       return 'SET';
+    case 'fetch':
+      return host.cursors.fetch(s.fetch, describe);
+    case 'close':
+      return host.cursors.close(s.name);
+    case 'declare':
+      throw new Error('DECLARE runs from portal-runner.ts, which binds its query');
     case 'deallocate':
       await deallocate(host, s.name);
-      return 'DEALLOCATE';
+      return s.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE';
     case 'set': {
       if (s.name.toLowerCase() === 'transaction_read_only') {
         host.transaction.setMode(parseBoolean(s.name, s.value));

@@ -11,6 +11,8 @@ export interface Statement {
   prepared: DuckDBPreparedStatement | null;
   /** The text of the rewrite pipeline. */
   duckSql?: string;
+  /** It reads the Postgres catalog views (which a rollback may have taken away since). */
+  usesCatalog?: boolean;
   /** The text DuckDB prepared: the pipeline's, with casts of the parameters it could not type. */
   preparedSql?: string;
   /** The query part the prefetch pass runs before the statement (null: no pass). */
@@ -133,7 +135,7 @@ export class StatementStore {
     const p = statement.prepared;
     if (!p) return;
     delete statement.describedOids;
-    if (p.statementType !== StatementType.SELECT || p.parameterCount > 0 || this.cache.has(statement.sql)) {
+    if (statement.special || p.statementType !== StatementType.SELECT || p.parameterCount > 0 || this.cache.has(statement.sql)) {
       p.destroySync();
       return;
     }

@@ -1,11 +1,7 @@
 """SQLAlchemy's Inspector and pandas' read_sql_table/to_sql against one server; prints JSON.
 
-Usage: python3 sqlalchemy_reflect.py HOST PORT USER DATABASE SCHEMA [--warm-catalog]
+Usage: python3 sqlalchemy_reflect.py HOST PORT USER DATABASE SCHEMA
 Run against aiduck and against PostgreSQL 15 by test/clients/sqlalchemy.test.ts, which compares the two.
-
---warm-catalog makes each new connection read the catalog once outside a transaction before
-SQLAlchemy uses it: aiduck creates its catalog on a session's first catalog query, and a ROLLBACK
-of the transaction that query ran in (SQLAlchemy's first connect) undoes it.
 """
 import json
 import sys
@@ -15,16 +11,10 @@ import psycopg2
 import sqlalchemy as sa
 
 host, port, user, database, schema = sys.argv[1:6]
-warm_catalog = "--warm-catalog" in sys.argv[6:]
 
 
 def connect():
-    conn = psycopg2.connect(host=host, port=port, user=user, dbname=database)
-    if warm_catalog:
-        conn.autocommit = True
-        conn.cursor().execute("SELECT 1 FROM pg_catalog.pg_class LIMIT 1")
-        conn.autocommit = False
-    return conn
+    return psycopg2.connect(host=host, port=port, user=user, dbname=database)
 
 
 engine = sa.create_engine("postgresql+psycopg2://", creator=connect)

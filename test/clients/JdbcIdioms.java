@@ -1,0 +1,48 @@
+import java.sql.*;
+import java.util.*;
+
+// pgJDBC's savepoints and read-only transactions against one server; prints JSON. Run as a
+// single-file program: java -cp /usr/share/java/postgresql.jar JdbcIdioms.java HOST PORT USER DATABASE SCHEMA
+// test/clients/driver-idioms.test.ts runs it against aiduck and against PostgreSQL 15 and compares the two.
+public class JdbcIdioms {
+  public static void main(String[] args) throws Exception {
+    String url = "jdbc:postgresql://" + args[0] + ":" + args[1] + "/" + args[3] + "?sslmode=disable";
+    String table = args[4] + ".jdbc_items";
+    StringBuilder out = new StringBuilder("{");
+    try (Connection c = DriverManager.getConnection(url, args[2], "")) {
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE " + table + " (id integer PRIMARY KEY, label text)");
+      }
+      c.setAutoCommit(false);
+      try (PreparedStatement ins = c.prepareStatement("INSERT INTO " + table + " VALUES (?, ?)")) {
+        ins.setInt(1, 1); ins.setString(2, "one"); ins.executeUpdate();
+        Savepoint sp = c.setSavepoint("before_two");
+        ins.setInt(1, 2); ins.setString(2, "two"); ins.executeUpdate();
+        String code = "none";
+        try { ins.setInt(1, 1); ins.setString(2, "dup"); ins.executeUpdate(); } catch (SQLException e) { code = e.getSQLState(); }
+        c.rollback(sp);
+        ins.setInt(1, 3); ins.setString(2, "three"); ins.executeUpdate();
+        c.releaseSavepoint(c.setSavepoint());
+        c.commit();
+        out.append("\"duplicate\": \"").append(code).append("\", ");
+      }
+      out.append("\"rows\": \"").append(rows(c, "SELECT id, label FROM " + table + " ORDER BY id")).append("\", ");
+      c.commit();
+      c.setReadOnly(true);
+      String ro = "none";
+      try (Statement s = c.createStatement()) { s.executeUpdate("INSERT INTO " + table + " VALUES (9, 'no')"); } catch (SQLException e) { ro = e.getSQLState(); }
+      c.rollback();
+      c.setReadOnly(false);
+      out.append("\"readOnlyInsert\": \"").append(ro).append("\"");
+    }
+    System.out.println(out.append("}"));
+  }
+
+  static String rows(Connection c, String sql) throws SQLException {
+    StringBuilder b = new StringBuilder();
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) b.append(rs.getInt(1)).append('=').append(rs.getString(2)).append(';');
+    }
+    return b.toString();
+  }
+}

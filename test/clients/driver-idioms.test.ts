@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { expectSameExcept } from './expect-same.js';
+import { CLIENTS_DIR, PGJDBC, PYTHON, psql, runJsonClient, startServerPair, type ServerPair, type Target } from './servers.js';
+
+// What drivers do every day beyond plain queries — savepoints, server-side cursors, read-only
+// transactions, deallocating prepared statements — with the real drivers and psql, the same client
+// code against aiduck and PostgreSQL 15.
+
+let servers: ServerPair;
+let python: Record<'postgres' | 'aiduck', Record<string, unknown>>;
+let jdbc: Record<'postgres' | 'aiduck', Record<string, unknown>>;
+
+beforeAll(async () => {
+  servers = await startServerPair();
+  const both = <T>(f: (t: Target) => Promise<T>): Promise<[T, T]> => Promise.all([f(servers.postgres), f(servers.aiduck)]);
+  const [p, a] = await both((t) => runJsonClient(PYTHON, [join(CLIENTS_DIR, 'driver_idioms.py')], t));
+  python = { postgres: p, aiduck: a };
+  const [jp, ja] = await both((t) => runJsonClient('java', ['-cp', PGJDBC, join(CLIENTS_DIR, 'JdbcIdioms.java')], t));
+  jdbc = { postgres: jp, aiduck: ja };
+}, 90_000);
+afterAll(async () => {
+  await servers?.stop();
+});
+
+/** psql's output of a script on both servers, errors by SQLSTATE only (their texts are each server's own). */
+async function psqlBoth(script: string): Promise<{ postgres: string; aiduck: string }> {
+  const [postgres, aiduck] = await Promise.all([servers.postgres, servers.aiduck].map(async (t) => {
+    const r = await psql(t, ['-v', 'VERBOSITY=sqlstate', '-f', '-'], script);
+    return (r.stdout + r.stderr).replace(/psql:<stdin>:(\d+): /g, 'line $1: ');
+  }));
+  return { postgres: postgres!, aiduck: aiduck! };
+}
+
+describe('psycopg2', () => {
+  it('rolls back to a savepoint after a failed statement, and the transaction goes on', () => {
+    expectSameExcept(python.postgres['psycopg2.savepoints'], python.aiduck['psycopg2.savepoints']);
+    expect(python.aiduck['psycopg2.savepoints']).toEqual({ duplicate: '23505', rows: [[1, 'one'], [3, 'three']] });
+  });
+
+  it('reads through named cursors: streamed in pieces, scrollable, and held past COMMIT', () => {
+    expectSameExcept(python.postgres['psycopg2.named_cursors'], python.aiduck['psycopg2.named_cursors']);
+    expect(python.aiduck['psycopg2.named_cursors']).toMatchObject({ rows: 5000, sum: 12_547_500 });
+  });
+
+  it('refuses writes in a read-only session with 25006', () => {
+    expectSameExcept(python.postgres['psycopg2.read_only'], python.aiduck['psycopg2.read_only']);
+    expect(python.aiduck['psycopg2.read_only']).toMatchObject({ insert: '25006' });
+  });
+});
+
+describe('psqlODBC (pyodbc), autocommit off', () => {
+  it('goes on after a failed statement (its savepoint around each statement), and alternates prepared statements', () => {
+    expectSameExcept(python.postgres['odbc.transaction'], python.aiduck['odbc.transaction']);
+    expect(python.aiduck['odbc.transaction']).toMatchObject({ duplicate: '23505', big: [5000, 10, 5009] });
+  });
+
+  it('reads results through cursors with UseDeclareFetch', () => {
+    expectSameExcept(python.postgres['odbc.declare_fetch'], python.aiduck['odbc.declare_fetch']);
+    expect(python.aiduck['odbc.declare_fetch']).toMatchObject({ big: [5000, 10, 5009] });
+  });
+});
+
+describe('pgJDBC', () => {
+  it('sets, rolls back to and releases savepoints; setReadOnly refuses writes', () => {
+    expectSameExcept(jdbc.postgres, jdbc.aiduck);
+    expect(jdbc.aiduck).toEqual({ duplicate: '23505', rows: '1=one;3=three;', readOnlyInsert: '25006' });
+  });
+});
+
+describe('psql', () => {
+  it('moves cursors the way Postgres does: FETCH and MOVE in every direction, CLOSE, WITH HOLD, and their errors', async () => {
+    const out = await psqlBoth(`
+      DECLARE outside CURSOR FOR SELECT 1 AS one;
+      DECLARE c CURSOR FOR SELECT 1 AS one\\; FETCH 1 FROM c;
+      BEGIN;
+      DECLARE c SCROLL CURSOR FOR SELECT g FROM generate_series(1, 10) AS s(g);
+      FETCH 2 FROM c;
+      FETCH FORWARD 3 c;
+      MOVE 2 IN c;
+      FETCH NEXT c;
+      FETCH PRIOR c;
+      FETCH ABSOLUTE 1 c;
+      FETCH ALL c;
+      FETCH c;
+      FETCH BACKWARD 2 c;
+      FETCH ABSOLUTE -1 c;
+      FETCH RELATIVE -3 c;
+      MOVE BACKWARD ALL IN c;
+      FETCH FORWARD 0 c;
+      FETCH RELATIVE 20 c;
+      CLOSE c;
+      DECLARE f NO SCROLL CURSOR FOR SELECT g, g * 2 AS twice FROM generate_series(1, 5) AS s(g);
+      FETCH 2 f;
+      MOVE FORWARD 2 f;
+      FETCH ALL FROM f;
+      DECLARE f CURSOR FOR SELECT 1 AS one;
+      ROLLBACK;
+      BEGIN;
+      DECLARE f NO SCROLL CURSOR FOR SELECT g FROM generate_series(1, 5) AS s(g);
+      FETCH 3 f;
+      FETCH BACKWARD 1 f;
+      ROLLBACK;
+      DECLARE h CURSOR WITH HOLD FOR SELECT g FROM generate_series(1, 3) AS s(g);
+      FETCH h;
+      BEGIN;
+      FETCH 5 h;
+      COMMIT;
+      CLOSE h;
+      CLOSE h;
+      BEGIN;
+      DECLARE gone CURSOR WITH HOLD FOR SELECT 1 AS one;
+      ROLLBACK;
+      FETCH gone;
+      BEGIN;
+      DECLARE a CURSOR FOR SELECT 1 AS one;
+      DECLARE b CURSOR FOR SELECT 2 AS two;
+      CLOSE ALL;
+      FETCH a;
+      ROLLBACK;
+    `);
+    expect(out.aiduck).toBe(out.postgres);
+    expect(out.aiduck).toContain('(9 rows)');
+  });
+
+  it('reads a large result in pieces with \\set FETCH_COUNT (a cursor under the hood)', async () => {
+    const out = await psqlBoth(`
+      \\set FETCH_COUNT 1000
+      SELECT g, 'row ' || g AS label FROM generate_series(1, 5500) AS s(g);
+    `);
+    expect(out.aiduck).toBe(out.postgres);
+    expect(out.aiduck).toContain('(5500 rows)');
+  });
+
+  it('savepoints, read-only transactions and DEALLOCATE answer as in Postgres', async () => {
+    const out = await psqlBoth(`
+      CREATE TABLE shop.sp (a integer PRIMARY KEY, b text);
+      SAVEPOINT outside;
+      RELEASE outside;
+      ROLLBACK TO outside;
+      BEGIN;
+      INSERT INTO shop.sp VALUES (1, 'one');
+      SAVEPOINT s1;
+      INSERT INTO shop.sp VALUES (2, 'two');
+      INSERT INTO shop.sp VALUES (1, 'duplicate');
+      SELECT 1 AS ignored;
+      SAVEPOINT too_late;
+      ROLLBACK TO s1;
+      SELECT * FROM shop.sp ORDER BY a;
+      INSERT INTO shop.sp VALUES (3, 'three');
+      SAVEPOINT s2;
+      SAVEPOINT s2;
+      INSERT INTO shop.sp VALUES (4, 'four');
+      ROLLBACK TO SAVEPOINT s2;
+      RELEASE s2;
+      ROLLBACK TO s2;
+      RELEASE SAVEPOINT s2;
+      ROLLBACK TO s2;
+      ROLLBACK TO nosuch;
+      ROLLBACK TO s1;
+      SELECT * FROM shop.sp ORDER BY a;
+      SELECT nosuch FROM shop.sp;
+      ROLLBACK TO s1;
+      COMMIT;
+      SELECT * FROM shop.sp ORDER BY a;
+      BEGIN READ ONLY;
+      SHOW transaction_read_only;
+      SELECT count(*) AS n FROM shop.sp;
+      INSERT INTO shop.sp VALUES (5, 'no');
+      ROLLBACK;
+      START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY;
+      CREATE TABLE shop.nope (a integer);
+      ROLLBACK;
+      BEGIN;
+      SET TRANSACTION READ ONLY;
+      UPDATE shop.sp SET b = 'x';
+      ROLLBACK;
+      SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;
+      SHOW default_transaction_read_only;
+      CREATE TEMP TABLE scratch (a integer);
+      DELETE FROM shop.sp;
+      SET default_transaction_read_only = off;
+      CREATE TEMP TABLE scratch (a integer);
+      SET default_transaction_read_only = on;
+      INSERT INTO scratch VALUES (1);
+      UPDATE scratch SET a = 2;
+      COPY shop.sp FROM STDIN;
+      RESET default_transaction_read_only;
+      BEGIN;
+      SET TRANSACTION READ WRITE;
+      SHOW transaction_read_only;
+      COMMIT;
+      PREPARE p AS SELECT 42 AS answer;
+      EXECUTE p;
+      DEALLOCATE p;
+      DEALLOCATE p;
+      DEALLOCATE PREPARE ALL;
+      SELECT * FROM shop.sp ORDER BY a;
+    `);
+    expect(out.aiduck).toBe(out.postgres);
+    expect(out.aiduck).toContain('25006');
+  });
+});

@@ -1,0 +1,133 @@
+"""Everyday driver idioms against one server; prints JSON: psycopg2's savepoints, named (server-side)
+cursors, scrollable and holdable ones, and read-only sessions; psqlODBC (through pyodbc) with
+autocommit off, where it wraps each statement in a savepoint, with parameterized statements that it
+prepares and deallocates in turn, and with UseDeclareFetch, where it reads results through a cursor.
+
+Usage: python3 driver_idioms.py HOST PORT USER DATABASE SCHEMA
+Run against aiduck and against PostgreSQL 15 by test/clients/driver-idioms.test.ts, which compares the two.
+"""
+import json
+import sys
+
+import psycopg2
+import pyodbc
+
+host, port, user, database, schema = sys.argv[1:6]
+table = f"{schema}.idiom_items"
+out = {}
+
+
+def step(name, fn):
+    try:
+        out[name] = fn()
+    except Exception as e:  # the comparison shows which idiom failed and how
+        out[name] = {"error": f"{type(e).__name__}: {getattr(e, 'pgcode', None)}"}
+
+
+conn = psycopg2.connect(host=host, port=port, user=user, dbname=database)
+cur = conn.cursor()
+cur.execute(f"CREATE TABLE {table} (id integer PRIMARY KEY, label text)")
+conn.commit()
+
+
+def savepoints():
+    cur.execute(f"INSERT INTO {table} VALUES (1, 'one')")
+    cur.execute("SAVEPOINT before_two")
+    cur.execute(f"INSERT INTO {table} VALUES (2, 'two')")
+    try:
+        cur.execute(f"INSERT INTO {table} VALUES (1, 'dup')")
+        duplicate = None
+    except psycopg2.Error as e:
+        duplicate = e.pgcode
+    cur.execute("ROLLBACK TO SAVEPOINT before_two")
+    cur.execute(f"INSERT INTO {table} VALUES (3, 'three')")
+    cur.execute("RELEASE SAVEPOINT before_two")
+    conn.commit()
+    cur.execute(f"SELECT id, label FROM {table} ORDER BY id")
+    return {"duplicate": duplicate, "rows": cur.fetchall()}
+
+
+def named_cursors():
+    cur.execute(f"INSERT INTO {table} SELECT g, 'g' || g FROM generate_series(10, 5009) AS s(g)")
+    conn.commit()
+    streamed = conn.cursor("big")
+    streamed.itersize = 700
+    streamed.execute(f"SELECT id, label FROM {table} WHERE id >= 10 ORDER BY id")
+    count = total = 0
+    for row in streamed:
+        count += 1
+        total += row[0]
+    streamed.close()
+    conn.commit()
+    scrolling = conn.cursor("scrolling", scrollable=True)
+    scrolling.execute(f"SELECT id FROM {table} ORDER BY id")
+    first_three = scrolling.fetchmany(3)
+    scrolling.scroll(0, mode="absolute")
+    again = scrolling.fetchone()
+    scrolling.scroll(-2)
+    back = scrolling.fetchone()
+    scrolling.close()
+    conn.commit()
+    held = conn.cursor("held", withhold=True)
+    held.execute(f"SELECT id FROM {table} ORDER BY id")
+    conn.commit()
+    after_commit = held.fetchmany(2)
+    held.close()
+    conn.commit()
+    return {"rows": count, "sum": total, "scroll": [first_three, again, back], "withhold": after_commit}
+
+
+def read_only():
+    conn.set_session(readonly=True)
+    try:
+        cur.execute(f"SELECT count(*) FROM {table}")
+        count = cur.fetchone()[0]
+        try:
+            cur.execute(f"INSERT INTO {table} VALUES (99, 'no')")
+            refused = None
+        except psycopg2.Error as e:
+            refused = e.pgcode
+        conn.rollback()
+        return {"count": count, "insert": refused}
+    finally:
+        conn.set_session(readonly=False)
+
+
+step("psycopg2.savepoints", savepoints)
+step("psycopg2.named_cursors", named_cursors)
+step("psycopg2.read_only", read_only)
+conn.commit()
+
+DRIVER = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
+
+
+def odbc(options=""):
+    cn = pyodbc.connect(f"Driver={DRIVER};Server={host};Port={port};Database={database};Uid={user};Pwd=;SSLMode=disable{options}",
+                        autocommit=False)
+    c = cn.cursor()
+    c.execute(f"DELETE FROM {table} WHERE id < 10")
+    cn.commit()
+    for i in range(1, 6):
+        c.execute(f"INSERT INTO {table} VALUES (?, ?)", i, f"r{i}")
+    try:
+        c.execute(f"INSERT INTO {table} VALUES (?, ?)", 3, "dup")
+        duplicate = None
+    except pyodbc.Error as e:
+        duplicate = e.args[0]
+    # psqlODBC rolled back to the savepoint it set around the failed statement: the transaction goes on.
+    c.execute(f"INSERT INTO {table} VALUES (?, ?)", 6, "r6")
+    cn.commit()
+    rows = [tuple(r) for r in c.execute(f"SELECT id, label FROM {table} WHERE id < 10 ORDER BY id").fetchall()]
+    alternating = []
+    for i in range(1, 4):
+        alternating.append(c.execute(f"SELECT label FROM {table} WHERE id = ?", i).fetchone()[0])
+        alternating.append(c.execute(f"SELECT id FROM {table} WHERE label = ?", f"r{i}").fetchone()[0])
+    big = c.execute(f"SELECT id FROM {table} WHERE id >= 10 ORDER BY id").fetchall()
+    cn.commit()
+    cn.close()
+    return {"duplicate": duplicate, "rows": rows, "alternating": alternating, "big": [len(big), big[0][0], big[-1][0]]}
+
+
+step("odbc.transaction", odbc)
+step("odbc.declare_fetch", lambda: odbc(";UseDeclareFetch=1;Fetch=100"))
+print(json.dumps(out, indent=1, default=str))
