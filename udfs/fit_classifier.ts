@@ -147,7 +147,7 @@ const command: ModelCommand = {
         let trained: BodyTrained | null = null;
         if (body) {
           await mkdir(dir, { recursive: true });
-          const job = runSetFitJob({ embedderFolder: embedding.location, train: train.map((r) => ({ text: r.text, label: classOf(r.label) })), embed: all.map((r) => r.text), params: body, outDir: dir }, session, name);
+          const job = runSetFitJob({ embedderFolder: embedding.location, train: train.map((r) => ({ text: r.text, label: classOf(r.label) })), embed: all.map((r) => r.text), params: body, outDir: dir }, session, name, run.id);
           exited = job.exited;
           trained = await job.result;
           await job.exited;

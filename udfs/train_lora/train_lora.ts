@@ -164,7 +164,7 @@ const command: ModelCommand = {
         // adapter_config.json names the base by a path Python's PEFT can load (the store keeps Hugging Face layout).
         baseFolder, baseModelName: baseFolder, train: trainRows, eval: evalRows,
         evalFraction: checked.evalFraction, maxSeqLength: checked.maxSeqLength, params: checked.params, outDir,
-      }, session, name, curvesOf(run, conn));
+      }, session, { label: name, runId: run.id, observer: curvesOf(run, conn) });
       trainerExited = job.exited;
       let result: Awaited<typeof job.result>;
       let stored: { digest: string; path: string };
