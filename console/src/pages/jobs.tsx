@@ -3,7 +3,7 @@ import type { ChartConfiguration } from 'chart.js';
 import type { CancelResponse, JobsResponse, RunningJob } from '../../../src/console/api-types.js';
 import { describeError, getJson, postJson } from '../api.js';
 import { ChartView, PALETTE } from '../chart.js';
-import { formatDuration, formatInt, formatNumber, formatTime } from '../format.js';
+import { formatClock, formatDuration, formatInt, formatNumber, formatTime } from '../format.js';
 
 /** How often the page reads ai.running_jobs while it is visible. */
 const POLL_MS = 500;
@@ -121,7 +121,7 @@ export function JobsPage() {
                   <td class="num">{formatInt(j.rowsFromCache)}</td>
                   <td class="num">{formatNumber(Math.round(j.rowsPerSecond))}</td>
                   <TrainingCells job={j} />
-                  <td>{formatTime(j.startedAt)}</td>
+                  <td title={formatTime(j.startedAt)}>{formatClock(j.startedAt)}</td>
                   <td>{formatDuration(Date.parse(data!.at) - Date.parse(j.startedAt))}</td>
                   <td><button class="danger" disabled={cancelling.has(j.pid)} onClick={() => void cancel(j)}>{cancelling.has(j.pid) ? 'Cancelling…' : 'Cancel'}</button></td>
                 </tr>
