@@ -253,8 +253,11 @@ describe('console in Chromium', () => {
   it('Runs: comparing the two retriever runs draws their final metrics as grouped bars, a bar per run in each metric\'s group', async () => {
     await page.goto(`${base}#/runs/handbook-rag`);
     await page.locator('.runs-table tbody tr').first().waitFor();
-    const runs = (await c.query(`SELECT run_id, name, metrics FROM ai.runs WHERE experiment = 'handbook-rag' ORDER BY start_time DESC`)).rows as
-      Array<{ run_id: string; name: string; metrics: Record<string, number> }>;
+    const byId = new Map(((await c.query(`SELECT run_id, name, metrics FROM ai.runs WHERE experiment = 'handbook-rag'`)).rows as
+      Array<{ run_id: string; name: string; metrics: Record<string, number> }>).map((r) => [r.run_id, r]));
+    // Compared in the table's order.
+    const runs = (await tableRuns()).map((id) => byId.get(id!)!);
+    expect(runs.length).toBe(2);
     for (const r of runs) await page.check(`tr[data-run="${r.run_id}"] input[type=checkbox]`);
     await page.locator('.comparison .final-metrics canvas').waitFor();
     const means = Object.keys(runs[0]!.metrics).filter((k) => !k.includes('/')).sort(naturalOrder);

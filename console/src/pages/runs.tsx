@@ -84,7 +84,8 @@ function ExperimentRuns({ experiment, onReload }: { experiment: Experiment; onRe
   const paramKeys = columns.params.filter((k) => !differingOnly || !same.has(k));
   const metricKeys = columns.metrics.filter((k) => showDetails || !columns.details.has(k));
   const shown = runs.filter(parsed.test).sort((a, b) => compareRuns(a, b, sort.key, sort.desc));
-  const compared = runs.filter((r) => selected.includes(r.runId));
+  // In the table's order, those the filter hides included.
+  const compared = runs.filter((r) => selected.includes(r.runId)).sort((a, b) => compareRuns(a, b, sort.key, sort.desc));
   const toggle = (id: string): void => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   const allShownSelected = shown.length > 0 && shown.every((r) => selected.includes(r.runId));
   const selectShown = (): void => setSelected(allShownSelected
