@@ -89,7 +89,7 @@ export const MAX_CURVE_POINTS = 50_000;
 export async function readExperiments(db: pg.Pool): Promise<ExperimentsResponse> {
   const r = await db.query(`SELECT e.name, e.created_at, count(r.run_id)::INTEGER AS runs, count(*) FILTER (WHERE r.status = 'running')::INTEGER AS running,
                                    max(r.start_time) AS last_start
-                            FROM ai.experiments e LEFT JOIN ai.runs r ON r.experiment = e.name
+                            FROM ai.experiments e LEFT JOIN ai.run_records r ON r.experiment = e.name
                             GROUP BY ALL ORDER BY last_start DESC NULLS LAST, e.name`);
   return {
     experiments: r.rows.map((x: Row): Experiment => ({

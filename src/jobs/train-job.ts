@@ -14,10 +14,6 @@ export interface TrainJobResult {
 
 const fmt = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(4));
 
-/**
- * Trains in a thread of its own. `exited` settles once the thread has ended: only then may its
- * output folder be removed, since a cancelled trainer finishes the step it is in.
- */
 /** What the caller hears of the training as it goes (to record the run's curves). */
 export interface TrainObserver {
   prepared?(data: PreparedData): void;
@@ -32,6 +28,10 @@ export interface TrainJobOptions {
   observer?: TrainObserver;
 }
 
+/**
+ * Trains in a thread of its own. `exited` settles once the thread has ended: only then may its
+ * output folder be removed, since a cancelled trainer finishes the step it is in.
+ */
 export function runTrainJob(input: Omit<TrainJobInput, 'cancel'>, session: CommandSession,
   { label, runId, observer = {} }: TrainJobOptions): { result: Promise<TrainJobResult>; exited: Promise<void> } {
   const cancel = new SharedArrayBuffer(4);
