@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackAddress, isLoopbackHost } from '../src/console/access.js';
+import { readCurves } from '../dist/src/console/queries.js';
 import { startServer } from '../dist/src/server/server.js';
 import { freePort } from './helpers/reference-postgres.mjs';
 import { run } from './helpers/run.js';
@@ -181,8 +182,47 @@ describe('console without a password', () => {
     expect((await other.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
   });
 
-  it('Runs: reports that experiment tracking is not there yet', async () => {
-    expect((await call(url, '/api/runs/experiments', { cookie })).body).toEqual({ tracking: false });
+  it('Runs: no experiment at first; a run logged in SQL comes back with what ai.runs and ai.run_metrics hold', async () => {
+    expect((await call(url, '/api/runs/experiments', { cookie })).body).toEqual({ experiments: [] });
+    const c = await server.client();
+    const runId = (await c.query(`SELECT run_id FROM log_run('judging', name => 'v1', params => MAP {'model': 'bot/2', 'temperature': '0'},
+      metrics => MAP {'correctness': 2.25})`)).rows[0].run_id as string;
+    for (const [step, loss] of [[1, 0.9], [2, 0.5], [3, 0.25]]) await c.query(`SELECT * FROM log_metric('${runId}', 'loss', ${loss}, step => ${step})`);
+
+    const experiments = (await call(url, '/api/runs/experiments', { cookie })).body;
+    expect(experiments).toEqual({ experiments: [{ name: 'judging', createdAt: expect.any(String), runs: 1, running: 0, lastStart: expect.any(String) }] });
+    const sql = (await c.query(`SELECT run_id, name, source, status, params, metrics, model_name, error FROM ai.runs WHERE experiment = 'judging'`)).rows[0];
+    expect(sql.metrics).toEqual({ correctness: 2.25, loss: 0.25 });
+    const runs = (await call(url, '/api/runs?experiment=judging', { cookie })).body;
+    expect(runs).toMatchObject({ truncated: false, runs: [{ runId: runId, experiment: 'judging', name: 'v1', source: 'log_run', status: 'finished',
+      params: sql.params, metrics: sql.metrics, modelName: null, error: null }] });
+    expect((await call(url, '/api/runs?experiment=nothing', { cookie })).body).toEqual({ runs: [], truncated: false });
+
+    const points = (await c.query(`SELECT run_id AS "runId", key, step::INT AS step, value FROM ai.run_metrics WHERE run_id = $1 ORDER BY key, step`, [runId])).rows;
+    const curves = (await call(url, '/api/runs/curves', { cookie, body: { runIds: [runId, 'no such run'] } })).body;
+    expect(curves).toEqual({ points, thinned: false, truncated: false });
+    expect(points.length).toBe(4);
+    expect((await call(url, '/api/runs/curves', { cookie, body: { runIds: 'x' } })).status).toBe(400);
+    expect((await call(url, '/api/runs/curves', { cookie, body: { runIds: Array.from({ length: 51 }, String) } })).status).toBe(400);
+  });
+
+  it('Runs: a curve longer than the console draws is thinned to every n-th step, its first and last kept', async () => {
+    const c = await server.client();
+    const runId = (await c.query(`SELECT run_id FROM log_run('long curves', name => 'ten points')`)).rows[0].run_id as string;
+    for (let step = 1; step <= 10; step++) await c.query(`SELECT * FROM log_metric('${runId}', 'loss', ${1 / step}, step => ${step})`);
+    const pool = new pg.Pool({ host: '127.0.0.1', port: server.port, user: 'aiduck', max: 1 });
+    try {
+      // At most 4 points: every ceil(10 / 4) = 3rd step, and the first and the last.
+      const thinned = await readCurves(pool, [runId], 4);
+      expect(thinned.thinned).toBe(true);
+      expect(thinned.points.map((p) => p.step)).toEqual([1, 3, 6, 9, 10]);
+      expect(thinned.points.map((p) => p.value)).toEqual([1, 1 / 3, 1 / 6, 1 / 9, 1 / 10]);
+      const whole = await readCurves(pool, [runId], 10);
+      expect(whole).toMatchObject({ thinned: false, truncated: false });
+      expect(whole.points.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    } finally {
+      await pool.end();
+    }
   });
 });
 

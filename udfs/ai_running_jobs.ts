@@ -1,19 +1,31 @@
-import { BIGINT, DOUBLE, DuckDBTableFunction, INTEGER, TIMESTAMPTZ, VARCHAR, DuckDBTimestampTZValue } from '@duckdb/node-api';
+import { BIGINT, DOUBLE, DuckDBTableFunction, INTEGER, TIMESTAMPTZ, VARCHAR, DuckDBTimestampTZValue, type DuckDBType } from '@duckdb/node-api';
 import type { AiContext, Job } from '../src/functions/context.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
+
+const ts = (d: Date): DuckDBTimestampTZValue => new DuckDBTimestampTZValue(BigInt(d.getTime()) * 1000n);
+
+/** The view's columns, their types and their values for a job; a training's columns are NULL for other jobs. */
+const COLUMNS: Array<{ name: string; type: DuckDBType; value(j: Job): unknown }> = [
+  { name: 'pid', type: INTEGER, value: (j) => j.sid },
+  { name: 'function', type: VARCHAR, value: (j) => j.fn },
+  { name: 'model', type: VARCHAR, value: (j) => j.model },
+  { name: 'rows_done', type: BIGINT, value: (j) => BigInt(j.rows) },
+  { name: 'rows_from_cache', type: BIGINT, value: (j) => BigInt(j.cached) },
+  { name: 'rows_per_second', type: DOUBLE, value: (j) => j.rows / Math.max(0.001, (j.updatedAt.getTime() - j.startedAt.getTime()) / 1000) },
+  { name: 'started_at', type: TIMESTAMPTZ, value: (j) => ts(j.startedAt) },
+  { name: 'updated_at', type: TIMESTAMPTZ, value: (j) => ts(j.updatedAt) },
+  { name: 'run_id', type: VARCHAR, value: (j) => j.training?.runId ?? null },
+  { name: 'epoch', type: INTEGER, value: (j) => j.training?.epoch ?? null },
+  { name: 'step', type: BIGINT, value: (j) => (j.training ? BigInt(j.training.step) : null) },
+  { name: 'total_steps', type: BIGINT, value: (j) => (j.training ? BigInt(j.training.totalSteps) : null) },
+  { name: 'loss', type: DOUBLE, value: (j) => j.training?.loss ?? null },
+];
 
 function tableFunction(ai: AiContext): DuckDBTableFunction {
   return DuckDBTableFunction.create({
     name: 'ai_running_jobs',
     bindFunction: (info) => {
-      info.addResultColumn('pid', INTEGER);
-      info.addResultColumn('function', VARCHAR);
-      info.addResultColumn('model', VARCHAR);
-      info.addResultColumn('rows_done', BIGINT);
-      info.addResultColumn('rows_from_cache', BIGINT);
-      info.addResultColumn('rows_per_second', DOUBLE);
-      info.addResultColumn('started_at', TIMESTAMPTZ);
-      info.addResultColumn('updated_at', TIMESTAMPTZ);
+      for (const c of COLUMNS) info.addResultColumn(c.name, c.type);
     },
     initFunction: (info) => info.setInitData({ rows: [...ai.jobs.values()], done: false }),
     mainFunction: (info, out) => {
@@ -24,13 +36,11 @@ function tableFunction(ai: AiContext): DuckDBTableFunction {
       }
       state.done = true;
       out.rowCount = state.rows.length;
-      const ts = (d: Date): DuckDBTimestampTZValue => new DuckDBTimestampTZValue(BigInt(d.getTime()) * 1000n);
-      state.rows.forEach((j, i) => {
-        const seconds = Math.max(0.001, (j.updatedAt.getTime() - j.startedAt.getTime()) / 1000);
-        const values = [j.sid, j.fn, j.model, BigInt(j.rows), BigInt(j.cached), j.rows / seconds, ts(j.startedAt), ts(j.updatedAt)];
-        values.forEach((v, c) => out.getColumnVector(c).setItem(i, v as never));
+      COLUMNS.forEach((c, col) => {
+        const vector = out.getColumnVector(col);
+        state.rows.forEach((j, i) => vector.setItem(i, c.value(j) as never));
+        vector.flush();
       });
-      for (let c = 0; c < 8; c++) out.getColumnVector(c).flush();
     },
   });
 }
@@ -39,7 +49,7 @@ function tableFunction(ai: AiContext): DuckDBTableFunction {
 export const aiRunningJobs: SqlFunction = {
   name: 'ai_running_jobs',
   kind: 'table',
-  description: 'the AI calls and training runs running now: pid, function, model, rows done, rows from cache, rows/s',
+  description: 'the AI calls and training runs running now: pid, function, model, rows done, rows from cache, rows/s, and a training\'s run, epoch, step and loss',
   tableFunction,
   sql: ['CREATE OR REPLACE VIEW ai.running_jobs AS SELECT * FROM ai_running_jobs()'],
 };

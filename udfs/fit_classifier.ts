@@ -26,6 +26,7 @@ interface Args {
   alias: string | null;
   description: string | null;
   experiment: string | null;
+  run_name: string | null;
   fine_tune_body: boolean | null;
   num_iterations: number | null;
   num_epochs: number | null;
@@ -53,7 +54,7 @@ const integer = (value: number | null, name: string, min: number, max: number): 
 /**
  * `fit_classifier(name, data, text =>, label =>, embedding_model =>, test_fraction => 0.2, epochs => 300,
  * fine_tune_body =>, num_iterations => 20, num_epochs => 1, body_learning_rate => 2e-5, head_learning_rate => 1,
- * batch_size => 16, seed => 42, experiment =>)`: SetFit's two stages on a few labelled examples per class
+ * batch_size => 16, seed => 42, experiment =>, run_name =>)`: SetFit's two stages on a few labelled examples per class
  * (a table or query). The body (a BERT-family embedding model registered from a folder) is fine-tuned on
  * pairs of the examples, unless fine_tune_body => false (the default for embedding models that cannot
  * be trained); then a classification head is fitted on the embeddings, scored (accuracy, macro-F1) on
@@ -63,11 +64,12 @@ const integer = (value: number | null, name: string, min: number, max: number): 
 const command: ModelCommand = {
   name: 'fit_classifier',
   signature: "name, data, text := 'text', label := 'label', embedding_model := NULL, test_fraction := 0.2, epochs := 300, alias := NULL, description := NULL, experiment := NULL, "
-    + 'fine_tune_body := NULL, num_iterations := 20, num_epochs := 1, body_learning_rate := 2e-5, head_learning_rate := 1.0, batch_size := 16, seed := 42',
+    + 'fine_tune_body := NULL, num_iterations := 20, num_epochs := 1, body_learning_rate := 2e-5, head_learning_rate := 1.0, batch_size := 16, seed := 42, run_name := NULL',
   argsStruct: `struct_pack(name := name::VARCHAR, data := data::VARCHAR, text := text::VARCHAR, label := label::VARCHAR, embedding_model := embedding_model::VARCHAR,
       test_fraction := test_fraction::DOUBLE, epochs := epochs::INTEGER, alias := alias::VARCHAR, description := description::VARCHAR,
       experiment := experiment::VARCHAR, fine_tune_body := fine_tune_body::BOOLEAN, num_iterations := num_iterations::DOUBLE, num_epochs := num_epochs::DOUBLE,
-      body_learning_rate := body_learning_rate::DOUBLE, head_learning_rate := head_learning_rate::DOUBLE, batch_size := batch_size::DOUBLE, seed := seed::DOUBLE)`,
+      body_learning_rate := body_learning_rate::DOUBLE, head_learning_rate := head_learning_rate::DOUBLE, batch_size := batch_size::DOUBLE, seed := seed::DOUBLE,
+      run_name := run_name::VARCHAR)`,
   resultSql: `SELECT name, version, task, provider, CAST(tags['accuracy'] AS DOUBLE) AS accuracy, CAST(tags['macro_f1'] AS DOUBLE) AS macro_f1,
       CAST(tags['train_rows'] AS INTEGER) AS train_rows, CAST(tags['test_rows'] AS INTEGER) AS test_rows, tags['labels'] AS labels,
       CAST(tags['fine_tuned_body'] AS BOOLEAN) AS fine_tuned_body, CAST(tags['training_seconds'] AS DOUBLE) AS training_seconds, dimension, created_at
@@ -95,7 +97,7 @@ const command: ModelCommand = {
       seed: integer(a.seed, 'seed', 0, 2 ** 31 - 1),
     } : null;
     const run = await Run.start(conn, {
-      experiment: a.experiment ?? name, source: 'fit_classifier', statement: session.statement,
+      experiment: a.experiment ?? name, name: a.run_name, source: 'fit_classifier', statement: session.statement,
       params: {
         data, text, label, embedding_model: `${embedding.name}/${embedding.version}`, test_fraction: fraction, epochs, head_learning_rate: headRate,
         fine_tune_body: body !== null,
@@ -147,7 +149,7 @@ const command: ModelCommand = {
         let trained: BodyTrained | null = null;
         if (body) {
           await mkdir(dir, { recursive: true });
-          const job = runSetFitJob({ embedderFolder: embedding.location, train: train.map((r) => ({ text: r.text, label: classOf(r.label) })), embed: all.map((r) => r.text), params: body, outDir: dir }, session, name);
+          const job = runSetFitJob({ embedderFolder: embedding.location, train: train.map((r) => ({ text: r.text, label: classOf(r.label) })), embed: all.map((r) => r.text), params: body, outDir: dir }, session, name, run.id);
           exited = job.exited;
           trained = await job.result;
           await job.exited;

@@ -6,6 +6,15 @@ import { useEffect, useRef } from 'preact/hooks';
 
 Chart.register(LineController, BarController, ScatterController, LineElement, PointElement, BarElement, LinearScale, CategoryScale, Legend, Tooltip);
 
+declare global {
+  interface Window {
+    Chart: typeof Chart;
+  }
+}
+// Chart.js's own API on the page, as its documentation uses it: `Chart.getChart(canvas).data` shows
+// what a chart holds (in the browser's developer tools, and to the browser tests).
+window.Chart = Chart;
+
 export const PALETTE = ['#2563eb', '#e8772e', '#16a34a', '#dc2626', '#9333ea', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
 
 /**

@@ -28,6 +28,9 @@ export function formatTime(iso: string | null): string {
   return `${d.toLocaleDateString('en-CA')} ${d.toLocaleTimeString('en-GB')}`;
 }
 
+/** The time of day alone (the full time in a tooltip). */
+export const formatClock = (iso: string): string => new Date(iso).toLocaleTimeString('en-GB');
+
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;

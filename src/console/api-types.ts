@@ -87,6 +87,19 @@ export interface RunningJob {
   rowsPerSecond: number;
   startedAt: string;
   updatedAt: string;
+  /** Where a training job is (null for other jobs). */
+  training: TrainingProgress | null;
+}
+
+export interface TrainingProgress {
+  /** The run in ai.runs that records the training, and its experiment. */
+  runId: string | null;
+  experiment: string | null;
+  epoch: number;
+  step: number;
+  totalSteps: number;
+  /** The last step's loss. */
+  loss: number;
 }
 
 export interface JobsResponse {
@@ -126,10 +139,11 @@ export interface SqlPage {
 }
 
 export interface Experiment {
-  experimentId: string;
   name: string;
   createdAt: string;
   runs: number;
+  /** Runs still going on. */
+  running: number;
   lastStart: string | null;
 }
 
@@ -137,34 +151,44 @@ export interface Run {
   runId: string;
   experiment: string;
   name: string | null;
+  /** What recorded it: train_lora, fit_classifier, evaluate_retriever, log_run. */
+  source: string;
   status: string;
   startTime: string;
   endTime: string | null;
   statement: string | null;
   modelName: string | null;
   modelVersion: number | null;
-  params: Record<string, string>;
+  /** Parameters as text (NULL when recorded without a value). */
+  params: Record<string, string | null>;
+  /** Each metric's value at its last step. */
   metrics: Record<string, number>;
+  /** Why a failed or cancelled run stopped. */
+  error: string | null;
 }
 
 export interface MetricPoint {
   runId: string;
   key: string;
-  step: number | null;
+  step: number;
   value: number;
 }
 
-/** The runs views of experiment tracking (ai.experiments, ai.runs, ai.run_metrics). */
-export type ExperimentsResponse =
-  | { tracking: false }
-  | { tracking: true; experiments: Experiment[] };
+/** The experiments of experiment tracking (ai.experiments), latest run first. */
+export interface ExperimentsResponse {
+  experiments: Experiment[];
+}
 
 export interface RunsResponse {
   runs: Run[];
+  /** The experiment has more runs than the page lists (the latest are listed). */
+  truncated: boolean;
 }
 
 export interface CurvesResponse {
   points: MetricPoint[];
+  /** A curve had more points than are sent: every n-th point of it is (its first and last always). */
+  thinned: boolean;
   /** More points exist than the console draws. */
   truncated: boolean;
 }

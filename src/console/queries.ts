@@ -44,10 +44,9 @@ export async function readModels(db: pg.Pool): Promise<ModelsResponse> {
 }
 
 async function readTrainingRuns(db: pg.Pool): Promise<TrainingRun[]> {
-  const r = await ifExists(db.query(`SELECT run_id, name, version, base_model, training_data, training_rows, eval_data, eval_rows, parameters, epochs,
+  const r = await db.query(`SELECT run_id, name, version, base_model, training_data, training_rows, eval_data, eval_rows, parameters, epochs,
                                    train_loss, eval_loss, trainable_params, total_params, started_at, finished_at
-                            FROM ai.training_runs ORDER BY started_at`));
-  if (!r) return [];
+                            FROM ai.training_runs ORDER BY started_at`);
   return r.rows.map((x: Row): TrainingRun => ({
     runId: String(x['run_id']), name: String(x['name']), version: num(x['version']), baseModel: String(x['base_model']),
     trainingData: String(x['training_data']), trainingRows: num(x['training_rows']), evalData: strOrNull(x['eval_data']),
@@ -59,12 +58,16 @@ async function readTrainingRuns(db: pg.Pool): Promise<TrainingRun[]> {
 }
 
 export async function readJobs(db: pg.Pool): Promise<JobsResponse> {
-  const r = await db.query(`SELECT pid, function, model, rows_done, rows_from_cache, rows_per_second, started_at, updated_at
-                            FROM ai.running_jobs ORDER BY started_at, pid`);
+  const r = await db.query(`SELECT j.pid, j.function, j.model, j.rows_done, j.rows_from_cache, j.rows_per_second, j.started_at, j.updated_at,
+                                   j.run_id, r.experiment, j.epoch, j.step, j.total_steps, j.loss
+                            FROM ai.running_jobs j LEFT JOIN ai.run_records r ON r.run_id = j.run_id ORDER BY j.started_at, j.pid`);
   return {
     jobs: r.rows.map((x: Row): RunningJob => ({
       pid: num(x['pid']), function: String(x['function']), model: String(x['model']), rowsDone: num(x['rows_done']),
       rowsFromCache: num(x['rows_from_cache']), rowsPerSecond: num(x['rows_per_second']), startedAt: iso(x['started_at']), updatedAt: iso(x['updated_at']),
+      training: x['epoch'] === null ? null : {
+        runId: strOrNull(x['run_id']), experiment: strOrNull(x['experiment']), epoch: num(x['epoch']), step: num(x['step']), totalSteps: num(x['total_steps']), loss: num(x['loss']),
+      },
     })),
     at: new Date().toISOString(),
   };
@@ -76,62 +79,51 @@ export async function isRunningJob(db: pg.Pool, pid: number): Promise<boolean> {
   return num(r.rows[0]?.n) > 0;
 }
 
-/**
- * The result of a query over views this server may not have (ai.training_runs before experiment
- * tracking folds it in, the runs views before it exists), or null when one is missing (42P01).
- */
-async function ifExists(query: Promise<pg.QueryResult>): Promise<pg.QueryResult | null> {
-  try {
-    return await query;
-  } catch (err) {
-    if ((err as { code?: string }).code === '42P01') return null;
-    throw err;
-  }
-}
-
+/** Runs of one experiment the page lists at most (the latest). */
+const MAX_RUNS = 1000;
+/** Points of one metric curve sent at most: a longer curve is thinned to every n-th point (its first and last kept). */
+export const MAX_POINTS_PER_CURVE = 2000;
 /** Points of metric curves sent to one chart at most. */
 export const MAX_CURVE_POINTS = 50_000;
-const MAX_RUNS = 1000;
 
 export async function readExperiments(db: pg.Pool): Promise<ExperimentsResponse> {
-  const r = await ifExists(db.query(`SELECT e.name AS experiment_id, e.name, e.created_at, count(r.run_id)::INTEGER AS runs,
+  const r = await db.query(`SELECT e.name, e.created_at, count(r.run_id)::INTEGER AS runs, count(*) FILTER (WHERE r.status = 'running')::INTEGER AS running,
                                    max(r.start_time) AS last_start
-                            FROM ai.experiments e LEFT JOIN ai.runs r ON r.experiment = e.name
-                            GROUP BY ALL ORDER BY last_start DESC NULLS LAST, e.name`));
-  if (!r) return { tracking: false };
+                            FROM ai.experiments e LEFT JOIN ai.run_records r ON r.experiment = e.name
+                            GROUP BY ALL ORDER BY last_start DESC NULLS LAST, e.name`);
   return {
-    tracking: true,
     experiments: r.rows.map((x: Row): Experiment => ({
-      experimentId: String(x['experiment_id']), name: String(x['name']), createdAt: iso(x['created_at']), runs: num(x['runs']),
-      lastStart: isoOrNull(x['last_start']),
+      name: String(x['name']), createdAt: iso(x['created_at']), runs: num(x['runs']), running: num(x['running']), lastStart: isoOrNull(x['last_start']),
     })),
   };
 }
 
 export async function readRuns(db: pg.Pool, experiment: string): Promise<RunsResponse> {
-  const r = await db.query(`SELECT run_id::VARCHAR AS run_id, experiment, name, status, start_time, end_time, statement, model_name, model_version,
-                                   params, metrics
-                            FROM ai.runs WHERE experiment = $1 ORDER BY start_time DESC LIMIT ${MAX_RUNS}`, [experiment]);
+  const r = await db.query(`SELECT run_id, experiment, name, source, status, start_time, end_time, statement, model_name, model_version, params, metrics, error
+                            FROM ai.runs WHERE experiment = $1 ORDER BY start_time DESC, run_id LIMIT ${MAX_RUNS + 1}`, [experiment]);
   return {
-    runs: r.rows.map((x: Row): Run => ({
-      runId: String(x['run_id']), experiment: String(x['experiment']), name: strOrNull(x['name']), status: String(x['status']),
+    runs: r.rows.slice(0, MAX_RUNS).map((x: Row): Run => ({
+      runId: String(x['run_id']), experiment: String(x['experiment']), name: strOrNull(x['name']), source: String(x['source']), status: String(x['status']),
       startTime: iso(x['start_time']), endTime: isoOrNull(x['end_time']), statement: strOrNull(x['statement']),
       modelName: strOrNull(x['model_name']), modelVersion: numOrNull(x['model_version']),
-      params: record<string>(x['params']), metrics: record<number>(x['metrics']),
+      params: record<string | null>(x['params']), metrics: record<number>(x['metrics']), error: strOrNull(x['error']),
     })),
+    truncated: r.rows.length > MAX_RUNS,
   };
 }
 
-/** The metric curves of the runs being compared, step by step. */
-export async function readCurves(db: pg.Pool, runIds: string[]): Promise<CurvesResponse> {
-  const r = await db.query(`SELECT run_id::VARCHAR AS run_id, key, step, value FROM ai.run_metrics
-                            WHERE list_contains($1::VARCHAR[], run_id::VARCHAR)
-                            ORDER BY run_id, key, step NULLS FIRST, timestamp LIMIT ${MAX_CURVE_POINTS + 1}`, [runIds]);
-  const truncated = r.rows.length > MAX_CURVE_POINTS;
+/** The metric curves of the runs being compared, step by step; a curve of more than `maxPerCurve` points thinned to every n-th. */
+export async function readCurves(db: pg.Pool, runIds: string[], maxPerCurve = MAX_POINTS_PER_CURVE): Promise<CurvesResponse> {
+  const r = await db.query(`SELECT run_id, key, step, value, total FROM (
+                              SELECT run_id, key, step, value, row_number() OVER w AS n, count(*) OVER (PARTITION BY run_id, key) AS total
+                              FROM ai.run_metrics WHERE list_contains($1::VARCHAR[], run_id)
+                              WINDOW w AS (PARTITION BY run_id, key ORDER BY step, timestamp))
+                            WHERE total <= $2 OR n = 1 OR n = total OR n % ceil(total / $2) = 0
+                            ORDER BY run_id, key, n LIMIT ${MAX_CURVE_POINTS + 1}`, [runIds, maxPerCurve]);
+  const rows = r.rows.slice(0, MAX_CURVE_POINTS);
   return {
-    points: r.rows.slice(0, MAX_CURVE_POINTS).map((x: Row): MetricPoint => ({
-      runId: String(x['run_id']), key: String(x['key']), step: numOrNull(x['step']), value: num(x['value']),
-    })),
-    truncated,
+    points: rows.map((x: Row): MetricPoint => ({ runId: String(x['run_id']), key: String(x['key']), step: num(x['step']), value: num(x['value']) })),
+    thinned: rows.some((x: Row) => num(x['total']) > maxPerCurve),
+    truncated: r.rows.length > MAX_CURVE_POINTS,
   };
 }

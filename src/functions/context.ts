@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
+import type { TrainingProgress } from '../jobs/command-session.js';
 import type { ArtifactStore } from '../registry/artifact-store.js';
 import type { Registry } from '../registry/registry.js';
 import type { RuntimeClient } from '../runtime/runtime-client.js';
@@ -31,6 +32,8 @@ export interface Job {
   cached: number;
   startedAt: Date;
   updatedAt: Date;
+  /** For a training job (train_lora, fit_classifier's body): its last step. */
+  training: TrainingProgress | null;
 }
 
 /** The engine's AI state shared by every session: registry snapshot, model runtime, callers. */

@@ -43,7 +43,7 @@ export interface BodyTrained {
 }
 
 /** Trains in a thread of its own; `exited` settles once the thread has ended (only then may its folder go). */
-export function runSetFitJob(input: Omit<SetFitJobInput, 'cancel'>, session: CommandSession, label: string): { result: Promise<BodyTrained>; exited: Promise<void> } {
+export function runSetFitJob(input: Omit<SetFitJobInput, 'cancel'>, session: CommandSession, label: string, runId: string | null): { result: Promise<BodyTrained>; exited: Promise<void> } {
   const cancel = new SharedArrayBuffer(4);
   let prepared: Extract<FromSetFit, { t: 'prepared' }> | null = null;
   let trained: Extract<FromSetFit, { t: 'trained' }> | null = null;
@@ -54,7 +54,7 @@ export function runSetFitJob(input: Omit<SetFitJobInput, 'cancel'>, session: Com
         session.notice(`fit_classifier(${label}): fine-tuning the body (${m.source}) on ${m.pairs} pairs, ${m.steps} steps`);
         break;
       case 'step':
-        session.progress('fit_classifier', label, m.step, 0);
+        session.trainingStep('fit_classifier', label, m.examples, { runId, epoch: m.epoch, step: m.step, totalSteps: m.totalSteps, loss: m.loss });
         break;
       case 'trained':
         trained = m;

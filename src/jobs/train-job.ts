@@ -14,10 +14,6 @@ export interface TrainJobResult {
 
 const fmt = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(4));
 
-/**
- * Trains in a thread of its own. `exited` settles once the thread has ended: only then may its
- * output folder be removed, since a cancelled trainer finishes the step it is in.
- */
 /** What the caller hears of the training as it goes (to record the run's curves). */
 export interface TrainObserver {
   prepared?(data: PreparedData): void;
@@ -25,8 +21,19 @@ export interface TrainObserver {
   epoch?(e: EpochMetrics): void;
 }
 
-export function runTrainJob(input: Omit<TrainJobInput, 'cancel'>, session: CommandSession, label: string,
-  observer: TrainObserver = {}): { result: Promise<TrainJobResult>; exited: Promise<void> } {
+/** Names the job in ai.running_jobs and NOTICEs (`label`: the model trained), the run that records it, and who hears of it. */
+export interface TrainJobOptions {
+  label: string;
+  runId: string | null;
+  observer?: TrainObserver;
+}
+
+/**
+ * Trains in a thread of its own. `exited` settles once the thread has ended: only then may its
+ * output folder be removed, since a cancelled trainer finishes the step it is in.
+ */
+export function runTrainJob(input: Omit<TrainJobInput, 'cancel'>, session: CommandSession,
+  { label, runId, observer = {} }: TrainJobOptions): { result: Promise<TrainJobResult>; exited: Promise<void> } {
   const cancel = new SharedArrayBuffer(4);
   let prepared: PreparedData | null = null;
   const epochs: EpochMetrics[] = [];
@@ -39,7 +46,7 @@ export function runTrainJob(input: Omit<TrainJobInput, 'cancel'>, session: Comma
           + (m.truncated ? `, ${m.truncated} cut to max_seq_length` : '') + (m.dropped ? `, ${m.dropped} left out (no response token within max_seq_length)` : ''));
         break;
       case 'step':
-        session.progress('train_lora', label, m.examples, 0);
+        session.trainingStep('train_lora', label, m.examples, { runId, epoch: m.epoch, step: m.step, totalSteps: m.totalSteps, loss: m.loss });
         observer.step?.(m);
         break;
       case 'epoch':

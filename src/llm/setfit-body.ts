@@ -50,6 +50,8 @@ export interface BodyStep {
   step: number;
   totalSteps: number;
   loss: number;
+  /** Pairs in this step's batch. */
+  examples: number;
 }
 
 export interface BodyTrainingResult {
@@ -141,7 +143,7 @@ export async function trainBody(encoder: BertEncoder, sentences: readonly Int32A
       optimizer.step(grads, linearSchedule(step, warmup, totalSteps) * p.learningRate);
       step++;
       epochLoss += loss * batch.length;
-      hooks.onStep({ epoch, step, totalSteps, loss });
+      hooks.onStep({ epoch, step, totalSteps, loss, examples: batch.length });
     }
     epochLosses.push(epochLoss / pairs.length);
   }

@@ -44,6 +44,7 @@ export async function runCommand(host: CommandHost, def: ModelCommand, args: Duc
     stopReason: () => control.stopReason(),
     notice: (message) => host.notice(message),
     progress: (fn, model, rows, cached) => control.progress(fn, model, rows, cached),
+    trainingStep: (fn, model, examples, state) => control.trainingStep(fn, model, examples, state),
   };
   await def.run(host.conn, ai, parsed, (work) => ai.registryWrite(async () => {
     await host.run('BEGIN TRANSACTION');

@@ -2,6 +2,7 @@ import { SqlError } from '../errors/sql-error.js';
 import { fromDuckDB } from '../errors/duckdb.js';
 import * as msg from '../protocol/backend.js';
 import type { Job } from '../functions/context.js';
+import type { TrainingProgress } from '../jobs/command-session.js';
 import type { SessionOutput } from './output.js';
 
 const PROGRESS_INTERVAL_MS = Number(process.env['AIDUCK_PROGRESS_INTERVAL_MS'] ?? 5000);
@@ -125,7 +126,7 @@ export class StatementControl {
     const sid = this.host.sid;
     let job = jobs.get(sid);
     if (!job || job.fn !== fn || job.model !== model) {
-      job = { sid, fn, model, rows: 0, cached: 0, startedAt: now, updatedAt: now };
+      job = { sid, fn, model, rows: 0, cached: 0, startedAt: now, updatedAt: now, training: null };
       jobs.set(sid, job);
       this.lastProgressNotice = now.getTime();
     }
@@ -142,5 +143,12 @@ export class StatementControl {
       });
       this.host.out.flush();
     }
+  }
+
+  /** Records a training step: `examples` more rows done, and the run's epoch, step and loss (ai.running_jobs). */
+  trainingStep(fn: string, model: string, examples: number, state: TrainingProgress): void {
+    this.progress(fn, model, examples, 0);
+    const job = this.host.jobs.get(this.host.sid);
+    if (job) job.training = { ...state };
   }
 }

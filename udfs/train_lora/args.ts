@@ -33,6 +33,8 @@ export interface TrainLoraArgs {
   description: string | null;
   /** The experiment the run is recorded in (default: the model's name). */
   experiment: string | null;
+  /** The run's name in ai.runs. */
+  run_name: string | null;
 }
 
 /** The macro signature: every parameter a user can name, with its default. */
@@ -41,6 +43,7 @@ export const TRAIN_LORA_SIGNATURE = [
   'epochs := 3', 'learning_rate := 0.0002', 'batch_size := 8', 'gradient_accumulation_steps := 1', 'max_seq_length := 512',
   'warmup_ratio := 0.0', 'warmup_steps := NULL', 'weight_decay := 0.0', 'max_grad_norm := 1.0', 'seed := 42',
   'eval_data := NULL', 'eval_fraction := 0.0', 'dry_run := false', 'alias := NULL', 'description := NULL', 'experiment := NULL',
+  'run_name := NULL',
 ].join(', ');
 
 export const TRAIN_LORA_STRUCT = `struct_pack(name := name::VARCHAR, base_model := base_model::VARCHAR, training_data := training_data::VARCHAR,
@@ -49,7 +52,8 @@ export const TRAIN_LORA_STRUCT = `struct_pack(name := name::VARCHAR, base_model 
   gradient_accumulation_steps := gradient_accumulation_steps::DOUBLE, max_seq_length := max_seq_length::DOUBLE,
   warmup_ratio := warmup_ratio::DOUBLE, warmup_steps := warmup_steps::DOUBLE, weight_decay := weight_decay::DOUBLE,
   max_grad_norm := max_grad_norm::DOUBLE, seed := seed::DOUBLE, eval_data := eval_data::VARCHAR, eval_fraction := eval_fraction::DOUBLE,
-  dry_run := dry_run::BOOLEAN, alias := alias::VARCHAR, description := description::VARCHAR, experiment := experiment::VARCHAR)`;
+  dry_run := dry_run::BOOLEAN, alias := alias::VARCHAR, description := description::VARCHAR, experiment := experiment::VARCHAR,
+  run_name := run_name::VARCHAR)`;
 
 function check(value: number | null, name: string, ok: (v: number) => boolean, what: string): number {
   if (value === null || !Number.isFinite(value) || !ok(value)) throw new SqlError('22023', `train_lora: ${name} must be ${what}, not ${value}`);

@@ -95,7 +95,7 @@ const RESULT_COLUMNS = JSON.stringify(RESULT_TYPES);
  * `train_lora(name, base_model, training_data, r =>, lora_alpha =>, lora_dropout =>, target_modules =>,
  * epochs =>, learning_rate =>, batch_size =>, gradient_accumulation_steps =>, max_seq_length =>,
  * warmup_ratio =>, warmup_steps =>, weight_decay =>, max_grad_norm =>, seed =>, eval_data =>,
- * eval_fraction =>, dry_run =>, alias =>, description =>)`: trains a LoRA adapter on a Llama-family
+ * eval_fraction =>, dry_run =>, alias =>, description =>, experiment =>, run_name =>)`: trains a LoRA adapter on a Llama-family
  * base model in a thread of its own and registers it as the next version of `name`; one row per epoch.
  * `dry_run => true` only counts the parameters, from config.json.
  */
@@ -136,7 +136,7 @@ const command: ModelCommand = {
     const baseFolder = baseCopy?.path ?? base.folder;
     const baseUri = base.uri ?? baseFolder;
     const run = await Run.start(conn, {
-      experiment: a.experiment ?? name, source: 'train_lora', statement: session.statement,
+      experiment: a.experiment ?? name, name: a.run_name, source: 'train_lora', statement: session.statement,
       params: { ...flatParams(recordedParameters(checked, a)), base_model: baseUri, training_data: a.training_data,
         trainable_params: counts.trainableParams, total_params: counts.totalParams },
     }).catch((err: unknown) => {
@@ -164,7 +164,7 @@ const command: ModelCommand = {
         // adapter_config.json names the base by a path Python's PEFT can load (the store keeps Hugging Face layout).
         baseFolder, baseModelName: baseFolder, train: trainRows, eval: evalRows,
         evalFraction: checked.evalFraction, maxSeqLength: checked.maxSeqLength, params: checked.params, outDir,
-      }, session, name, curvesOf(run, conn));
+      }, session, { label: name, runId: run.id, observer: curvesOf(run, conn) });
       trainerExited = job.exited;
       let result: Awaited<typeof job.result>;
       let stored: { digest: string; path: string };

@@ -3,7 +3,7 @@ import type { ChartConfiguration } from 'chart.js';
 import type { CancelResponse, JobsResponse, RunningJob } from '../../../src/console/api-types.js';
 import { describeError, getJson, postJson } from '../api.js';
 import { ChartView, PALETTE } from '../chart.js';
-import { formatDuration, formatInt, formatNumber, formatTime } from '../format.js';
+import { formatClock, formatDuration, formatInt, formatNumber, formatTime } from '../format.js';
 
 /** How often the page reads ai.running_jobs while it is visible. */
 const POLL_MS = 500;
@@ -20,6 +20,8 @@ export function JobsPage() {
   const [cancelling, setCancelling] = useState<Set<number>>(new Set());
   const [message, setMessage] = useState<string | null>(null);
   const history = useRef<History>(new Map());
+  /** Each running training's loss by optimizer step, as the polls saw it. */
+  const losses = useRef<History>(new Map());
   const openedAt = useRef(Date.now());
 
   useEffect(() => {
@@ -35,6 +37,12 @@ export function JobsPage() {
           h.push({ x: t, y: j.rowsDone });
           if (h.length > HISTORY) h.shift();
           history.current.set(jobKey(j), h);
+          if (j.training) {
+            const l = losses.current.get(jobKey(j)) ?? [];
+            if (l.at(-1)?.x !== j.training.step) l.push({ x: j.training.step, y: j.training.loss });
+            if (l.length > HISTORY) l.shift();
+            losses.current.set(jobKey(j), l);
+          }
         }
         setData(next);
         setError(null);
@@ -74,6 +82,19 @@ export function JobsPage() {
       scales: { x: { type: 'linear', title: { display: true, text: 'seconds on this page' } }, y: { beginAtZero: true, title: { display: true, text: 'rows done' } } },
     },
   }), [data]);
+  const training = running.filter((j) => j.training);
+  const lossConfig = useMemo((): ChartConfiguration => ({
+    type: 'line',
+    data: {
+      datasets: [...losses.current.entries()].filter(([k]) => keys.has(k)).map(([k, points], i) => ({
+        label: k.replace(/ \S+$/, ''), data: points, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 1.5,
+      })),
+    },
+    options: {
+      parsing: false,
+      scales: { x: { type: 'linear', title: { display: true, text: 'optimizer step' } }, y: { title: { display: true, text: 'loss of the step' } } },
+    },
+  }), [data]);
 
   return (
     <section class="jobs">
@@ -85,7 +106,10 @@ export function JobsPage() {
         <>
           <table class="grid jobs-table">
             <thead>
-              <tr><th>session</th><th>function</th><th>model</th><th class="num">rows done</th><th class="num">from cache</th><th class="num">rows/s</th><th>started</th><th>running for</th><th /></tr>
+              <tr>
+                <th>session</th><th>function</th><th>model</th><th class="num">rows done</th><th class="num">from cache</th><th class="num">rows/s</th>
+                <th class="num">epoch</th><th>step</th><th class="num">loss</th><th>run</th><th>started</th><th>running for</th><th />
+              </tr>
             </thead>
             <tbody>
               {running.map((j) => (
@@ -96,16 +120,37 @@ export function JobsPage() {
                   <td class="num rows-done">{formatInt(j.rowsDone)}</td>
                   <td class="num">{formatInt(j.rowsFromCache)}</td>
                   <td class="num">{formatNumber(Math.round(j.rowsPerSecond))}</td>
-                  <td>{formatTime(j.startedAt)}</td>
+                  <TrainingCells job={j} />
+                  <td title={formatTime(j.startedAt)}>{formatClock(j.startedAt)}</td>
                   <td>{formatDuration(Date.parse(data!.at) - Date.parse(j.startedAt))}</td>
                   <td><button class="danger" disabled={cancelling.has(j.pid)} onClick={() => void cancel(j)}>{cancelling.has(j.pid) ? 'Cancelling…' : 'Cancel'}</button></td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <ChartView config={config} label="rows done per running job over time" height={240} />
+          <div class="card rows-chart"><h3>Rows done</h3><ChartView config={config} label="rows done per running job over time" height={240} /></div>
+          {training.length > 0 && (
+            <div class="card loss-chart"><h3>Training loss</h3><ChartView config={lossConfig} label="loss per optimizer step of the running trainings" height={240} /></div>
+          )}
         </>
       )}
     </section>
+  );
+}
+
+/** Where a training job is: its epoch, its step of all (with a bar), the last step's loss and the run that records it. */
+function TrainingCells({ job }: { job: RunningJob }) {
+  const t = job.training;
+  if (!t) return <><td class="num muted">—</td><td class="muted">—</td><td class="num muted">—</td><td class="muted">—</td></>;
+  const share = t.totalSteps > 0 ? Math.min(1, t.step / t.totalSteps) : 0;
+  return (
+    <>
+      <td class="num epoch">{t.epoch}</td>
+      <td class="step" title={`${(share * 100).toFixed(1)} % of the optimizer steps`}>
+        {formatInt(t.step)} / {formatInt(t.totalSteps)}<span class="progress" aria-hidden="true"><span style={{ width: `${share * 100}%` }} /></span>
+      </td>
+      <td class="num loss" data-value={String(t.loss)}>{formatNumber(t.loss)}</td>
+      <td>{t.runId ? (t.experiment ? <a href={`#/runs/${encodeURIComponent(t.experiment)}`} class="mono">{t.runId.slice(0, 12)}</a> : <code>{t.runId.slice(0, 12)}</code>) : '—'}</td>
+    </>
   );
 }
