@@ -39,3 +39,28 @@ describe('the pipeline', () => {
       .toBe("SELECT '\\x0A\\xFF'::bytea, CAST(ai_embed('emb', 'a\tb') AS FLOAT[8]) FROM pg_class");
   });
 });
+
+describe('the untyped-literals pass', () => {
+  it('writes a literal as bytes or a list only where DuckDB says its place takes one', async () => {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { parameterType } = await import('../src/pg/parameters.js');
+    const { typeUntypedLiterals } = await import('../src/rewrite/untyped-literals.js');
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await conn.run('CREATE TABLE t (b BLOB, v VARCHAR, a INTEGER[], j JSON)');
+    const probes: string[] = [];
+    const types = async (sql: string, from: number) => {
+      probes.push(sql);
+      const p = await conn.prepare(sql);
+      return Array.from({ length: p.parameterCount - from + 1 }, (_, k) => parameterType(p, from + k));
+    };
+    expect(await typeUntypedLiterals("INSERT INTO t VALUES ('\\x00ff', '\\x00ff', '{1,2}', '{\"k\": 1}')", types))
+      .toBe("INSERT INTO t VALUES ('\\x00\\xFF'::BLOB, '\\x00ff', ['1', '2']::INTEGER[], '{\"k\": 1}')");
+    expect(probes).toEqual(['INSERT INTO t VALUES ($1, $2, $3, \'{"k": 1}\')']);
+    // Nothing to ask about: no prepare at all.
+    expect(await typeUntypedLiterals("INSERT INTO t (v) VALUES ('plain'), ('\\x00'::bytea)", types)).toBe("INSERT INTO t (v) VALUES ('plain'), ('\\x00'::bytea)");
+    expect(probes).toHaveLength(1);
+    conn.closeSync();
+    db.closeSync();
+  });
+});

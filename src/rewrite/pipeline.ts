@@ -3,11 +3,13 @@ import { rewriteFunctionCalls } from './function-calls.js';
 import { rewritePgCatalog } from './pg-catalog.js';
 import { rewritePgLiterals } from './pg-literals.js';
 import { expandQueryCommands, type EvaluateArguments, type RunAndRecord } from './query-commands.js';
+import { typeUntypedLiterals, type ParameterTypes } from './untyped-literals.js';
 
 /** What the passes need from the session preparing the statement. */
 export interface PipelineContext extends RewriteContext {
   evaluateArguments: EvaluateArguments;
   runAndRecord: RunAndRecord;
+  parameterTypes: ParameterTypes;
 }
 
 /**
@@ -20,11 +22,14 @@ export interface PipelineContext extends RewriteContext {
  * 3. function-calls: the rewrites the SQL functions of the catalog (udfs/catalog.ts) declare,
  *    such as ai_query's responseFormat and ai_embed's FLOAT[n];
  * 4. query-commands: evaluate_retriever, vector_search and chunk_text become the queries they
- *    stand for (which go through pass 3 in turn).
+ *    stand for (which go through pass 3 in turn);
+ * 5. untyped-literals: string literals whose type only the context gives (`INSERT ... VALUES
+ *    ('\x00ff01')` into bytea, `'{a,b}'` into text[]) as DuckDB reads the value Postgres reads.
  * Statements the session answers itself (SET, BEGIN, COPY ...) and registry commands never get here.
  */
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
   const text = calls(rewritePgCatalog(rewritePgLiterals(sql)));
-  return expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
+  const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
+  return typeUntypedLiterals(expanded, ctx.parameterTypes);
 }

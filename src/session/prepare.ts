@@ -98,6 +98,15 @@ export class Preparer {
         }
       },
       runAndRecord: (query, recorded) => runAndRecord(conn, query, recorded, sql),
+      parameterTypes: async (probe, from) => {
+        const p = await conn.prepare(probe).catch(() => null);
+        if (!p) return null;
+        try {
+          return Array.from({ length: p.parameterCount - from + 1 }, (_, k) => parameterType(p, from + k));
+        } finally {
+          p.destroySync();
+        }
+      },
     });
     const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids);
     const paramOids: number[] = [];
