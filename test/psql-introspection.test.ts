@@ -60,9 +60,9 @@ describe('psql meta-commands', () => {
     const out = await meta('\\dt');
     expect(out).toContain('List of relations');
     expect(rows(out)).toEqual([
-      ['main', 'order_lines', 'table', 'aiduck'],
-      ['main', 'orders', 'table', 'aiduck'],
-      ['main', 'other', 'table', 'aiduck'],
+      ['public', 'order_lines', 'table', 'aiduck'],
+      ['public', 'orders', 'table', 'aiduck'],
+      ['public', 'other', 'table', 'aiduck'],
     ]);
   });
 
@@ -74,14 +74,14 @@ describe('psql meta-commands', () => {
 
   it('\\d lists tables and views; \\dv only views', async () => {
     const all = rows(await meta('\\d'));
-    expect(all).toContainEqual(['main', 'big_orders', 'view', 'aiduck']);
-    expect(all).toContainEqual(['main', 'orders', 'table', 'aiduck']);
-    expect(rows(await meta('\\dv'))).toEqual([['main', 'big_orders', 'view', 'aiduck']]);
+    expect(all).toContainEqual(['public', 'big_orders', 'view', 'aiduck']);
+    expect(all).toContainEqual(['public', 'orders', 'table', 'aiduck']);
+    expect(rows(await meta('\\dv'))).toEqual([['public', 'big_orders', 'view', 'aiduck']]);
   });
 
   it('\\d <table> shows columns with Postgres type names', async () => {
     const out = await meta('\\d orders');
-    expect(out).toContain('Table "main.orders"');
+    expect(out).toContain('Table "public.orders"');
     const cols = rows(out).map((r) => [r[0], r[1], r[3]]);
     expect(cols).toEqual([
       ['id', 'integer', 'not null'],
@@ -102,18 +102,19 @@ describe('psql meta-commands', () => {
     expect(t).toContain('Table "sales.targets"');
     expect(rows(t).map((r) => [r[0], r[1]])).toEqual([['region', 'text'], ['goal', 'numeric(12,4)']]);
     const v = await meta('\\d big_orders');
-    expect(v).toContain('View "main.big_orders"');
+    expect(v).toContain('View "public.big_orders"');
     expect(rows(v).map((r) => [r[0], r[1]])).toEqual([['id', 'integer'], ['amount', 'numeric(10,2)']]);
   });
 
   it('\\dn lists user schemas (and the registry schema ai) but not the system ones', async () => {
-    expect(rows(await meta('\\dn'))).toEqual([['ai', 'aiduck'], ['main', 'aiduck'], ['sales', 'aiduck']]);
+    // main is DuckDB's own default schema, where aiduck's functions live; sessions create in public.
+    expect(rows(await meta('\\dn'))).toEqual([['ai', 'aiduck'], ['main', 'aiduck'], ['public', 'aiduck'], ['sales', 'aiduck']]);
   });
 
   it('\\df lists user functions and the AI macros, not the DuckDB built-ins', async () => {
     const fns = rows(await meta('\\df'));
     const tax = fns.find((f) => f[1] === 'add_tax');
-    expect(tax?.[0]).toBe('main');
+    expect(tax?.[0]).toBe('public');
     expect(tax?.[3]).toContain('price');
     expect(fns.map((f) => f[1])).toContain('ai_query');
     expect(fns.map((f) => f[1])).not.toContain('abs');
@@ -146,7 +147,7 @@ describe('catalog queries that drivers send', () => {
   });
 
   it('session queries: current_schema, isolation level, settings, version', async () => {
-    expect((await client.query('select current_schema()')).rows[0]).toEqual({ 'current_schema()': 'main' });
+    expect((await client.query('select current_schema()')).rows[0]).toEqual({ 'current_schema()': 'public' });
     expect((await client.query('SHOW TRANSACTION ISOLATION LEVEL')).rows[0]).toEqual({ transaction_isolation: 'repeatable read' });
     const s = await client.query(`select setting from pg_catalog.pg_settings where name = 'max_index_keys'`);
     expect(s.rows).toEqual([{ setting: '32' }]);
@@ -178,7 +179,7 @@ describe('catalog queries that drivers send', () => {
     const ns = await client.query(`SELECT n.oid, n.nspname, d.description FROM pg_catalog.pg_namespace n
       LEFT OUTER JOIN pg_catalog.pg_description d ON d.objoid = n.oid AND d.objsubid = 0
       AND d.classoid = 'pg_namespace'::regclass ORDER BY nspname`);
-    expect(ns.rows.map((x: { nspname: string }) => x.nspname)).toEqual(expect.arrayContaining(['main', 'sales', 'pg_catalog']));
+    expect(ns.rows.map((x: { nspname: string }) => x.nspname)).toEqual(expect.arrayContaining(['public', 'sales', 'pg_catalog']));
     const kw = await client.query(`select string_agg(word, ',') AS w from pg_catalog.pg_get_keywords()
       where word <> ALL ('{a,abs,absolute}'::text[])`);
     expect(kw.rows[0].w).toContain('select');

@@ -64,12 +64,12 @@ describe('the registry is written only by its commands', () => {
     const r = await c.query('UPDATE ai.model_versions SET source = $1', ['x']).catch((e: unknown) => e);
     expect(r).toMatchObject({ code: '42501', message: expect.stringContaining('ai.model_versions'), hint: expect.stringContaining('register_model') });
     // Through the search path, and after USE, too.
-    await c.query("SET search_path = 'ai,main'");
+    await c.query("SET search_path = 'ai,public'");
     expect(await code('DELETE FROM model_aliases')).toBe('42501');
-    await c.query("SET search_path = 'main'");
+    await c.query('RESET search_path');
     expect(await code('USE ai')).toBe('ok');
     expect(await code('CREATE TABLE foo (a INTEGER)')).toBe('42501');
-    await c.query('USE main');
+    await c.query('RESET search_path');
     // And COPY FROM STDIN (psql's \copy).
     writeFileSync(join(server.dataDir, 'files', 'alias.csv'), 'emb,x,1,2024-01-01 00:00:00+00\n');
     const copy = await run('psql', ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'aiduck', '-d', 'aiduck', '-c',

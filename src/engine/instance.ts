@@ -55,5 +55,7 @@ export async function openInstance(options: EngineOptions): Promise<{ instance: 
   // it nor the list can be changed back from SQL.
   await setup.run(`SET allowed_directories = ${sqlList(options.allowedDirs)}`);
   await setup.run('SET enable_external_access = false');
+  // Postgres' default schema, where sessions create what they do not qualify (pg/search-path.ts).
+  await setup.run('CREATE SCHEMA IF NOT EXISTS public');
   return { instance, ai: await openAi(setup, options) };
 }

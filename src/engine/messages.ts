@@ -5,6 +5,8 @@ export interface SessionStart {
   user: string;
   database: string;
   applicationName: string;
+  /** Settings from the startup parameters and `options` (pg/startup-settings.ts), applied before the session answers. */
+  settings: Array<[string, string]>;
 }
 
 export type ToEngine =

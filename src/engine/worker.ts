@@ -56,6 +56,13 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   const session = new Session(conn, out, inbox, {
     tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, slot),
   }, start.user, start.applicationName);
+  try {
+    await session.applyStartupSettings(start.settings);
+  } catch (err) {
+    session.close();
+    refuse(msg.noticeOf(fromDuckDB(err), 'FATAL'));
+    return;
+  }
   sessions.set(sid, session);
   if (closedEarly.delete(sid)) session.close();
   post({ t: 'opened', sid, parameters: session.settings.reportedAtStartup() });

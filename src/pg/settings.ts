@@ -43,9 +43,9 @@ const specs: Readonly<Record<string, SettingSpec>> = {
   is_superuser: { default: 'on', reported: true, readOnly: true },
   session_authorization: { default: '', reported: true },
   extra_float_digits: { default: '1' },
-  statement_timeout: { default: '0' },
-  lock_timeout: { default: '0' },
-  idle_in_transaction_session_timeout: { default: '0' },
+  statement_timeout: { default: '0', accept: (v) => showMilliseconds(parseTimeout('statement_timeout', v)) },
+  lock_timeout: { default: '0', accept: (v) => showMilliseconds(parseTimeout('lock_timeout', v)) },
+  idle_in_transaction_session_timeout: { default: '0', accept: (v) => showMilliseconds(parseTimeout('idle_in_transaction_session_timeout', v)) },
   client_min_messages: { default: 'notice' },
   bytea_output: { default: 'hex' },
   default_transaction_isolation: { default: 'repeatable read' },
@@ -99,7 +99,6 @@ export class PgSettings {
     if (!spec) throw new SqlError('42704', `unrecognized configuration parameter "${name}"`);
     if (spec.readOnly) throw new SqlError('55P02', `parameter "${name}" cannot be changed`);
     const v = spec.accept ? spec.accept(value) : value;
-    if (key === 'statement_timeout') parseTimeout(v);
     this.values.set(key, v);
     return spec.reported ? [canonicalNames[key] ?? key, v] : null;
   }
@@ -116,7 +115,7 @@ export class PgSettings {
 
   /** Statement timeout in milliseconds (0: none). */
   get statementTimeoutMs(): number {
-    return parseTimeout(this.get('statement_timeout'));
+    return parseTimeout('statement_timeout', this.get('statement_timeout'));
   }
 
   /** The ParameterStatus pairs sent right after authentication. */
@@ -127,10 +126,19 @@ export class PgSettings {
   }
 }
 
-function parseTimeout(v: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$/i.exec(v);
-  if (!m) throw new SqlError('22023', `invalid value for parameter "statement_timeout": "${v}"`, 'use e.g. 5000, \'5s\' or \'2min\'');
+function parseTimeout(name: string, v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/i.exec(v);
+  if (!m) throw new SqlError('22023', `invalid value for parameter "${name}": "${v}"`, 'use e.g. 5000, \'5s\' or \'2min\'');
   const unit = (m[2] ?? 'ms').toLowerCase();
-  const factor = unit === 's' ? 1000 : unit === 'min' ? 60_000 : unit === 'h' ? 3_600_000 : 1;
-  return Number(m[1]) * factor;
+  const factor = unit === 's' ? 1000 : unit === 'min' ? 60_000 : unit === 'h' ? 3_600_000 : unit === 'd' ? 86_400_000 : 1;
+  return Math.round(Number(m[1]) * factor);
+}
+
+/** A duration in milliseconds as SHOW prints it in Postgres: in the largest unit that divides it (3000 → 3s). */
+function showMilliseconds(ms: number): string {
+  if (ms === 0) return '0';
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['min', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }

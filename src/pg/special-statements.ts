@@ -3,6 +3,7 @@ import { isPgSetting } from './settings.js';
 import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
 import { leadingWords, stripComments } from '../sqltext/statements.js';
 import { parseCopy, type CopyCommand } from './copy-command.js';
+import { parseSetSearchPath } from './search-path.js';
 import { parseClose, parseDeclare, parseFetch, type DeclareCursor, type FetchCommand } from './cursor-statements.js';
 import { instanceWideRefusal } from './instance-guard.js';
 
@@ -19,6 +20,8 @@ export type SpecialStatement =
   | { kind: 'rollback-to'; name: string }
   /** SET TRANSACTION (this block) or SET SESSION CHARACTERISTICS AS TRANSACTION (the default). */
   | { kind: 'transaction-mode'; scope: 'transaction' | 'session'; readOnly: boolean | null }
+  /** SET search_path / SET SCHEMA (null: the default path). */
+  | { kind: 'search-path'; schemas: string[] | null; tag: 'SET' | 'RESET' }
   /** DEALLOCATE of a statement prepared by Parse or PREPARE (null: ALL). */
   | { kind: 'deallocate'; name: string | null }
   | { kind: 'declare'; cursor: DeclareCursor }
@@ -159,6 +162,8 @@ export function classifySpecial(sql: string): SpecialStatement | null {
         if (!isWord(tokens[3], 'as') || !isWord(tokens[4], 'transaction')) throw syntaxError(tokens[3]);
         return { kind: 'transaction-mode', scope: 'session', readOnly: transactionModes(tokens, 5, []) };
       }
+      const path = parseSetSearchPath(text);
+      if (path !== undefined) return { kind: 'search-path', schemas: path, tag: 'SET' };
       const m = /^SET\s+(?:SESSION\s+|LOCAL\s+)?([A-Za-z_][\w.]*)\s*(?:=|\s+TO\s+|\s+)\s*([\s\S]+)$/i.exec(text);
       if (m && isPgSetting(m[1]!)) return { kind: 'set', name: m[1]!, value: unquote(m[2]!) };
       const tz = /^SET\s+(?:SESSION\s+|LOCAL\s+)?TIME\s+ZONE\s+([\s\S]+)$/i.exec(text);
@@ -169,6 +174,7 @@ export function classifySpecial(sql: string): SpecialStatement | null {
     }
     case 'RESET': {
       const m = /^RESET\s+([A-Za-z_][\w.]*)$/i.exec(text);
+      if (m && /^(search_path|schema)$/i.test(m[1]!)) return { kind: 'search-path', schemas: null, tag: 'RESET' };
       if (m && (m[1]!.toUpperCase() === 'ALL' || isPgSetting(m[1]!))) return { kind: 'reset', name: m[1]! };
       return null;
     }

@@ -17,6 +17,9 @@ export function noticeOf(err: SqlError, severity: PgNotice['severity'] = 'ERROR'
 
 export interface FieldDescription {
   name: string;
+  /** The table and column the values come from (0 when they are computed). */
+  tableOid?: number;
+  columnNumber?: number;
   typeOid: number;
   typeSize: number;
   typeModifier: number;
@@ -90,7 +93,7 @@ export function noticeResponse(w: MessageWriter, n: PgNotice): void {
 export function rowDescription(w: MessageWriter, fields: readonly FieldDescription[]): void {
   w.begin(Backend.RowDescription).int16(fields.length);
   for (const f of fields) {
-    w.cstring(f.name).int32(0).int16(0).int32(f.typeOid).int16(f.typeSize).int32(f.typeModifier).int16(f.format);
+    w.cstring(f.name).int32(f.tableOid ?? 0).int16(f.columnNumber ?? 0).int32(f.typeOid).int16(f.typeSize).int32(f.typeModifier).int16(f.format);
   }
   w.end();
 }

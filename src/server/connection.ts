@@ -1,3 +1,4 @@
+import { startupSettings } from '../protocol/startup-settings.js';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import * as msg from '../protocol/backend.js';
@@ -42,7 +43,7 @@ export class ClientConnection {
   private framer: MessageFramer;
   private state: State = 'startup';
   private scram: ScramExchange | null = null;
-  private start: SessionStart = { user: '', database: '', applicationName: '' };
+  private start: SessionStart = { user: '', database: '', applicationName: '', settings: [] };
   private pendingInput = 0;
   private paused = false;
   private authTimer: NodeJS.Timeout;
@@ -190,7 +191,7 @@ export class ClientConnection {
   private onStartup(minorVersion: number, params: Map<string, string>): void {
     const user = params.get('user');
     if (!user) throw new ProtocolError('no PostgreSQL user name specified in startup packet', '28000');
-    this.start = { user, database: params.get('database') ?? user, applicationName: params.get('application_name') ?? '' };
+    this.start = { user, database: params.get('database') ?? user, applicationName: params.get('application_name') ?? '', settings: startupSettings(params) };
     this.framer.expectStartup = false;
     this.framer.maxMessageBytes = Math.min(MAX_AUTH_MESSAGE_BYTES, this.host.maxMessageBytes);
     const w = new MessageWriter(256);

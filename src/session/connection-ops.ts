@@ -3,11 +3,30 @@ import { sqlString } from '../sqltext/quote.js';
 import type { WriteTarget } from '../sqltext/write-targets.js';
 import { bindParameters } from './portal-runner.js';
 import type { RebuildHost } from './savepoints.js';
+import { originsOf, simpleSelect, type ColumnOrigin } from '../pg/column-origins.js';
 
 /*
  * What the session asks of, and does on, its own DuckDB connection besides running the client's
  * statements. Each runs a query, so none may run while a result is streaming.
  */
+
+/**
+ * Where a query's result columns come from, when it reads one table's columns as they are (see
+ * pg/column-origins.ts); undefined for any other query.
+ */
+export async function columnOrigins(conn: DuckDBConnection, sql: string, resultCount: number): Promise<Array<ColumnOrigin | null> | undefined> {
+  const shape = simpleSelect(sql);
+  if (!shape) return undefined;
+  // A temporary table shadows the others; an unqualified name is looked up in the current schema.
+  const r = await conn.runAndReadAll(`SELECT CAST(table_oid AS INTEGER), column_name, column_index FROM duckdb_columns()
+    WHERE table_name = $1 AND ((database_name = 'temp' AND $2 IS NULL) OR (database_name = current_database() AND schema_name = coalesce($2, current_schema())))
+    ORDER BY database_name = 'temp' DESC, table_oid, column_index`, [shape.table, shape.schema]);
+  const rows = r.getRows();
+  if (rows.length === 0) return undefined;
+  const tableOid = Number(rows[0]![0]);
+  const columns = rows.filter((row) => Number(row[0]) === tableOid).map((row) => ({ name: String(row[1]), number: Number(row[2]) }));
+  return originsOf(shape, tableOid, columns, resultCount);
+}
 
 /** What ROLLBACK TO SAVEPOINT needs to run a transaction again up to the savepoint (savepoints.ts). */
 export function rebuildHost(conn: DuckDBConnection, runVerb: RebuildHost['run']): RebuildHost {

@@ -22,7 +22,7 @@ export function statementFields(statement: Statement, cursorFields: (name: strin
   for (let i = 0; i < p.columnCount; i++) {
     const name = p.columnName(i);
     try {
-      fields.push(describeColumns([name], [p.columnType(i)], [formatOf([], i)])[0]!);
+      fields.push(describeColumns([name], [p.columnType(i)], [formatOf([], i)], [statement.origins?.[i] ?? null])[0]!);
     } catch (err) {
       if (err instanceof SqlError) throw err;
       // DuckDB resolves some result types only once it sees the parameter values.

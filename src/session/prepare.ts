@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
+import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
 import type { AiContext } from '../functions/context.js';
 import { prefetchQuery } from '../functions/prefetch-plan.js';
@@ -15,6 +15,7 @@ import { rewrite } from '../rewrite/pipeline.js';
 import { rewriteParameters } from '../sqltext/statements.js';
 import { registryWriteRefusal, type ResolveSchema } from '../registry/write-guard.js';
 import { MODEL_CALLING } from '../../udfs/catalog.js';
+import { columnOrigins } from './connection-ops.js';
 import type { Statement } from './statements.js';
 
 /** What preparing needs of its session. */
@@ -109,6 +110,7 @@ export class Preparer {
       },
     });
     const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids);
+    const origins = prepared.statementType === StatementType.SELECT ? await columnOrigins(conn, duckSql, prepared.columnCount) : undefined;
     const paramOids: number[] = [];
     for (let i = 1; i <= prepared.parameterCount; i++) {
       const declared = declaredOids[i - 1] ?? 0;
@@ -116,7 +118,7 @@ export class Preparer {
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
     return {
-      sql, duckSql, preparedSql, usesCatalog, prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
+      sql, duckSql, preparedSql, usesCatalog, ...(origins ? { origins } : {}), prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
       prepared, paramOids,
     };
   }

@@ -1,4 +1,5 @@
 import { type DuckDBDataChunk, type DuckDBResult, type DuckDBType, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
+import type { ColumnOrigin } from '../pg/column-origins.js';
 import type { FieldDescription } from '../protocol/backend.js';
 import { Backend } from '../protocol/codes.js';
 import { columnCodec, requireBinary, type ColumnCodec } from '../pg/types/column-codec.js';
@@ -7,13 +8,14 @@ import type { SessionOutput } from './output.js';
 type Encoder = { text: true; fn: (v: DuckDBValue) => string } | { text: false; fn: (v: DuckDBValue) => Buffer };
 
 /** The RowDescription fields of a result, with the format each column is sent in. */
-export function describeColumns(names: readonly string[], types: readonly DuckDBType[], formats: readonly number[]): FieldDescription[] {
-  return names.map((name, i) => describeField(name, columnCodec(types[i]!), formatOf(formats, i)));
+export function describeColumns(names: readonly string[], types: readonly DuckDBType[], formats: readonly number[],
+  origins: ReadonlyArray<ColumnOrigin | null> = []): FieldDescription[] {
+  return names.map((name, i) => describeField(name, columnCodec(types[i]!), formatOf(formats, i), origins[i] ?? null));
 }
 
-function describeField(name: string, c: ColumnCodec, format: 0 | 1): FieldDescription {
+function describeField(name: string, c: ColumnCodec, format: 0 | 1, origin: ColumnOrigin | null): FieldDescription {
   if (format === 1) requireBinary(c, name);
-  return { name, typeOid: c.oid, typeSize: c.typeSize, typeModifier: c.typeModifier, format };
+  return { name, ...(origin ?? {}), typeOid: c.oid, typeSize: c.typeSize, typeModifier: c.typeModifier, format };
 }
 
 /** Bind's result-format codes: none means all text, one applies to all, otherwise one per column. */
@@ -41,11 +43,11 @@ export class ResultCursor {
   /** The RowDescription of the result, in the formats the client asked for. */
   readonly fields: FieldDescription[];
 
-  constructor(result: DuckDBResult, formats: readonly number[]) {
+  constructor(result: DuckDBResult, formats: readonly number[], origins: ReadonlyArray<ColumnOrigin | null> = []) {
     this.fetch = () => result.fetchChunk();
     const names = result.columnNames();
     const codecs = result.columnTypes().map(columnCodec);
-    this.fields = names.map((name, i) => describeField(name, codecs[i]!, formatOf(formats, i)));
+    this.fields = names.map((name, i) => describeField(name, codecs[i]!, formatOf(formats, i), origins[i] ?? null));
     this.encoders = codecs.map((c, i) =>
       this.fields[i]!.format === 1 ? { text: false, fn: requireBinary(c, names[i]!) } : { text: true, fn: c.text });
   }

@@ -14,9 +14,10 @@ import type { SessionOutput } from './output.js';
 import { isTemporary, rebuildHost, transactionIntact } from './connection-ops.js';
 import { SqlCursors } from './cursors.js';
 import { statementFields } from './describe.js';
+import { applyStartupSettings } from './special.js';
 import { startPortal, type PortalHost } from './portal-runner.js';
 import { Preparer } from './prepare.js';
-import type { ResultCursor } from './result-cursor.js';
+import { OpenResult } from './open-result.js';
 import { StatementControl } from './statement-control.js';
 import { StatementStore, type Portal, type Statement } from './statements.js';
 import { Transaction } from './transaction.js';
@@ -52,7 +53,7 @@ export class Session {
   private readonly cursors: SqlCursors;
   private readonly caller: Caller;
   /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
-  private openCursor: ResultCursor | null = null;
+  private readonly open = new OpenResult();
   /** After an error in an extended-protocol batch, messages are dropped until Sync. */
   private skipToSync = false;
 
@@ -72,20 +73,11 @@ export class Session {
       sid: ctx.sid, out, jobs: ctx.ai.jobs, cancelCounter: ctx.cancelCounter, statementTimeoutMs: () => this.settings.statementTimeoutMs,
       interrupt: () => conn.interrupt(), cancelModelWork: () => ctx.ai.runtime.cancel(ctx.sid),
     });
-    this.statements = new StatementStore((portal) => {
-      if (portal.cursor && this.openCursor === portal.cursor) this.openCursor = null;
-    });
+    this.statements = new StatementStore((portal) => this.open.drop(portal.cursor));
     this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor(), inTransaction: () => this.transaction.open });
     this.cursors = new SqlCursors({
       conn, out, inTransaction: () => this.transaction.open, parkOpenCursor: () => this.parkOpenCursor(),
-      use: async (cursor) => {
-        if (this.openCursor !== cursor) await this.parkOpenCursor();
-        this.openCursor = cursor;
-      },
-      drop: (cursor) => {
-        if (this.openCursor === cursor) this.openCursor = null;
-      },
-      journal: (entry) => this.transaction.journal(entry),
+      use: (cursor) => this.open.use(cursor), drop: (cursor) => this.open.drop(cursor), journal: (entry) => this.transaction.journal(entry),
     });
     this.caller = {
       sid: ctx.sid,
@@ -112,6 +104,14 @@ export class Session {
       }
       if (this.out.closed) return;
     }
+  }
+
+  /**
+   * The settings the client asked for at startup, applied as its SET would be; one that fails ends
+   * the login, as in Postgres.
+   */
+  applyStartupSettings(settings: ReadonlyArray<[string, string]>): Promise<void> {
+    return applyStartupSettings(settings, this.settings, (sql) => this.runDuck(sql));
   }
 
   cancel(): void {
@@ -238,7 +238,7 @@ export class Session {
         await startPortal(this.portalHost(), portal, true);
         if (portal.cursor) {
           await portal.cursor.send(this.out, 0);
-          this.openCursor = null;
+          this.open.drop(portal.cursor);
         }
       });
       msg.commandComplete(this.out.w, tagOf(portal));
@@ -317,10 +317,9 @@ export class Session {
         sentBefore = 0;
       }
       if (!portal.cursor) return false;
-      if (this.openCursor !== portal.cursor) await this.parkOpenCursor();
-      this.openCursor = portal.cursor;
+      await this.open.use(portal.cursor);
       const done = portal.cursor.done || (await portal.cursor.send(this.out, maxRows > 0 ? maxRows : 0));
-      if (done) this.openCursor = null;
+      if (done) this.open.drop(portal.cursor);
       return !done;
     });
     if (suspended) {
@@ -342,10 +341,8 @@ export class Session {
     }
   }
 
-  private async parkOpenCursor(): Promise<void> {
-    const c = this.openCursor;
-    this.openCursor = null;
-    if (c && !c.done) await c.park();
+  private parkOpenCursor(): Promise<void> {
+    return this.open.park();
   }
 
   private portalHost(): PortalHost {
@@ -359,7 +356,7 @@ export class Session {
         transactionIntact: () => this.parkOpenCursor().then(() => transactionIntact(this.conn)), rebuild: rebuildHost(this.conn, (sql) => this.runTransactionVerb(sql, true)),
         isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors,
       },
-      opened: (cursor) => (this.openCursor = cursor),
+      opened: (cursor) => this.open.opened(cursor),
       parkOpenCursor: () => this.parkOpenCursor(),
       run: (sql) => this.runDuck(sql),
       notice: (message) => this.notice(message),

@@ -1,10 +1,11 @@
 import * as msg from '../protocol/backend.js';
 import type { FieldDescription } from '../protocol/backend.js';
 import { SqlError } from '../errors/sql-error.js';
-import { parseBoolean, type PgSettings } from '../pg/settings.js';
+import { isPgSetting, parseBoolean, type PgSettings } from '../pg/settings.js';
 import type { SpecialStatement } from '../pg/special-statements.js';
 import { Oid } from '../pg/types/oids.js';
 import { quoteIdent } from '../sqltext/quote.js';
+import { DEFAULT_SEARCH_PATH, setSearchPathSql } from '../pg/search-path.js';
 import { readOnlyRefusal, type IsTemporary } from '../pg/read-only.js';
 import { StatementType } from '@duckdb/node-api';
 import { registryWriteRefusal } from '../registry/write-guard.js';
@@ -79,10 +80,14 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       if (status) msg.parameterStatus(w, status[0], status[1]);
       return 'SET';
     }
+    case 'search-path':
+      await host.run(setSearchPathSql(s.schemas ?? DEFAULT_SEARCH_PATH));
+      return s.tag;
     case 'reset': {
       if (s.name.toUpperCase() === 'ALL') {
         host.settings.resetAll();
         await host.run('RESET ALL').catch(() => undefined);
+        await host.run(setSearchPathSql(DEFAULT_SEARCH_PATH));
         return 'RESET';
       }
       const status = host.settings.reset(s.name);
@@ -120,6 +125,20 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
     }
     case 'forbidden':
       throw s.error;
+  }
+}
+
+/**
+ * The settings a client asked for at startup (pg/startup-settings.ts), applied as its SET would be;
+ * one that fails ends the login, as in Postgres — except a client encoding other than UTF8, which
+ * older aiduck accepted and ignored: the session stays UTF8, as it is whatever the client asks.
+ */
+export async function applyStartupSettings(settings: ReadonlyArray<[string, string]>, pg: PgSettings, run: (sql: string) => Promise<void>): Promise<void> {
+  for (const [name, value] of settings) {
+    if (/^search_path$/i.test(name)) await run(setSearchPathSql(value.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1'))));
+    else if (/^client_encoding$/i.test(name)) pg.set(name, value === 'UTF8' || /^(utf-?8|unicode|sql_ascii)$/i.test(value) ? value : 'UTF8');
+    else if (isPgSetting(name)) pg.set(name, value);
+    else throw new SqlError('42704', `unrecognized configuration parameter "${name}"`);
   }
 }
 

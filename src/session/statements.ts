@@ -1,6 +1,7 @@
 import { StatementType, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
 import type { ModelCommand } from '../functions/commands.js';
+import type { ColumnOrigin } from '../pg/column-origins.js';
 import type { SpecialStatement } from '../pg/special-statements.js';
 import type { ResultCursor } from './result-cursor.js';
 
@@ -11,6 +12,8 @@ export interface Statement {
   prepared: DuckDBPreparedStatement | null;
   /** The text of the rewrite pipeline. */
   duckSql?: string;
+  /** The table columns its result columns come from, where it reads one table (RowDescription reports them). */
+  origins?: Array<ColumnOrigin | null>;
   /** It reads the Postgres catalog views (which a rollback may have taken away since). */
   usesCatalog?: boolean;
   /** The text DuckDB prepared: the pipeline's, with casts of the parameters it could not type. */

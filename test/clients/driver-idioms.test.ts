@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import pg from 'pg';
 import { expectSameExcept } from './expect-same.js';
 import { CLIENTS_DIR, PGJDBC, PYTHON, psql, runJsonClient, startServerPair, type ServerPair, type Target } from './servers.js';
 
@@ -65,6 +66,57 @@ describe('pgJDBC', () => {
   it('sets, rolls back to and releases savepoints; setReadOnly refuses writes', () => {
     expectSameExcept(jdbc.postgres, jdbc.aiduck);
     expect(jdbc.aiduck).toEqual({ duplicate: '23505', rows: '1=one;3=three;', readOnlyInsert: '25006' });
+  });
+});
+
+describe('node-postgres: settings at connect', () => {
+  const connect = async (t: Target, config: Partial<pg.ClientConfig>): Promise<pg.Client> => {
+    const c = new pg.Client({ host: t.host, port: t.port, user: t.user, database: t.database, ...config });
+    await c.connect();
+    return c;
+  };
+
+  it('applies startup parameters and options (-c name=value) as Postgres does', async () => {
+    const config = { statement_timeout: 2500, application_name: 'idioms', options: '-c search_path=shop,public --lock-timeout=1000' };
+    const seen = await Promise.all([servers.postgres, servers.aiduck].map(async (t) => {
+      const c = await connect(t, config);
+      try {
+        const show = async (name: string): Promise<string> => Object.values((await c.query(`SHOW ${name}`)).rows[0] as object)[0] as string;
+        const schema = (await c.query('SELECT current_schema() AS s')).rows[0].s as string;
+        return { statement_timeout: await show('statement_timeout'), lock_timeout: await show('lock_timeout'),
+          application_name: await show('application_name'), schema, customers: (await c.query('SELECT count(*)::int AS n FROM customers')).rows[0].n };
+      } finally {
+        await c.end();
+      }
+    }));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[1]).toMatchObject({ statement_timeout: '2500ms', lock_timeout: '1s', schema: 'shop' });
+  });
+
+  it('refuses an unknown setting at connect with 42704, as Postgres does', async () => {
+    for (const t of [servers.postgres, servers.aiduck]) {
+      await expect(connect(t, { options: '-c no_such_setting=1' }), t.name).rejects.toMatchObject({ code: '42704' });
+    }
+  });
+
+  it('starts on the public schema, where unqualified tables go and pg_dump\'s public.x names point', async () => {
+    const seen = await Promise.all([servers.postgres, servers.aiduck].map(async (t) => {
+      const c = await connect(t, {});
+      try {
+        await c.query('CREATE TABLE made_here (a int)');
+        await c.query('INSERT INTO public.made_here VALUES (1)');
+        const r = await c.query("SELECT current_schema() AS s, (SELECT count(*)::int FROM made_here) AS n, (SELECT table_schema FROM information_schema.tables WHERE table_name = 'made_here') AS where_");
+        await c.query('SET search_path TO shop, public');
+        const path = (await c.query('SELECT current_schema() AS s')).rows[0].s as string;
+        await c.query('RESET search_path');
+        await c.query('DROP TABLE public.made_here');
+        return { ...r.rows[0], path, after: (await c.query('SELECT current_schema() AS s')).rows[0].s };
+      } finally {
+        await c.end();
+      }
+    }));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[1]).toEqual({ s: 'public', n: 1, where_: 'public', path: 'shop', after: 'public' });
   });
 });
 

@@ -1,7 +1,7 @@
 import {
   DuckDBArrayType, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBListType, DuckDBTimeValue,
   DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId, type DuckDBType, type DuckDBValue,
-  DuckDBArrayValue, DuckDBListValue,
+  DuckDBArrayValue, DuckDBListValue, type DuckDBDecimalType,
 } from '@duckdb/node-api';
 import { SqlError } from '../../errors/sql-error.js';
 import { ArrayOidOf, Oid, TypeSize } from './oids.js';
@@ -139,7 +139,7 @@ export function columnCodec(type: DuckDBType): ColumnCodec {
     const codec: ColumnCodec = {
       oid: arrayOid,
       typeSize: -1,
-      typeModifier: -1,
+      typeModifier: typeModifierOf(inner),
       text: (v) => arrayText(v as DuckDBListValue | DuckDBArrayValue, element.text),
     };
     const enc = element.binary;
@@ -153,10 +153,17 @@ export function columnCodec(type: DuckDBType): ColumnCodec {
   return {
     oid: s.oid,
     typeSize: TypeSize[s.oid] ?? -1,
-    typeModifier: -1,
+    typeModifier: typeModifierOf(type),
     text: s.text,
     ...(s.binary ? { binary: s.binary } : {}),
   };
+}
+
+/** Postgres' type modifier: numeric(p,s) is ((p << 16) | s) + 4; the other types DuckDB keeps carry none. */
+function typeModifierOf(type: DuckDBType): number {
+  if (type.typeId !== DuckDBTypeId.DECIMAL) return -1;
+  const d = type as DuckDBDecimalType;
+  return ((d.width << 16) | d.scale) + 4;
 }
 
 export function requireBinary(codec: ColumnCodec, column: string): BinaryEncoder {
