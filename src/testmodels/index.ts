@@ -51,7 +51,7 @@ export async function writeTestModels(dir: string): Promise<string[]> {
   return paths;
 }
 
-export { bertEmbedder, NLI_LABELS, TINY_BERT, type BertSize } from './bert.js';
+export { bertEmbedder, NLI_LABELS, sentenceTransformerFiles, TINY_BERT, type BertSize, type SentenceTransformerLayout } from './bert.js';
 export { writeModelFiles } from './files.js';
 export { EOS_AFTER, TINY_GPT2 } from './gpt2.js';
 export { SMOLLM_135M, TINY_LLAMA, llamaModelFiles, llamaParameterCount, llamaWeights, tinyLlamaChat, type LlamaLayout, type LlamaRope, type LlamaSize } from './llama.js';
