@@ -264,6 +264,20 @@ describe('a transformers 5 Llama from the Hub', () => {
 });
 
 describe('other kinds of Hub repositories', () => {
+  it('a sentence-transformers ONNX embedder comes with its modules: its pooling is read and recorded, quantized variants are left out', async () => {
+    await c.query(`SELECT * FROM register_model('st_cls', 'hf:org/bert-cls')`);
+    const r = await c.query(`SELECT dimension, pooling, location FROM ai.model_versions WHERE name = 'st_cls'`);
+    expect(r.rows[0].dimension).toBe(64);
+    expect(r.rows[0].pooling).toEqual({ mode: 'cls', normalize: true, include_prompt: true, prompt: null, max_seq_length: 512, lowercase: false });
+    expect(JSON.parse(readFileSync(join(r.rows[0].location, '1_Pooling', 'config.json'), 'utf8')).pooling_mode_cls_token).toBe(true);
+    expect(existsSync(join(r.rows[0].location, 'onnx', 'model_quantized.onnx'))).toBe(false);
+    const local = await c.query(`SELECT location FROM register_model('st_cls_local', '${folder('local-bert-cls')}')`);
+    // The same files as the local folder: the same stored folder, hence the same vectors.
+    expect(local.rows[0].location).toBe(r.rows[0].location);
+    const v = await c.query(`SELECT ai_embed('st_cls', 'the team won the match') AS a, ai_embed('st_cls_local', 'the team won the match') AS b`);
+    expect(v.rows[0].a).toEqual(v.rows[0].b);
+  });
+
   it('a PEFT adapter repository runs on the base named with base_model, as the adapter it was exported from', async () => {
     await c.query(`CREATE TABLE replies AS SELECT json_array(json_object('role', 'user', 'content', q), json_object('role', 'assistant', 'content', 'Sorry, I can only help with banking.')) AS messages
       FROM unnest(${sqlList(PROMPTS)}) t(q)`);

@@ -10,7 +10,8 @@ import { fetchFromHub, type HubKind } from './hf-hub.js';
 import { checkAlias, checkModelName } from './model-ref.js';
 import type { Registry } from './registry.js';
 import { checkFolder, checkTask, decoderTask, folderProvider, inferTask, isLlamaFolder, parseSource, providerOf } from './sources.js';
-import { checkAdapterFolder, checkDecoderFolder } from '../runtime/model-folders.js';
+import { checkAdapterFolder, checkDecoderFolder, poolingName, readSentenceEmbedding } from '../runtime/model-folders.js';
+import type { SentenceEmbedding } from '../runtime/provider.js';
 
 /** What the registry commands need from the engine. */
 export interface RegistryContext {
@@ -94,11 +95,12 @@ interface FolderPlan {
   provider: ModelSpec['provider'];
   task: Task | null;
   base: ModelSpec | null;
+  embedding: SentenceEmbedding | null;
 }
 
 /**
  * What aiduck can tell of a folder before storing it: the adapter's base, the task, a decoder's
- * config.json (rope, architecture), an
+ * config.json (rope, architecture), an embedding model's pooling (sentence-transformers' modules), an
  * adapter's tensors against its base (`withWeights`: the weights are there; a Hub download is vetted
  * on its small files first). Refusals keep their SQLSTATE and come before the store holds a copy.
  */
@@ -118,7 +120,8 @@ async function planFolder(ctx: RegistryContext, args: RegisterArgs, sourceText: 
     await checkDecoderFolder(folder);
   }
   task ??= inferTask(folder);
-  return { provider, task, base };
+  const embedding = provider === 'onnx' && task === 'embedding' ? await readSentenceEmbedding(folder) : null;
+  return { provider, task, base, embedding };
 }
 
 const HUB_PROVIDER: Record<HubKind, ModelSpec['provider']> = { onnx: 'onnx', safetensors: 'llama', adapter: 'lora' };
@@ -135,7 +138,7 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
   const source = parseSource(sourceText, ctx.filesDir);
   let location: string;
   let digest: string | null = null;
-  let plan: FolderPlan = { provider: providerOf(source), task: args.task ? checkTask(args.task) : null, base: null };
+  let plan: FolderPlan = { provider: providerOf(source), task: args.task ? checkTask(args.task) : null, base: null, embedding: null };
   const tags = { ...(args.tags ?? {}) };
   if (source.kind === 'folder') {
     checkFolder(source.path, ctx.allowedDirs);
@@ -171,6 +174,7 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
     if (base) spec.base = { uri: versionUri(base), location: base.location };
     if (args.endpoint_model) spec.endpointModel = args.endpoint_model;
     if (args.api_key_env) spec.apiKeyEnv = args.api_key_env;
+    if (plan.embedding) spec.embedding = plan.embedding;
     const options = checkOptions(args.options, spec.provider);
     if (options) spec.options = options;
     // The model must load; an embedding model's vector length is recorded so ai_embed can return FLOAT[n].
@@ -187,10 +191,11 @@ export async function insertRegistration(conn: DuckDBConnection, r: Registration
   const next = await conn.runAndReadAll(`SELECT coalesce(max(version), 0) + 1 FROM ai.model_versions WHERE name = ${lit(r.name)}`);
   const version = Number(next.getRows()[0]![0]);
   const { spec, args } = r;
-  await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension, options, base_model, training_run)
+  await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension, options, base_model, training_run, pooling)
     VALUES (${lit(r.name)}, ${version}, ${lit(`models:/${r.name}/${version}`)}, ${lit(spec.task)}, ${lit(spec.provider)}, ${lit(r.sourceText)}, ${lit(spec.location)},
             ${lit(r.digest)}, ${lit(args.endpoint_model)}, ${lit(args.api_key_env)}, ${lit(args.description)}, ${mapLiteral(args.tags)},
-            ${r.dimension === null ? 'NULL' : r.dimension}, ${mapLiteral(spec.options ?? null)}, ${lit(spec.base?.uri ?? null)}, ${lit(r.trainingRun ?? null)})`);
+            ${r.dimension === null ? 'NULL' : r.dimension}, ${mapLiteral(spec.options ?? null)}, ${lit(spec.base?.uri ?? null)}, ${lit(r.trainingRun ?? null)},
+            ${poolingLiteral(spec.embedding ?? null)})`);
   if (r.alias) await setAlias(conn, r.name, r.alias, version);
   return version;
 }
@@ -210,6 +215,10 @@ export function adapterBase(ctx: RegistryContext, ref: string): ModelSpec {
   }
   return base;
 }
+
+/** An embedding's pooling as the STRUCT of ai.model_versions.pooling. */
+const poolingLiteral = (e: SentenceEmbedding | null): string => (e === null ? 'NULL'
+  : `{'mode': ${lit(poolingName(e))}, 'normalize': ${e.normalize}, 'include_prompt': ${e.includePrompt}, 'prompt': ${lit(e.prompt)}, 'max_seq_length': ${e.maxSeqLength ?? 'NULL'}, 'lowercase': ${e.lowercase}}`);
 
 export const mapLiteral = (m: Record<string, string | null> | null): string => (m && Object.keys(m).length
   ? `MAP {${Object.entries(m).map(([k, v]) => `${lit(k)}: ${v === null ? 'NULL' : lit(String(v))}`).join(', ')}}`
