@@ -263,6 +263,27 @@ describe('a transformers 5 Llama from the Hub', () => {
   });
 });
 
+describe('the Hub cache', () => {
+  it('keeps only which commit a revision was and which stored folder it became; copies earlier versions kept there go when a database opens', async () => {
+    const cache = join(server.dataDir, 'hub-cache', 'org', 'llama5-sharded');
+    expect(readdirSync(cache).sort()).toEqual(['refs', 'snapshots']);
+    expect(readFileSync(join(cache, 'refs', 'main'), 'utf8')).toBe(commitOf('sharded'));
+    expect(readFileSync(join(cache, 'snapshots', commitOf('sharded')), 'utf8')).toBe(`${(await version('hub_sharded')).location.split('/').at(-1)} safetensors`);
+    const dataDir = mkdtempSync(join(tmpdir(), 'aiduck-old-cache-'));
+    const old = join(dataDir, 'hub-cache', 'org');
+    cpSync(folder('local'), join(old, 'model@main'), { recursive: true });
+    cpSync(folder('local'), join(old, 'model@v2.partial'), { recursive: true });
+    cpSync(cache, join(old, 'llama5-sharded'), { recursive: true });
+    const second = await startTestServer({ importDirs: [dir], dataDir });
+    try {
+      expect(readdirSync(old)).toEqual(['llama5-sharded']);
+      expect(readdirSync(join(old, 'llama5-sharded')).sort()).toEqual(['refs', 'snapshots']);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
 describe('other kinds of Hub repositories', () => {
   it('a sentence-transformers ONNX embedder comes with its modules: its pooling is read and recorded, quantized variants are left out', async () => {
     await c.query(`SELECT * FROM register_model('st_cls', 'hf:org/bert-cls')`);

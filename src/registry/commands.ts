@@ -6,7 +6,7 @@ import type { ModelSpec, Task } from '../runtime/provider.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
 import { checkKeyEnv } from '../runtime/providers/openai/key-env.js';
 import type { ArtifactStore } from './artifact-store.js';
-import { fetchFromHub, type HubKind } from './hf-hub.js';
+import { fetchFromHub, removeOldHubDownloads, type HubKind } from './hf-hub.js';
 import { checkAlias, checkModelName } from './model-ref.js';
 import type { Registry } from './registry.js';
 import { checkFolder, checkTask, decoderTask, folderProvider, inferTask, isLlamaFolder, parseSource, providerOf } from './sources.js';
@@ -79,9 +79,13 @@ export async function collectStored(ctx: RegistryContext, digests: readonly stri
   return ctx.store.collect(() => referencedLocations(ctx), digests);
 }
 
-/** Removes every stored folder no version references, and what a crash left half written (at start, before any command). */
+/**
+ * Removes every stored folder no version references, what a crash left half written, and the copies
+ * earlier versions kept in the Hub cache (at start, before any command).
+ */
 export async function collectArtifacts(ctx: RegistryContext): Promise<string[]> {
   await ctx.store.removeLeftovers();
+  await removeOldHubDownloads(ctx.hubCacheDir);
   return ctx.store.collect(() => referencedLocations(ctx));
 }
 

@@ -17,7 +17,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -292,4 +292,19 @@ export async function fetchFromHub(repo: string, revision: string, options: Fetc
     await remember(refFile(dir, revision), info.commit);
   }
   return { ...stored, kind, commit: info.commit };
+}
+
+/**
+ * Removes what earlier versions of aiduck downloaded into the cache directory itself (a copy of each
+ * model as `<org>/<name>@<revision>`, and `.partial` folders): the files now live in the artifact
+ * store only. Repository names cannot hold "@", so nothing of the current layout matches.
+ */
+export async function removeOldHubDownloads(cacheDir: string): Promise<void> {
+  if (!existsSync(cacheDir)) return;
+  for (const org of await readdir(cacheDir, { withFileTypes: true })) {
+    if (!org.isDirectory()) continue;
+    for (const entry of await readdir(join(cacheDir, org.name))) {
+      if (entry.includes('@')) await rm(join(cacheDir, org.name, entry), { recursive: true, force: true });
+    }
+  }
 }
