@@ -12,6 +12,14 @@ interface SettingSpec {
   accept?: (value: string) => string;
 }
 
+/** A boolean setting's value as Postgres reads it. */
+export function parseBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['on', 'true', 'yes', '1', 't', 'y'].includes(v)) return true;
+  if (['off', 'false', 'no', '0', 'f', 'n'].includes(v)) return false;
+  throw new SqlError('22023', `parameter "${name}" requires a Boolean value`);
+}
+
 function utf8Only(value: string): string {
   if (/^(utf-?8|unicode|sql_ascii)$/i.test(value)) return 'UTF8';
   throw new SqlError('22023', `client_encoding "${value}" is not supported; aiduck speaks UTF8`);
@@ -42,7 +50,7 @@ const specs: Readonly<Record<string, SettingSpec>> = {
   bytea_output: { default: 'hex' },
   default_transaction_isolation: { default: 'repeatable read' },
   transaction_isolation: { default: 'repeatable read' },
-  default_transaction_read_only: { default: 'off' },
+  default_transaction_read_only: { default: 'off', accept: (v) => (parseBoolean('default_transaction_read_only', v) ? 'on' : 'off') },
   transaction_read_only: { default: 'off' },
   max_identifier_length: { default: '63', readOnly: true },
   jit: { default: 'off' },

@@ -1,5 +1,6 @@
 import { SqlError } from '../errors/sql-error.js';
 import { isPgSetting } from './settings.js';
+import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
 import { leadingWords, stripComments } from '../sqltext/statements.js';
 import { parseCopy, type CopyCommand } from './copy-command.js';
 import { instanceWideRefusal } from './instance-guard.js';
@@ -9,9 +10,16 @@ import { instanceWideRefusal } from './instance-guard.js';
  * verbs, Postgres-only settings, COPY with STDIN/STDOUT, and what the security policy forbids.
  */
 export type SpecialStatement =
-  | { kind: 'begin' }
+  | { kind: 'begin'; readOnly: boolean | null }
   | { kind: 'commit' }
   | { kind: 'rollback' }
+  | { kind: 'savepoint'; name: string }
+  | { kind: 'release'; name: string }
+  | { kind: 'rollback-to'; name: string }
+  /** SET TRANSACTION (this block) or SET SESSION CHARACTERISTICS AS TRANSACTION (the default). */
+  | { kind: 'transaction-mode'; scope: 'transaction' | 'session'; readOnly: boolean | null }
+  /** DEALLOCATE of a statement prepared by Parse or PREPARE (null: ALL). */
+  | { kind: 'deallocate'; name: string | null }
   | { kind: 'set'; name: string; value: string }
   | { kind: 'reset'; name: string }
   | { kind: 'show'; name: string }
@@ -28,6 +36,60 @@ function unquote(v: string): string {
   return t;
 }
 
+const syntaxError = (t: Token | undefined): SqlError =>
+  new SqlError('42601', t ? `syntax error at or near "${t.text}"` : 'syntax error at end of input');
+
+/**
+ * The modes after BEGIN / START TRANSACTION / SET TRANSACTION, from token `at` (after the optional
+ * `skip` words): ISOLATION LEVEL ..., READ WRITE | READ ONLY, [NOT] DEFERRABLE, comma-separated or
+ * not. Returns the access mode asked for (null: none). Every isolation level runs as DuckDB's
+ * snapshot isolation, which is at least as strict as the one asked for.
+ */
+function transactionModes(tokens: readonly Token[], at: number, skip: readonly string[]): boolean | null {
+  let i = at;
+  while (skip.some((w) => isWord(tokens[i], w))) i++;
+  let readOnly: boolean | null = null;
+  const levels = [['serializable'], ['repeatable', 'read'], ['read', 'committed'], ['read', 'uncommitted']];
+  while (i < tokens.length) {
+    if (isWord(tokens[i], 'isolation') && isWord(tokens[i + 1], 'level')) {
+      const level = levels.find((l) => l.every((w, k) => isWord(tokens[i + 2 + k], w)));
+      if (!level) throw syntaxError(tokens[i + 2]);
+      i += 2 + level.length;
+    } else if (isWord(tokens[i], 'read') && (isWord(tokens[i + 1], 'only') || isWord(tokens[i + 1], 'write'))) {
+      readOnly = isWord(tokens[i + 1], 'only');
+      i += 2;
+    } else if (isWord(tokens[i], 'deferrable')) {
+      i++;
+    } else if (isWord(tokens[i], 'not') && isWord(tokens[i + 1], 'deferrable')) {
+      i += 2;
+    } else {
+      throw syntaxError(tokens[i]);
+    }
+    if (tokens[i]?.text === ',') i++;
+  }
+  return readOnly;
+}
+
+/**
+ * The savepoint a statement names after its verb and the optional `skip` words; with `required`,
+ * null unless that word was among them (ROLLBACK without TO is the plain ROLLBACK).
+ */
+function savepointName(tokens: readonly Token[], skip: readonly string[], required: string | null): string | null {
+  let i = 1;
+  let seen = false;
+  while (skip.some((w) => isWord(tokens[i], w))) {
+    if (isWord(tokens[i], required ?? '')) seen = true;
+    i++;
+  }
+  if (required !== null && !seen) {
+    if (i < tokens.length) throw syntaxError(tokens[i]);
+    return null;
+  }
+  const name = tokens[i] ? nameOf(tokens[i]!) : null;
+  if (name === null || tokens.length > i + 1) throw syntaxError(tokens[name === null ? i : i + 1]);
+  return name;
+}
+
 export function classifySpecial(sql: string): SpecialStatement | null {
   const refusal = instanceWideRefusal(sql);
   if (refusal) return { kind: 'forbidden', error: refusal };
@@ -37,19 +99,32 @@ export function classifySpecial(sql: string): SpecialStatement | null {
   switch (first) {
     case 'BEGIN':
     case 'START':
-      return first === 'START' && words[1] !== 'TRANSACTION' ? null : { kind: 'begin' };
+      if (first === 'START' && words[1] !== 'TRANSACTION') return null;
+      return { kind: 'begin', readOnly: transactionModes(codeTokens(text), 1, ['work', 'transaction']) };
     case 'COMMIT':
     case 'END':
       return words[1] === 'PREPARED' ? null : { kind: 'commit' };
     case 'ROLLBACK':
-    case 'ABORT':
-      if (words[1] === 'TO' || words[1] === 'PREPARED') {
-        return { kind: 'forbidden', error: new SqlError('0A000', 'savepoints and prepared transactions are not supported') };
+    case 'ABORT': {
+      if (words[1] === 'PREPARED') {
+        return { kind: 'forbidden', error: new SqlError('0A000', 'prepared transactions are not supported', 'use COMMIT or ROLLBACK') };
       }
-      return { kind: 'rollback' };
+      const to = savepointName(codeTokens(text), ['work', 'transaction', 'to', 'savepoint'], 'to');
+      return to === null ? { kind: 'rollback' } : { kind: 'rollback-to', name: to };
+    }
     case 'SAVEPOINT':
+      return { kind: 'savepoint', name: savepointName(codeTokens(text), [], null)! };
     case 'RELEASE':
-      return { kind: 'forbidden', error: new SqlError('0A000', 'savepoints are not supported') };
+      return { kind: 'release', name: savepointName(codeTokens(text), ['savepoint'], null)! };
+    case 'DEALLOCATE': {
+      const tokens = codeTokens(text);
+      let i = 1;
+      if (isWord(tokens[i], 'prepare')) i++;
+      if (isWord(tokens[i], 'all') && tokens.length === i + 1) return { kind: 'deallocate', name: null };
+      const name = tokens[i] && tokens.length === i + 1 ? nameOf(tokens[i]!) : null;
+      if (name === null) throw syntaxError(tokens[i]);
+      return { kind: 'deallocate', name };
+    }
     case 'INSTALL':
     case 'LOAD':
     case 'FORCE':
@@ -61,8 +136,13 @@ export function classifySpecial(sql: string): SpecialStatement | null {
           'the extensions aiduck needs are built in'),
       };
     case 'SET': {
-      if (words[1] === 'TRANSACTION' || (words[1] === 'SESSION' && words[2] === 'CHARACTERISTICS')) {
-        return { kind: 'noop', tag: 'SET' };
+      if (words[1] === 'TRANSACTION') {
+        return { kind: 'transaction-mode', scope: 'transaction', readOnly: transactionModes(codeTokens(text), 2, []) };
+      }
+      if (words[1] === 'SESSION' && words[2] === 'CHARACTERISTICS') {
+        const tokens = codeTokens(text);
+        if (!isWord(tokens[3], 'as') || !isWord(tokens[4], 'transaction')) throw syntaxError(tokens[3]);
+        return { kind: 'transaction-mode', scope: 'session', readOnly: transactionModes(tokens, 5, []) };
       }
       const m = /^SET\s+(?:SESSION\s+|LOCAL\s+)?([A-Za-z_][\w.]*)\s*(?:=|\s+TO\s+|\s+)\s*([\s\S]+)$/i.exec(text);
       if (m && isPgSetting(m[1]!)) return { kind: 'set', name: m[1]!, value: unquote(m[2]!) };

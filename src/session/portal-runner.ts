@@ -4,6 +4,8 @@ import type { AiContext, Caller } from '../functions/context.js';
 import { prefetch } from '../functions/prefetch.js';
 import { commandTag } from '../pg/command-tag.js';
 import { bindParameter } from '../pg/parameters.js';
+import { readOnlyRefusal, type IsTemporary } from '../pg/read-only.js';
+import { codeTokens, nameOf } from '../sqltext/lexer.js';
 import { Oid } from '../pg/types/oids.js';
 import * as msg from '../protocol/backend.js';
 import { runCommand } from './command-runner.js';
@@ -31,6 +33,8 @@ export interface PortalHost {
   parkOpenCursor(): Promise<void>;
   run(sql: string): Promise<void>;
   notice(message: string): void;
+  /** Whether a table a statement writes is one of the session's temporary tables (read-only transactions may write those). */
+  isTemporary: IsTemporary;
 }
 
 /**
@@ -40,7 +44,8 @@ export interface PortalHost {
  */
 export async function startPortal(host: PortalHost, portal: Portal, describe: boolean): Promise<void> {
   const { statement } = portal;
-  if (host.transaction.aborted && statement.special?.kind !== 'commit' && statement.special?.kind !== 'rollback') {
+  const kind = statement.special?.kind;
+  if (host.transaction.aborted && kind !== 'commit' && kind !== 'rollback' && kind !== 'rollback-to') {
     throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block',
       'run ROLLBACK to end the failed transaction');
   }
@@ -52,6 +57,12 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   await reprepareIfRegistryChanged(host, statement);
   let p = statement.prepared!;
   bindPortal(statement.command?.args ?? p, portal);
+  if (host.transaction.readOnly) {
+    const refusal = statement.command
+      ? new SqlError('25006', `cannot execute ${statement.command.def.name} in a read-only transaction`)
+      : await readOnlyRefusal(p.statementType, statement.preparedSql ?? statement.sql, host.isTemporary);
+    if (refusal) throw refusal;
+  }
   if (statement.command) {
     await runCommand(host, statement.command.def, statement.command.args, statement.sql);
     // The answer reads session variables the command just set: DuckDB fixes them at prepare.
@@ -60,6 +71,13 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
   const result = await p.stream();
   host.transaction.ranByDuckDB(p.statementType, statement.sql);
+  if (p.statementType === StatementType.PREPARE) {
+    const name = codeTokens(statement.sql)[1];
+    if (name) host.special.statements.sqlPrepared.add(nameOf(name) ?? name.text);
+  }
+  if (!UNCHANGING.has(p.statementType)) {
+    host.transaction.journal({ sql: statement.preparedSql ?? statement.sql, params: portal.params, paramFormats: portal.paramFormats, paramOids: statement.paramOids });
+  }
   if (result.returnType === ResultReturnType.QUERY_RESULT) {
     const cursor = new ResultCursor(result, portal.resultFormats);
     const described = statement.describedOids;
@@ -100,14 +118,26 @@ async function reprepareIfRegistryChanged(host: PortalHost, statement: Statement
   statement.prepared?.destroySync();
   statement.prepared = fresh.prepared;
   statement.duckSql = fresh.duckSql!;
+  statement.preparedSql = fresh.preparedSql!;
   statement.prefetchQuery = fresh.prefetchQuery ?? null;
 }
 
+/** Statements that leave a transaction as it was: a ROLLBACK TO SAVEPOINT need not run them again. */
+const UNCHANGING: ReadonlySet<StatementType> = new Set([
+  StatementType.SELECT, StatementType.EXPLAIN, StatementType.TRANSACTION, StatementType.PREPARE, StatementType.PRAGMA,
+  StatementType.RELATION, StatementType.CALL, StatementType.LOGICAL_PLAN,
+]);
+
 function bindPortal(target: DuckDBPreparedStatement, portal: Portal): void {
+  bindParameters(target, portal.params, portal.paramFormats, portal.statement.paramOids);
+}
+
+/** Binds a Bind message's parameters to a DuckDB statement. */
+export function bindParameters(target: DuckDBPreparedStatement, params: ReadonlyArray<Buffer | null>, formats: readonly number[], oids: readonly number[]): void {
   target.clearBindings();
-  for (let i = 0; i < portal.params.length; i++) {
-    const format = portal.paramFormats.length === 1 ? portal.paramFormats[0]! : (portal.paramFormats[i] ?? 0);
-    bindParameter(target, i + 1, portal.statement.paramOids[i] ?? 0, format, portal.params[i] ?? null);
+  for (let i = 0; i < params.length; i++) {
+    const format = formats.length === 1 ? formats[0]! : (formats[i] ?? 0);
+    bindParameter(target, i + 1, oids[i] ?? 0, format, params[i] ?? null);
   }
 }
 

@@ -73,21 +73,24 @@ export class Preparer {
       },
       runAndRecord: (query, recorded) => runAndRecord(conn, query, recorded, sql),
     });
-    const prepared = await this.prepareTyped(duckSql, declaredOids);
+    const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids);
     const paramOids: number[] = [];
     for (let i = 1; i <= prepared.parameterCount; i++) {
       const declared = declaredOids[i - 1] ?? 0;
       const t = parameterType(prepared, i);
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
-    return { sql, duckSql, prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null, prepared, paramOids };
+    return {
+      sql, duckSql, preparedSql, prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
+      prepared, paramOids,
+    };
   }
 
   /**
    * DuckDB's prepare, refused for what a session may not run, with parameters whose type neither
    * the client declared nor DuckDB could infer typed the way Postgres types an unknown parameter: as text.
    */
-  private async prepareTyped(duckSql: string, declaredOids: number[]): Promise<DuckDBPreparedStatement> {
+  private async prepareTyped(duckSql: string, declaredOids: number[]): Promise<{ prepared: DuckDBPreparedStatement; sql: string }> {
     const { conn } = this.host;
     let prepared = await conn.prepare(duckSql);
     const refusal = refusalOfStatement(prepared.statementType, duckSql)
@@ -103,18 +106,22 @@ export class Preparer {
       if (parameterType(prepared, i) === null || (declared !== 0 && duckdbTypeForOid[declared])) needsCast.add(i);
     }
     if (!needsCast.size && !columnTypesKnown(prepared) && count > 0) for (let i = 1; i <= count; i++) needsCast.add(i);
-    if (!needsCast.size) return prepared;
+    if (!needsCast.size) return { prepared, sql: duckSql };
     prepared.destroySync();
+    let firstError: unknown;
     // Unknown parameters are text, as in Postgres; where text does not fit (`c * $1`), numbers.
     const typed = (fallback: string): string => rewriteParameters(duckSql, (i, tok) =>
       needsCast.has(i) ? `CAST(${tok} AS ${duckdbTypeForOid[declaredOids[i - 1] ?? 0] ?? fallback})` : tok);
-    return conn.prepare(typed('VARCHAR')).catch(async (err: unknown) => {
+    for (const fallback of ['VARCHAR', 'DOUBLE']) {
+      const sql = typed(fallback);
       try {
-        return await conn.prepare(typed('DOUBLE'));
-      } catch {
-        throw err;
+        return { prepared: await conn.prepare(sql), sql };
+      } catch (err) {
+        if (fallback === 'DOUBLE') break;
+        firstError ??= err;
       }
-    });
+    }
+    throw firstError;
   }
 }
 

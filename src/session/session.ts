@@ -13,11 +13,14 @@ import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
 import { Preparer } from './prepare.js';
 import { describeColumns, formatOf, ResultCursor } from './result-cursor.js';
-import { startPortal, type PortalHost } from './portal-runner.js';
+import { bindParameters, startPortal, type PortalHost } from './portal-runner.js';
 import { textField } from './special.js';
 import { StatementControl } from './statement-control.js';
 import { StatementStore, type Portal, type Statement } from './statements.js';
 import { Transaction } from './transaction.js';
+import type { RebuildHost } from './savepoints.js';
+import { sqlString } from '../sqltext/quote.js';
+import type { WriteTarget } from '../sqltext/write-targets.js';
 
 /** What a session needs from the engine that hosts it. */
 export interface SessionContext {
@@ -63,7 +66,8 @@ export class Session {
   ) {
     this.settings = new PgSettings(user, ctx.maxConnections);
     if (applicationName) this.settings.set('application_name', applicationName);
-    this.transaction = new Transaction((sql) => this.runDuck(sql), (code, message) => msg.noticeResponse(out.w, { severity: 'WARNING', code, message }));
+    this.transaction = new Transaction((sql) => this.runDuck(sql), (code, message) => msg.noticeResponse(out.w, { severity: 'WARNING', code, message }),
+      () => this.settings.get('default_transaction_read_only') === 'on');
     this.control = new StatementControl({
       sid: ctx.sid, out, jobs: ctx.ai.jobs, cancelCounter: ctx.cancelCounter, statementTimeoutMs: () => this.settings.statementTimeoutMs,
       interrupt: () => conn.interrupt(), cancelModelWork: () => ctx.ai.runtime.cancel(ctx.sid),
@@ -358,12 +362,56 @@ export class Session {
         conn: this.conn, out: this.out, inbox: this.inbox, tmpDir: this.ctx.tmpDir, transaction: this.transaction,
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
         duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
+        transactionIntact: () => this.transactionIntact(), rebuild: this.rebuildHost(),
+        isTemporary: (t) => this.isTemporary(t),
       },
       opened: (cursor) => (this.openCursor = cursor),
       parkOpenCursor: () => this.parkOpenCursor(),
       run: (sql) => this.runDuck(sql),
       notice: (message) => this.notice(message),
+      isTemporary: (t) => this.isTemporary(t),
     };
+  }
+
+  /** Whether the DuckDB transaction still runs statements: some failures end it ("Current transaction is aborted"). */
+  private async transactionIntact(): Promise<boolean> {
+    try {
+      await this.runDuck('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** What ROLLBACK TO SAVEPOINT needs to run a transaction again up to the savepoint (savepoints.ts). */
+  private rebuildHost(): RebuildHost {
+    return {
+      run: (sql) => this.runDuck(sql),
+      replay: async (e) => {
+        const p = await this.conn.prepare(e.sql);
+        try {
+          bindParameters(p, e.params, e.paramFormats, e.paramOids);
+          await p.run();
+        } finally {
+          p.destroySync();
+        }
+      },
+      volatileDefault: async (tables) => {
+        const r = await this.conn.runAndReadAll(`SELECT table_name || '.' || column_name FROM duckdb_columns()
+          WHERE list_contains([${tables.map(sqlString).join(', ')}]::VARCHAR[], lower(table_name))
+            AND regexp_matches(lower(column_default), '(nextval|random|uuid|now\\(|current_|get_current|transaction_timestamp|today)') LIMIT 1`);
+        const hit = r.getRows()[0]?.[0];
+        return hit === undefined ? null : String(hit);
+      },
+    };
+  }
+
+  /** A table a statement writes is a temporary table of this session (DuckDB's catalog `temp`). */
+  private async isTemporary(t: WriteTarget): Promise<boolean> {
+    if (t.catalog) return t.catalog === 'temp';
+    if (t.schema) return t.schema === 'temp' || t.schema === 'pg_temp';
+    const r = await this.conn.runAndReadAll('SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $1', [t.name]);
+    return Number(r.getRows()[0]?.[0] ?? 0) > 0;
   }
 
   private notice(message: string): void {

@@ -1,14 +1,17 @@
 import * as msg from '../protocol/backend.js';
 import type { FieldDescription } from '../protocol/backend.js';
 import { SqlError } from '../errors/sql-error.js';
-import type { PgSettings } from '../pg/settings.js';
+import { parseBoolean, type PgSettings } from '../pg/settings.js';
 import type { SpecialStatement } from '../pg/special-statements.js';
 import { Oid } from '../pg/types/oids.js';
+import { quoteIdent } from '../sqltext/quote.js';
+import { readOnlyRefusal, type IsTemporary } from '../pg/read-only.js';
 import { StatementType } from '@duckdb/node-api';
 import { registryWriteRefusal } from '../registry/write-guard.js';
 import { runCopy, type CopyHost } from './copy/copy.js';
 import { schemaResolver } from './prepare.js';
 import type { StatementStore } from './statements.js';
+import type { RebuildHost } from './savepoints.js';
 import type { Transaction } from './transaction.js';
 
 /** A text column in a RowDescription. */
@@ -24,6 +27,10 @@ export interface SpecialHost extends CopyHost {
   /** A DuckDB setting's value, as text. */
   duckdbSetting(name: string): Promise<string>;
   parkOpenCursor(): Promise<void>;
+  /** Whether the DuckDB transaction can still run statements (a failed statement may have ended it). */
+  transactionIntact(): Promise<boolean>;
+  rebuild: RebuildHost;
+  isTemporary: IsTemporary;
 }
 
 /**
@@ -35,12 +42,30 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
   const w = host.out.w;
   switch (s.kind) {
     case 'begin':
-      return host.transaction.begin();
+      return host.transaction.begin(s.readOnly);
     case 'commit':
       return host.transaction.commit();
     case 'rollback':
       return host.transaction.rollback();
+    case 'savepoint':
+      return host.transaction.savepoint(s.name);
+    case 'release':
+      return host.transaction.release(s.name);
+    case 'rollback-to':
+      await host.parkOpenCursor();
+      return host.transaction.rollbackTo(s.name, () => host.transactionIntact(), host.rebuild);
+    case 'transaction-mode':
+      if (s.scope === 'transaction') host.transaction.setMode(s.readOnly);
+      else if (s.readOnly !== null) host.settings.set('default_transaction_read_only', s.readOnly ? 'on' : 'off');
+      return 'SET';
+    case 'deallocate':
+      await deallocate(host, s.name);
+      return 'DEALLOCATE';
     case 'set': {
+      if (s.name.toLowerCase() === 'transaction_read_only') {
+        host.transaction.setMode(parseBoolean(s.name, s.value));
+        return 'SET';
+      }
       const status = host.settings.set(s.name, s.value);
       if (status) msg.parameterStatus(w, status[0], status[1]);
       return 'SET';
@@ -58,7 +83,9 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
     case 'show':
     case 'show-duckdb': {
       if (describe) msg.rowDescription(w, [textField(s.name)]);
-      const value = s.kind === 'show' ? host.settings.get(s.name) : await host.duckdbSetting(s.name);
+      const value = s.kind === 'show-duckdb' ? await host.duckdbSetting(s.name)
+        : s.name.toLowerCase() === 'transaction_read_only' ? (host.transaction.readOnly ? 'on' : 'off')
+        : host.settings.get(s.name);
       msg.textRow(w, [value]);
       return 'SHOW';
     }
@@ -66,19 +93,42 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       return s.tag;
     case 'discard':
       if (host.transaction.open) throw new SqlError('25001', 'DISCARD ALL cannot run inside a transaction block');
+      await deallocate(host, null);
       host.statements.dropAll();
       host.settings.resetAll();
       return 'DISCARD ALL';
     case 'copy': {
       await host.parkOpenCursor();
       if (s.copy.direction === 'in') {
-        const refusal = await registryWriteRefusal(StatementType.COPY, `COPY ${s.copy.target!.table} FROM STDIN`, schemaResolver(host.conn));
+        const asDuckDB = `COPY ${s.copy.target!.table} FROM STDIN`;
+        const refusal = await registryWriteRefusal(StatementType.COPY, asDuckDB, schemaResolver(host.conn))
+          ?? (host.transaction.readOnly ? await readOnlyRefusal(StatementType.COPY, asDuckDB, host.isTemporary) : null);
         if (refusal) throw refusal;
       }
       const rows = await runCopy(host, s.copy);
+      if (s.copy.direction === 'in') host.transaction.journalLoss('COPY FROM STDIN, whose rows are not kept');
       return `COPY ${rows}`;
     }
     case 'forbidden':
       throw s.error;
+  }
+}
+
+/**
+ * DEALLOCATE: a statement prepared by Parse is dropped here; one prepared by SQL PREPARE lives in
+ * DuckDB, which deallocates it.
+ */
+async function deallocate(host: SpecialHost, name: string | null): Promise<void> {
+  const { statements } = host;
+  if (name === null) {
+    statements.dropAllStatements();
+    for (const n of statements.sqlPrepared) await host.run(`DEALLOCATE ${quoteIdent(n)}`);
+    statements.sqlPrepared.clear();
+  } else if (statements.has(name)) {
+    statements.dropStatement(name);
+  } else if (statements.sqlPrepared.delete(name)) {
+    await host.run(`DEALLOCATE ${quoteIdent(name)}`);
+  } else {
+    throw new SqlError('26000', `prepared statement "${name}" does not exist`);
   }
 }

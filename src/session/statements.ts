@@ -9,8 +9,10 @@ export interface Statement {
   sql: string;
   special: SpecialStatement | null;
   prepared: DuckDBPreparedStatement | null;
-  /** The text DuckDB prepared (after the rewrite pipeline). */
+  /** The text of the rewrite pipeline. */
   duckSql?: string;
+  /** The text DuckDB prepared: the pipeline's, with casts of the parameters it could not type. */
+  preparedSql?: string;
   /** The query part the prefetch pass runs before the statement (null: no pass). */
   prefetchQuery?: string | null;
   /** The registry generation the rewrites were made under (ai_embed's FLOAT[n] depends on it). */
@@ -45,6 +47,8 @@ export class StatementStore {
   private readonly statements = new Map<string, Statement>();
   private readonly portals = new Map<string, Portal>();
   private readonly cache = new Map<string, Statement>();
+  /** Names of statements prepared by SQL PREPARE (DuckDB holds them; DuckDB's DEALLOCATE does not say when a name is unknown). */
+  readonly sqlPrepared = new Set<string>();
   /** The registry generation the cache was filled under. */
   private cacheGeneration = 0;
 
@@ -95,9 +99,18 @@ export class StatementStore {
     this.onPortalClosed(p);
   }
 
+  has(name: string): boolean {
+    return this.statements.has(name);
+  }
+
+  /** DEALLOCATE ALL: every named statement (and its portals). */
+  dropAllStatements(): void {
+    for (const name of [...this.statements.keys()]) this.dropStatement(name);
+  }
+
   /** DISCARD ALL: every statement and portal. */
   dropAll(): void {
-    for (const name of [...this.statements.keys()]) this.dropStatement(name);
+    this.dropAllStatements();
     for (const name of [...this.portals.keys()]) this.closePortal(name);
   }
 
