@@ -24,40 +24,46 @@ const MAX_OF_NOTHING = -1e9;
 
 function poolRow(hidden: ArrayLike<number>, H: number, row: Row, modes: readonly PoolingMode[], out: Float32Array, at: number): void {
   const acc = new Float64Array(H);
+  const { base, kept } = row;
   let o = at;
-  const vec = (t: number): number => (row.base + t) * H;
   for (const mode of modes) {
     acc.fill(0);
     switch (mode) {
       case 'cls': {
-        const off = vec(0);
+        const off = base * H;
         for (let h = 0; h < H; h++) acc[h] = hidden[off + h]!;
         break;
       }
       case 'max': {
-        acc.fill(row.kept.length ? -Infinity : MAX_OF_NOTHING);
-        for (const t of row.kept) {
-          const off = vec(t);
+        acc.fill(kept.length ? -Infinity : MAX_OF_NOTHING);
+        for (const t of kept) {
+          const off = (base + t) * H;
           for (let h = 0; h < H; h++) if (hidden[off + h]! > acc[h]!) acc[h] = hidden[off + h]!;
         }
         break;
       }
       case 'mean': case 'mean_sqrt_len_tokens': case 'weightedmean': {
+        const weighted = mode === 'weightedmean';
         let weightSum = 0;
-        for (const t of row.kept) {
-          const w = mode === 'weightedmean' ? t + 1 : 1;
-          weightSum += w;
-          const off = vec(t);
-          for (let h = 0; h < H; h++) acc[h] = acc[h]! + w * hidden[off + h]!;
+        for (const t of kept) {
+          const off = (base + t) * H;
+          if (weighted) {
+            const w = t + 1;
+            weightSum += w;
+            for (let h = 0; h < H; h++) acc[h] = acc[h]! + w * hidden[off + h]!;
+          } else {
+            weightSum += 1;
+            for (let h = 0; h < H; h++) acc[h] = acc[h]! + hidden[off + h]!;
+          }
         }
         const scale = 1 / (mode === 'mean_sqrt_len_tokens' ? Math.sqrt(Math.max(weightSum, 1e-9)) : Math.max(weightSum, 1e-9));
         for (let h = 0; h < H; h++) acc[h] = acc[h]! * scale;
         break;
       }
       case 'lasttoken': {
-        const last = row.kept.at(-1);
+        const last = kept.at(-1);
         if (last !== undefined) {
-          const off = vec(last);
+          const off = (base + last) * H;
           for (let h = 0; h < H; h++) acc[h] = hidden[off + h]!;
         }
         break;
@@ -89,7 +95,8 @@ export function poolBatch(hidden: ArrayLike<number>, rows: number, tokens: numbe
   const out: Float32Array[] = [];
   for (let r = 0; r < rows; r++) {
     const masked: number[] = [];
-    for (let t = 0; t < tokens; t++) if (Number(mask[r * tokens + t]) !== 0) masked.push(t);
+    // Loose comparison: the mask is int64 (bigint) from a tokenizer, or numbers.
+    for (let t = 0; t < tokens; t++) if (mask[r * tokens + t] != 0) masked.push(t);
     const v = new Float32Array(pooledLength(e, H));
     poolRow(hidden, H, { base: r * tokens, kept: masked.slice(promptTokens) }, e.pooling, v, 0);
     if (e.normalize) normalizeInPlace(v);
