@@ -24,6 +24,11 @@ CREATE TABLE IF NOT EXISTS ai.model_versions (
 ALTER TABLE ai.model_versions ADD COLUMN IF NOT EXISTS options MAP(VARCHAR, VARCHAR);
 -- A LoRA adapter version runs on top of this version (its URI, models:/name/version).
 ALTER TABLE ai.model_versions ADD COLUMN IF NOT EXISTS base_model VARCHAR;
+-- Embedding models from a folder: how ai_embed makes one vector of a text, as the folder's
+-- sentence-transformers modules say (mode: cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken,
+-- several joined by +, concatenated in that order); NULL for versions registered before it was recorded
+-- (mean-pooled and normalised).
+ALTER TABLE ai.model_versions ADD COLUMN IF NOT EXISTS pooling STRUCT(mode VARCHAR, normalize BOOLEAN, include_prompt BOOLEAN, prompt VARCHAR, max_seq_length INTEGER, lowercase BOOLEAN);
 CREATE TABLE IF NOT EXISTS ai.model_aliases (
   name VARCHAR NOT NULL,
   alias VARCHAR NOT NULL,

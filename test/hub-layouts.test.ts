@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { TINY_LLAMA, llamaModelFiles, writeModelFiles, type LlamaRope } from '../src/testmodels/index.js';
 import { gpt2Generator } from '../src/testmodels/gpt2.js';
 import { fetchFromHub } from '../src/registry/hf-hub.js';
 import { readChatTemplate } from '../src/llm/chat-template.js';
 import { parseSafetensors, writeSafetensors } from '../src/llm/safetensors.js';
+import { ArtifactStore } from '../src/registry/artifact-store.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { commitOf, startLoopbackHub } from './helpers/hub-server.js';
 
 const ROPES: Record<string, LlamaRope> = {
   default: { type: 'default' },
@@ -127,32 +127,17 @@ describe('a transformers 5 repository on the Hub', () => {
     const files = gpt2Generator() as Record<string, unknown>;
     const { chat_template: template, ...tokenizerConfig } = files['tokenizer_config.json'] as Record<string, unknown>;
     expect(template).toEqual(expect.stringContaining('{%'));
-    await writeModelFiles(repo, { ...files, 'tokenizer_config.json': tokenizerConfig, 'chat_template.jinja': String(template) } as Parameters<typeof writeModelFiles>[1]);
-    const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja', 'onnx/model.onnx', 'README.md'];
-    const hub = createServer((req, res) => {
-      const url = req.url ?? '';
-      if (url.startsWith('/api/models/')) {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ siblings: names.map((rfilename) => ({ rfilename })) }));
-        return;
-      }
-      const file = decodeURIComponent(url.replace(/^\/org\/chat\/resolve\/main\//, ''));
-      if (!names.includes(file) || !existsSync(join(repo, file))) {
-        res.statusCode = 404;
-        res.end();
-        return;
-      }
-      res.end(readFileSync(join(repo, file)));
-    });
-    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
-    process.env['HF_ENDPOINT'] = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+    await writeModelFiles(repo, { ...files, 'tokenizer_config.json': tokenizerConfig, 'chat_template.jinja': String(template), 'README.md': '# a model card' } as Parameters<typeof writeModelFiles>[1]);
+    const hub = await startLoopbackHub({ 'org/chat': { commits: { [commitOf('chat')]: repo }, refs: { main: commitOf('chat') } } });
+    process.env['HF_ENDPOINT'] = hub.url;
     try {
-      const folder = await fetchFromHub('org/chat', 'main', join(dir, 'hub-cache'));
-      expect(readdirSync(folder).sort()).toEqual(['chat_template.jinja', 'config.json', 'onnx', 'tokenizer.json', 'tokenizer_config.json']);
-      expect(readChatTemplate(folder)).toBe(String(template));
+      const { path } = await fetchFromHub('org/chat', 'main', { store: new ArtifactStore(join(dir, 'hub-store')), cacheDir: join(dir, 'hub-cache') });
+      expect(readdirSync(path).sort()).toEqual(readdirSync(repo).filter((f) => f !== 'README.md').sort());
+      expect(readdirSync(path)).toContain('chat_template.jinja');
+      expect(readChatTemplate(path)).toBe(String(template));
     } finally {
       delete process.env['HF_ENDPOINT'];
-      hub.close();
+      await hub.close();
     }
     // Served by transformers.js as a chat model, it answers through the template as the transformers 4 layout does.
     await writeModelFiles(join(dir, 'hub-repo-v4'), files as Parameters<typeof writeModelFiles>[1]);

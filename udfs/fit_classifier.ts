@@ -14,6 +14,7 @@ import { quoteIdent } from '../src/sqltext/quote.js';
 import { insertRegistration, releaseArtifacts } from '../src/registry/commands.js';
 import { checkAlias, checkModelName } from '../src/registry/model-ref.js';
 import { SqlError } from '../src/errors/sql-error.js';
+import { DEFAULT_SENTENCE_EMBEDDING } from '../src/llm/sentence-embedding.js';
 
 interface Args {
   name: string | null;
@@ -87,7 +88,7 @@ const command: ModelCommand = {
     const headRate = checked(a.head_learning_rate, 'head_learning_rate', (v) => v > 0 && v <= 100, 'above 0 and at most 100');
     const embedding = ai.registry.resolve(a.embedding_model);
     if (embedding.task !== 'embedding') throw new SqlError('22023', `${a.embedding_model} is a ${embedding.task} model, not an embedding model`);
-    const refusal = bodyRefusal(embedding.provider, embedding.location, `${embedding.name}/${embedding.version}`);
+    const refusal = bodyRefusal(embedding, `${embedding.name}/${embedding.version}`);
     if (a.fine_tune_body === true && refusal !== null) throw refusal;
     const body = (a.fine_tune_body ?? refusal === null) ? {
       iterations: integer(a.num_iterations, 'num_iterations', 1, 1000),
@@ -149,7 +150,10 @@ const command: ModelCommand = {
         let trained: BodyTrained | null = null;
         if (body) {
           await mkdir(dir, { recursive: true });
-          const job = runSetFitJob({ embedderFolder: embedding.location, train: train.map((r) => ({ text: r.text, label: classOf(r.label) })), embed: all.map((r) => r.text), params: body, outDir: dir }, session, name, run.id);
+          const job = runSetFitJob({
+            embedderFolder: embedding.location, train: train.map((r) => ({ text: r.text, label: classOf(r.label) })), embed: all.map((r) => r.text), params: body, outDir: dir,
+            embedding: embedding.embedding ?? DEFAULT_SENTENCE_EMBEDDING,
+          }, session, name, run.id);
           exited = job.exited;
           trained = await job.result;
           await job.exited;
@@ -191,7 +195,8 @@ const command: ModelCommand = {
           version = await insertRegistration(conn, {
             name, sourceText: `fit_classifier:${data}`, digest: stored.digest, dimension, trainingRun: run.id,
             alias: a.alias === null ? null : checkAlias(a.alias),
-            spec: { name, task: 'text-classification', provider: 'fewshot', location: stored.path },
+            // ai_embed on the version returns the vectors the head reads, pooled as the embedding model pools.
+            spec: { name, task: 'text-classification', provider: 'fewshot', location: stored.path, ...(embedding.embedding ? { embedding: embedding.embedding } : {}) },
             args: { name, source: null, task: null, alias: a.alias, tags, description: a.description, endpoint_model: null, api_key_env: null, options: null, base_model: null },
           });
           for (const sql of await run.endSql('finished', { model: { name, version }, artifact: stored.path })) await conn.run(sql);

@@ -8,17 +8,30 @@ import { SqlError } from '../errors/sql-error.js';
 import { parseBertConfig } from '../llm/bert-config.js';
 import { ONNX_MODEL_FILE } from '../llm/bert-weights.js';
 import { hasFolderWeights } from '../llm/safetensors.js';
+import type { SentenceEmbedding } from '../llm/sentence-embedding.js';
 import type { CommandSession } from './command-session.js';
 import type { FromSetFit, SetFitJobInput } from './setfit-messages.js';
 import { runWorkerJob } from './worker-job.js';
 
+/** What bodyRefusal needs of the embedding model: its provider, its folder, its registered pooling. */
+export interface EmbeddingBody {
+  provider: string;
+  location: string;
+  embedding?: SentenceEmbedding;
+}
+
 /**
- * Why the body of an embedding model (its provider, its folder, how to name it) cannot be fine-tuned
- * here, or null when it can.
+ * Why the body of an embedding model cannot be fine-tuned here (`label` names it), or null when it can.
+ * Any pooling the folder declares is trained with; a default prompt is not (SetFit trains on the texts
+ * as they are, and the body would then be served with a prompt it was not trained with).
  */
-export function bodyRefusal(provider: string, location: string, label: string): SqlError | null {
+export function bodyRefusal({ provider, location, embedding }: EmbeddingBody, label: string): SqlError | null {
   const hint = 'fine-tuning needs an embedding model registered from a folder (BERT-family, with onnx/model.onnx or model.safetensors); fine_tune_body => false fits the head alone';
   if (provider !== 'onnx') return new SqlError('0A000', `cannot fine-tune the body of ${label}: it is a ${provider} model`, hint);
+  if (embedding?.prompt) {
+    return new SqlError('0A000', `cannot fine-tune the body of ${label}: its folder puts a default prompt before every text (config_sentence_transformers.json)`,
+      'fine_tune_body => false fits the head on its embeddings (prompt included)');
+  }
   const configFile = join(location, 'config.json');
   if (!existsSync(configFile)) return new SqlError('0A000', `cannot fine-tune the body of ${label}: its folder has no config.json`, hint);
   try {

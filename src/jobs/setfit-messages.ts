@@ -1,5 +1,6 @@
 /** What the engine and a SetFit body-training worker say to each other. */
 import type { BodyStep, BodyTrainingParameters } from '../llm/setfit-body.js';
+import type { SentenceEmbedding } from '../llm/sentence-embedding.js';
 
 export interface SetFitJobInput {
   /** The embedding model's folder (config.json, tokenizer, model.safetensors or onnx/model.onnx). */
@@ -9,6 +10,8 @@ export interface SetFitJobInput {
   /** Texts to embed with the fine-tuned body once trained (the head is fitted and scored on them). */
   embed: string[];
   params: BodyTrainingParameters;
+  /** How the embedding model pools (its registered pooling): the body is trained, served and saved with it. */
+  embedding: SentenceEmbedding;
   /** An empty folder; the body is written to its `body` subfolder. */
   outDir: string;
   /** Int32 slot 0: set to 1 to ask the worker to stop between steps. */

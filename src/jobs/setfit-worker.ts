@@ -60,9 +60,10 @@ async function run(): Promise<void> {
   const folder = input.embedderFolder;
   const config: BertConfig = parseBertConfig(JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')));
   const tokenizer = await loadTokenizer(folder);
-  const maxLength = Math.min(Number((tokenizer as unknown as { model_max_length?: number }).model_max_length ?? config.maxPositionEmbeddings), config.maxPositionEmbeddings);
+  const e = input.embedding;
+  const maxLength = e.maxSeqLength ?? Math.min(Number((tokenizer as unknown as { model_max_length?: number }).model_max_length ?? config.maxPositionEmbeddings), config.maxPositionEmbeddings);
   const tokenize = (text: string): Int32Array => {
-    const ids = (tokenizer(text, { truncation: true, max_length: maxLength }) as { input_ids: { data: BigInt64Array } }).input_ids.data;
+    const ids = (tokenizer(e.lowercase ? text.toLowerCase() : text, { truncation: true, max_length: maxLength }) as { input_ids: { data: BigInt64Array } }).input_ids.data;
     return Int32Array.from(ids, Number);
   };
   const sentences = input.train.map((r) => tokenize(r.text));
@@ -72,10 +73,10 @@ async function run(): Promise<void> {
   const pairs = 2 * input.params.iterations * sentences.length;
   const steps = Math.ceil(pairs / input.params.batchSize) * input.params.epochs;
   post({ t: 'prepared', source, pairs, steps });
-  const trained = await trainBody(encoder, sentences, input.train.map((r) => r.label), input.params, { onStep: (s) => post({ t: 'step', ...s }), isCancelled });
+  const trained = await trainBody(encoder, sentences, input.train.map((r) => r.label), input.params, { onStep: (s) => post({ t: 'step', ...s }), isCancelled }, e.pooling);
   if (isCancelled()) throw new SqlError('57014', 'canceling statement due to user request');
-  await writeSentenceTransformerFolder(join(input.outDir, 'body'), folder, config, encoder.weights, maxLength);
-  const vectors = await embedSentences(encoder, input.embed.map(tokenize));
+  await writeSentenceTransformerFolder(join(input.outDir, 'body'), folder, config, encoder.weights, maxLength, e);
+  const vectors = await embedSentences(encoder, input.embed.map(tokenize), e);
   post({ t: 'trained', epochLosses: trained.epochLosses, vectors });
   post({ t: 'done' });
 }

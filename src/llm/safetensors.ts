@@ -3,7 +3,8 @@
  * dtype, shape and byte range, then the raw little-endian data. Weights are read into float32 whatever
  * their stored type (F32, F16, BF16), since every computation in src/llm is float32.
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqlError } from '../errors/sql-error.js';
@@ -16,6 +17,7 @@ interface HeaderEntry {
 }
 
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -25,6 +27,9 @@ function halfToFloat(h: number): number {
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
+
+const unsupportedDtype = (name: string, dtype: string): SqlError =>
+  new SqlError('0A000', `tensor ${name} has dtype ${dtype}; only F32, F16, BF16 and F64 weights can be loaded`);
 
 function decode(dtype: string, bytes: Uint8Array, count: number, name: string): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -46,24 +51,34 @@ function decode(dtype: string, bytes: Uint8Array, count: number, name: string): 
       for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
       return out;
     default:
-      throw new SqlError('0A000', `tensor ${name} has dtype ${dtype}; only F32, F16, BF16 and F64 weights can be loaded`);
+      throw unsupportedDtype(name, dtype);
   }
 }
 
-/** Parses the bytes of one .safetensors file. `only` limits which tensors are decoded. */
-export function parseSafetensors(bytes: Uint8Array, only?: (name: string) => boolean): { tensors: WeightMap; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new SqlError('22P02', 'not a safetensors file: shorter than its header length');
-  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (headerLength > bytes.length - 8) throw new SqlError('22P02', 'not a safetensors file: header length past the end of the file');
+interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  count: number;
+  /** Byte range in the file. */
+  begin: number;
+  end: number;
+}
+
+/**
+ * The tensors a header describes, checked against the file's length: `headerLength` bytes of JSON after
+ * the 8-byte length, then the data, every tensor's range inside it.
+ */
+function parseHeader(json: Uint8Array, fileLength: number, only?: (name: string) => boolean): { entries: TensorEntry[]; metadata: Record<string, string> } {
   let header: Record<string, HeaderEntry | Record<string, string>>;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as typeof header;
+    header = JSON.parse(new TextDecoder().decode(json)) as typeof header;
   } catch {
     throw new SqlError('22P02', 'not a safetensors file: its header is not JSON');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SqlError('22P02', 'not a safetensors file: its header is not a JSON object');
-  const dataStart = 8 + headerLength;
-  const tensors: WeightMap = new Map();
+  const dataStart = 8 + json.length;
+  const entries: TensorEntry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -80,9 +95,25 @@ export function parseSafetensors(bytes: Uint8Array, only?: (name: string) => boo
     const [begin, end] = e.data_offsets;
     const width = BYTES[e.dtype];
     if (width !== undefined && end - begin !== count * width) throw new SqlError('22P02', `safetensors: tensor ${name} has ${end - begin} bytes for shape [${e.shape.join(', ')}]`);
-    if (dataStart + end > bytes.length) throw new SqlError('22P02', `safetensors: tensor ${name} runs past the end of the file`);
-    tensors.set(name, { shape: e.shape, data: decode(e.dtype, bytes.subarray(dataStart + begin, dataStart + end), count, name) });
+    if (end < begin || dataStart + end > fileLength) throw new SqlError('22P02', `safetensors: tensor ${name} runs past the end of the file`);
+    entries.push({ name, dtype: e.dtype, shape: e.shape, count, begin: dataStart + begin, end: dataStart + end });
   }
+  return { entries, metadata };
+}
+
+function headerLengthOf(first8: Uint8Array, fileLength: number): number {
+  if (fileLength < 8) throw new SqlError('22P02', 'not a safetensors file: shorter than its header length');
+  const headerLength = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (headerLength > fileLength - 8) throw new SqlError('22P02', 'not a safetensors file: header length past the end of the file');
+  return headerLength;
+}
+
+/** Parses the bytes of one .safetensors file. `only` limits which tensors are decoded. */
+export function parseSafetensors(bytes: Uint8Array, only?: (name: string) => boolean): { tensors: WeightMap; metadata: Record<string, string> } {
+  const headerLength = headerLengthOf(bytes, bytes.length);
+  const { entries, metadata } = parseHeader(bytes.subarray(8, 8 + headerLength), bytes.length, only);
+  const tensors: WeightMap = new Map();
+  for (const e of entries) tensors.set(e.name, { shape: e.shape, data: decode(e.dtype, bytes.subarray(e.begin, e.end), e.count, e.name) });
   return { tensors, metadata };
 }
 
@@ -125,26 +156,115 @@ export async function writeSafetensors(path: string, tensors: WeightMap, metadat
   await rename(tmp, path);
 }
 
-export async function readSafetensors(path: string, only?: (name: string) => boolean): Promise<WeightMap> {
-  return parseSafetensors(await readFile(path), only).tensors;
+/** Values decoded per read: a tensor is read in pieces, so a large one never sits in memory twice over. */
+const READ_CHUNK_VALUES = 1 << 24;
+
+async function readExactly(handle: FileHandle, into: Uint8Array, position: number, path: string): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new SqlError('22P02', `${path} ends before its tensors do`);
+    done += bytesRead;
+  }
 }
+
+/**
+ * Reads a .safetensors file tensor by tensor from disk (any size: a single-file checkpoint of a 1B+ model
+ * is larger than the 2 GiB Node reads into one buffer). `only` limits which tensors are read.
+ */
+export async function readSafetensors(path: string, only?: (name: string) => boolean): Promise<WeightMap> {
+  const handle = await open(path, 'r');
+  try {
+    const fileLength = (await handle.stat()).size;
+    const first8 = new Uint8Array(8);
+    if (fileLength >= 8) await readExactly(handle, first8, 0, path);
+    const headerLength = headerLengthOf(first8, fileLength);
+    const json = new Uint8Array(headerLength);
+    await readExactly(handle, json, 8, path);
+    const { entries } = parseHeader(json, fileLength, only);
+    const tensors: WeightMap = new Map();
+    for (const e of entries) {
+      const width = BYTES[e.dtype];
+      if (width === undefined) throw unsupportedDtype(e.name, e.dtype);
+      const data = new Float32Array(e.count);
+      if (e.dtype === 'F32' && LITTLE_ENDIAN) {
+        // Stored as this machine keeps float32: read straight into the array.
+        await readExactly(handle, new Uint8Array(data.buffer), e.begin, path);
+      } else {
+        const piece = new Uint8Array(Math.min(e.count, READ_CHUNK_VALUES) * width!);
+        for (let at = 0; at < e.count; at += READ_CHUNK_VALUES) {
+          const n = Math.min(READ_CHUNK_VALUES, e.count - at);
+          const bytes = piece.subarray(0, n * width!);
+          await readExactly(handle, bytes, e.begin + at * width!, path);
+          data.set(decode(e.dtype, bytes, n, e.name), at);
+        }
+      }
+      tensors.set(e.name, { shape: e.shape, data });
+    }
+    return tensors;
+  } finally {
+    await handle.close();
+  }
+}
+
+export const SAFETENSORS_FILE = 'model.safetensors';
+export const SAFETENSORS_INDEX_FILE = 'model.safetensors.index.json';
 
 /** Whether a folder has safetensors weights: model.safetensors, or a sharded index. */
 export const hasFolderWeights = (folder: string): boolean =>
-  existsSync(join(folder, 'model.safetensors')) || existsSync(join(folder, 'model.safetensors.index.json'));
+  existsSync(join(folder, SAFETENSORS_FILE)) || existsSync(join(folder, SAFETENSORS_INDEX_FILE));
+
+/** A shard's name as an index may give it: a file beside the index, never a path elsewhere. */
+const SHARD_NAME = /^[^/\\]+\.safetensors$/;
 
 /**
- * The weights of a model folder: model.safetensors, or the shards listed in model.safetensors.index.json.
+ * The shards model.safetensors.index.json lists, each with the tensors it holds, as transformers reads
+ * the index (its `weight_map`: tensor name → shard file).
+ */
+export function parseShardIndex(text: string): Map<string, string[]> {
+  let index: unknown;
+  try {
+    index = JSON.parse(text);
+  } catch {
+    throw new SqlError('22P02', `${SAFETENSORS_INDEX_FILE} is not valid JSON`);
+  }
+  const map = (index as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map) || Object.keys(map).length === 0) {
+    throw new SqlError('22P02', `${SAFETENSORS_INDEX_FILE} has no weight_map naming the shard of each tensor`);
+  }
+  const shards = new Map<string, string[]>();
+  for (const [tensor, shard] of Object.entries(map as Record<string, unknown>)) {
+    if (typeof shard !== 'string' || !SHARD_NAME.test(shard)) {
+      throw new SqlError('22P02', `${SAFETENSORS_INDEX_FILE} puts ${tensor} in "${String(shard)}", not a .safetensors file beside the index`);
+    }
+    shards.set(shard, [...(shards.get(shard) ?? []), tensor]);
+  }
+  return shards;
+}
+
+/**
+ * The weights of a model folder: model.safetensors, or the shards listed in model.safetensors.index.json
+ * (as transformers, the single file first). Every tensor the index names must be in the shard it names.
  */
 export async function loadFolderWeights(folder: string, only?: (name: string) => boolean): Promise<WeightMap> {
-  const single = join(folder, 'model.safetensors');
+  const single = join(folder, SAFETENSORS_FILE);
   if (existsSync(single)) return readSafetensors(single, only);
-  const index = join(folder, 'model.safetensors.index.json');
-  if (!existsSync(index)) throw new SqlError('58P01', `${folder} has no model.safetensors nor model.safetensors.index.json`);
-  const map = (JSON.parse(await readFile(index, 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
+  const indexFile = join(folder, SAFETENSORS_INDEX_FILE);
+  if (!existsSync(indexFile)) throw new SqlError('58P01', `${folder} has no ${SAFETENSORS_FILE} nor ${SAFETENSORS_INDEX_FILE}`);
   const weights: WeightMap = new Map();
-  for (const shard of [...new Set(Object.values(map))]) {
-    for (const [name, t] of await readSafetensors(join(folder, shard), only)) weights.set(name, t);
+  for (const [shard, names] of parseShardIndex(await readFile(indexFile, 'utf8'))) {
+    const wanted = new Set(names.filter((n) => !only || only(n)));
+    if (wanted.size === 0) continue;
+    const file = join(folder, shard);
+    if (!existsSync(file)) {
+      throw new SqlError('58P01', `${SAFETENSORS_INDEX_FILE} lists the shard ${shard}, which ${folder} does not have`, 'copy every shard the index names into the folder (they are downloaded together)');
+    }
+    const got = await readSafetensors(file, (n) => wanted.has(n));
+    for (const n of wanted) {
+      const t = got.get(n);
+      if (!t) throw new SqlError('22P02', `${SAFETENSORS_INDEX_FILE} puts ${n} in ${shard}, which does not hold it`);
+      weights.set(n, t);
+    }
   }
   return weights;
 }

@@ -3,15 +3,18 @@
  * the labelled examples. As SetFit does with `num_iterations`, each iteration gives every example one
  * positive pair (a random example of its label, itself possible) and one negative pair (a random
  * example of another label), labelled 1 and 0. The body learns with sentence-transformers'
- * CosineSimilarityLoss: the mean of (cos(u, v) − label)² over a batch of pairs, u and v the
- * mean-pooled token states of the two sentences. AdamW (weight decay 0.01 except biases and LayerNorm),
+ * CosineSimilarityLoss: the mean of (cos(u, v) − label)² over a batch of pairs, u and v the pooled
+ * token states of the two sentences (pooled as the embedding model's folder says: mean, cls, max, ...;
+ * its normalisation does not change a cosine). AdamW (weight decay 0.01 except biases and LayerNorm),
  * linear warmup over 10% of the steps then linear decay, gradients clipped to norm 1 (as
  * sentence-transformers' fit). The same seed and data give the same body, bit for bit.
  */
 import { SqlError } from '../errors/sql-error.js';
 import { clipTensorGradNorm, linearSchedule, TensorAdamW } from './adamw.js';
-import { meanPool, meanPoolBackward, type BertEncoder } from './bert-model.js';
+import type { BertEncoder } from './bert-model.js';
 import { SeededRandom } from './seeded-random.js';
+import { DEFAULT_SENTENCE_EMBEDDING, type PoolingMode, type SentenceEmbedding } from './sentence-embedding.js';
+import { embedSpans, poolSpans, poolSpansBackward } from './sentence-pooling.js';
 
 export interface Pair {
   a: number;
@@ -95,7 +98,8 @@ export function cosineLoss(pooled: Float32Array, H: number, pairs: readonly { a:
 }
 
 /** One batch: the loss of its pairs and the gradient of every weight. */
-export async function pairBatchGradients(encoder: BertEncoder, sentences: readonly Int32Array[], batch: readonly Pair[]): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+export async function pairBatchGradients(encoder: BertEncoder, sentences: readonly Int32Array[], batch: readonly Pair[],
+  pooling: readonly PoolingMode[] = ['mean']): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
   // Each distinct sentence of the batch is encoded once; its gradient sums over the pairs it is in.
   const slot = new Map<number, number>();
   const seqs: Int32Array[] = [];
@@ -109,9 +113,9 @@ export async function pairBatchGradients(encoder: BertEncoder, sentences: readon
   }
   const H = encoder.config.hiddenSize;
   const { hidden, spans, tape } = await encoder.forward(seqs, true);
-  const pooled = meanPool(hidden, spans, H);
-  const { loss, dPooled } = cosineLoss(pooled, H, batch.map((p) => ({ a: slot.get(p.a)!, b: slot.get(p.b)!, label: p.label })));
-  const grads = await encoder.backward(tape!, meanPoolBackward(dPooled, spans, H, hidden.length / H));
+  const pooled = poolSpans(hidden, spans, H, pooling);
+  const { loss, dPooled } = cosineLoss(pooled, pooling.length * H, batch.map((p) => ({ a: slot.get(p.a)!, b: slot.get(p.b)!, label: p.label })));
+  const grads = await encoder.backward(tape!, poolSpansBackward(dPooled, hidden, spans, H, hidden.length / H, pooling));
   return { loss, grads };
 }
 
@@ -119,7 +123,7 @@ const noDecay = (name: string): boolean => name.endsWith('.bias') || name.includ
 
 /** Fine-tunes the encoder in place on the pairs of the labelled sentences. */
 export async function trainBody(encoder: BertEncoder, sentences: readonly Int32Array[], labels: readonly number[], p: BodyTrainingParameters,
-  hooks: { onStep(s: BodyStep): void; isCancelled(): boolean }): Promise<BodyTrainingResult> {
+  hooks: { onStep(s: BodyStep): void; isCancelled(): boolean }, pooling: readonly PoolingMode[] = ['mean']): Promise<BodyTrainingResult> {
   const rng = new SeededRandom(p.seed);
   const pairs = generatePairs(labels, p.iterations, rng);
   const params = new Map([...encoder.weights].map(([name, t]) => [name, t.data]));
@@ -135,7 +139,7 @@ export async function trainBody(encoder: BertEncoder, sentences: readonly Int32A
     for (let s = 0; s < perEpoch; s++) {
       if (hooks.isCancelled()) throw new SqlError('57014', 'canceling statement due to user request');
       const batch = order.slice(s * p.batchSize, (s + 1) * p.batchSize).map((i) => pairs[i]!);
-      const { loss, grads } = await pairBatchGradients(encoder, sentences, batch);
+      const { loss, grads } = await pairBatchGradients(encoder, sentences, batch, pooling);
       const norm = clipTensorGradNorm(grads, 1);
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
         throw new SqlError('22003', `body fine-tuning diverged at step ${step + 1}`, 'lower body_learning_rate');
@@ -150,21 +154,14 @@ export async function trainBody(encoder: BertEncoder, sentences: readonly Int32A
   return { pairs: pairs.length, steps: step, epochLosses };
 }
 
-/** Mean-pooled, L2-normalised sentence vectors (what ai_embed returns), `chunk` sentences per pass. */
-export async function embedSentences(encoder: BertEncoder, sentences: readonly Int32Array[], chunk = 64): Promise<Float32Array[]> {
+/** Sentence vectors as ai_embed computes them with the folder's pooling (mean and L2-normalised by default), `chunk` sentences per pass. */
+export async function embedSentences(encoder: BertEncoder, sentences: readonly Int32Array[],
+  embedding: Pick<SentenceEmbedding, 'pooling' | 'normalize'> = DEFAULT_SENTENCE_EMBEDDING, chunk = 64): Promise<Float32Array[]> {
   const H = encoder.config.hiddenSize;
   const out: Float32Array[] = [];
   for (let i = 0; i < sentences.length; i += chunk) {
     const { hidden, spans } = await encoder.forward(sentences.slice(i, i + chunk), false);
-    const pooled = meanPool(hidden, spans, H);
-    for (let s = 0; s < spans.length; s++) {
-      const v = pooled.slice(s * H, (s + 1) * H);
-      let norm = 0;
-      for (const x of v) norm += x * x;
-      const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-      for (let h = 0; h < H; h++) v[h] = v[h]! * scale;
-      out.push(v);
-    }
+    out.push(...embedSpans(hidden, spans, H, embedding));
   }
   return out;
 }

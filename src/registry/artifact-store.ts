@@ -33,6 +33,13 @@ async function fsyncPath(path: string): Promise<void> {
 
 const DIGEST_DIR = /^sha256-[0-9a-f]{64}$/;
 
+/** A folder's content address: the sha256 of its files' names and contents, in name order. */
+function digestOf(hashes: ReadonlyMap<string, string>): string {
+  const manifest = createHash('sha256');
+  for (const f of [...hashes.keys()].sort()) manifest.update(`${f}\0${hashes.get(f)}\n`);
+  return `sha256-${manifest.digest('hex')}`;
+}
+
 export interface StoredArtifact {
   digest: string;
   path: string;
@@ -60,42 +67,72 @@ export class ArtifactStore {
     return next;
   }
 
+  private held(digest: string): StoredArtifact {
+    this.pins.set(digest, (this.pins.get(digest) ?? 0) + 1);
+    return { digest, path: join(this.root, digest) };
+  }
+
   /**
    * Copies a folder into the store (write, fsync, rename) and returns its digest and location, held
    * for the caller: `release` it once the version that references it is committed (or not).
    */
   async put(folder: string): Promise<StoredArtifact> {
     const files = await listFiles(folder);
-    const manifest = createHash('sha256');
-    for (const f of files) manifest.update(`${f}\0${await sha256File(join(folder, f))}\n`);
-    const digest = `sha256-${manifest.digest('hex')}`;
-    const target = join(this.root, digest);
-    const pinned = (): StoredArtifact => {
-      this.pins.set(digest, (this.pins.get(digest) ?? 0) + 1);
-      return { digest, path: target };
-    };
-    const present = await this.exclusive(async () => (existsSync(target) ? pinned() : null));
+    const hashes = new Map<string, string>();
+    for (const f of files) hashes.set(f, await sha256File(join(folder, f)));
+    const digest = digestOf(hashes);
+    const present = await this.hold(digest);
     if (present) return present;
-    const staging = join(this.root, `.staging-${randomBytes(6).toString('hex')}`);
+    const staging = await this.staging();
     try {
       for (const f of files) {
         const dest = join(staging, f);
         await mkdir(dirname(dest), { recursive: true });
         await copyFile(join(folder, f), dest);
-        await fsyncPath(dest);
       }
-      await mkdir(staging, { recursive: true });
-      return await this.exclusive(async () => {
-        // Another registration of the same files may have stored them meanwhile: theirs is identical.
-        if (!existsSync(target)) {
-          await rename(staging, target);
-          await fsyncPath(this.root);
-        }
-        return pinned();
-      });
+      return await this.adopt(staging, hashes);
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
+  }
+
+  /** A new empty folder under the store's root to write files into before `adopt` (a crash leaves it to removeLeftovers). */
+  async staging(): Promise<string> {
+    const dir = join(this.root, `.staging-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /**
+   * Stores a folder written under `staging()`: its files are fsynced and the folder renamed to its
+   * digest (or dropped, when the store already holds the same files), held for the caller.
+   * `hashes` gives the files' sha256 when the writer computed them; the others are read.
+   */
+  async adopt(staging: string, hashes: ReadonlyMap<string, string> = new Map()): Promise<StoredArtifact> {
+    const files = await listFiles(staging);
+    const all = new Map<string, string>();
+    for (const f of files) {
+      all.set(f, hashes.get(f) ?? (await sha256File(join(staging, f))));
+      await fsyncPath(join(staging, f));
+    }
+    const digest = digestOf(all);
+    const target = join(this.root, digest);
+    return this.exclusive(async () => {
+      // Another registration of the same files may have stored them meanwhile: theirs is identical.
+      if (!existsSync(target)) {
+        await rename(staging, target);
+        await fsyncPath(this.root);
+      } else {
+        await rm(staging, { recursive: true, force: true });
+      }
+      return this.held(digest);
+    });
+  }
+
+  /** Holds a stored folder by its digest, as `put` does; null when the store does not have it (any more). */
+  hold(digest: string): Promise<StoredArtifact | null> {
+    if (!DIGEST_DIR.test(digest)) return Promise.resolve(null);
+    return this.exclusive(async () => (existsSync(join(this.root, digest)) ? this.held(digest) : null));
   }
 
   /** Lets go of a folder `put` returned. */

@@ -6,11 +6,12 @@ import type { ModelSpec, Task } from '../runtime/provider.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
 import { checkKeyEnv } from '../runtime/providers/openai/key-env.js';
 import type { ArtifactStore } from './artifact-store.js';
-import { fetchFromHub } from './hf-hub.js';
+import { fetchFromHub, removeOldHubDownloads, type HubKind } from './hf-hub.js';
 import { checkAlias, checkModelName } from './model-ref.js';
 import type { Registry } from './registry.js';
 import { checkFolder, checkTask, decoderTask, folderProvider, inferTask, isLlamaFolder, parseSource, providerOf } from './sources.js';
-import { checkAdapterFolder, checkDecoderFolder } from '../runtime/model-folders.js';
+import { checkAdapterFolder, checkDecoderFolder, poolingName, readSentenceEmbedding } from '../runtime/model-folders.js';
+import type { SentenceEmbedding } from '../runtime/provider.js';
 
 /** What the registry commands need from the engine. */
 export interface RegistryContext {
@@ -78,9 +79,13 @@ export async function collectStored(ctx: RegistryContext, digests: readonly stri
   return ctx.store.collect(() => referencedLocations(ctx), digests);
 }
 
-/** Removes every stored folder no version references, and what a crash left half written (at start, before any command). */
+/**
+ * Removes every stored folder no version references, what a crash left half written, and the copies
+ * earlier versions kept in the Hub cache (at start, before any command).
+ */
 export async function collectArtifacts(ctx: RegistryContext): Promise<string[]> {
   await ctx.store.removeLeftovers();
+  await removeOldHubDownloads(ctx.hubCacheDir);
   return ctx.store.collect(() => referencedLocations(ctx));
 }
 
@@ -89,15 +94,41 @@ async function referencedLocations(ctx: RegistryContext): Promise<ReadonlySet<st
   return ctx.registry.referencedLocations();
 }
 
-/**
- * What aiduck can tell of a folder it serves itself before copying it: a decoder's config.json (rope,
- * architecture), an adapter's config and tensors against its base. Refusals keep their SQLSTATE and
- * come before the store holds a copy.
- */
-async function checkOwnRuntimeFolder(provider: ModelSpec['provider'], folder: string, base: ModelSpec | null): Promise<void> {
-  if (provider === 'llama') await checkDecoderFolder(folder);
-  if (provider === 'lora' && base) await checkAdapterFolder(folder, base.location);
+/** What a model folder will be registered as, decided before its files are stored. */
+interface FolderPlan {
+  provider: ModelSpec['provider'];
+  task: Task | null;
+  base: ModelSpec | null;
+  embedding: SentenceEmbedding | null;
 }
+
+/**
+ * What aiduck can tell of a folder before storing it: the adapter's base, the task, a decoder's
+ * config.json (rope, architecture), an embedding model's pooling (sentence-transformers' modules), an
+ * adapter's tensors against its base (`withWeights`: the weights are there; a Hub download is vetted
+ * on its small files first). Refusals keep their SQLSTATE and come before the store holds a copy.
+ */
+async function planFolder(ctx: RegistryContext, args: RegisterArgs, sourceText: string, folder: string, provider: ModelSpec['provider'], withWeights: boolean): Promise<FolderPlan> {
+  let task: Task | null = args.task ? checkTask(args.task) : null;
+  let base: ModelSpec | null = null;
+  if (provider === 'lora') {
+    if (!args.base_model) throw new SqlError('22004', `${sourceText} is a PEFT adapter: say which registered model it runs on`, "add base_model => 'name' (the base model it was trained on)");
+    base = adapterBase(ctx, args.base_model);
+    task ??= decoderTask(base.location);
+    if (withWeights) await checkAdapterFolder(folder, base.location);
+  } else if (args.base_model) {
+    throw new SqlError('22023', 'base_model applies to PEFT adapter folders (adapter_config.json) only');
+  }
+  if (provider === 'llama') {
+    task ??= decoderTask(folder);
+    await checkDecoderFolder(folder);
+  }
+  task ??= inferTask(folder);
+  const embedding = provider === 'onnx' && task === 'embedding' ? await readSentenceEmbedding(folder) : null;
+  return { provider, task, base, embedding };
+}
+
+const HUB_PROVIDER: Record<HubKind, ModelSpec['provider']> = { onnx: 'onnx', safetensors: 'llama', adapter: 'lora' };
 
 /**
  * Checks a registration, stores its files and loads the model once (probe) — everything that may
@@ -111,40 +142,35 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
   const source = parseSource(sourceText, ctx.filesDir);
   let location: string;
   let digest: string | null = null;
-  let task: Task | null = args.task ? checkTask(args.task) : null;
-  let provider = providerOf(source);
-  let base: ModelSpec | null = null;
-  if (source.kind === 'folder' || source.kind === 'hf') {
-    let folder: string;
-    if (source.kind === 'folder') {
-      checkFolder(source.path, ctx.allowedDirs);
-      folder = source.path;
-    } else {
-      folder = await fetchFromHub(source.repo, source.revision, ctx.hubCacheDir);
-    }
-    provider = folderProvider(folder);
-    if (provider === 'lora') {
-      if (!args.base_model) throw new SqlError('22004', `${sourceText} is a PEFT adapter: say which registered model it runs on`, "add base_model => 'name' (the base model it was trained on)");
-      base = adapterBase(ctx, args.base_model);
-      task ??= decoderTask(base.location);
-    } else if (args.base_model) {
-      throw new SqlError('22023', 'base_model applies to PEFT adapter folders (adapter_config.json) only');
-    }
-    task ??= provider === 'llama' ? decoderTask(folder) : inferTask(folder);
-    await checkOwnRuntimeFolder(provider, folder, base);
-    const stored = await ctx.store.put(folder);
+  let plan: FolderPlan = { provider: providerOf(source), task: args.task ? checkTask(args.task) : null, base: null, embedding: null };
+  const tags = { ...(args.tags ?? {}) };
+  if (source.kind === 'folder') {
+    checkFolder(source.path, ctx.allowedDirs);
+    plan = await planFolder(ctx, args, sourceText, source.path, folderProvider(source.path), true);
+    const stored = await ctx.store.put(source.path);
     location = stored.path;
     digest = stored.digest;
+  } else if (source.kind === 'hf') {
+    const download = await fetchFromHub(source.repo, source.revision, {
+      store: ctx.store, cacheDir: ctx.hubCacheDir,
+      vet: async (folder, kind) => { await planFolder(ctx, args, sourceText, folder, HUB_PROVIDER[kind], false); },
+    });
+    location = download.path;
+    digest = download.digest;
+    // The commit the revision was: what this version's files are, whatever the branch becomes.
+    if (download.commit && !('hub_commit' in tags)) tags['hub_commit'] = download.commit;
   } else if (source.kind === 'openai') {
     location = source.baseUrl;
     if (!args.endpoint_model) throw new SqlError('22004', 'an openai: source needs endpoint_model => \'<model name at the endpoint>\'');
-    task ??= 'chat';
+    plan.task ??= 'chat';
   } else {
     location = source.name;
-    task ??= BUILTIN_MODELS.find((b) => b.name === source.name)!.task;
+    plan.task ??= BUILTIN_MODELS.find((b) => b.name === source.name)!.task;
   }
   // From here a stored copy is held: a refusal lets it go, and it is removed unless a version uses it.
   try {
+    if (source.kind === 'hf') plan = await planFolder(ctx, args, sourceText, location, folderProvider(location), true);
+    const { task, base, provider } = plan;
     if (!task) throw new SqlError('22023', `cannot tell the task of ${sourceText} from its config.json`, "say it: task => 'embedding' (or chat, text-generation, zero-shot-classification, ...)");
     if (args.api_key_env !== null) checkKeyEnv(args.api_key_env, ctx.allowedKeyEnvs);
     const alias = args.alias === null ? null : checkAlias(args.alias);
@@ -152,11 +178,12 @@ export async function prepareRegistration(ctx: RegistryContext, args: RegisterAr
     if (base) spec.base = { uri: versionUri(base), location: base.location };
     if (args.endpoint_model) spec.endpointModel = args.endpoint_model;
     if (args.api_key_env) spec.apiKeyEnv = args.api_key_env;
+    if (plan.embedding) spec.embedding = plan.embedding;
     const options = checkOptions(args.options, spec.provider);
     if (options) spec.options = options;
     // The model must load; an embedding model's vector length is recorded so ai_embed can return FLOAT[n].
     const dimension = await probe({ ...spec, version: 0 });
-    return { name, sourceText, spec, digest, dimension, alias, args, held: digest === null ? [] : [digest] };
+    return { name, sourceText, spec, digest, dimension, alias, args: { ...args, tags: Object.keys(tags).length ? tags : args.tags }, held: digest === null ? [] : [digest] };
   } catch (err) {
     await releaseArtifacts(ctx, [digest]);
     throw err;
@@ -168,10 +195,11 @@ export async function insertRegistration(conn: DuckDBConnection, r: Registration
   const next = await conn.runAndReadAll(`SELECT coalesce(max(version), 0) + 1 FROM ai.model_versions WHERE name = ${lit(r.name)}`);
   const version = Number(next.getRows()[0]![0]);
   const { spec, args } = r;
-  await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension, options, base_model, training_run)
+  await conn.run(`INSERT INTO ai.model_versions (name, version, uri, task, provider, source, location, artifact_digest, endpoint_model, api_key_env, description, tags, dimension, options, base_model, training_run, pooling)
     VALUES (${lit(r.name)}, ${version}, ${lit(`models:/${r.name}/${version}`)}, ${lit(spec.task)}, ${lit(spec.provider)}, ${lit(r.sourceText)}, ${lit(spec.location)},
             ${lit(r.digest)}, ${lit(args.endpoint_model)}, ${lit(args.api_key_env)}, ${lit(args.description)}, ${mapLiteral(args.tags)},
-            ${r.dimension === null ? 'NULL' : r.dimension}, ${mapLiteral(spec.options ?? null)}, ${lit(spec.base?.uri ?? null)}, ${lit(r.trainingRun ?? null)})`);
+            ${r.dimension === null ? 'NULL' : r.dimension}, ${mapLiteral(spec.options ?? null)}, ${lit(spec.base?.uri ?? null)}, ${lit(r.trainingRun ?? null)},
+            ${poolingLiteral(spec.embedding ?? null)})`);
   if (r.alias) await setAlias(conn, r.name, r.alias, version);
   return version;
 }
@@ -191,6 +219,10 @@ export function adapterBase(ctx: RegistryContext, ref: string): ModelSpec {
   }
   return base;
 }
+
+/** An embedding's pooling as the STRUCT of ai.model_versions.pooling. */
+const poolingLiteral = (e: SentenceEmbedding | null): string => (e === null ? 'NULL'
+  : `{'mode': ${lit(poolingName(e))}, 'normalize': ${e.normalize}, 'include_prompt': ${e.includePrompt}, 'prompt': ${lit(e.prompt)}, 'max_seq_length': ${e.maxSeqLength ?? 'NULL'}, 'lowercase': ${e.lowercase}}`);
 
 export const mapLiteral = (m: Record<string, string | null> | null): string => (m && Object.keys(m).length
   ? `MAP {${Object.entries(m).map(([k, v]) => `${lit(k)}: ${v === null ? 'NULL' : lit(String(v))}`).join(', ')}}`

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
-import type { ModelSpec, ProviderKind, Task } from '../runtime/provider.js';
+import type { ModelSpec, ProviderKind, SentenceEmbedding, Task } from '../runtime/provider.js';
+import { parsePoolingName } from '../runtime/model-folders.js';
 import { BUILTIN_MODELS } from '../runtime/providers/builtin.js';
 import { formatRef, parseModelRef, type ModelRef } from './model-ref.js';
 
@@ -14,7 +15,22 @@ interface VersionRow {
   dimension: number | null;
   options: Record<string, string> | null;
   baseModel: string | null;
+  embedding: SentenceEmbedding | null;
 }
+
+/** ai.model_versions.pooling as JSON. */
+interface PoolingRow {
+  mode: string;
+  normalize: boolean;
+  include_prompt: boolean;
+  prompt: string | null;
+  max_seq_length: number | null;
+  lowercase: boolean;
+}
+
+const embeddingOf = (p: PoolingRow): SentenceEmbedding => ({
+  pooling: parsePoolingName(p.mode), normalize: p.normalize, includePrompt: p.include_prompt, prompt: p.prompt, maxSeqLength: p.max_seq_length, lowercase: p.lowercase,
+});
 
 interface ModelEntry {
   versions: Map<number, VersionRow>;
@@ -38,14 +54,15 @@ export class Registry {
       if (!e) models.set(name, (e = { versions: new Map(), aliases: new Map() }));
       return e;
     };
-    const versions = await conn.runAndReadAll('SELECT name, version, task, provider, location, endpoint_model, api_key_env, dimension, CAST(to_json(options) AS VARCHAR), base_model FROM ai.model_versions');
-    for (const [name, version, task, provider, location, endpointModel, apiKeyEnv, dimension, options, baseModel] of versions.getRows()) {
+    const versions = await conn.runAndReadAll('SELECT name, version, task, provider, location, endpoint_model, api_key_env, dimension, CAST(to_json(options) AS VARCHAR), base_model, CAST(to_json(pooling) AS VARCHAR) FROM ai.model_versions');
+    for (const [name, version, task, provider, location, endpointModel, apiKeyEnv, dimension, options, baseModel, pooling] of versions.getRows()) {
       entry(String(name)).versions.set(Number(version), {
         version: Number(version), task: task as Task, provider: provider as ProviderKind, location: String(location),
         endpointModel: endpointModel === null ? null : String(endpointModel), apiKeyEnv: apiKeyEnv === null ? null : String(apiKeyEnv),
         dimension: dimension === null ? null : Number(dimension),
         options: options === null ? null : (JSON.parse(String(options)) as Record<string, string>),
         baseModel: baseModel === null ? null : String(baseModel),
+        embedding: pooling === null ? null : embeddingOf(JSON.parse(String(pooling)) as PoolingRow),
       });
     }
     const aliases = await conn.runAndReadAll('SELECT name, alias, version FROM ai.model_aliases');
@@ -96,6 +113,7 @@ export class Registry {
     if (row.apiKeyEnv) spec.apiKeyEnv = row.apiKeyEnv;
     if (row.options) spec.options = row.options;
     if (row.baseModel) spec.base = { uri: row.baseModel, location: this.baseLocation(row.baseModel) };
+    if (row.embedding) spec.embedding = row.embedding;
     return spec;
   }
 

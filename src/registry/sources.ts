@@ -54,7 +54,8 @@ export function parseSource(source: string, filesDir: string): ModelSource {
 export const providerOf = (source: ModelSource): ProviderKind =>
   source.kind === 'openai' ? 'openai' : source.kind === 'builtin' ? 'builtin' : 'onnx';
 
-const LLAMA_FAMILY = ['llama', 'qwen2', 'mistral'];
+/** The model_type values of the decoders aiduck serves and trains itself from safetensors. */
+export const LLAMA_FAMILY: readonly string[] = ['llama', 'qwen2', 'mistral'];
 
 /** A folder of safetensors weights (model.safetensors or a sharded index). */
 export const hasSafetensors = (folder: string): boolean =>

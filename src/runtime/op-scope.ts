@@ -1,9 +1,14 @@
 import type { RuntimeOp } from './messages.js';
 import type { ModelSpec } from './provider.js';
 
-/** Everything but the input that decides a result: the model version, the operation and its options. */
+const embeddingIdentity = (e: NonNullable<ModelSpec['embedding']>): unknown[] => [e.pooling, e.normalize, e.includePrompt, e.prompt, e.maxSeqLength, e.lowercase];
+
+/**
+ * Everything but the input that decides a result: the model version, the operation and its options.
+ * An embedding's pooling counts where recorded (versions from before it was recorded keep their identity).
+ */
 export const modelIdentity = (s: ModelSpec): string =>
-  JSON.stringify([s.name, s.version, s.provider, s.location, s.endpointModel ?? null, s.task]);
+  JSON.stringify([s.name, s.version, s.provider, s.location, s.endpointModel ?? null, s.task, ...(s.embedding ? [embeddingIdentity(s.embedding)] : [])]);
 
 export function opScope(work: RuntimeOp): string {
   switch (work.op) {

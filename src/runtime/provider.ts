@@ -3,6 +3,9 @@
  * results out. A row that fails carries its error; the other rows of the batch still count.
  */
 import { SqlError } from '../errors/sql-error.js';
+import type { SentenceEmbedding } from '../llm/sentence-embedding.js';
+
+export type { SentenceEmbedding };
 
 /** What a registered model does; decides which provider method the SQL functions call. */
 export const TASKS = [
@@ -38,6 +41,12 @@ export interface ModelSpec {
   apiKeyEnv?: string;
   /** Provider options given at registration (they change how, not what, a model answers). */
   options?: Record<string, string>;
+  /**
+   * Embedding models from a folder: how token states become the text's vector (the folder's
+   * sentence-transformers pooling, read at registration; absent for versions registered before it
+   * was recorded, which are mean-pooled and normalised).
+   */
+  embedding?: SentenceEmbedding;
 }
 
 export type RowResult<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -25,6 +25,7 @@ import type { ModelFiles } from './files.js';
 import { parseBertConfig } from '../llm/bert-config.js';
 import { bertWeightsFromOnnx } from '../llm/bert-weights.js';
 import { serializeSafetensors } from '../llm/safetensors.js';
+import type { PoolingMode } from '../llm/sentence-embedding.js';
 
 export interface BertSize {
   hidden: number;
@@ -128,12 +129,57 @@ function tokenizerFiles(vocab: readonly string[], maxLength: number): ModelFiles
   };
 }
 
+/** How a sentence-transformers folder says to pool (modules.json and the module configs beside it). */
+export interface SentenceTransformerLayout {
+  pooling: readonly PoolingMode[];
+  /** A Normalize module after the Pooling. */
+  normalize: boolean;
+  includePrompt?: boolean;
+  /** config_sentence_transformers.json's default prompt (named "default"). */
+  defaultPrompt?: string;
+  maxSeqLength?: number;
+  doLowerCase?: boolean;
+}
+
+const POOLING_KEYS: Record<PoolingMode, string> = {
+  cls: 'pooling_mode_cls_token',
+  max: 'pooling_mode_max_tokens',
+  mean: 'pooling_mode_mean_tokens',
+  mean_sqrt_len_tokens: 'pooling_mode_mean_sqrt_len_tokens',
+  weightedmean: 'pooling_mode_weightedmean_tokens',
+  lasttoken: 'pooling_mode_lasttoken',
+};
+
+/** The files sentence-transformers saves beside a Transformer's: modules.json, 1_Pooling/config.json, its two configs. */
+export function sentenceTransformerFiles(hidden: number, st: SentenceTransformerLayout): ModelFiles {
+  return {
+    'modules.json': [
+      { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+      { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+      ...(st.normalize ? [{ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' }] : []),
+    ],
+    '1_Pooling/config.json': {
+      word_embedding_dimension: hidden,
+      ...Object.fromEntries(Object.entries(POOLING_KEYS).map(([mode, key]) => [key, st.pooling.includes(mode as PoolingMode)])),
+      include_prompt: st.includePrompt ?? true,
+    },
+    'sentence_bert_config.json': { max_seq_length: st.maxSeqLength ?? 512, do_lower_case: st.doLowerCase ?? false },
+    'config_sentence_transformers.json': {
+      model_type: 'SentenceTransformer',
+      prompts: st.defaultPrompt === undefined ? {} : { default: st.defaultPrompt },
+      default_prompt_name: st.defaultPrompt === undefined ? null : 'default',
+      similarity_fn_name: 'cosine',
+    },
+  };
+}
+
 /**
  * tiny-bert-embedder: BertModel with output last_hidden_state [batch, seq, hidden]. With `safetensors`,
  * the folder also holds the same weights as model.safetensors under transformers' names, as
- * sentence-transformers repositories ship both.
+ * sentence-transformers repositories ship both; with `sentenceTransformers`, the modules that say how
+ * to pool.
  */
-export function bertEmbedder(size: BertSize = TINY_BERT, options: { safetensors?: boolean } = {}): ModelFiles {
+export function bertEmbedder(size: BertSize = TINY_BERT, options: { safetensors?: boolean; sentenceTransformers?: SentenceTransformerLayout } = {}): ModelFiles {
   const vocab = wordPieceVocab();
   const g = new ModelGraph('tiny-bert-embedder', new Prng(seedFrom('tiny-bert-embedder')));
   const h = encoder(g, size, vocab.length, declareInputs(g));
@@ -142,6 +188,7 @@ export function bertEmbedder(size: BertSize = TINY_BERT, options: { safetensors?
   const onnx = encodeModel({ graph: g.build(), docString: 'aiduck tiny BERT embedder (random weights)' });
   const files: ModelFiles = { 'config.json': config, ...tokenizerFiles(vocab, size.maxPositions), 'onnx/model.onnx': onnx };
   if (options.safetensors) files['model.safetensors'] = serializeSafetensors(bertWeightsFromOnnx(onnx, parseBertConfig(config)), { format: 'pt' });
+  if (options.sentenceTransformers) Object.assign(files, sentenceTransformerFiles(size.hidden, options.sentenceTransformers));
   return files;
 }
 

@@ -51,11 +51,12 @@ export async function writeTestModels(dir: string): Promise<string[]> {
   return paths;
 }
 
-export { bertEmbedder, NLI_LABELS, TINY_BERT, type BertSize } from './bert.js';
+export { bertEmbedder, NLI_LABELS, sentenceTransformerFiles, TINY_BERT, type BertSize, type SentenceTransformerLayout } from './bert.js';
 export { writeModelFiles } from './files.js';
 export { EOS_AFTER, TINY_GPT2 } from './gpt2.js';
 export { SMOLLM_135M, TINY_LLAMA, llamaModelFiles, llamaParameterCount, llamaWeights, tinyLlamaChat, type LlamaLayout, type LlamaRope, type LlamaSize } from './llama.js';
 export { llamaReferenceOnnx } from './llama-onnx.js';
+export { shardedSafetensors } from './shards.js';
 export { CHATML_TEMPLATE, END_OF_TEXT, IM_END, IM_START, trainChatBpe } from './llama-tokenizer.js';
 export { T5_EOS_AFTER, TINY_T5 } from './t5.js';
 export { FEWSHOT_TOPICS, fewShotTask, type FewShotRow } from './fewshot-task.js';

@@ -16,11 +16,12 @@
  * A LlamaLayout picks the rotary scaling and how the folder is written: as transformers 4 saved it
  * (rope_theta + rope_scaling, the chat template in tokenizer_config.json) or as transformers 5 does
  * (rope_parameters, the chat template only in chat_template.jinja, eos ids listed in generation_config.json);
- * the weights are the same either way.
+ * the weights are the same either way, in one model.safetensors or, with maxShardBytes, in shards.
  */
 import type { Tensor, WeightMap } from '../llm/llama-config.js';
 import { serializeSafetensors } from '../llm/safetensors.js';
 import type { ModelFiles } from './files.js';
+import { shardedSafetensors } from './shards.js';
 import { CHATML_SPECIAL_TOKENS, CHAT_WORDS, END_OF_TEXT, IM_END, IM_START, chatTokenizerFiles, tokenId, trainChatBpe } from './llama-tokenizer.js';
 import { Prng, seedFrom } from './prng.js';
 import type { Bpe, Json } from './tokenizers.js';
@@ -82,6 +83,8 @@ export interface LlamaLayout {
   /** Written as transformers 5 saves a model (default: as transformers 4 did). */
   transformers5?: boolean;
   rope?: LlamaRope;
+  /** Split the weights into shards of at most this many bytes, with model.safetensors.index.json (default: one model.safetensors). */
+  maxShardBytes?: number;
 }
 
 const RMS_NORM_EPS = 1e-5;
@@ -254,7 +257,9 @@ export function llamaModelFiles(size: LlamaSize, layout: LlamaLayout = {}): Mode
     'config.json': configJson(size, vocabSize, bos, eos, pad, layout),
     'generation_config.json': { bos_token_id: bos, eos_token_id: layout.transformers5 ? [eos] : eos, pad_token_id: pad, do_sample: false },
     ...tokenizer,
-    'model.safetensors': serializeSafetensors(llamaWeights(size, bpe), { format: 'pt' }),
+    ...(layout.maxShardBytes === undefined
+      ? { 'model.safetensors': serializeSafetensors(llamaWeights(size, bpe), { format: 'pt' }) }
+      : shardedSafetensors(llamaWeights(size, bpe), layout.maxShardBytes, { format: 'pt' })),
   };
 }
 

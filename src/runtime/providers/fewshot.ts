@@ -10,9 +10,10 @@ import type { Classification, ModelSpec, Provider, RowResult } from '../provider
  */
 export function createFewShotProvider(spec: ModelSpec, embedder: (spec: ModelSpec) => Promise<Provider>): Provider {
   const head = JSON.parse(readFileSync(join(spec.location, 'head.json'), 'utf8')) as Head;
+  // A fine-tuned body pools as the embedding model it was trained from (its folder says so too).
   const embedding: ModelSpec = head.body === undefined
     ? head.embedding
-    : { name: spec.name, version: spec.version, task: 'embedding', provider: 'onnx', location: join(spec.location, head.body) };
+    : { name: spec.name, version: spec.version, task: 'embedding', provider: 'onnx', location: join(spec.location, head.body), ...(head.embedding.embedding ? { embedding: head.embedding.embedding } : {}) };
   const embed = async (inputs: string[], signal?: AbortSignal): Promise<Array<RowResult<Float32Array>>> => {
     const base = await embedder(embedding);
     if (!base.embed) throw new Error(`the head's embedding model ${embedding.name}/${embedding.version} cannot embed`);

@@ -1,5 +1,7 @@
 import { env, pipeline, type Tensor } from '@huggingface/transformers';
 import { applyFolderChatTemplate } from '../../llm/chat-template.js';
+import { DEFAULT_SENTENCE_EMBEDDING } from '../../llm/sentence-embedding.js';
+import { poolBatch } from '../../llm/sentence-pooling.js';
 import type { Classification, ClassifyOptions, GenerateOptions, ModelSpec, Provider, RowResult } from '../provider.js';
 
 // Models come from the artifact store only: nothing is fetched while inference runs.
@@ -82,15 +84,26 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
   }
 
   if (spec.task === 'embedding') {
-    // The pipeline's tokenizer and model, then mean pooling and L2 normalisation in one pass
-    // (what the feature-extraction pipeline does, in a third of its time).
+    // The pipeline's tokenizer and model, then the folder's pooling and normalisation in one pass
+    // (what sentence-transformers' encode does; mean + normalise for a folder without its modules).
     const encoder = pipe as unknown as { tokenizer: NliModel['tokenizer']; model: (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor | undefined>> };
+    const e = spec.embedding ?? DEFAULT_SENTENCE_EMBEDDING;
+    const asModelSees = (text: string): string => {
+      const prompted = (e.prompt ?? '') + text;
+      return e.lowercase ? prompted.toLowerCase() : prompted;
+    };
+    const limits = { padding: true, truncation: true, ...(e.maxSeqLength === null ? {} : { max_length: e.maxSeqLength }) };
+    // As sentence-transformers: the prompt's tokens, less the closing special token, leave the pooling when include_prompt is false.
+    const promptTokens = e.prompt !== null && !e.includePrompt
+      ? Number(encoder.tokenizer([asModelSees('')], limits)['input_ids']!.dims.at(-1) ?? 1) - 1
+      : 0;
     provider.embed = (inputs, signal) => inSortedBatches(inputs, EMBED_BATCH, signal, async (texts) => {
-      const enc = encoder.tokenizer(texts, { padding: true, truncation: true });
+      const enc = encoder.tokenizer(texts.map(asModelSees), limits);
       const out = await encoder.model(enc);
       const hidden = out['last_hidden_state'] ?? out['token_embeddings'] ?? out['logits'];
       if (!hidden) throw new Error('the model has no last_hidden_state output');
-      return meanPoolNormalized(hidden, enc['attention_mask']!);
+      const [rows, tokens, dim] = hidden.dims as [number, number, number];
+      return poolBatch(hidden.data as Float32Array, rows, tokens, dim, enc['attention_mask']!.data as BigInt64Array, e, promptTokens);
     });
   }
 
@@ -156,30 +169,6 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
     });
   }
   return provider;
-}
-
-/** Mean of each row's unmasked token vectors, scaled to unit length. */
-function meanPoolNormalized(hidden: Tensor, mask: Tensor): Float32Array[] {
-  const [rows, tokens, dim] = hidden.dims as [number, number, number];
-  const h = hidden.data as Float32Array;
-  const m = mask.data as BigInt64Array;
-  const out: Float32Array[] = [];
-  for (let r = 0; r < rows; r++) {
-    const v = new Float32Array(dim);
-    let n = 0;
-    for (let t = 0; t < tokens; t++) {
-      if (!m[r * tokens + t]) continue;
-      n++;
-      const off = (r * tokens + t) * dim;
-      for (let k = 0; k < dim; k++) v[k]! += h[off + k]!;
-    }
-    let norm = 0;
-    for (let k = 0; k < dim; k++) norm += v[k]! * v[k]!;
-    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let k = 0; k < dim; k++) v[k]! *= scale;
-    out.push(v);
-  }
-  return out;
 }
 
 function softmax(xs: number[]): number[] {
