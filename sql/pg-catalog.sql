@@ -432,7 +432,10 @@ WHERE column_default IS NOT NULL AND (database_name = current_database() OR data
 -- pg_get_serial_sequence answers.
 CREATE OR REPLACE TEMP VIEW aiduck_serial_columns AS
 SELECT schema_name AS serial_schema_, table_name AS serial_table_, column_name AS serial_column_,
-       quote_ident(schema_name) || '.' || regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1) AS serial_sequence_
+       -- A serial or identity column made by aiduck names its sequence with its schema (session/sequence-columns.ts).
+       CASE WHEN contains(regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1), '.')
+            THEN regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1)
+            ELSE quote_ident(schema_name) || '.' || regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1) END AS serial_sequence_
 FROM duckdb_columns()
 WHERE regexp_matches(column_default, '^nextval\(''(?:[^'']|'''')*''\)$')
   AND (database_name = current_database() OR database_name = 'temp');

@@ -44,6 +44,17 @@ export class Preparer {
 
   constructor(private readonly host: PrepareHost) {}
 
+  /** Prepares a statement the session makes itself with every check a client's gets, and runs it. */
+  async runChecked(sql: string): Promise<void> {
+    const statement = await this.prepare(sql, []);
+    try {
+      if (!statement.prepared || statement.special) throw new Error(`runChecked: not a DuckDB statement: ${sql}`);
+      await statement.prepared.run();
+    } finally {
+      statement.prepared?.destroySync();
+    }
+  }
+
   /** Creates the catalog if the session has none now (a statement prepared earlier may outlive it). */
   async ensureCatalog(): Promise<void> {
     if (this.catalog !== 'absent') return;
