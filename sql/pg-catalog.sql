@@ -150,7 +150,8 @@ SELECT CAST(t.type_oid AS INTEGER), t.type_name, CAST(t.schema_oid AS INTEGER), 
        0, '-', 0, 0, 'enum_in', 'enum_out', 'enum_recv', 'enum_send', '-', '-', '-', 'i', 'p',
        false, 0, -1, 0, 0, NULL, NULL, NULL
 FROM duckdb_types() t
-WHERE NOT t.internal AND t.database_name = current_database();
+-- main.jsonb is aiduck's name for JSON (engine/instance.ts), listed above as Postgres' own jsonb.
+WHERE NOT t.internal AND t.database_name = current_database() AND NOT (t.schema_name = 'main' AND t.type_name = 'jsonb');
 
 CREATE OR REPLACE TEMP MACRO quote_ident(s) AS
   CASE WHEN regexp_matches(s, '^[a-z_][a-z0-9_$]*$') THEN s ELSE '"' || replace(s, '"', '""') || '"' END;

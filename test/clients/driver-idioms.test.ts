@@ -217,6 +217,18 @@ describe('psql', () => {
     expect(out.aiduck).toMatch(/ 100\n 110\n/);
   });
 
+  it('who is connected, SHOW of an unknown setting, jsonb as a type name', async () => {
+    const out = await psqlBoth(`
+      SELECT current_user, session_user, user;
+      SHOW no_such_setting;
+      CREATE TABLE shop.docs (id int, d jsonb);
+      INSERT INTO shop.docs VALUES (1, '{"k": "v", "n": [1, 2]}');
+      SELECT id, d->>'k' AS k, (d->'n')->>1 AS second, '{"x": 5}'::jsonb->>'x' AS x FROM shop.docs;
+    `);
+    expect(out.aiduck).toBe(out.postgres);
+    expect(out.aiduck).toContain('42704');
+  });
+
   it('savepoints, read-only transactions and DEALLOCATE answer as in Postgres', async () => {
     const out = await psqlBoth(`
       CREATE TABLE shop.sp (a integer PRIMARY KEY, b text);
