@@ -51,6 +51,20 @@ describe('psycopg2', () => {
     expect(python.aiduck['psycopg2.named_cursors']).toMatchObject({ rows: 5000, sum: 12_547_500 });
   });
 
+  it('reads Postgres\' error fields: the table and constraint of a constraint error, the position of a syntax error', () => {
+    const pg = python.postgres['psycopg2.error_fields'] as Array<Record<string, unknown>>;
+    const why = 'DuckDB\'s constraint errors name neither the constraint nor the referencing columns of a foreign key, nor the failing row';
+    expectSameExcept(pg, python.aiduck['psycopg2.error_fields'], [
+      { path: [2, 'constraint'], postgres: 'ef_x_fkey', aiduck: null, why },
+      { path: [2, 'message'], postgres: 'insert or update on table "ef" violates foreign key constraint "ef_x_fkey"',
+        aiduck: 'insert or update on table "ef" violates foreign key constraint', why },
+      { path: [2, 'detail'], postgres: 'Key (x)=(5) is not present in table "et".', aiduck: 'The referenced key (a)=(5) does not exist.', why },
+      { path: [3, 'detail'], postgres: 'Failing row contains (1, null).', aiduck: null, why },
+      { path: [4, 'detail'], postgres: 'Failing row contains (1, -1).', aiduck: 'Check: (n > 0)', why },
+    ]);
+    expect(pg.map((e) => e['code'])).toEqual(['23505', '23505', '23503', '23502', '23514', '42601', '42703', '42601', '42703']);
+  });
+
   it('refuses writes in a read-only session with 25006', () => {
     expectSameExcept(python.postgres['psycopg2.read_only'], python.aiduck['psycopg2.read_only']);
     expect(python.aiduck['psycopg2.read_only']).toMatchObject({ insert: '25006' });
