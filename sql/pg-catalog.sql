@@ -161,7 +161,8 @@ CREATE OR REPLACE TEMP VIEW aiduck_columns AS
 SELECT c.database_name, c.schema_name, c.table_oid, c.table_name, c.column_name, c.column_index, c.is_nullable,
        c.column_default, c.comment, c.data_type,
        CASE WHEN c.data_type LIKE '%]' THEN coalesce(b.typarray, 1009) ELSE coalesce(m.oid, 25) END AS pg_oid,
-       CASE WHEN regexp_matches(c.data_type, '^DECIMAL\(\d+,\d+\)')
+       -- DECIMAL(38,10) is how aiduck stores numeric declared without a precision (src/pg/numeric.ts).
+       CASE WHEN regexp_matches(c.data_type, '^DECIMAL\(\d+,\d+\)') AND NOT starts_with(c.data_type, 'DECIMAL(38,10)')
             THEN ((CAST(regexp_extract(c.data_type, '^DECIMAL\((\d+)', 1) AS INTEGER) << 16)
                   | CAST(regexp_extract(c.data_type, '^DECIMAL\(\d+,(\d+)', 1) AS INTEGER)) + 4
             ELSE -1 END AS pg_typmod
