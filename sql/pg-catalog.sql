@@ -157,18 +157,28 @@ CREATE OR REPLACE TEMP MACRO quote_ident(s) AS
   CASE WHEN regexp_matches(s, '^[a-z_][a-z0-9_$]*$') THEN s ELSE '"' || replace(s, '"', '""') || '"' END;
 -- ---- Columns, keys, constraints and indexes ---------------------------------------------------
 -- Each column with the Postgres type and type modifier the server reports for it.
+-- A varchar(n) column is VARCHAR with the check length(col) <= n (src/rewrite/pg-varchar.ts): its length.
+CREATE OR REPLACE TEMP VIEW aiduck_varchar_lengths AS
+SELECT table_oid, constraint_column_names[1] AS column_, CAST(regexp_extract(expression, '<= (\d+)\)$', 1) AS INTEGER) AS varchar_length_
+FROM duckdb_constraints()
+WHERE constraint_type = 'CHECK' AND len(constraint_column_names) = 1
+  AND regexp_matches(expression, '^\(length\(("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\) <= \d+\)$');
+
 CREATE OR REPLACE TEMP VIEW aiduck_columns AS
 SELECT c.database_name, c.schema_name, c.table_oid, c.table_name, c.column_name, c.column_index, c.is_nullable,
        c.column_default, c.comment, c.data_type,
-       CASE WHEN c.data_type LIKE '%]' THEN coalesce(b.typarray, 1009) ELSE coalesce(m.oid, 25) END AS pg_oid,
+       CASE WHEN c.data_type LIKE '%]' THEN coalesce(b.typarray, 1009) WHEN v.varchar_length_ IS NOT NULL THEN 1043
+            ELSE coalesce(m.oid, 25) END AS pg_oid,
        -- DECIMAL(38,10) is how aiduck stores numeric declared without a precision (src/pg/numeric.ts).
        CASE WHEN regexp_matches(c.data_type, '^DECIMAL\(\d+,\d+\)') AND NOT starts_with(c.data_type, 'DECIMAL(38,10)')
             THEN ((CAST(regexp_extract(c.data_type, '^DECIMAL\((\d+)', 1) AS INTEGER) << 16)
                   | CAST(regexp_extract(c.data_type, '^DECIMAL\(\d+,(\d+)', 1) AS INTEGER)) + 4
+            WHEN v.varchar_length_ IS NOT NULL THEN v.varchar_length_ + 4
             ELSE -1 END AS pg_typmod
 FROM duckdb_columns() c
 LEFT JOIN aiduck_duck_types m ON m.duck = aiduck_duck_base(c.data_type)
 LEFT JOIN aiduck_pg_builtin_types b ON b.oid = m.oid
+LEFT JOIN aiduck_varchar_lengths v ON v.table_oid = c.table_oid AND v.column_ = c.column_name AND c.data_type = 'VARCHAR'
 WHERE c.database_name = current_database() OR (c.database_name = 'temp' AND NOT c.internal);
 
 -- Primary keys, unique, foreign-key and check constraints. DuckDB keeps them per table
@@ -183,6 +193,9 @@ WITH k AS (
   FROM duckdb_constraints() c
   WHERE c.constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY', 'CHECK')
     AND (c.database_name = current_database() OR c.database_name = 'temp')
+    -- a varchar(n) column's length check is its type's, not a constraint (see aiduck_varchar_lengths)
+    AND NOT (c.constraint_type = 'CHECK' AND len(c.constraint_column_names) = 1
+             AND regexp_matches(c.expression, '^\(length\(("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\) <= \d+\)$'))
 )
 SELECT CAST(2147483647 - ((k.table_oid % 8388608) * 128 + k.position * 2) AS INTEGER) AS key_oid,
        CAST(2147483647 - ((k.table_oid % 8388608) * 128 + k.position * 2 + 1) AS INTEGER) AS key_index_oid,
