@@ -105,5 +105,6 @@ export const evaluateRetriever: SqlFunction = {
   name: 'evaluate_retriever',
   kind: 'query-command',
   description: "MLflow's precision, recall and NDCG at k per question (or aggregated), of retrieved ids or retrieving itself",
+  example: "SELECT * FROM evaluate_retriever('questions', targets => 'relevant_ids', predictions => 'retrieved_ids', k => [1, 3]);",
   query,
 };

@@ -51,6 +51,7 @@ export const chunkText: SqlFunction = {
   name: 'chunk_text',
   kind: 'query-command',
   description: 'documents cut into overlapping chunks of characters or of whole words by tokens: doc_id, position, start_char, chunk',
+  example: "SELECT * FROM chunk_text('docs', id => 'id', text => 'body', size => 800, overlap => 100);",
   query,
   kernels: [tokenChunksKernel],
 };
