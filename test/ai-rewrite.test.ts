@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { selectPart } from '../src/functions/prefetch-plan.js';
 import { rewriteFunctionCalls } from '../src/rewrite/function-calls.js';
+import { parseModelCommand } from '../src/rewrite/model-commands.js';
 import { conforms, fromJsonStructure, jsonSchemaOf, parseSparkType, typeOfFormat } from '../src/functions/spark-types.js';
 
 const dims = { dimensionOf: (m: string): number | null => (m === 'emb' ? 64 : null) };
@@ -73,7 +74,8 @@ describe('AI call rewrites', () => {
       code: '42883', message: 'ai_query has no argument named retruntype (did you mean returnType?)',
       hint: "ai_query's arguments: ai_query(model, request, modelParameters =>, responseFormat =>, failOnError =>, returnType =>)",
     });
-    expect(error("SELECT ai_embed('m', 'x', 'y')")).toMatchObject({ code: '42883', message: 'ai_embed takes 2 arguments by position (model, text), not 3' });
+    expect(error("SELECT ai_embed('m', 'x', 'y')")).toMatchObject({ code: '42883', message: 'ai_embed takes at most 2 arguments, not 3' });
+    expect(error("SELECT ai_similarity('a', 'b', 'm', model => 'n')")).toMatchObject({ code: '42601', message: 'argument name "model" used more than once in ai_similarity' });
     expect(error("SELECT ai_query('m')")).toMatchObject({ code: '42883', message: 'ai_query needs request' });
     expect(error("SELECT ai_query(model => 'm', request => 'x')")).toBeNull();
     expect(error("SELECT ai_query('m', 'x', model => 'n')")).toMatchObject({ code: '42601', message: 'argument name "model" used more than once in ai_query' });
@@ -81,6 +83,15 @@ describe('AI call rewrites', () => {
     expect(error("SELECT ai_classify(labels => ['a'], 'x')")).toMatchObject({ code: '42601', message: expect.stringContaining('positional argument cannot follow') });
     expect(error("SELECT * FROM vector_search('t', 'q', num_results => 3)")).toMatchObject({ code: '42883', message: 'vector_search has no argument named num_results' });
     expect(error('CREATE MACRO ai_embed(a, b, c) AS a')).toBeNull();
+  });
+
+  it('names arguments with defaults given by position, as Postgres lets them be given', () => {
+    expect(rewriteFunctionCalls('SELECT ai_summarize(body, 30) AS s FROM t', dims)).toBe('SELECT ai_summarize(body, max_words := 30) AS s FROM t');
+    expect(rewriteFunctionCalls("SELECT ai_query('m', q, NULL, 'STRUCT<a: INT>') AS r FROM t", dims))
+      .toBe(`SELECT from_json(ai_query('m', q, modelParameters := NULL, responseFormat := '{"t":"struct","fields":[["a",{"t":"scalar","duck":"INTEGER"}]]}'), '{"a":"INTEGER"}') AS r FROM t`);
+    expect(parseModelCommand("SELECT * FROM register_model('llm', 'openai:http://h/v1', 'chat', alias => 'x')")?.args)
+      .toBe("'llm', 'openai:http://h/v1', task := 'chat', alias => 'x'");
+    expect(() => parseModelCommand("CALL train_lora('a', 'b', 'c', load_in_4bit => true)")).toThrow(/train_lora has no argument named load_in_4bit/);
   });
 
   it('reads Databricks types and JSON schemas, and writes strict JSON schemas', () => {
