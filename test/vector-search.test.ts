@@ -61,5 +61,8 @@ describe('vector_search', () => {
     await expect(c.query(`SELECT * FROM vector_search('e', 'ducks')`)).rejects.toMatchObject({ code: '22004' });
     await expect(c.query(`SELECT * FROM vector_search('e', 'ducks', model => 'hash', k => 0)`)).rejects.toMatchObject({ code: '22023' });
     await expect(c.query(`SELECT * FROM vector_search('no such', 'ducks', model => 'hash')`)).rejects.toMatchObject({ code: '42P01' });
+    // The data is named after the function in errors, never with an internal name.
+    await expect(c.query(`SELECT * FROM vector_search('e', 'ducks', embedding => 'nope', model => 'hash')`))
+      .rejects.toMatchObject({ code: '42703', message: 'Table "vector_search" does not have a column named "nope"' });
   });
 });

@@ -24,13 +24,15 @@ const query: QueryCommand = {
     if (perRow === undefined && (query === null || query === undefined || query === '')) throw new SqlError('22004', 'vector_search needs a query: a text or a vector');
     if (!embedding) throw new SqlError('22004', 'vector_search needs embedding => the column of vectors');
     if (k === null || !Number.isInteger(k) || k < 1) throw new SqlError('22023', 'vector_search: k must be a positive integer');
-    const column = `__data.${quoteIdent(embedding)}`;
+    const column = `vector_search.${quoteIdent(embedding)}`;
     if (perRow !== undefined) {
-      // One search per row of the query around: a text with a model is embedded, anything else is a vector.
+      // One search per row of the query around: a text with a model is embedded, anything else is a
+      // vector; a NULL query finds nothing (LEFT JOIN LATERAL keeps its row).
       const similarity = model ? `array_cosine_similarity(${column}, __query.v)` : `list_cosine_similarity(CAST(${column} AS FLOAT[]), __query.v)`;
       const target = model ? `ai_embed(${sqlString(model)}, ${perRow})` : `CAST(${perRow} AS FLOAT[])`;
-      return `SELECT __data.*, ${similarity} AS score
-        FROM ${dataSource(data, 'vector_search')} AS __data, (SELECT ${target} AS v) AS __query ORDER BY score DESC NULLS LAST LIMIT ${k}`;
+      return `SELECT vector_search.*, ${similarity} AS score
+        FROM ${dataSource(data, 'vector_search')} AS vector_search, (SELECT ${target} AS v) AS __query WHERE __query.v IS NOT NULL
+        ORDER BY score DESC NULLS LAST LIMIT ${k}`;
     }
     let target: string;
     if (typeof query === 'string') {
@@ -41,8 +43,8 @@ const query: QueryCommand = {
     } else {
       throw new SqlError('22023', 'vector_search: the query must be a text or a list of numbers');
     }
-    return `SELECT __data.*, array_cosine_similarity(__data.${quoteIdent(embedding)}, ${target}) AS score
-      FROM ${dataSource(data, 'vector_search')} AS __data ORDER BY score DESC NULLS LAST LIMIT ${k}`;
+    return `SELECT vector_search.*, array_cosine_similarity(vector_search.${quoteIdent(embedding)}, ${target}) AS score
+      FROM ${dataSource(data, 'vector_search')} AS vector_search ORDER BY score DESC NULLS LAST LIMIT ${k}`;
   },
 };
 
