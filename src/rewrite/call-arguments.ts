@@ -1,6 +1,7 @@
 import { SqlError } from '../errors/sql-error.js';
 import { usage, type Parameter } from '../functions/signature.js';
-import type { Call } from '../sqltext/calls.js';
+import type { Call, CallArgument } from '../sqltext/calls.js';
+import type { Edit } from '../sqltext/statements.js';
 
 /** Edit distance of two short names, for "did you mean". */
 function distance(a: string, b: string): number {
@@ -22,9 +23,13 @@ function distance(a: string, b: string): number {
  * call against a function's signature, so that a mistake is reported in the user's terms (never
  * with DuckDB's text about the macros underneath): an unknown argument name (42883, with the valid
  * ones and the closest), a name given twice or a positional argument after a named one (42601, as
- * Postgres), too many arguments by position or a missing required one (42883).
+ * Postgres), more arguments than parameters or a missing required one (42883).
+ *
+ * As in Postgres, parameters with defaults may be given by position too (`ai_summarize(body, 30)`);
+ * DuckDB's macros take those by name only, so the call comes back with them named: `named` is the
+ * call as the function's rewrite should read it, `edits` name them in the statement's text.
  */
-export function checkCallArguments(call: Call, params: readonly Parameter[]): void {
+export function checkCallArguments(call: Call, params: readonly Parameter[]): { named: Call; edits: Edit[] } {
   const fn = call.name;
   const hint = `${fn}'s arguments: ${usage(fn, params)}`;
   const byName = new Map(params.map((p) => [p.name.toLowerCase(), p]));
@@ -46,15 +51,21 @@ export function checkCallArguments(call: Call, params: readonly Parameter[]): vo
       const guess = closest && closest.d <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean ${closest.p.name}?)` : '';
       throw new SqlError('42883', `${fn} has no argument named ${arg.name}${guess}`, hint);
     }
-    const givenByPosition = required.indexOf(param) >= 0 && required.indexOf(param) < positional;
-    if (seen.has(name) || givenByPosition) throw new SqlError('42601', `argument name "${param.name}" used more than once in ${fn}`, hint);
+    if (seen.has(name) || params.indexOf(param) < positional) throw new SqlError('42601', `argument name "${param.name}" used more than once in ${fn}`, hint);
     seen.add(name);
   }
-  if (positional > required.length) {
-    const optional = params.filter((p) => p.defaultSql !== null).map((p) => `${p.name} =>`);
-    throw new SqlError('42883', `${fn} takes ${required.length} argument${required.length === 1 ? '' : 's'} by position (${required.map((p) => p.name).join(', ')}), not ${positional}`,
-      `give the others by name: ${optional.join(', ')}`);
+  if (positional > params.length) {
+    throw new SqlError('42883', `${fn} takes at most ${params.length} argument${params.length === 1 ? '' : 's'}, not ${positional}`, hint);
   }
-  const missing = required.slice(positional).filter((p) => !seen.has(p.name.toLowerCase()));
+  const missing = required.filter((p, i) => i >= positional && !seen.has(p.name.toLowerCase()));
   if (missing.length) throw new SqlError('42883', `${fn} needs ${missing.map((p) => p.name).join(' and ')}`, hint);
+  const edits: Edit[] = [];
+  const args = call.args.map((arg, i): CallArgument => {
+    const param = params[i];
+    if (arg.name !== null || i < required.length || !param) return arg;
+    // Given by position where DuckDB wants the name: one with a default, e.g. ai_summarize(body, 30).
+    edits.push({ start: arg.start, end: arg.start, text: `${param.name} := ` });
+    return { ...arg, name: param.name.toLowerCase(), text: `${param.name} := ${arg.text}` };
+  });
+  return { named: { ...call, args }, edits };
 }

@@ -6,12 +6,16 @@ import { commandTag } from '../pg/command-tag.js';
 import { bindParameter } from '../pg/parameters.js';
 import { readOnlyRefusal, type IsTemporary } from '../pg/read-only.js';
 import { codeTokens, nameOf } from '../sqltext/lexer.js';
+import { writeTargets } from '../sqltext/write-targets.js';
+import { constraintError } from '../errors/pg-fields.js';
+import { fromDuckDB } from '../errors/duckdb.js';
 import { Oid } from '../pg/types/oids.js';
 import * as msg from '../protocol/backend.js';
 import { runCommand } from './command-runner.js';
 import type { SessionOutput } from './output.js';
 import type { Preparer } from './prepare.js';
 import { ResultCursor } from './result-cursor.js';
+import { dropOrphanedSequences } from './sequence-columns.js';
 import { runSpecial, type SpecialHost } from './special.js';
 import type { StatementControl } from './statement-control.js';
 import type { Portal, Statement } from './statements.js';
@@ -54,10 +58,13 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     portal.finishedTag = await host.special.cursors.declare(statement.special.cursor, {
       prepared: statement.prepared!, sql: statement.preparedSql!, bind: (target) => bindPortal(target, portal), journal,
     });
+    host.control.markCompleted();
     return;
   }
   if (statement.special) {
     portal.finishedTag = await runSpecial(host.special, statement.special, describe);
+    // A FETCH's rows are sent by then; a COPY FROM's rows are in.
+    host.control.markCompleted();
     return;
   }
   await host.parkOpenCursor();
@@ -77,7 +84,9 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     p = await host.conn.prepare(statement.command.resultSql);
   }
   if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
-  const result = await p.stream();
+  const result = await p.stream().catch((err: unknown) => {
+    throw withConstraintFields(err, statement.preparedSql ?? statement.sql);
+  });
   host.transaction.ranByDuckDB(p.statementType, statement.sql);
   if (p.statementType === StatementType.PREPARE) {
     const name = codeTokens(statement.sql)[1];
@@ -102,14 +111,18 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   }
   let changed = 0;
   if (result.returnType === ResultReturnType.CHANGED_ROWS) {
-    const chunk = await result.fetchChunk();
+    const chunk = await result.fetchChunk().catch((err: unknown) => {
+      throw withConstraintFields(err, statement.preparedSql ?? statement.sql);
+    });
     const v = chunk && chunk.rowCount > 0 ? chunk.getColumns()[0]?.[0] : 0;
     changed = Number(v ?? 0);
   }
+  if (p.statementType === StatementType.DROP || p.statementType === StatementType.ALTER) await dropOrphanedSequences(host.conn);
   // CREATE TABLE ... AS reports its row count the way Postgres does: "SELECT n".
   portal.finishedTag = p.statementType === StatementType.CREATE && result.returnType === ResultReturnType.CHANGED_ROWS
     ? `SELECT ${changed}`
     : commandTag(p.statementType, statement.sql, changed);
+  host.control.markCompleted();
 }
 
 /**
@@ -128,6 +141,17 @@ async function reprepareIfRegistryChanged(host: PortalHost, statement: Statement
   statement.duckSql = fresh.duckSql!;
   statement.preparedSql = fresh.preparedSql!;
   statement.prefetchQuery = fresh.prefetchQuery ?? null;
+}
+
+/** A DuckDB constraint error in Postgres' words, with the table and constraint it is about (errors/pg-fields.ts). */
+function withConstraintFields(err: unknown, sql: string): unknown {
+  const raw = err instanceof Error ? err.message : '';
+  if (!raw.startsWith('Constraint Error: ')) return err;
+  const target = writeTargets(codeTokens(sql))?.[0];
+  const c = constraintError(raw.slice('Constraint Error: '.length), target?.name ?? null);
+  if (!c) return err;
+  const schema = target?.schema ? { schema: target.schema } : {};
+  return new SqlError(fromDuckDB(err).code, c.message, undefined, { ...schema, ...c.fields });
 }
 
 /** Statements that leave a transaction as it was: a ROLLBACK TO SAVEPOINT need not run them again. */
