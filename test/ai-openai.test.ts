@@ -256,9 +256,9 @@ describe("ai_query as Databricks spells it", () => {
     const typed = await c.query(`SELECT r.name, r.legs, r.tags FROM (SELECT ai_query('llm', 'duck as json', returnType => 'STRUCT<name: STRING, legs: INT, tags: ARRAY<STRING>>') AS r)`);
     expect(typed.rows[0]).toEqual({ name: 'Mallard', legs: 2, tags: ['pond'] });
     expect(bodies().every((b) => b['response_format'] === undefined)).toBe(true);
-    await expect(c.query(`SELECT ai_query('llm', 'not json', returnType => 'STRUCT<name: STRING>')`)).rejects.toThrow(/the answer is not JSON \(STRUCT<name: STRING> was asked for\): A mallard\./);
+    await expect(c.query(`SELECT ai_query('llm', 'not json', returnType => 'STRUCT<name: STRING>')`)).rejects.toThrow(/the answer is not JSON, as returnType STRUCT<name: STRING> needs: A mallard\./);
     const lenient = await c.query(`SELECT ai_query('llm', 'not json', returnType => 'STRUCT<name: STRING>', failOnError => false) AS r`);
-    expect(lenient.rows[0].r).toEqual({ result: null, errorMessage: 'the answer is not JSON (STRUCT<name: STRING> was asked for): A mallard.' });
+    expect(lenient.rows[0].r).toEqual({ result: null, errorMessage: 'the answer is not JSON, as returnType STRUCT<name: STRING> needs: A mallard.' });
   });
 
   it('takes a list of chat messages (system and user turns) as the request, built per row with array(named_struct(...))', async () => {

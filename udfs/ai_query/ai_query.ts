@@ -54,6 +54,7 @@ const kernel = (ai: AiContext): BatchFunction => ({
       }
       if (r === null) return output.setItem(i, strict ? null : '{"result":null,"errorMessage":null}');
       const type = typeOf(i);
+      const named = `${formats![i] === null || formats![i] === undefined ? 'returnType' : 'responseFormat'} ${describe(type)}`;
       let value: string | null = null;
       let error: string | null = null;
       if (!r.ok) error = r.error;
@@ -64,9 +65,9 @@ const kernel = (ai: AiContext): BatchFunction => ({
           const parsed = JSON.parse(text) as unknown;
           // The answer's own text goes on, so from_json reads its digits (JSON.parse rounds past 2^53).
           if (conforms(parsed, type)) value = text.trim();
-          else error = `the answer is not a ${describe(type)}: ${text.slice(0, 200)}`;
+          else error = `the answer does not match ${named}: ${text.slice(0, 200)}`;
         } catch {
-          error = `the answer is not JSON (${describe(type)} was asked for): ${text.slice(0, 200)}`;
+          error = `the answer is not JSON, as ${named} needs: ${text.slice(0, 200)}`;
         }
       }
       if (error !== null && strict) throw new Error(`ai_query failed for "${excerpt(texts[i])}": ${error}`);
@@ -82,7 +83,7 @@ function literalType(arg: CallArgument, what: string): JsonType | null {
   if (tokens.length === 1 && /^null$/i.test(tokens[0]!.text)) return null;
   const text = stringValue(tokens);
   if (text === null) {
-    throw new SqlError('42601', `${what} must be a string literal written in the query`,
+    throw new SqlError('22023', `${what} must be a string literal written in the query`,
       `the type of ai_query's answer depends on it, so it cannot come from a column or a parameter; write it in place, e.g. ${what} => 'STRUCT<answer: STRING>'`);
   }
   return typeOfFormat(text, what);
@@ -129,7 +130,7 @@ export const aiQuery: SqlFunction = {
       if (arg.name === 'failonerror') {
         const v = arg.value.tokens;
         if (v.length !== 1 || !/^(true|false)$/i.test(v[0]!.text)) {
-          throw new SqlError('42601', 'failOnError must be written as true or false', "the shape of ai_query's answer depends on it, so it cannot come from an expression");
+          throw new SqlError('22023', 'failOnError must be written as true or false', "the shape of ai_query's answer depends on it, so it cannot come from an expression");
         }
         failOnError = v[0]!.text.toLowerCase() === 'true';
         typed = true;
