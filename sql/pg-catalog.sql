@@ -725,3 +725,10 @@ SELECT name, setting, '', 'string', NULL, 'internal', 'default'
 FROM (VALUES ('server_version', '15.0'), ('server_version_num', '150000'), ('server_encoding', 'UTF8'),
              ('max_index_keys', '32'), ('max_identifier_length', '63'), ('integer_datetimes', 'on'),
              ('standard_conforming_strings', 'on'), ('block_size', '8192')) AS t(name, setting);
+
+-- The sessions of this server (udfs/pg_backends.ts).
+CREATE OR REPLACE TEMP VIEW pg_stat_activity AS
+SELECT 1 AS datid, datname, pid, leader_pid, 10 AS usesysid, usename, application_name, client_addr, client_hostname, client_port,
+       backend_start, xact_start, query_start, state_change, wait_event_type, wait_event, state,
+       CAST(NULL AS INTEGER) AS backend_xid, CAST(NULL AS INTEGER) AS backend_xmin, CAST(NULL AS BIGINT) AS query_id, query, backend_type
+FROM aiduck_stat_activity();
