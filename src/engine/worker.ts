@@ -7,6 +7,7 @@ import type { PgNotice } from '../protocol/backend.js';
 import { bootstrapSession } from '../pg/bootstrap.js';
 import type { AiContext } from '../functions/context.js';
 import { openInstance } from './instance.js';
+import { CancelSlots } from './cancel-slots.js';
 import type { EngineOptions } from './options.js';
 import { Inbox } from '../session/inbox.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
@@ -28,7 +29,7 @@ const closedEarly = new Set<number>();
 const running = new Set<Promise<void>>();
 const startedAt = new Date().toISOString();
 /** Per-session cancel counters the server thread bumps; read by model calls that block this thread. */
-const cancelFlags = new Int32Array(new SharedArrayBuffer(4 * 4096));
+const cancelSlots = CancelSlots.create(options.maxConnections + 16);
 const duckdbVersion = duckdbLibraryVersion();
 
 const post = (m: FromEngine, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
@@ -42,6 +43,11 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
     refuse({ severity: 'FATAL', code: '53300', message: `sorry, too many clients already (max_connections = ${options.maxConnections})` });
     return;
   }
+  const cancelFlags = cancelSlots.counterOf(sid);
+  if (!cancelFlags) {
+    refuse({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' });
+    return;
+  }
   let conn: DuckDBConnection;
   try {
     conn = await instance.connect();
@@ -52,9 +58,8 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   }
   const out = new SessionOutput((data) => post({ t: 'out', sid, data }, [data.buffer as ArrayBuffer]));
   const inbox = new Inbox((bytes) => post({ t: 'consumed', sid, bytes }));
-  const slot = sid % cancelFlags.length;
   const session = new Session(conn, out, inbox, {
-    tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, slot),
+    tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, 0),
   }, start.user, start.applicationName);
   try {
     await session.applyStartupSettings(start.settings);
@@ -130,7 +135,7 @@ async function main(): Promise<void> {
         break;
     }
   });
-  post({ t: 'ready', cancelFlags: cancelFlags.buffer as SharedArrayBuffer });
+  post({ t: 'ready', cancelFlags: cancelSlots.buffer });
 }
 
 void main();
