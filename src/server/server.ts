@@ -4,7 +4,9 @@ import { randomInt } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { EngineClient } from '../engine/client.js';
 import { ClientConnection, type ConnectionHost } from './connection.js';
-import { dataLayout, isLoopback, type ServerConfig } from './config.js';
+import { DEFAULTS, dataLayout, isLoopback, type ServerConfig } from './config.js';
+import { AuthThrottle } from './auth-throttle.js';
+import { LoginBudget } from './login-budget.js';
 import { makeScramVerifier } from './scram.js';
 import { ConsolePortInUse, startConsole, type RunningConsole } from '../console/console-server.js';
 
@@ -57,12 +59,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const connections = new Map<number, ClientConnection>();
   const sockets = new Set<Socket>();
   let nextPid = randomInt(1000, 30000);
+  const logins = new LoginBudget(config.maxPendingLogins ?? DEFAULTS.maxPendingLogins);
   const host: ConnectionHost = {
     engine,
     verifier: config.password ? makeScramVerifier(config.password) : null,
     user: config.user,
     tls,
     maxMessageBytes: config.maxMessageBytes,
+    authTimeoutMs: config.authTimeoutMs ?? DEFAULTS.authTimeoutMs,
+    logins,
+    throttle: new AuthThrottle(),
     register(conn) {
       if (connections.size >= config.maxConnections) return false;
       connections.set(conn.pid, conn);
@@ -81,7 +87,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     socket.on('close', () => sockets.delete(socket));
     new ClientConnection(socket, nextPid++, randomInt(0, 2 ** 31 - 1), host);
   });
-  server.maxConnections = config.maxConnections * 2 + 16; // leaves room for cancel requests
+  // Sessions, logins in progress, and as many again for sockets that are being closed (an evicted
+  // login lingers a second to receive its error).
+  server.maxConnections = config.maxConnections + 2 * logins.max + 16;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
