@@ -75,7 +75,8 @@ class CopyInFile {
   readonly path: string;
   private readonly file: WriteStream;
   private readonly decoder = new StringDecoder('utf8');
-  private pendingLine = '';
+  /** The pieces of a text line that has not ended yet (a line may come in thousands of CopyData messages). */
+  private pendingLine: string[] = [];
   /** The last bytes of csv data, held back until we know whether they are the end marker. */
   private csvTail = Buffer.alloc(0);
   private error: Error | null = null;
@@ -93,9 +94,19 @@ class CopyInFile {
       this.csvTail = Buffer.from(all.subarray(all.length - keep));
       return this.put(all.subarray(0, all.length - keep));
     }
-    const text = this.pendingLine + this.decoder.write(data);
-    const lines = text.split('\n');
-    this.pendingLine = lines.pop() ?? '';
+    const text = this.decoder.write(data);
+    const firstEnd = text.indexOf('\n');
+    if (firstEnd < 0) {
+      if (text) this.pendingLine.push(text);
+      return;
+    }
+    // Only the new text is searched for line ends: the pending pieces are joined once, when their line ends.
+    this.pendingLine.push(text.slice(0, firstEnd));
+    const ended = this.pendingLine.join('');
+    const lines = text.slice(firstEnd + 1).split('\n');
+    const rest = lines.pop()!;
+    lines.unshift(ended);
+    this.pendingLine = rest ? [rest] : [];
     await this.put(this.transcode(lines));
   }
 
@@ -123,7 +134,7 @@ class CopyInFile {
       // latin1 maps bytes one to one, so the tail's bytes survive the regex untouched.
       await this.put(Buffer.from(this.csvTail.toString('latin1').replace(END_MARKER, '$1'), 'latin1'));
     } else {
-      const last = this.pendingLine + this.decoder.end();
+      const last = this.pendingLine.join('') + this.decoder.end();
       if (last) await this.put(this.transcode([last]));
     }
     await this.close();
