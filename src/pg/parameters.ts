@@ -1,10 +1,10 @@
 import {
-  BLOB, BOOLEAN, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId,
+  BLOB, BOOLEAN, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTimeValue, DuckDBTypeId,
   INTERVAL, LIST, VARCHAR, listValue, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid } from './types/oids.js';
-import { dateFromBinary, numericFromBinary, timestampFromBinary } from './types/binary-format.js';
+import { dateFromBinary, intervalFromBinary, numericFromBinary, timeFromBinary, timestampFromBinary } from './types/binary-format.js';
 import {
   arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, type PgArray,
 } from './types/pg-text-input.js';
@@ -48,6 +48,16 @@ export function bindParameter(
     bindText(prepared, index, oid, value.toString('utf8'));
     return;
   }
+  try {
+    bindBinary(prepared, index, oid, value);
+  } catch (err) {
+    // The decoders say what is wrong with the value; the client also needs to know which parameter.
+    if (err instanceof SqlError && !err.message.startsWith('binary parameter')) throw new SqlError(err.code, `binary parameter $${index}: ${err.message}`, err.hint);
+    throw err;
+  }
+}
+
+function bindBinary(prepared: DuckDBPreparedStatement, index: number, oid: number, value: Buffer): void {
   const need = (n: number): void => {
     if (value.length !== n) throw new SqlError('22P03', `binary parameter $${index} has ${value.length} bytes, expected ${n}`);
   };
@@ -64,6 +74,13 @@ export function bindParameter(
     case Oid.timestamp: need(8); prepared.bindTimestamp(index, new DuckDBTimestampValue(timestampFromBinary(value))); return;
     case Oid.timestamptz: need(8); prepared.bindTimestampTZ(index, new DuckDBTimestampTZValue(timestampFromBinary(value))); return;
     case Oid.numeric: prepared.bindVarchar(index, numericFromBinary(value)); return;
+    case Oid.time: need(8); prepared.bindTime(index, new DuckDBTimeValue(timeFromBinary(value))); return;
+    case Oid.interval: {
+      need(16);
+      const i = intervalFromBinary(value);
+      prepared.bindInterval(index, new DuckDBIntervalValue(i.months, i.days, i.micros));
+      return;
+    }
     case Oid.uuid: {
       need(16);
       const h = value.toString('hex');
