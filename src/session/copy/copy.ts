@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
 import * as msg from '../../protocol/backend.js';
 import { ProtocolError, SqlError } from '../../errors/sql-error.js';
 import { Frontend } from '../../protocol/codes.js';
@@ -32,7 +32,16 @@ export function runCopy(host: CopyHost, cmd: CopyCommand): Promise<number> {
 
 async function copyOut(host: CopyHost, cmd: CopyCommand): Promise<number> {
   const query = cmd.query ?? `SELECT ${cmd.target!.columns ?? '*'} FROM ${cmd.target!.table}`;
-  const result = await host.conn.stream(query);
+  // Prepared as one statement: a syntax error is DuckDB's Parser Error (42601), and nothing but the query runs.
+  const prepared = await host.conn.prepare(query);
+  try {
+    return await streamOut(host, cmd, await prepared.stream());
+  } finally {
+    prepared.destroySync();
+  }
+}
+
+async function streamOut(host: CopyHost, cmd: CopyCommand, result: DuckDBResult): Promise<number> {
   const names = result.columnNames();
   const encoders = result.columnTypes().map((t) => columnCodec(t).text);
   const w = host.out.w;
