@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { run } from './helpers/run.js';
@@ -7,6 +10,7 @@ import { selectOneLatencies } from './helpers/latency.js';
 import { peakWhile, spawnServer, type ServerProcess } from './helpers/server-process.js';
 import { RawClient } from './helpers/raw-client.js';
 import { startReferencePostgres } from './helpers/reference-postgres.mjs';
+import { writeTestModels } from '../src/testmodels/index.js';
 
 // The server must survive any one statement or client, with memory bounded by bytes: each case is
 // a reproduction from the reliability issue, run against `aiduck serve` as its own process.
@@ -277,3 +281,44 @@ function write(socket: Socket, data: Buffer): Promise<void> {
     else socket.once('drain', resolve).once('error', reject);
   });
 }
+
+describe('AI functions on 10 MB inputs', () => {
+  let models: string;
+  let ai: ServerProcess;
+  beforeAll(async () => {
+    models = mkdtempSync(join(tmpdir(), 'aiduck-models-'));
+    await writeTestModels(models);
+    ai = await spawnServer({ AIDUCK_THREADS: '2' }, ['--import-dir', models]);
+  }, 120_000);
+  afterAll(async () => {
+    await ai?.stop();
+    rmSync(models, { recursive: true, force: true });
+  });
+
+  it('answer at once, as for the part the model reads, and leave the server\'s memory where it was', async () => {
+    const c = await client(ai.port);
+    for (const [name, folder] of [['embedder', 'tiny-bert-embedder'], ['summarizer', 'tiny-t5-summarizer'], ['generator', 'tiny-gpt2-generator']]) {
+      await c.query(`SELECT * FROM register_model('${name}', '${join(models, folder!)}')`);
+    }
+    const before = ai.rssMb();
+    const calls = [
+      "list_cosine_similarity(ai_embed('embedder', repeat('word ', 2000000)), ai_embed('embedder', repeat('word ', 2000))) > 0.9999",
+      "ai_summarize(repeat('word ', 2000000)) = ai_summarize(repeat('word ', 2000))",
+      "ai_query('generator', repeat('word ', 2000000)) = ai_query('generator', repeat('word ', 2000))",
+    ];
+    const t0 = Date.now();
+    let peak = before;
+    for (const call of calls) {
+      const job = c.query(`SELECT ${call} AS same`);
+      peak = Math.max(peak, await peakWhile(job, () => ai.rssMb(), 50));
+      // The models truncate to 512 tokens: the 10 MB text and its first 2,000 words give the same answer.
+      expect((await job).rows).toEqual([{ same: true }]);
+    }
+    // Tokenizing all of each text took 7 s and 1.4 GB for the embedding alone, and the summary did not finish in 5 minutes.
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(peak - before).toBeLessThan(500);
+    expect(ai.rssMb() - before).toBeLessThan(400);
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await c.end();
+  });
+});
