@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { sep } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { EngineClient } from '../engine/client.js';
@@ -43,6 +44,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const pem = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const tls: SecureContext | null = pem ? createSecureContext(pem) : null;
   const layout = dataLayout(config);
+  refuseImportDirsHoldingTheDatabase(config.importDirs, layout.dataDir);
   const engine = await EngineClient.start({
     databasePath: layout.databasePath,
     tmpDir: layout.tmpDir,
@@ -145,4 +147,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await engine.stop();
     },
   };
+}
+
+/**
+ * SQL may read and write under the import directories; the database file, its write-ahead log and
+ * DuckDB's spill files live in the data directory, so no import directory may contain it.
+ */
+function refuseImportDirsHoldingTheDatabase(importDirs: readonly string[], dataDir: string): void {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const data = real(dataDir);
+  for (const dir of importDirs) {
+    const d = real(dir).replace(/\/+$/, '');
+    if (data === d || data.startsWith(d + sep) || d === '') {
+      throw new Error(`--import-dir ${dir} contains the data directory ${dataDir}: SQL could read and write the database file, ` +
+        'its write-ahead log and temporary files there; import from a directory outside it (or put files in <data>/files)');
+    }
+  }
 }
