@@ -19,6 +19,8 @@ const PROTOCOL_3 = 3;
 const MAX_AUTH_MESSAGE_BYTES = 64 * 1024;
 const INPUT_HIGH_WATER = 16 * 1024 * 1024;
 const INPUT_LOW_WATER = 4 * 1024 * 1024;
+/** A throttled password check is not scheduled later than this before the login timeout. */
+const THROTTLE_MARGIN_MS = 500;
 
 /** What a connection needs from the server that accepted it. */
 export interface ConnectionHost {
@@ -183,7 +185,8 @@ export class ClientConnection implements PendingLogin {
     }
     if (this.state === 'sasl-final') {
       const clientFinal = decodeSaslResponse(m);
-      const wait = this.host.throttle.reserve(this.address, this.host.authTimeoutMs - (Date.now() - this.connectedAt));
+      // The check must come comfortably before the login timeout, or the client would only see that.
+      const wait = this.host.throttle.reserve(this.address, this.host.authTimeoutMs - (Date.now() - this.connectedAt) - THROTTLE_MARGIN_MS);
       if (wait === null) {
         return this.fatal({
           code: '28000', message: `too many failed logins from ${this.address}: password checks from there are being slowed down`,
