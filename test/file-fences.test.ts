@@ -78,3 +78,48 @@ describe('import directories', () => {
     }
   });
 });
+
+describe('COPY ... TO a file, through the server', () => {
+  let onDisk: TestServer;
+  let s: pg.Client;
+  let imports: string;
+  beforeAll(async () => {
+    imports = realpathSync(mkdtempSync(join(tmpdir(), 'aiduck-imports-')));
+    onDisk = await startTestServer({ storage: 'file', importDirs: [imports] });
+    s = await onDisk.client();
+    await s.query('CREATE TABLE kept AS SELECT range AS i FROM range(1000)');
+    await s.query('CHECKPOINT');
+    symlinkSync(onDisk.dataDir, join(onDisk.dataDir, 'files', 'to-data'));
+  });
+  afterAll(async () => {
+    await onDisk?.stop();
+    rmSync(imports, { recursive: true, force: true });
+  });
+
+  it('writes under files/ and the import directories', async () => {
+    const files = join(onDisk.dataDir, 'files');
+    expect((await s.query(`COPY kept TO '${files}/kept.csv' (HEADER)`)).rowCount).toBe(1000);
+    expect((await s.query(`SELECT count(*)::INT AS n FROM read_csv('${files}/kept.csv')`)).rows).toEqual([{ n: 1000 }]);
+    await s.query(`COPY (SELECT 1 AS one) TO '${imports}/one.parquet' (FORMAT parquet)`);
+    expect((await s.query(`SELECT one FROM read_parquet('${imports}/one.parquet')`)).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('refuses the database file, its side files and the spill directory (42501), and the database is intact', async () => {
+    const data = onDisk.dataDir;
+    const targets = [`${data}/aiduck.duckdb`, `${data}/aiduck.duckdb.wal`, `${data}/aiduck.duckdb.wal.recovery`,
+      `${data}/files/../aiduck.duckdb`, `${data}/files/to-data/aiduck.duckdb`, `${data}/tmp/spill.csv`];
+    for (const target of targets) {
+      for (const sql of [`COPY (SELECT 1) TO '${target}' (USE_TMP_FILE false)`, `EXPLAIN ANALYZE COPY kept TO '${target}'`, `PREPARE w AS COPY kept TO '${target}'`]) {
+        const err = await s.query(sql).catch((e: unknown) => e);
+        expect(err, sql).toMatchObject({ code: '42501', message: expect.stringContaining('is not allowed on this server') });
+      }
+    }
+    // In the extended protocol too, and a file name sent as a parameter cannot be checked: refused.
+    const param = await s.query({ text: 'COPY kept TO $1', values: [`${data}/aiduck.duckdb`] }).catch((e: unknown) => e);
+    expect(param).toMatchObject({ code: '42501', message: expect.stringContaining('string literal') });
+    await s.query('CHECKPOINT');
+    expect((await s.query('SELECT count(*)::INT AS n FROM kept')).rows).toEqual([{ n: 1000 }]);
+    const fresh = await onDisk.client();
+    expect((await fresh.query('SELECT sum(i)::BIGINT AS total FROM kept')).rows).toEqual([{ total: '499500' }]);
+  });
+});

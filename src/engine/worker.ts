@@ -1,5 +1,5 @@
 import { workerJobsEnded } from '../jobs/worker-job.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { version as duckdbLibraryVersion, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
@@ -31,6 +31,8 @@ const startedAt = new Date().toISOString();
 /** Per-session cancel counters the server thread bumps; read by model calls that block this thread. */
 const cancelSlots = CancelSlots.create(options.maxConnections + 16);
 const duckdbVersion = duckdbLibraryVersion();
+/** COPY ... TO may write where SQL may read, but not in the directory DuckDB spills to and COPY FROM STDIN stages in. */
+const writableDirs = options.allowedDirs.filter((d) => resolve(d) !== resolve(options.tmpDir));
 
 const post = (m: FromEngine, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
@@ -59,7 +61,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   const out = new SessionOutput((data) => post({ t: 'out', sid, data }, [data.buffer as ArrayBuffer]));
   const inbox = new Inbox((bytes) => post({ t: 'consumed', sid, bytes }));
   const session = new Session(conn, out, inbox, {
-    tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, 0),
+    tmpDir: options.tmpDir, writableDirs, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, 0),
   }, start.user, start.applicationName);
   try {
     await session.applyStartupSettings(start.settings);

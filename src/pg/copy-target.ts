@@ -1,7 +1,11 @@
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { StatementType } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
 import { codeTokens, type Token } from '../sqltext/lexer.js';
+
+/** The kinds of statement (as DuckDB parses them) whose text may hold a `COPY ... TO '<file>'`. */
+export const MAY_COPY_TO: ReadonlySet<StatementType> = new Set([StatementType.COPY, StatementType.EXPLAIN, StatementType.PREPARE]);
 
 /**
  * Where `COPY ... TO '<file>'` may write: only inside the given directories (files/ and the import
