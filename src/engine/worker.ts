@@ -62,6 +62,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   const inbox = new Inbox((bytes) => post({ t: 'consumed', sid, bytes }));
   const session = new Session(conn, out, inbox, {
     tmpDir: options.tmpDir, writableDirs, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, 0),
+    client: { clientAddr: start.clientAddr, clientPort: start.clientPort },
   }, start.user, start.applicationName);
   try {
     await session.applyStartupSettings(start.settings);

@@ -3,6 +3,7 @@ import { rewriteFunctionCalls } from './function-calls.js';
 import { namePgColumns } from './column-names.js';
 import { rewritePgCatalog } from './pg-catalog.js';
 import { rewritePgLiterals } from './pg-literals.js';
+import { rewriteNumericTypes } from './pg-numeric.js';
 import { expandQueryCommands, type EvaluateArguments, type RunAndRecord } from './query-commands.js';
 import { typeUntypedLiterals, type ParameterTypes } from './untyped-literals.js';
 
@@ -18,7 +19,8 @@ export interface PipelineContext extends RewriteContext {
  * file with its own tests:
  * 0. column-names: the unaliased items of the statement's select list named as Postgres names
  *    them (`count`, not `count_star()`), from the text the client wrote;
- * 1. pg-literals: typed string literals in Postgres' text forms (bytea, arrays, intervals,
+ * 1. pg-numeric and pg-literals: `numeric` without a precision as aiduck's unconstrained numeric
+ *    (pg/numeric.ts); typed string literals in Postgres' text forms (bytea, arrays, intervals,
  *    booleans, dates) and E'' strings, as DuckDB reads the same values;
  * 2. pg-catalog: the catalog queries of psql, pgJDBC, psycopg, ... in the SQL DuckDB accepts
  *    (`::regclass`, `OPERATOR(pg_catalog.~)`, `pg_catalog.` names, ...);
@@ -32,7 +34,7 @@ export interface PipelineContext extends RewriteContext {
  */
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
-  const text = calls(rewritePgCatalog(rewritePgLiterals(namePgColumns(sql))));
+  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteNumericTypes(namePgColumns(sql)))));
   const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
   return typeUntypedLiterals(expanded, ctx.parameterTypes);
 }

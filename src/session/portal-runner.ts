@@ -58,10 +58,13 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     portal.finishedTag = await host.special.cursors.declare(statement.special.cursor, {
       prepared: statement.prepared!, sql: statement.preparedSql!, bind: (target) => bindPortal(target, portal), journal,
     });
+    host.control.markCompleted();
     return;
   }
   if (statement.special) {
     portal.finishedTag = await runSpecial(host.special, statement.special, describe);
+    // A FETCH's rows are sent by then; a COPY FROM's rows are in.
+    host.control.markCompleted();
     return;
   }
   await host.parkOpenCursor();
@@ -119,6 +122,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   portal.finishedTag = p.statementType === StatementType.CREATE && result.returnType === ResultReturnType.CHANGED_ROWS
     ? `SELECT ${changed}`
     : commandTag(p.statementType, statement.sql, changed);
+  host.control.markCompleted();
 }
 
 /**

@@ -1,3 +1,5 @@
+// Long because it is where the protocol's messages meet the session's pieces (statements, transaction,
+// cursors, statement control, activity): each piece is a module of its own; this file only dispatches.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ProtocolError, SqlError } from '../errors/sql-error.js';
 import type { AiContext, Caller } from '../functions/context.js';
@@ -18,6 +20,7 @@ import { applyStartupSettings } from './special.js';
 import { startPortal, type PortalHost } from './portal-runner.js';
 import { Preparer } from './prepare.js';
 import { OpenResult } from './open-result.js';
+import { SessionActivity } from './activity.js';
 import { StatementControl } from './statement-control.js';
 import { StatementStore, type Portal, type Statement } from './statements.js';
 import { Transaction } from './transaction.js';
@@ -33,6 +36,8 @@ export interface SessionContext {
   sid: number;
   /** This session's cancel counter, bumped by the server thread; readable while this thread is blocked in a model call. */
   cancelCounter(): number;
+  /** Where the client connects from (pg_stat_activity). */
+  client: { clientAddr: string | null; clientPort: number | null };
 }
 
 /** The extended-protocol messages, skipped after an error until Sync. */
@@ -54,6 +59,7 @@ export class Session {
   private readonly preparer: Preparer;
   private readonly cursors: SqlCursors;
   private readonly caller: Caller;
+  private readonly activity: SessionActivity;
   /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
   private readonly open = new OpenResult();
   /** After an error in an extended-protocol batch, messages are dropped until Sync. */
@@ -89,6 +95,15 @@ export class Session {
       progress: (fn, model, rows, cached, note) => this.control.progress(fn, model, rows, cached, note),
     };
     ctx.ai.attach(conn, this.caller);
+    this.activity = new SessionActivity({ pid: ctx.sid, user, ...ctx.client }, () => this.settings.get('application_name'), () => this.transaction.status);
+    ctx.ai.backends.set(ctx.sid, { activity: () => this.activity.snapshot(), cancel: () => this.cancel(), terminate: () => this.terminate() });
+  }
+
+  /** pg_terminate_backend: the client is told (FATAL 57P01, as Postgres says it) and the session ends. */
+  terminate(): void {
+    msg.errorResponse(this.out.w, { severity: 'FATAL', code: '57P01', message: 'terminating connection due to administrator command' });
+    this.out.flush();
+    this.close();
   }
 
   /** Serves messages until the client terminates or the connection closes. */
@@ -121,6 +136,7 @@ export class Session {
   }
 
   close(): void {
+    this.ctx.ai.backends.delete(this.ctx.sid);
     this.out.close();
     this.inbox.close();
     // Model work already handed to the runtime stops too: nobody is left to read it.
@@ -236,7 +252,7 @@ export class Session {
           'use the extended protocol to send parameters');
       }
       const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
-      await this.runStatement(async () => {
+      await this.runStatement(sql, async () => {
         await startPortal(this.portalHost(), portal, true);
         if (portal.cursor) {
           await portal.cursor.send(this.out, 0);
@@ -286,7 +302,7 @@ export class Session {
     if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null) {
       // The portal's own Execute and at least one more before Sync make a batch.
       await this.beginImplicitTransactionIfBatch(2);
-      await this.runStatement(() => startPortal(this.portalHost(), portal, false));
+      await this.runStatement(portal.statement.sql, () => startPortal(this.portalHost(), portal, false));
     }
     if (portal.cursor) msg.rowDescription(this.out.w, portal.cursor.fields);
     else if (portal.statement.special) this.describeRows(portal.statement);
@@ -313,7 +329,7 @@ export class Session {
     // This Execute and at least one more before Sync make a batch.
     if (!portal.cursor && portal.finishedTag === null) await this.beginImplicitTransactionIfBatch(1);
     let sentBefore = portal.cursor?.rowsSent ?? 0;
-    const suspended = await this.runStatement(async () => {
+    const suspended = await this.runStatement(portal.statement.sql, async () => {
       if (!portal.cursor && portal.finishedTag === null) {
         await startPortal(this.portalHost(), portal, false);
         sentBefore = 0;
@@ -335,11 +351,13 @@ export class Session {
   // ---- running ------------------------------------------------------------------------------
 
   /** Runs one statement under statement control; what the prefetch pass brought back is dropped after it. */
-  private async runStatement<T>(work: () => Promise<T>): Promise<T> {
+  private async runStatement<T>(sql: string, work: () => Promise<T>): Promise<T> {
+    this.activity.started(sql);
     try {
       return await this.control.run(work);
     } finally {
       this.caller.prefetched.clear();
+      this.activity.finished();
     }
   }
 

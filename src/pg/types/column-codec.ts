@@ -4,6 +4,7 @@ import {
   DuckDBArrayValue, DuckDBListValue, type DuckDBDecimalType,
 } from '@duckdb/node-api';
 import { SqlError } from '../../errors/sql-error.js';
+import { isUnconstrained, trimDecimal } from '../numeric.js';
 import { ArrayOidOf, Oid, TypeSize } from './oids.js';
 import { arrayText, byteaText, dateText, intervalText, scalarText, timestampText } from './text-format.js';
 import { toJsonText } from './json-value.js';
@@ -63,8 +64,12 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.BIGNUM:
-    case DuckDBTypeId.DECIMAL:
+    case DuckDBTypeId.DECIMAL: {
+      const d = type as DuckDBDecimalType;
+      // aiduck's unconstrained numeric prints as Postgres' numeric does, without its fixed scale's zeros.
+      if (isUnconstrained(d.width, d.scale)) return { oid: Oid.numeric, text: (v) => trimDecimal(String(v)), binary: (v) => bin.binaryNumeric(trimDecimal(String(v))) };
       return { oid: Oid.numeric, text: any, binary: (v) => bin.binaryNumeric(String(v)) };
+    }
     case DuckDBTypeId.FLOAT:
       return { oid: Oid.float4, text: float4Text, binary: (v) => bin.binaryFloat4(v as number) };
     case DuckDBTypeId.DOUBLE:
@@ -163,7 +168,7 @@ export function columnCodec(type: DuckDBType): ColumnCodec {
 function typeModifierOf(type: DuckDBType): number {
   if (type.typeId !== DuckDBTypeId.DECIMAL) return -1;
   const d = type as DuckDBDecimalType;
-  return ((d.width << 16) | d.scale) + 4;
+  return isUnconstrained(d.width, d.scale) ? -1 : ((d.width << 16) | d.scale) + 4;
 }
 
 export function requireBinary(codec: ColumnCodec, column: string): BinaryEncoder {
