@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,7 +119,22 @@ describe('COPY ... TO a file, through the server', () => {
     expect(param).toMatchObject({ code: '42501', message: expect.stringContaining('string literal') });
     await s.query('CHECKPOINT');
     expect((await s.query('SELECT count(*)::INT AS n FROM kept')).rows).toEqual([{ n: 1000 }]);
+    expect(existsSync(join(data, 'aiduck.duckdb.wal.recovery'))).toBe(false);
     const fresh = await onDisk.client();
     expect((await fresh.query('SELECT sum(i)::BIGINT AS total FROM kept')).rows).toEqual([{ total: '499500' }]);
+  });
+
+  it("data_file('name') is the file under files/ whatever the session set its variable or macro to", async () => {
+    const files = join(onDisk.dataDir, 'files');
+    expect((await s.query(`COPY kept TO (data_file('by-name.csv'))`)).rowCount).toBe(1000);
+    expect(existsSync(join(files, 'by-name.csv'))).toBe(true);
+    const up = await s.query(`COPY kept TO (data_file('../aiduck.duckdb')) (USE_TMP_FILE false)`).catch((e: unknown) => e);
+    expect(up).toMatchObject({ code: '42501', message: expect.stringContaining('is not allowed on this server') });
+    const other = await onDisk.client();
+    await other.query(`SET VARIABLE aiduck_files_dir = '${onDisk.dataDir}'`);
+    await other.query(`CREATE OR REPLACE TEMP MACRO data_file(path) AS '${onDisk.dataDir}/' || path`);
+    await other.query(`COPY (SELECT 1 AS one) TO (data_file('aiduck.duckdb')) (FORMAT csv)`);
+    expect(existsSync(join(files, 'aiduck.duckdb'))).toBe(true);
+    expect((await other.query('SELECT count(*)::INT AS n FROM kept')).rows).toEqual([{ n: 1000 }]);
   });
 });

@@ -33,6 +33,7 @@ const cancelSlots = CancelSlots.create(options.maxConnections + 16);
 const duckdbVersion = duckdbLibraryVersion();
 /** COPY ... TO may write where SQL may read, but not in the directory DuckDB spills to and COPY FROM STDIN stages in. */
 const writableDirs = options.allowedDirs.filter((d) => resolve(d) !== resolve(options.tmpDir));
+const filesDir = join(options.dataDir, 'files');
 
 const post = (m: FromEngine, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
@@ -53,7 +54,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   let conn: DuckDBConnection;
   try {
     conn = await instance.connect();
-    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_login_user: start.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt, aiduck_files_dir: join(options.dataDir, 'files') });
+    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_login_user: start.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt, aiduck_files_dir: filesDir });
   } catch (err) {
     refuse(msg.noticeOf(fromDuckDB(err), 'FATAL'));
     return;
@@ -61,7 +62,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   const out = new SessionOutput((data) => post({ t: 'out', sid, data }, [data.buffer as ArrayBuffer]));
   const inbox = new Inbox((bytes) => post({ t: 'consumed', sid, bytes }));
   const session = new Session(conn, out, inbox, {
-    tmpDir: options.tmpDir, writableDirs, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, 0),
+    tmpDir: options.tmpDir, writableDirs, filesDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, 0),
     client: { clientAddr: start.clientAddr, clientPort: start.clientPort },
   }, start.user, start.applicationName);
   try {

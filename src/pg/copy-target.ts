@@ -38,13 +38,18 @@ export function refusalOfCopyTarget(sql: string, writableDirs: readonly string[]
     real !== resolve(path) ? `the path leads to ${real}` : 'the database, its write-ahead log and DuckDB\'s temporary files live outside these, and must not be written by SQL');
 }
 
-/**
- * The target of a `COPY ... TO` statement (also under EXPLAIN or PREPARE ... AS): the literal file
- * name, or null for a target that is not one; null altogether for any other statement and for
- * COPY ... FROM.
- */
+/** The target of a `COPY ... TO` statement: the literal file name, or null for a target that is not one; null altogether when there is none. */
 function copyTarget(sql: string): { literal: string | null } | null {
   const tokens = codeTokens(sql);
+  const at = copyTargetAt(tokens);
+  return at === null ? null : { literal: fileName(tokens[at]!) };
+}
+
+/**
+ * Where the target of a `COPY ... TO` statement (also under EXPLAIN or PREPARE ... AS) is among its
+ * code tokens; null for any other statement, for COPY ... FROM and for COPY ... TO STDOUT.
+ */
+export function copyTargetAt(tokens: readonly Token[]): number | null {
   let i = 0;
   const word = (k: number): string => (tokens[k]?.kind === 'word' ? tokens[k]!.text.toUpperCase() : '');
   if (word(i) === 'EXPLAIN') {
@@ -70,14 +75,14 @@ function copyTarget(sql: string): { literal: string | null } | null {
   const next = tokens[i + 1];
   if (!next) return null;
   if (next.kind === 'word' && /^(STDOUT|STDIN)$/i.test(next.text)) return null;
-  return { literal: fileName(next) };
+  return i + 1;
 }
 
 /**
  * The file name a token spells: 'x' is a string, "x" an identifier that DuckDB takes as a file name
  * here ('' and "" undone); $$x$$, E'x' and anything else are not file names aiduck reads.
  */
-function fileName(t: Token): string | null {
+export function fileName(t: Token): string | null {
   const q = t.text[0];
   const closed = t.text.length > 1 && t.text.endsWith(q ?? '');
   if (t.kind === 'string' && q === "'" && closed) return t.text.slice(1, -1).replaceAll("''", "'");

@@ -31,6 +31,8 @@ export interface PrepareHost {
   inTransaction(): boolean;
   /** Where `COPY ... TO '<file>'` may write (pg/copy-target.ts). */
   writableDirs: readonly string[];
+  /** The server's <data>/files, which data_file() names. */
+  filesDir: string;
 }
 
 /**
@@ -126,6 +128,7 @@ export class Preparer {
     }
     const duckSql = await rewrite(sql, {
       dimensionOf: (model) => ai.registry.dimensionOf(model),
+      filesDir: this.host.filesDir,
       evaluateArguments: async (def, argsText) => {
         const args = await conn.prepare(`SELECT __${def.name}_args(${argsText})`);
         try {
