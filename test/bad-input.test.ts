@@ -127,10 +127,11 @@ describe('binary parameters out of range', () => {
   it('say which parameter is wrong and how; numbers beyond DuckDB\'s types are refused, not changed', async () => {
     const ours = await BinaryProbe.open(server.port, 'aiduck', 'aiduck');
     expect(await ours.run('SELECT $1::numeric', NUMERIC, numeric(1, 0, 0, 0, [10000]))).toBe('error 22P03');
-    // Postgres takes these (its numeric has no size limit, and infinities); DuckDB's DECIMAL does not.
+    // Postgres takes these (its numeric has no size limit, and infinities); aiduck's numeric (DECIMAL(38,10)) does not.
     expect(await ours.run('SELECT $1::numeric', NUMERIC, numeric(1, 32767, 0, 0, [1]))).toBe('error 22003');
     expect(await ours.run('SELECT $1::numeric', NUMERIC, numeric(0, 0, 0xd000, 0, []))).toBe('error 22P02');
-    expect(await ours.run('SELECT $1::numeric', NUMERIC, numeric(11, 10, 0, 0, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]))).toBe('error 22P02');
+    // 41 digits before the point: refused as not fitting exactly (22003), never rounded.
+    expect(await ours.run('SELECT $1::numeric', NUMERIC, numeric(11, 10, 0, 0, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]))).toBe('error 22003');
     ours.close();
   });
 });
