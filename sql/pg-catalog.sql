@@ -330,10 +330,10 @@ SELECT x.index_oid AS indexrelid, x.index_table_oid AS indrelid, CAST(len(x.inde
        CAST(NULL AS VARCHAR) AS indpred
 FROM aiduck_indexes x LEFT JOIN key_classes k ON k.index_oid = x.index_oid;
 
--- pg_index.indkey selected as is (src/rewrite/pg-catalog.ts): refused, see there.
-CREATE OR REPLACE TEMP MACRO aiduck_int2vector_out(vector_arg) AS CASE WHEN vector_arg IS NULL THEN NULL
-  ELSE error('[SQLSTATE 0A000] pg_index.indkey is an int2vector, which aiduck cannot send as one yet'
-             || chr(10) || 'HINT: select indkey::text (its numbers separated by spaces) or unnest(indkey)') END;
+-- pg_index.indkey selected as is (src/rewrite/pg-catalog.ts) goes out as an int2vector: the one-field
+-- struct is the marker the column codec (src/pg/types/column-codec.ts) sends as OID 22, `1 2`.
+CREATE OR REPLACE TEMP MACRO aiduck_int2vector_out(vector_arg) AS
+  CASE WHEN vector_arg IS NULL THEN NULL ELSE {'aiduck_int2vector': vector_arg} END;
 
 CREATE OR REPLACE TEMP VIEW pg_constraint AS
 SELECT k.key_oid AS oid, k.key_name AS conname, k.key_schema_oid AS connamespace, k.key_type AS contype,

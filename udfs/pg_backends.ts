@@ -72,6 +72,29 @@ const backendAction = (name: string, act: 'cancel' | 'terminate') => (ai: AiCont
   },
 });
 
+/** pg_notify(channel, payload): NOTIFY from a query; sent when the calling session's transaction commits. */
+const notifyKernel = (ai: AiContext): BatchFunction => ({
+  name: 'pg_notify',
+  parameterTypes: [VARCHAR, VARCHAR],
+  returnType: VARCHAR,
+  run(input, output, caller) {
+    const channels = columnValues(input, 0);
+    const payloads = columnValues(input, 1);
+    channels.forEach((channel, i) => {
+      if (channel !== null) ai.backends.get(caller.sid)?.notify(String(channel), payloads[i] === null ? '' : String(payloads[i]));
+      output.setItem(i, null);
+    });
+    output.flush();
+  },
+});
+
+export const pgNotify: SqlFunction = {
+  name: 'pg_notify',
+  kind: 'scalar',
+  description: 'NOTIFY channel, payload from a query: the sessions that LISTEN on the channel get it when this transaction commits',
+  kernels: [notifyKernel],
+};
+
 export const pgStatActivity: SqlFunction = {
   name: 'aiduck_stat_activity',
   kind: 'table',

@@ -60,6 +60,11 @@ export interface Backend {
   cancel(): void;
   /** Ends the session: its client gets FATAL 57P01. */
   terminate(): void;
+  /** NOTIFY from this session (pg_notify): sent to the listeners when its transaction commits. */
+  notify(channel: string, payload: string): void;
+  listensTo(channel: string): boolean;
+  /** A notification for this session's client, from session `pid`. */
+  receive(n: { pid: number; channel: string; payload: string }): void;
 }
 
 /** The engine's AI state shared by every session: registry snapshot, model runtime, callers. */

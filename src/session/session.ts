@@ -21,6 +21,7 @@ import { startPortal, type PortalHost } from './portal-runner.js';
 import { Preparer } from './prepare.js';
 import { OpenResult } from './open-result.js';
 import { SessionActivity } from './activity.js';
+import { Notifications } from './notifications.js';
 import { StatementControl } from './statement-control.js';
 import { StatementStore, type Portal, type Statement } from './statements.js';
 import { Transaction } from './transaction.js';
@@ -62,6 +63,9 @@ export class Session {
   private readonly cursors: SqlCursors;
   private readonly caller: Caller;
   private readonly activity: SessionActivity;
+  private readonly notifications: Notifications;
+  /** A client message is being handled (a notification waits until it is done). */
+  private busy = false;
   /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
   private readonly open = new OpenResult();
   /** After an error in an extended-protocol batch, messages are dropped until Sync. */
@@ -98,7 +102,15 @@ export class Session {
     };
     ctx.ai.attach(conn, this.caller);
     this.activity = new SessionActivity({ pid: ctx.sid, user, ...ctx.client }, () => this.settings.get('application_name'), () => this.transaction.status);
-    ctx.ai.backends.set(ctx.sid, { activity: () => this.activity.snapshot(), cancel: () => this.cancel(), terminate: () => this.terminate() });
+    this.notifications = new Notifications(ctx.sid, (n) => {
+      msg.notificationResponse(out.w, n.pid, n.channel, n.payload);
+      out.flush();
+    }, () => !this.busy && !this.transaction.open);
+    ctx.ai.backends.set(ctx.sid, {
+      activity: () => this.activity.snapshot(), cancel: () => this.cancel(), terminate: () => this.terminate(),
+      notify: (channel, payload) => this.notifications.notify(channel, payload), listensTo: (channel) => this.notifications.listensTo(channel),
+      receive: (n) => this.notifications.receive(n),
+    });
   }
 
   /** pg_terminate_backend: the client is told (FATAL 57P01, as Postgres says it) and the session ends. */
@@ -112,7 +124,10 @@ export class Session {
   async run(): Promise<void> {
     for (let m = await this.inbox.next(); m; m = await this.inbox.next()) {
       try {
+        this.busy = true;
         await this.handle(m);
+        this.busy = false;
+        if (!this.transaction.open) this.notifications.deliverPending();
       } catch (err) {
         if (err instanceof ProtocolError) {
           msg.errorResponse(this.out.w, { severity: 'FATAL', code: err.code, message: err.message });
@@ -355,12 +370,25 @@ export class Session {
   /** Runs one statement under statement control; what the prefetch pass brought back is dropped after it. */
   private async runStatement<T>(sql: string, work: () => Promise<T>): Promise<T> {
     this.activity.started(sql);
+    let ok = false;
     try {
-      return await this.control.run(work);
+      const result = await this.control.run(work);
+      ok = true;
+      return result;
     } finally {
       this.caller.prefetched.clear();
       this.activity.finished();
+      // Outside a transaction the statement committed on its own (or failed): its notifications go, or not.
+      if (!this.transaction.open) this.transactionEnded(ok);
     }
+  }
+
+  /** What a transaction's end means beyond DuckDB: its NOTIFYs are sent or dropped. */
+  private transactionEnded(committed: boolean): void {
+    if (committed) this.notifications.committed((n) => {
+      for (const b of this.ctx.ai.backends.values()) if (b.listensTo(n.channel)) b.receive(n);
+    });
+    else this.notifications.rolledBack();
   }
 
   private parkOpenCursor(): Promise<void> {
@@ -376,7 +404,7 @@ export class Session {
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
         duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
         transactionIntact: () => this.parkOpenCursor().then(() => transactionIntact(this.conn)), rebuild: rebuildHost(this.conn, (sql) => this.runTransactionVerb(sql, true)),
-        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors, notice: (message, code) => this.notice(message, code),
+        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors, notifications: this.notifications, notice: (message, code) => this.notice(message, code),
         runChecked: (sql) => this.preparer.runChecked(sql),
       },
       opened: (cursor) => this.open.opened(cursor),
@@ -406,7 +434,10 @@ export class Session {
       if (sql !== 'BEGIN TRANSACTION') {
         const committed = sql === 'COMMIT' && done;
         this.preparer.transactionEnded(committed);
-        if (!rebuilding) this.cursors.transactionEnded(committed);
+        if (!rebuilding) {
+          this.cursors.transactionEnded(committed);
+          this.transactionEnded(committed);
+        }
       }
     }
   }

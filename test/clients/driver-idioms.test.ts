@@ -141,6 +141,54 @@ describe('node-postgres: settings at connect', () => {
   });
 });
 
+describe('node-postgres: LISTEN and NOTIFY', () => {
+  it('delivers notifications between sessions when the notifying transaction commits, as Postgres does', async () => {
+    const seen = await Promise.all([servers.postgres, servers.aiduck].map(async (t) => {
+      const open = async (): Promise<pg.Client> => {
+        const c = new pg.Client({ host: t.host, port: t.port, user: t.user, database: t.database });
+        await c.connect();
+        return c;
+      };
+      const [listener, notifier] = [await open(), await open()];
+      const notifierPid = Number((await notifier.query('SELECT pg_backend_pid() AS p')).rows[0].p);
+      const got: string[] = [];
+      listener.on('notification', (n) => got.push(`${n.channel}:${n.payload ?? ''}:${n.processId === notifierPid ? 'notifier' : 'other'}`));
+      const settle = async (count: number, ms = 3000): Promise<void> => {
+        const until = Date.now() + ms;
+        while (got.length < count && Date.now() < until) {
+          await listener.query('SELECT 1');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await listener.query('LISTEN jobs');
+      await listener.query('LISTEN "Other"');
+      await notifier.query("NOTIFY jobs, 'now'");
+      await settle(1);
+      await notifier.query('BEGIN');
+      await notifier.query("NOTIFY jobs, 'in a transaction'");
+      await notifier.query("SELECT pg_notify('jobs', 'from a query')");
+      await notifier.query("NOTIFY jobs, 'in a transaction'");
+      const beforeCommit = got.length;
+      await notifier.query('COMMIT');
+      await settle(3);
+      await notifier.query('BEGIN');
+      await notifier.query("NOTIFY jobs, 'rolled back'");
+      await notifier.query('ROLLBACK');
+      await notifier.query('NOTIFY "Other"');
+      await notifier.query('NOTIFY other');
+      await settle(4);
+      await listener.query('UNLISTEN *');
+      await notifier.query("NOTIFY jobs, 'after unlisten'");
+      await listener.query("NOTIFY jobs, 'to myself'");
+      await settle(5, 500); // none comes: nothing listens any more
+      await Promise.all([listener.end(), notifier.end()]);
+      return { got, beforeCommit };
+    }));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[1]!.got).toEqual(['jobs:now:notifier', 'jobs:in a transaction:notifier', 'jobs:from a query:notifier', 'Other::notifier']);
+  });
+});
+
 describe('psql', () => {
   it('moves cursors the way Postgres does: FETCH and MOVE in every direction, CLOSE, WITH HOLD, and their errors', async () => {
     const out = await psqlBoth(`

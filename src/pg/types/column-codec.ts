@@ -1,7 +1,7 @@
 import {
   DuckDBArrayType, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBListType, DuckDBTimeValue,
   DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId, type DuckDBType, type DuckDBValue,
-  DuckDBArrayValue, DuckDBListValue, type DuckDBDecimalType,
+  DuckDBArrayValue, DuckDBListValue, type DuckDBDecimalType, type DuckDBStructType, type DuckDBStructValue,
 } from '@duckdb/node-api';
 import { SqlError } from '../../errors/sql-error.js';
 import { isUnconstrained, trimDecimal } from '../numeric.js';
@@ -113,6 +113,8 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.BIT:
       return { oid: Oid.varbit, text: any };
     case DuckDBTypeId.STRUCT:
+      if (isInt2VectorMarker(type)) return { oid: Oid.int2vector, text: (v) => int2VectorText(v) };
+      return { oid: Oid.json, text: toJsonText, binary: (v) => Buffer.from(toJsonText(v)) };
     case DuckDBTypeId.MAP:
     case DuckDBTypeId.UNION:
     case DuckDBTypeId.VARIANT:
@@ -162,6 +164,21 @@ export function columnCodec(type: DuckDBType): ColumnCodec {
     text: s.text,
     ...(s.binary ? { binary: s.binary } : {}),
   };
+}
+
+/**
+ * `{aiduck_int2vector: [1, 2]}`: how the Postgres catalog (sql/pg-catalog.sql, aiduck_int2vector_out)
+ * marks pg_index.indkey selected as it is, to go out as Postgres' int2vector (OID 22, `1 2`) — the
+ * only type psqlODBC's SQLStatistics reads it as.
+ */
+function isInt2VectorMarker(type: DuckDBType): boolean {
+  const s = type as DuckDBStructType;
+  return s.entryCount === 1 && s.entryNames[0] === 'aiduck_int2vector';
+}
+
+function int2VectorText(v: DuckDBValue): string {
+  const items = (v as DuckDBStructValue).entries['aiduck_int2vector'] as DuckDBListValue | null;
+  return items ? items.items.map(String).join(' ') : '';
 }
 
 /** Postgres' type modifier: numeric(p,s) is ((p << 16) | s) + 4; the other types DuckDB keeps carry none. */
