@@ -4,6 +4,7 @@ import { namePgColumns } from './column-names.js';
 import { rewritePgCatalog } from './pg-catalog.js';
 import { rewritePgLiterals } from './pg-literals.js';
 import { rewriteNumericTypes } from './pg-numeric.js';
+import { rewriteVarcharLengths } from './pg-varchar.js';
 import { expandQueryCommands, type EvaluateArguments, type RunAndRecord } from './query-commands.js';
 import { typeUntypedLiterals, type ParameterTypes } from './untyped-literals.js';
 import { writeOutDataFileTarget } from './data-file-target.js';
@@ -22,8 +23,8 @@ export interface PipelineContext extends RewriteContext {
  * file with its own tests:
  * 0. column-names: the unaliased items of the statement's select list named as Postgres names
  *    them (`count`, not `count_star()`), from the text the client wrote;
- * 1. pg-numeric and pg-literals: `numeric` without a precision as aiduck's unconstrained numeric
- *    (pg/numeric.ts); typed string literals in Postgres' text forms (bytea, arrays, intervals,
+ * 1. pg-numeric, pg-varchar and pg-literals: `numeric` without a precision as aiduck's unconstrained
+ *    numeric (pg/numeric.ts), a varchar(n) column's length as a check; typed string literals in Postgres' text forms (bytea, arrays, intervals,
  *    booleans, dates) and E'' strings, as DuckDB reads the same values;
  * 2. pg-catalog: the catalog queries of psql, pgJDBC, psycopg, ... in the SQL DuckDB accepts
  *    (`::regclass`, `OPERATOR(pg_catalog.~)`, `pg_catalog.` names, ...);
@@ -39,7 +40,7 @@ export interface PipelineContext extends RewriteContext {
  */
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
-  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteNumericTypes(namePgColumns(sql)))));
+  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteVarcharLengths(rewriteNumericTypes(namePgColumns(sql))))));
   const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
   return writeOutDataFileTarget(await typeUntypedLiterals(expanded, ctx.parameterTypes), ctx.filesDir);
 }

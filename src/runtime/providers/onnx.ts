@@ -3,7 +3,7 @@ import { applyFolderChatTemplate } from '../../llm/chat-template.js';
 import { DEFAULT_SENTENCE_EMBEDDING } from '../../llm/sentence-embedding.js';
 import { poolBatch } from '../../llm/sentence-pooling.js';
 import { readablePrefix } from './readable-prefix.js';
-import type { Classification, ClassifyOptions, GenerateOptions, ModelSpec, Provider, RowResult } from '../provider.js';
+import { chatOf, type Classification, type ClassifyOptions, type GenerateOptions, type ModelSpec, type Provider, type RowResult } from '../provider.js';
 
 // Models come from the artifact store only: nothing is fetched while inference runs.
 env.allowRemoteModels = false;
@@ -94,13 +94,12 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
       return e.lowercase ? prompted.toLowerCase() : prompted;
     };
     const limits = { padding: true, truncation: true, ...(e.maxSeqLength === null ? {} : { max_length: e.maxSeqLength }) };
-    const readTokens = e.maxSeqLength ?? encoder.tokenizer.model_max_length;
     // As sentence-transformers: the prompt's tokens, less the closing special token, leave the pooling when include_prompt is false.
     const promptTokens = e.prompt !== null && !e.includePrompt
       ? Number(encoder.tokenizer([asModelSees('')], limits)['input_ids']!.dims.at(-1) ?? 1) - 1
       : 0;
     provider.embed = (inputs, signal) => inSortedBatches(inputs, EMBED_BATCH, signal, async (texts) => {
-      const enc = encoder.tokenizer(texts.map((t) => readablePrefix(encoder.tokenizer, asModelSees(t), readTokens)), limits);
+      const enc = encoder.tokenizer(texts.map(asModelSees), limits);
       const out = await encoder.model(enc);
       const hidden = out['last_hidden_state'] ?? out['token_embeddings'] ?? out['logits'];
       if (!hidden) throw new Error('the model has no last_hidden_state output');
@@ -160,11 +159,12 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
     // A chat model gets the request as a user message through its chat template, when it has one.
     const chat = spec.task === 'chat' && Boolean((pipe as unknown as { tokenizer?: { chat_template?: unknown } }).tokenizer?.chat_template);
     provider.generate = (inputs, options: GenerateOptions) => inSortedBatches(inputs, 1, options.signal, async (texts) => {
+      if (options.chat && !chat) throw new Error('a list of chat messages needs a chat model (task chat, with a chat template); this model takes a text');
       const params = generationParameters(options.parameters);
       if (task === 'text-generation') params['return_full_text'] = false;
       // The pipelines truncate their input to the model's length: a long text is cut to what it reads first.
-      const request = tokenizer ? readablePrefix(tokenizer, texts[0]!) : texts[0]!;
-      const input = chat ? [{ role: 'user', content: request }] : request;
+      const request = tokenizer && !options.chat ? readablePrefix(tokenizer, texts[0]!) : texts[0]!;
+      const input = options.chat ? chatOf(request) : chat ? [{ role: 'user', content: request }] : request;
       const out = (await call(input, params)) as Array<Record<string, unknown>>;
       const first = out[0] ?? {};
       const text = first['generated_text'] ?? first['summary_text'] ?? first['translation_text'] ?? '';
