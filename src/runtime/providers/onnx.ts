@@ -94,12 +94,13 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
       return e.lowercase ? prompted.toLowerCase() : prompted;
     };
     const limits = { padding: true, truncation: true, ...(e.maxSeqLength === null ? {} : { max_length: e.maxSeqLength }) };
+    const readTokens = e.maxSeqLength ?? encoder.tokenizer.model_max_length;
     // As sentence-transformers: the prompt's tokens, less the closing special token, leave the pooling when include_prompt is false.
     const promptTokens = e.prompt !== null && !e.includePrompt
       ? Number(encoder.tokenizer([asModelSees('')], limits)['input_ids']!.dims.at(-1) ?? 1) - 1
       : 0;
     provider.embed = (inputs, signal) => inSortedBatches(inputs, EMBED_BATCH, signal, async (texts) => {
-      const enc = encoder.tokenizer(texts.map(asModelSees), limits);
+      const enc = encoder.tokenizer(texts.map((t) => readablePrefix(encoder.tokenizer, asModelSees(t), readTokens)), limits);
       const out = await encoder.model(enc);
       const hidden = out['last_hidden_state'] ?? out['token_embeddings'] ?? out['logits'];
       if (!hidden) throw new Error('the model has no last_hidden_state output');
