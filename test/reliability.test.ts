@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { run } from './helpers/run.js';
 import { selectOneLatencies } from './helpers/latency.js';
 import { peakWhile, spawnServer, type ServerProcess } from './helpers/server-process.js';
+import { RawClient } from './helpers/raw-client.js';
+import { startReferencePostgres } from './helpers/reference-postgres.mjs';
+import { writeTestModels } from '../src/testmodels/index.js';
 
 // The server must survive any one statement or client, with memory bounded by bytes: each case is
 // a reproduction from the reliability issue, run against `aiduck serve` as its own process.
@@ -18,12 +24,25 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const client = async (port: number): Promise<pg.Client> => {
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'aiduck', database: 'aiduck' });
+/** A node-postgres client; `localAddress` connects from another loopback address (127.0.0.2, …). */
+const client = async (port: number, options: { password?: string; localAddress?: string } = {}): Promise<pg.Client> => {
+  const { localAddress, ...rest } = options;
+  const c = new pg.Client({
+    host: '127.0.0.1', port, user: 'aiduck', database: 'aiduck', ...rest,
+    ...(localAddress ? { stream: () => fromAddress(localAddress) } : {}),
+  });
   c.on('error', () => undefined);
   await c.connect();
   return c;
 };
+
+/** A socket whose connect() (as node-postgres calls it) leaves from the given local address. */
+function fromAddress(localAddress: string): Socket {
+  const socket = new Socket();
+  const plain = socket.connect.bind(socket) as (options: { port: number; host: string; localAddress: string }) => Socket;
+  (socket as unknown as { connect(port: number, host: string): Socket }).connect = (port, host) => plain({ port, host, localAddress });
+  return socket;
+}
 
 describe('output in bounded pieces', () => {
   it('COPY of 5,000 rows of 100 kB streams to psql in bounded memory while other sessions answer', async () => {
@@ -116,5 +135,216 @@ describe('the engine thread', () => {
     } finally {
       await fragile.stop();
     }
+  });
+});
+
+describe('framing and staging cost time linear in the size', () => {
+  const MB = 60;
+
+  it('a 60 MB query sent in 64 kB pieces costs the socket thread well under a second', async () => {
+    const socket = await rawSession(server.port);
+    const query = serialize.query(`SELECT length('${'x'.repeat(MB * 1e6)}') AS n`);
+    const before = server.cpuSeconds();
+    for (let i = 0; i < query.length; i += 65536) await write(socket.socket, query.subarray(i, i + 65536));
+    const reply = await socket.until((m) => m.name === 'readyForQuery', 60_000);
+    const used = server.cpuSeconds().socketThread - before.socketThread;
+    expect(reply.find((m) => m.name === 'dataRow')?.values?.[0]?.toString()).toBe(String(MB * 1e6));
+    // Reassembling by concatenating on every piece took 14 s here.
+    expect(used).toBeLessThan(1.5);
+    socket.close();
+  });
+
+  it('a 60 MB text row in COPY FROM STDIN, in 64 kB CopyData messages, is staged in about a second', async () => {
+    const socket = await rawSession(server.port);
+    socket.send(serialize.query('CREATE TABLE wide_row (t VARCHAR)'));
+    await socket.until((m) => m.name === 'readyForQuery');
+    socket.send(serialize.query('COPY wide_row FROM STDIN'));
+    await socket.until((m) => m.name === 'unknown(G)');
+    const row = Buffer.from('y'.repeat(MB * 1e6) + '\n');
+    const before = server.cpuSeconds();
+    for (let i = 0; i < row.length; i += 65536) await write(socket.socket, serialize.copyData(row.subarray(i, i + 65536)));
+    await write(socket.socket, serialize.copyDone());
+    const reply = await socket.until((m) => m.name === 'readyForQuery', 60_000);
+    const used = server.cpuSeconds().total - before.total;
+    expect(reply.map((m) => m.name)).toEqual(['commandComplete', 'readyForQuery']);
+    // Re-splitting the growing line and decoding it a character at a time took 43 s here.
+    expect(used).toBeLessThan(8);
+    socket.send(serialize.query('SELECT length(t) FROM wide_row'));
+    const check = await socket.until((m) => m.name === 'readyForQuery');
+    expect(check.find((m) => m.name === 'dataRow')?.values?.[0]?.toString()).toBe(String(MB * 1e6));
+    socket.close();
+  });
+});
+
+describe('the protocol', () => {
+  /** What a server answers to a simple Query that arrives in one packet with a Terminate behind it. */
+  async function queryThenTerminate(port: number, user: string, database: string): Promise<string[]> {
+    const c = await RawClient.connect(port, user, database);
+    c.send(serialize.query("SELECT 41 + 1 AS answer; SELECT 'two'"), serialize.end());
+    const got = await c.untilClosed();
+    return got.map((m) => (m.name === 'dataRow' ? `dataRow ${m.values!.map((v) => v?.toString()).join(',')}` : m.name));
+  }
+
+  it('answers a Query sent in one packet with a Terminate, as PostgreSQL does, then closes', async () => {
+    const answer = await queryThenTerminate(server.port, 'aiduck', 'aiduck');
+    expect(answer).toEqual(['rowDescription', 'dataRow 42', 'commandComplete', 'rowDescription', 'dataRow two', 'commandComplete', 'readyForQuery']);
+    const reference = await startReferencePostgres();
+    try {
+      expect(await queryThenTerminate(reference.port, reference.user, reference.database)).toEqual(answer);
+    } finally {
+      await reference.stop();
+    }
+  });
+
+  it('a cancel, or a dropped connection, reaches only its own session, even when the pids are 4,096 apart', async () => {
+    const b = await client(server.port);
+    await b.query("SELECT * FROM register_model('hash_cancel', 'builtin:hash-embed-256')");
+    const bPid = Number((await b.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    // Every connection takes the next pid: 4,095 that say nothing bring the next session to bPid + 4096.
+    for (let done = 0; done < 4095;) {
+      const batch = Math.min(50, 4095 - done);
+      await Promise.all(Array.from({ length: batch }, async () => {
+        const s = connect(server.port, '127.0.0.1');
+        await new Promise((r) => s.once('connect', r));
+        s.destroy();
+      }));
+      done += batch;
+    }
+    const a = await client(server.port);
+    expect(Number((await a.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)).toBe(bPid + 4096);
+
+    // random() keeps the statement from being prefetched: the model calls block the engine thread,
+    // which then learns of a cancel only from the counter the socket thread bumps.
+    const job = b.query("SELECT count(v) AS n FROM (SELECT ai_embed('hash_cancel', 'word ' || range) AS v FROM range(100000) WHERE random() >= 0)")
+      .catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 500));
+    // A's cancel request (with A's own key) and then A's dropped connection both land on A alone.
+    const { processID, secretKey } = a as unknown as { processID: number; secretKey: number };
+    const cancel = connect(server.port, '127.0.0.1');
+    await new Promise((r) => cancel.once('connect', r));
+    cancel.end(serialize.cancel(processID, secretKey));
+    await new Promise((r) => cancel.once('close', r));
+    (a as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
+    expect(await job).toMatchObject({ rows: [{ n: '100000' }] });
+    await b.end();
+  });
+});
+
+describe('logins', () => {
+  let guarded: ServerProcess;
+  beforeAll(async () => {
+    guarded = await spawnServer({ AIDUCK_PASSWORD: 'secret', AIDUCK_AUTH_TIMEOUT: '3' });
+  });
+  afterAll(async () => {
+    await guarded?.stop();
+  });
+
+  it('130 clients stalled mid-login and 260 silent sockets lock no one out, and are closed after the login timeout', async () => {
+    const stalled = await Promise.all(Array.from({ length: 130 }, async () => {
+      const s = await openSocket(guarded.port);
+      s.write(serialize.startup({ user: 'aiduck', database: 'aiduck' }));
+      return s; // asked for SCRAM-SHA-256, it never answers
+    }));
+    const silent = await Promise.all(Array.from({ length: 260 }, () => openSocket(guarded.port)));
+    const t0 = Date.now();
+    const user = await client(guarded.port, { password: 'secret' });
+    expect((await user.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    // None of them holds anything past the 3 s login timeout (most were pushed out by the newer ones at once).
+    const all = [...stalled, ...silent];
+    const deadline = Date.now() + 6000;
+    while (all.some((s) => !s.closed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(all.filter((s) => !s.closed)).toHaveLength(0);
+    expect((await user.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+    await user.end();
+  });
+
+  it('password guessing from one address is slowed to a few attempts a second; another address logs in at once', async () => {
+    let checked = 0;
+    let turnedAway = 0;
+    const stop = Date.now() + 4000;
+    const guess = async (): Promise<void> => {
+      while (Date.now() < stop) {
+        const err = await client(guarded.port, { password: `guess${checked}`, localAddress: '127.0.0.2' }).then((c) => c.end(), (e: unknown) => e);
+        // Either the password was checked (and was wrong), or the check would have waited past the login timeout.
+        expect(err).toMatchObject({ code: expect.stringMatching(/^(28P01|28000)$/) });
+        if ((err as { code: string }).code === '28P01') checked++;
+        else turnedAway++;
+      }
+    };
+    const guessers = Array.from({ length: 16 }, guess);
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = Date.now();
+    const user = await client(guarded.port, { password: 'secret' });
+    const loginMs = Date.now() - t0;
+    await Promise.all(guessers);
+    // Unthrottled, 16 parallel guessers had about 800 passwords checked a second.
+    expect(checked).toBeLessThan(40);
+    expect(turnedAway).toBeGreaterThan(0);
+    expect(loginMs).toBeLessThan(1000);
+    await user.end();
+  });
+});
+
+/** An open socket (its `closed` turns true when the server closes it). */
+async function openSocket(port: number): Promise<Socket> {
+  const s = connect(port, '127.0.0.1');
+  s.on('error', () => undefined);
+  s.resume();
+  await new Promise((r) => s.once('connect', r));
+  return s;
+}
+
+/** A trust-authenticated raw session, ready for queries. */
+function rawSession(port: number): Promise<RawClient> {
+  return RawClient.connect(port);
+}
+
+/** Writes and waits for the socket to take more, so a big message goes out in the pieces given. */
+function write(socket: Socket, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.write(data)) resolve();
+    else socket.once('drain', resolve).once('error', reject);
+  });
+}
+
+describe('AI functions on 10 MB inputs', () => {
+  let models: string;
+  let ai: ServerProcess;
+  beforeAll(async () => {
+    models = mkdtempSync(join(tmpdir(), 'aiduck-models-'));
+    await writeTestModels(models);
+    ai = await spawnServer({ AIDUCK_THREADS: '2' }, ['--import-dir', models]);
+  }, 120_000);
+  afterAll(async () => {
+    await ai?.stop();
+    rmSync(models, { recursive: true, force: true });
+  });
+
+  it('answer at once, as for the part the model reads, and leave the server\'s memory where it was', async () => {
+    const c = await client(ai.port);
+    for (const [name, folder] of [['embedder', 'tiny-bert-embedder'], ['summarizer', 'tiny-t5-summarizer'], ['generator', 'tiny-gpt2-generator']]) {
+      await c.query(`SELECT * FROM register_model('${name}', '${join(models, folder!)}')`);
+    }
+    const before = ai.rssMb();
+    const calls = [
+      "list_cosine_similarity(ai_embed('embedder', repeat('word ', 2000000)), ai_embed('embedder', repeat('word ', 2000))) > 0.9999",
+      "ai_summarize(repeat('word ', 2000000)) = ai_summarize(repeat('word ', 2000))",
+      "ai_query('generator', repeat('word ', 2000000)) = ai_query('generator', repeat('word ', 2000))",
+    ];
+    const t0 = Date.now();
+    let peak = before;
+    for (const call of calls) {
+      const job = c.query(`SELECT ${call} AS same`);
+      peak = Math.max(peak, await peakWhile(job, () => ai.rssMb(), 50));
+      // The models truncate to 512 tokens: the 10 MB text and its first 2,000 words give the same answer.
+      expect((await job).rows).toEqual([{ same: true }]);
+    }
+    // Tokenizing all of each text took 7 s and 1.4 GB for the embedding alone, and the summary did not finish in 5 minutes.
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(peak - before).toBeLessThan(500);
+    expect(ai.rssMb() - before).toBeLessThan(400);
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await c.end();
   });
 });

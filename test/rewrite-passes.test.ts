@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rewritePgCatalog } from '../src/rewrite/pg-catalog.js';
 import { expandQueryCommands } from '../src/rewrite/query-commands.js';
 import { rewrite } from '../src/rewrite/pipeline.js';
+import { writeOutDataFileTarget } from '../src/rewrite/data-file-target.js';
 
 describe('the pg-catalog pass', () => {
   it('leaves ordinary SQL untouched (same string)', async () => {
@@ -34,7 +35,7 @@ describe('the query-commands pass', () => {
 
 describe('the pipeline', () => {
   it('runs the passes in order: column names, Postgres literals, then catalog, then function calls', async () => {
-    const ctx = { dimensionOf: (m: string) => (m === 'emb' ? 8 : null), evaluateArguments: async () => ({}) };
+    const ctx = { dimensionOf: (m: string) => (m === 'emb' ? 8 : null), evaluateArguments: async () => ({}), filesDir: '/srv/data/files' };
     expect(await rewrite("SELECT '\\x0aff'::bytea, ai_embed('emb', E'a\\tb') FROM pg_catalog.pg_class", ctx))
       .toBe("SELECT '\\x0A\\xFF'::bytea AS \"bytea\", CAST(ai_embed('emb', 'a\tb') AS FLOAT[8]) AS \"ai_embed\" FROM pg_class");
   });
@@ -62,5 +63,23 @@ describe('the untyped-literals pass', () => {
     expect(probes).toHaveLength(1);
     conn.closeSync();
     db.closeSync();
+  });
+});
+
+describe('the data-file-target pass', () => {
+  const files = '/srv/aiduck-data/files';
+  it("writes out data_file('name') as the target of COPY ... TO, under EXPLAIN and PREPARE too", () => {
+    expect(writeOutDataFileTarget("COPY t TO (data_file('t.csv')) (HEADER)", files)).toBe(`COPY t TO '${files}/t.csv' (HEADER)`);
+    expect(writeOutDataFileTarget("copy (SELECT 'to') TO ( DATA_FILE ( 'it''s.csv' ) )", files)).toBe(`copy (SELECT 'to') TO '${files}/it''s.csv'`);
+    expect(writeOutDataFileTarget("EXPLAIN ANALYZE COPY t TO (data_file('../aiduck.duckdb'))", files)).toBe(`EXPLAIN ANALYZE COPY t TO '${files}/../aiduck.duckdb'`);
+    expect(writeOutDataFileTarget("PREPARE p AS COPY t TO (data_file('x'))", files)).toBe(`PREPARE p AS COPY t TO '${files}/x'`);
+  });
+
+  it('leaves every other use of data_file, and any other target, as it is', () => {
+    for (const sql of ["SELECT * FROM read_csv(data_file('x.csv'))", "COPY t FROM (data_file('x.csv'))", 'COPY t TO STDOUT',
+      "COPY t TO (data_file('a') || '.csv')", "COPY t TO (data_file($1))", "COPY t TO (data_file(E'x'))", "COPY t TO '/tmp/data_file.csv'",
+      "COPY (SELECT data_file('x')) TO (my_file('y'))"]) {
+      expect(writeOutDataFileTarget(sql, files), sql).toBe(sql);
+    }
   });
 });

@@ -6,6 +6,12 @@ export const aiSummarize: SqlFunction = {
   kind: 'scalar',
   description: 'a summary of a text (default model: summarizer)',
   example: "SELECT ai_summarize('Ducks live on lakes and rivers. They eat plants and small animals.', max_words => 10);",
-  macro: { params: "text VARCHAR, max_words INTEGER := 50, model VARCHAR := 'summarizer'", body: 'ai_query(model, CAST(text AS VARCHAR), modelParameters := struct_pack(max_tokens := CAST(max_words AS INTEGER) * 2))' },
+  macro: {
+    params: "text VARCHAR, max_words INTEGER := 50, model VARCHAR := 'summarizer'",
+    body: `ai_query(model, CAST(text AS VARCHAR), modelParameters := struct_pack(max_tokens := 2 * CASE
+      WHEN max_words IS NULL OR (max_words >= 1 AND max_words = trunc(max_words)) THEN CAST(max_words AS INTEGER)
+      ELSE error('[SQLSTATE 22023] ai_summarize: max_words must be a positive whole number, got ' || max_words::VARCHAR
+                 || chr(10) || 'HINT: e.g. ai_summarize(body, max_words => 30)') END))`,
+  },
   callsModel: true,
 };

@@ -6,6 +6,16 @@ import type { SqlFunction } from '../src/functions/sql-function.js';
 // as empty. The __ macros take the first k predictions (top) and the distinct targets (truth).
 
 /**
+ * k is a positive whole number (a NULL k gives NULL); anything else is an error that says so, never
+ * a slice such as [1:-1] that would score all but the last prediction. Each metric creates it, so
+ * each stands whole whatever the catalog's order.
+ */
+const K_CHECK = `CREATE OR REPLACE MACRO __k(fn, k) AS
+  CASE WHEN k IS NULL OR (k >= 1 AND k = trunc(k)) THEN k
+       ELSE error('[SQLSTATE 22023] ' || fn || ': k must be a positive whole number (how many retrieved ids to score), got ' || k::VARCHAR
+                  || chr(10) || 'HINT: e.g. ' || fn || '(targets, predictions, 5)') END`;
+
+/**
  * precision: relevant ids among the first k retrieved (each occurrence counts) / how many were
  * retrieved (at most k); 0 when nothing was retrieved.
  */
@@ -14,8 +24,9 @@ export const precisionAtK: SqlFunction = {
   kind: 'scalar',
   description: "MLflow's precision at k of one row: relevant ids among the first k retrieved / ids retrieved (at most k)",
   example: 'SELECT precision_at_k([1, 2], [2, 3, 1], 2);',
-  macro: { params: 'targets, predictions, k BIGINT', body: '__precision(coalesce(predictions, [])[1:k], list_distinct(coalesce(targets, [])))' },
+  macro: { params: 'targets, predictions, k BIGINT', body: "__precision(coalesce(predictions, [])[1:__k('precision_at_k', k)], list_distinct(coalesce(targets, [])))" },
   sql: [
+    K_CHECK,
     `CREATE OR REPLACE MACRO __precision(top, truth) AS
       CASE WHEN len(top) = 0 THEN 0.0 ELSE len(list_filter(top, x -> list_contains(truth, x))) / len(top) END`,
   ],
@@ -30,8 +41,9 @@ export const recallAtK: SqlFunction = {
   kind: 'scalar',
   description: "MLflow's recall at k of one row: distinct relevant ids among the first k retrieved / distinct relevant ids",
   example: 'SELECT recall_at_k([1, 2], [2, 3, 1], 2);',
-  macro: { params: 'targets, predictions, k BIGINT', body: '__recall(coalesce(predictions, [])[1:k], list_distinct(coalesce(targets, [])))' },
+  macro: { params: 'targets, predictions, k BIGINT', body: "__recall(coalesce(predictions, [])[1:__k('recall_at_k', k)], list_distinct(coalesce(targets, [])))" },
   sql: [
+    K_CHECK,
     `CREATE OR REPLACE MACRO __recall(top, truth) AS
       CASE WHEN len(truth) > 0 THEN len(list_intersect(truth, list_distinct(top))) / len(truth)
            WHEN len(top) = 0 THEN 1.0 ELSE 0.0 END`,
@@ -48,8 +60,9 @@ export const ndcgAtK: SqlFunction = {
   kind: 'scalar',
   description: "MLflow's NDCG at k of one row (binary relevance)",
   example: 'SELECT ndcg_at_k([1, 2], [2, 3, 1], 3);',
-  macro: { params: 'targets, predictions, k BIGINT', body: '__ndcg(coalesce(predictions, [])[1:k], list_distinct(coalesce(targets, [])))' },
+  macro: { params: 'targets, predictions, k BIGINT', body: "__ndcg(coalesce(predictions, [])[1:__k('ndcg_at_k', k)], list_distinct(coalesce(targets, [])))" },
   sql: [
+    K_CHECK,
     `CREATE OR REPLACE MACRO __dcg(top, truth) AS
       list_sum(list_transform(range(1, len(top) + 1), i -> CASE WHEN list_contains(truth, top[i]) THEN 1.0 / log2(i + 1) ELSE 0.0 END))`,
     `CREATE OR REPLACE MACRO __repeats(top, truth) AS

@@ -18,6 +18,8 @@ export const SERVER_OPTIONS = {
   'allow-key-env': { type: 'string', multiple: true },
   'max-connections': { type: 'string' },
   'max-message-mb': { type: 'string' },
+  'max-pending-logins': { type: 'string' },
+  'auth-timeout': { type: 'string' },
   threads: { type: 'string' },
   'memory-limit': { type: 'string' },
 } as const;
@@ -58,6 +60,8 @@ export function serverConfig(command: string, values: Partial<ServerValues>, env
     importDirs: importDirs.map((d) => resolve(d)),
     maxConnections: nonNegativeInt(command, '--max-connections', values['max-connections'] ?? env['AIDUCK_MAX_CONNECTIONS'], DEFAULTS.maxConnections),
     maxMessageBytes: nonNegativeInt(command, '--max-message-mb', values['max-message-mb'], DEFAULTS.maxMessageBytes / 1024 / 1024) * 1024 * 1024,
+    maxPendingLogins: Math.max(1, nonNegativeInt(command, '--max-pending-logins', values['max-pending-logins'] ?? env['AIDUCK_MAX_PENDING_LOGINS'], DEFAULTS.maxPendingLogins)),
+    authTimeoutMs: Math.max(1, nonNegativeInt(command, '--auth-timeout', values['auth-timeout'] ?? env['AIDUCK_AUTH_TIMEOUT'], DEFAULTS.authTimeoutMs / 1000)) * 1000,
     ...(password ? { password } : {}),
     ...(tlsCert ? { tlsCert } : {}),
     ...(tlsKey ? { tlsKey } : {}),

@@ -19,6 +19,9 @@ const serverOptions = `options (environment variable in brackets):
                              allowed, aiduck's own variables never [AIDUCK_ALLOWED_KEY_ENVS, ','-separated]
   --max-connections <n>      (default ${DEFAULTS.maxConnections}) [AIDUCK_MAX_CONNECTIONS]
   --max-message-mb <n>       largest protocol message accepted (default ${DEFAULTS.maxMessageBytes / 1024 / 1024})
+  --max-pending-logins <n>   connections still logging in, apart from --max-connections; when full, a new
+                             one ends the oldest login (default ${DEFAULTS.maxPendingLogins}) [AIDUCK_MAX_PENDING_LOGINS]
+  --auth-timeout <s>         seconds a client may take to log in (default ${DEFAULTS.authTimeoutMs / 1000}) [AIDUCK_AUTH_TIMEOUT]
   --threads <n>              DuckDB threads (default: one per core) [AIDUCK_THREADS]
   --memory-limit <size>      DuckDB memory limit, e.g. 8GB [AIDUCK_MEMORY_LIMIT]
   -h, --help                 this help`;

@@ -2,6 +2,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import * as msg from '../protocol/backend.js';
 import type { PgNotice } from '../protocol/backend.js';
 import { MessageWriter } from '../protocol/writer.js';
+import { CancelSlots } from './cancel-slots.js';
 import type { EngineOptions } from './options.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
 
@@ -29,11 +30,11 @@ export class EngineClient {
   private failureListeners: Array<(reason: string) => void> = [];
 
   /** Cancel counters shared with the engine, so a cancel reaches a session blocked in a model call. */
-  private readonly cancelFlags: Int32Array;
+  private readonly cancelSlots: CancelSlots;
 
   private constructor(worker: Worker, cancelFlags: SharedArrayBuffer) {
     this.worker = worker;
-    this.cancelFlags = new Int32Array(cancelFlags);
+    this.cancelSlots = new CancelSlots(cancelFlags);
     worker.on('message', (m: FromEngine) => this.dispatch(m));
     worker.on('error', (err) => this.fail(err.message));
     worker.on('exit', (code) => {
@@ -47,6 +48,7 @@ export class EngineClient {
     this.failure = reason;
     console.error(`aiduck: the engine failed: ${reason}`);
     const all = [...this.handlers.values()];
+    for (const sid of this.handlers.keys()) this.cancelSlots.release(sid);
     this.handlers.clear();
     const w = new MessageWriter(256);
     msg.errorResponse(w, { severity: 'FATAL', code: '57P01', message: `terminating connection: the engine stopped (${reason})`, hint: 'reconnect once the server is running again' });
@@ -90,16 +92,22 @@ export class EngineClient {
     if (!h) return;
     switch (m.t) {
       case 'opened':
-        if (m.error) this.handlers.delete(m.sid);
+        if (m.error) this.forget(m.sid);
         h.opened(m.error, m.parameters ?? []);
         break;
       case 'out': h.output(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength)); break;
       case 'consumed': h.consumed(m.bytes); break;
       case 'end':
-        this.handlers.delete(m.sid);
+        this.forget(m.sid);
         h.ended();
         break;
     }
+  }
+
+  /** The engine is done with the session: its handlers and its cancel slot go. */
+  private forget(sid: number): void {
+    this.handlers.delete(sid);
+    this.cancelSlots.release(sid);
   }
 
   private send(m: ToEngine, transfer?: ArrayBuffer[]): void {
@@ -109,6 +117,10 @@ export class EngineClient {
   open(sid: number, start: SessionStart, handlers: SessionHandlers): void {
     if (this.failure) {
       handlers.opened({ severity: 'FATAL', code: '57P01', message: `the engine is not running (${this.failure}); restart aiduck` }, []);
+      return;
+    }
+    if (!this.cancelSlots.take(sid)) {
+      handlers.opened({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' }, []);
       return;
     }
     this.handlers.set(sid, handlers);
@@ -140,12 +152,12 @@ export class EngineClient {
   }
 
   cancel(sid: number): void {
-    Atomics.add(this.cancelFlags, sid % this.cancelFlags.length, 1);
+    this.cancelSlots.bump(sid);
     this.send({ t: 'cancel', sid });
   }
 
   close(sid: number): void {
-    Atomics.add(this.cancelFlags, sid % this.cancelFlags.length, 1);
+    this.cancelSlots.bump(sid);
     this.send({ t: 'close', sid });
   }
 

@@ -1,5 +1,5 @@
 import { workerJobsEnded } from '../jobs/worker-job.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { version as duckdbLibraryVersion, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import * as msg from '../protocol/backend.js';
@@ -7,6 +7,7 @@ import type { PgNotice } from '../protocol/backend.js';
 import { bootstrapSession } from '../pg/bootstrap.js';
 import type { AiContext } from '../functions/context.js';
 import { openInstance } from './instance.js';
+import { CancelSlots } from './cancel-slots.js';
 import type { EngineOptions } from './options.js';
 import { Inbox } from '../session/inbox.js';
 import type { FromEngine, SessionStart, ToEngine } from './messages.js';
@@ -28,8 +29,11 @@ const closedEarly = new Set<number>();
 const running = new Set<Promise<void>>();
 const startedAt = new Date().toISOString();
 /** Per-session cancel counters the server thread bumps; read by model calls that block this thread. */
-const cancelFlags = new Int32Array(new SharedArrayBuffer(4 * 4096));
+const cancelSlots = CancelSlots.create(options.maxConnections + 16);
 const duckdbVersion = duckdbLibraryVersion();
+/** COPY ... TO may write where SQL may read, but not in the directory DuckDB spills to and COPY FROM STDIN stages in. */
+const writableDirs = options.allowedDirs.filter((d) => resolve(d) !== resolve(options.tmpDir));
+const filesDir = join(options.dataDir, 'files');
 
 const post = (m: FromEngine, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
@@ -42,19 +46,23 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
     refuse({ severity: 'FATAL', code: '53300', message: `sorry, too many clients already (max_connections = ${options.maxConnections})` });
     return;
   }
+  const cancelFlags = cancelSlots.counterOf(sid);
+  if (!cancelFlags) {
+    refuse({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' });
+    return;
+  }
   let conn: DuckDBConnection;
   try {
     conn = await instance.connect();
-    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_login_user: start.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt, aiduck_files_dir: join(options.dataDir, 'files') });
+    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_login_user: start.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt, aiduck_files_dir: filesDir });
   } catch (err) {
     refuse(msg.noticeOf(fromDuckDB(err), 'FATAL'));
     return;
   }
   const out = new SessionOutput((data) => post({ t: 'out', sid, data }, [data.buffer as ArrayBuffer]));
   const inbox = new Inbox((bytes) => post({ t: 'consumed', sid, bytes }));
-  const slot = sid % cancelFlags.length;
   const session = new Session(conn, out, inbox, {
-    tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, slot),
+    tmpDir: options.tmpDir, writableDirs, filesDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, 0),
     client: { clientAddr: start.clientAddr, clientPort: start.clientPort },
   }, start.user, start.applicationName);
   try {
@@ -131,7 +139,7 @@ async function main(): Promise<void> {
         break;
     }
   });
-  post({ t: 'ready', cancelFlags: cancelFlags.buffer as SharedArrayBuffer });
+  post({ t: 'ready', cancelFlags: cancelSlots.buffer });
 }
 
 void main();

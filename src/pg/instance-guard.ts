@@ -22,7 +22,7 @@ export const REFUSED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
 
 /** Table functions that read data or describe the catalog; each session sees only what it may. */
 export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
-  'arrow_scan', 'arrow_scan_dumb', 'check_peg_parser', 'checkpoint', 'force_checkpoint', 'duckdb_approx_database_count',
+  'aiduck_stat_activity', 'arrow_scan', 'arrow_scan_dumb', 'check_peg_parser', 'checkpoint', 'force_checkpoint', 'duckdb_approx_database_count',
   'duckdb_columns', 'duckdb_connection_count', 'duckdb_constraints', 'duckdb_coordinate_systems', 'duckdb_databases',
   'duckdb_dependencies', 'duckdb_extensions', 'duckdb_external_file_cache', 'duckdb_functions', 'duckdb_indexes',
   'duckdb_keywords', 'duckdb_memory', 'duckdb_optimizers', 'duckdb_prepared_statements', 'duckdb_schemas',

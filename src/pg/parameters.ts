@@ -1,11 +1,11 @@
 import {
-  BLOB, BOOLEAN, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId,
+  BLOB, BOOLEAN, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTimeValue, DuckDBTypeId,
   INTERVAL, LIST, VARCHAR, listValue, type DuckDBDecimalType, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import { isUnconstrained, misfitHint, UNCONSTRAINED_NUMERIC, unconstrainedMisfit } from './numeric.js';
 import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid } from './types/oids.js';
-import { dateFromBinary, numericFromBinary, timestampFromBinary } from './types/binary-format.js';
+import { dateFromBinary, intervalFromBinary, numericFromBinary, timeFromBinary, timestampFromBinary } from './types/binary-format.js';
 import {
   arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, type PgArray,
 } from './types/pg-text-input.js';
@@ -51,6 +51,16 @@ export function bindParameter(
     bindText(prepared, index, oid, text);
     return;
   }
+  try {
+    bindBinary(prepared, index, oid, value);
+  } catch (err) {
+    // The decoders say what is wrong with the value; the client also needs to know which parameter.
+    if (err instanceof SqlError && !err.message.includes(`parameter $${index}`)) throw new SqlError(err.code, `binary parameter $${index}: ${err.message}`, err.hint);
+    throw err;
+  }
+}
+
+function bindBinary(prepared: DuckDBPreparedStatement, index: number, oid: number, value: Buffer): void {
   const need = (n: number): void => {
     if (value.length !== n) throw new SqlError('22P03', `binary parameter $${index} has ${value.length} bytes, expected ${n}`);
   };
@@ -70,6 +80,13 @@ export function bindParameter(
       const text = numericFromBinary(value);
       checkNumericFits(prepared, index, text);
       prepared.bindVarchar(index, text);
+      return;
+    }
+    case Oid.time: need(8); prepared.bindTime(index, new DuckDBTimeValue(timeFromBinary(value))); return;
+    case Oid.interval: {
+      need(16);
+      const i = intervalFromBinary(value);
+      prepared.bindInterval(index, new DuckDBIntervalValue(i.months, i.days, i.micros));
       return;
     }
     case Oid.uuid: {

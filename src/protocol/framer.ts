@@ -13,9 +13,14 @@ export const MAX_STARTUP_BYTES = 10_000;
  * Cuts a byte stream into frontend messages. The first message of a connection has no type byte
  * (startup, SSLRequest, CancelRequest); `expectStartup` covers that. Lengths beyond `maxMessageBytes`
  * (or MAX_STARTUP_BYTES for a startup packet) are refused before any of the body is buffered.
+ *
+ * The pieces a socket delivers are kept as they came and copied once, into the message they end
+ * up in, so a message sent in many small pieces costs time linear in its size.
  */
 export class MessageFramer {
   private chunks: Buffer[] = [];
+  /** How much of chunks[0] was already taken. */
+  private offset = 0;
   private buffered = 0;
   expectStartup = true;
 
@@ -23,22 +28,40 @@ export class MessageFramer {
   constructor(public maxMessageBytes: number) {}
 
   push(data: Buffer): void {
+    if (!data.length) return;
     this.chunks.push(data);
     this.buffered += data.length;
   }
 
+  /** The first n buffered bytes (n is a header's few bytes), not consumed. */
   private peek(n: number): Buffer {
-    if (this.chunks.length > 1) {
-      this.chunks = [Buffer.concat(this.chunks)];
+    const first = this.chunks[0]!;
+    if (first.length - this.offset >= n) return first.subarray(this.offset, this.offset + n);
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    let skip = this.offset;
+    for (const c of this.chunks) {
+      filled += c.copy(out, filled, skip, Math.min(c.length, skip + n - filled));
+      skip = 0;
+      if (filled === n) break;
     }
-    return this.chunks[0]!.subarray(0, n);
+    return out;
   }
 
-  private consume(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
+  /** Removes the first n buffered bytes and returns them in a buffer of their own. */
+  private take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const copied = c.copy(out, filled, this.offset, Math.min(c.length, this.offset + n - filled));
+      filled += copied;
+      this.offset += copied;
+      if (this.offset === c.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      }
+    }
     this.buffered -= n;
     return out;
   }
@@ -60,7 +83,6 @@ export class MessageFramer {
     }
     const total = len + (this.expectStartup ? 0 : 1);
     if (this.buffered < total) return null;
-    const msg = this.consume(total);
-    return { code, body: Buffer.from(msg.subarray(header)) };
+    return { code, body: this.take(total).subarray(header) };
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { SqlError } from '../errors/sql-error.js';
 import { TASKS, type ProviderKind, type Task } from '../runtime/provider.js';
@@ -93,6 +93,25 @@ export function decoderTask(folder: string): Task {
   return hasChatTemplate(folder) ? 'chat' : 'text-generation';
 }
 
+/** The first symbolic link under a folder whose target is outside the given directories, if any. */
+function linkLeadingOut(folder: string, roots: readonly string[]): { from: string; to: string } | null {
+  const pending = [folder];
+  let seen = 0;
+  while (pending.length) {
+    const dir = pending.pop()!;
+    for (const name of readdirSync(dir)) {
+      if (++seen > MAX_FOLDER_ENTRIES) return null;
+      const entry = join(dir, name);
+      const st = lstatSync(entry);
+      if (st.isSymbolicLink()) {
+        const to = realOrSelf(entry);
+        if (!isInside(to, roots)) return { from: entry, to };
+      } else if (st.isDirectory()) pending.push(entry);
+    }
+  }
+  return null;
+}
+
 export function checkTask(task: string): Task {
   const t = task.trim().toLowerCase() === 'feature-extraction' ? 'embedding' : task.trim().toLowerCase();
   if (!(TASKS as readonly string[]).includes(t)) {
@@ -120,14 +139,36 @@ export function inferTask(folder: string): Task | null {
   return null;
 }
 
-/** A folder source must hold a Hugging Face layout, inside a directory the server may read. */
-export function checkFolder(path: string, allowedDirs: readonly string[]): void {
-  const inside = allowedDirs.some((d) => path === d || path.startsWith(d.endsWith(sep) ? d : d + sep));
-  if (!inside) {
-    throw new SqlError('42501', `the server may not read ${path}`,
-      `model folders must be under one of: ${allowedDirs.join(', ')} (start aiduck with --import-dir <dir> to add one)`);
+/** The real path (symbolic links resolved) of what exists; the path itself otherwise. */
+const realOrSelf = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
+};
+
+const isInside = (path: string, dirs: readonly string[]): boolean =>
+  dirs.some((d) => path === d.replace(/\/+$/, '') || path.startsWith(d.endsWith(sep) ? d : d + sep));
+
+/** Files looked at in a model folder for links leading out of it (a Hugging Face folder has a few dozen). */
+const MAX_FOLDER_ENTRIES = 100_000;
+
+/**
+ * A folder source must hold a Hugging Face layout, inside a directory the server may read: the
+ * folder and every link in it are resolved before the check, so a symbolic link placed in files/
+ * cannot lead to a folder (or a file) outside the allowed directories.
+ */
+export function checkFolder(path: string, allowedDirs: readonly string[]): void {
+  const roots = allowedDirs.map(realOrSelf);
+  const refuse = (what: string): SqlError => new SqlError('42501', `the server may not read ${what}`,
+    `model folders must be under one of: ${allowedDirs.join(', ')} (start aiduck with --import-dir <dir> to add one)`);
+  if (!isInside(path, allowedDirs)) throw refuse(path);
+  const real = realOrSelf(path);
+  if (!isInside(real, roots)) throw refuse(`${path}: it is a link to ${real}`);
   if (!existsSync(path) || !statSync(path).isDirectory()) throw new SqlError('58P01', `model folder ${path} does not exist`);
+  const link = linkLeadingOut(real, roots);
+  if (link) throw refuse(`${path}: ${link.from} is a link to ${link.to}`);
   if (!existsSync(join(path, 'config.json')) && !isAdapterFolder(path)) {
     throw new SqlError('22023', `${path} is not a Hugging Face model folder (no config.json, nor adapter_config.json)`,
       'export the model with optimum or transformers.js conventions: config.json, tokenizer.json, onnx/model.onnx; or save it with safetensors weights (model.safetensors); or a PEFT adapter (adapter_config.json)');

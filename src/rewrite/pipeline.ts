@@ -7,12 +7,15 @@ import { rewriteNumericTypes } from './pg-numeric.js';
 import { rewriteVarcharLengths } from './pg-varchar.js';
 import { expandQueryCommands, type EvaluateArguments, type RunAndRecord } from './query-commands.js';
 import { typeUntypedLiterals, type ParameterTypes } from './untyped-literals.js';
+import { writeOutDataFileTarget } from './data-file-target.js';
 
 /** What the passes need from the session preparing the statement. */
 export interface PipelineContext extends RewriteContext {
   evaluateArguments: EvaluateArguments;
   runAndRecord: RunAndRecord;
   parameterTypes: ParameterTypes;
+  /** The server's <data>/files, the directory data_file() names. */
+  filesDir: string;
 }
 
 /**
@@ -30,12 +33,14 @@ export interface PipelineContext extends RewriteContext {
  * 4. query-commands: evaluate_retriever, vector_search and chunk_text become the queries they
  *    stand for (which go through pass 3 in turn);
  * 5. untyped-literals: string literals whose type only the context gives (`INSERT ... VALUES
- *    ('\x00ff01')` into bytea, `'{a,b}'` into text[]) as DuckDB reads the value Postgres reads.
+ *    ('\x00ff01')` into bytea, `'{a,b}'` into text[]) as DuckDB reads the value Postgres reads;
+ * 6. data-file-target: `COPY ... TO (data_file('name'))` with the path written out, for the check
+ *    of where COPY writes (pg/copy-target.ts), which reads literals only.
  * Statements the session answers itself (SET, BEGIN, COPY ...) and registry commands never get here.
  */
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
   const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteVarcharLengths(rewriteNumericTypes(namePgColumns(sql))))));
   const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
-  return typeUntypedLiterals(expanded, ctx.parameterTypes);
+  return writeOutDataFileTarget(await typeUntypedLiterals(expanded, ctx.parameterTypes), ctx.filesDir);
 }

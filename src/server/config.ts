@@ -23,6 +23,10 @@ export interface ServerConfig {
   allowedKeyEnvs?: string[];
   maxConnections: number;
   maxMessageBytes: number;
+  /** Connections still logging in, apart from maxConnections (DEFAULTS.maxPendingLogins when unset). */
+  maxPendingLogins?: number;
+  /** How long a client may take to authenticate (DEFAULTS.authTimeoutMs when unset). */
+  authTimeoutMs?: number;
   threads?: number;
   memoryLimit?: string;
   /** The engine thread's JavaScript heap limit in MB; V8's default when unset. */
@@ -37,6 +41,8 @@ export const DEFAULTS = {
   user: 'aiduck',
   maxConnections: 100,
   maxMessageBytes: 64 * 1024 * 1024,
+  maxPendingLogins: 64,
+  authTimeoutMs: 10_000,
 } as const;
 
 export function isLoopback(host: string): boolean {

@@ -11,13 +11,16 @@ import { MessageWriter } from '../protocol/writer.js';
 import type { EngineClient } from '../engine/client.js';
 import type { SessionStart } from '../engine/messages.js';
 import { ScramError, ScramExchange, type ScramVerifier } from './scram.js';
+import type { AuthThrottle } from './auth-throttle.js';
+import type { LoginBudget, PendingLogin } from './login-budget.js';
 
 const PROTOCOL_3 = 3;
 /** Authentication messages are small; an unauthenticated client may not make the server buffer more. */
 const MAX_AUTH_MESSAGE_BYTES = 64 * 1024;
 const INPUT_HIGH_WATER = 16 * 1024 * 1024;
 const INPUT_LOW_WATER = 4 * 1024 * 1024;
-const AUTH_TIMEOUT_MS = 60_000;
+/** A throttled password check is not scheduled later than this before the login timeout. */
+const THROTTLE_MARGIN_MS = 500;
 
 /** What a connection needs from the server that accepted it. */
 export interface ConnectionHost {
@@ -26,20 +29,29 @@ export interface ConnectionHost {
   user: string;
   tls: SecureContext | null;
   maxMessageBytes: number;
-  /** Registers a session for cancel requests; returns false when the server is full. */
+  /** How long a client may take from connecting to being authenticated. */
+  authTimeoutMs: number;
+  /** Connections still logging in, counted apart from the sessions. */
+  logins: LoginBudget;
+  /** Spaces out password checks from an address that keeps failing. */
+  throttle: AuthThrottle;
+  /** Registers an authenticated session (for cancel requests); returns false when the server is full. */
   register(conn: ClientConnection): boolean;
   unregister(conn: ClientConnection): void;
   cancel(pid: number, secret: number): void;
 }
 
-type State = 'startup' | 'sasl-initial' | 'sasl-final' | 'opening' | 'ready' | 'closed';
+type State = 'startup' | 'sasl-initial' | 'sasl-final' | 'sasl-throttled' | 'opening' | 'ready' | 'closed';
 
 /**
  * One client socket on the server thread: startup, TLS, authentication and framing happen here;
  * after that, whole messages go to the session in the engine and its bytes come back.
  */
-export class ClientConnection {
+export class ClientConnection implements PendingLogin {
   private socket: Socket;
+  readonly address: string;
+  private readonly connectedAt = Date.now();
+  private throttleTimer: NodeJS.Timeout | null = null;
   private framer: MessageFramer;
   private state: State = 'startup';
   private scram: ScramExchange | null = null;
@@ -53,9 +65,27 @@ export class ClientConnection {
 
   constructor(socket: Socket, readonly pid: number, readonly secret: number, private readonly host: ConnectionHost) {
     this.socket = socket;
+    this.address = clientAddress(socket);
     this.framer = new MessageFramer(host.maxMessageBytes);
     this.attach(socket);
-    this.authTimer = setTimeout(() => this.fatal({ code: '08006', message: 'authentication timed out' }), AUTH_TIMEOUT_MS);
+    this.authTimer = setTimeout(() => this.fatal({ code: '08006', message: 'authentication timed out' }), host.authTimeoutMs);
+    host.logins.begin(this);
+  }
+
+  /** Ends a login in progress to make room for a newer connection. */
+  evict(): void {
+    this.fatal({
+      code: '53300', message: `too many connections are logging in at once (at most ${this.host.logins.max}); this one waited longest`,
+      hint: 'connect again; if this happens under normal load, raise --max-pending-logins',
+    });
+    this.releaseSocketOnceSent();
+  }
+
+  /** After a FATAL error to a client that holds nothing yet: the socket goes as soon as the error is out. */
+  private releaseSocketOnceSent(): void {
+    const s = this.socket;
+    if (s.writableFinished) s.destroy();
+    else s.once('finish', () => s.destroy());
   }
 
   private attach(socket: Socket): void {
@@ -66,7 +96,7 @@ export class ClientConnection {
   }
 
   private onData(data: Buffer): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.terminating) return;
     this.framer.push(data);
     this.drain();
   }
@@ -79,12 +109,11 @@ export class ClientConnection {
       for (let m = this.nextMessage(); m; m = this.nextMessage()) {
         if (this.state === 'ready') {
           if (m.code === Frontend.Terminate) {
-            // The session ends after the messages before it; it then closes the socket.
+            // The session answers the messages before it, then ends and closes the socket; what
+            // the client sends after Terminate is not read.
             forward.push(frame(m));
             this.flushForward(forward);
             this.terminating = true;
-            this.state = 'closed';
-            clearTimeout(this.authTimer);
             return;
           }
           forward.push(frame(m));
@@ -103,7 +132,7 @@ export class ClientConnection {
   }
 
   private nextMessage(): FrontendMessage | null {
-    return this.state === 'opening' ? null : this.framer.next();
+    return this.state === 'opening' || this.state === 'sasl-throttled' ? null : this.framer.next();
   }
 
   private flushForward(forward: Buffer[]): void {
@@ -155,20 +184,42 @@ export class ClientConnection {
       return;
     }
     if (this.state === 'sasl-final') {
-      const response = decodeSaslResponse(m);
-      try {
-        const final = this.scram!.finish(response);
-        if (this.start.user !== this.host.user) throw new ScramError('password authentication failed');
-        const w = new MessageWriter(256);
-        msg.authenticationSaslFinal(w, final);
-        this.socket.write(w.take());
-        this.openSession();
-      } catch {
-        this.authFailed(`password authentication failed for user "${this.start.user}"`);
+      const clientFinal = decodeSaslResponse(m);
+      // The check must come comfortably before the login timeout, or the client would only see that.
+      const wait = this.host.throttle.reserve(this.address, this.host.authTimeoutMs - (Date.now() - this.connectedAt) - THROTTLE_MARGIN_MS);
+      if (wait === null) {
+        return this.fatal({
+          code: '28000', message: `too many failed logins from ${this.address}: password checks from there are being slowed down`,
+          hint: 'wait a few seconds and connect again',
+        });
       }
+      if (wait <= 0) return this.checkPassword(clientFinal);
+      // This address failed recently: its password checks wait their turn.
+      this.state = 'sasl-throttled';
+      this.throttleTimer = setTimeout(() => {
+        this.throttleTimer = null;
+        if (this.state !== 'sasl-throttled') return;
+        this.checkPassword(clientFinal);
+        this.drain();
+      }, wait);
       return;
     }
     throw new ProtocolError('unexpected message during authentication');
+  }
+
+  private checkPassword(clientFinal: string): void {
+    try {
+      const final = this.scram!.finish(clientFinal);
+      if (this.start.user !== this.host.user) throw new ScramError('password authentication failed');
+      this.host.throttle.succeeded(this.address);
+      const w = new MessageWriter(256);
+      msg.authenticationSaslFinal(w, final);
+      this.socket.write(w.take());
+      this.openSession();
+    } catch {
+      this.host.throttle.failed(this.address);
+      this.authFailed(`password authentication failed for user "${this.start.user}"`);
+    }
   }
 
   private onSslRequest(): void {
@@ -200,11 +251,6 @@ export class ClientConnection {
     const w = new MessageWriter(256);
     const unknownOptions = [...params.keys()].filter((k) => k.startsWith('_pq_.'));
     if (minorVersion !== 0 || unknownOptions.length) msg.negotiateProtocolVersion(w, 0, unknownOptions);
-    if (!this.host.register(this)) {
-      this.socket.write(w.take());
-      this.fatal({ code: '53300', message: 'sorry, too many clients already' });
-      return;
-    }
     if (this.host.verifier) {
       this.scram = new ScramExchange(this.host.verifier);
       msg.authenticationSasl(w, ['SCRAM-SHA-256']);
@@ -222,6 +268,13 @@ export class ClientConnection {
 
   private openSession(): void {
     clearTimeout(this.authTimer);
+    this.host.logins.end(this);
+    // Only an authenticated client takes a session slot.
+    if (!this.host.register(this)) {
+      this.fatal({ code: '53300', message: 'sorry, too many clients already' });
+      this.releaseSocketOnceSent();
+      return;
+    }
     this.state = 'opening';
     this.framer.maxMessageBytes = this.host.maxMessageBytes;
     this.socket.pause();
@@ -276,6 +329,8 @@ export class ClientConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.authTimer);
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
+    this.host.logins.end(this);
     // The slot stays taken until the engine has ended the session (and stopped its query), so
     // maxConnections bounds the sessions in the engine, not just the open sockets.
     if (this.engineOpen && !this.terminating) this.host.engine.close(this.pid);
@@ -298,4 +353,10 @@ function frame(m: FrontendMessage): Buffer {
   b.writeInt32BE(m.body.length + 4, 1);
   m.body.copy(b, 5);
   return b;
+}
+
+/** The peer's address, IPv4-mapped IPv6 written as IPv4. */
+function clientAddress(socket: Socket): string {
+  const a = socket.remoteAddress ?? 'unknown';
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }

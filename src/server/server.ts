@@ -1,10 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { sep } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { EngineClient } from '../engine/client.js';
 import { ClientConnection, type ConnectionHost } from './connection.js';
-import { dataLayout, isLoopback, type ServerConfig } from './config.js';
+import { DEFAULTS, dataLayout, isLoopback, type ServerConfig } from './config.js';
+import { AuthThrottle } from './auth-throttle.js';
+import { LoginBudget } from './login-budget.js';
 import { makeScramVerifier } from './scram.js';
 import { ConsolePortInUse, startConsole, type RunningConsole } from '../console/console-server.js';
 
@@ -41,6 +44,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const pem = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const tls: SecureContext | null = pem ? createSecureContext(pem) : null;
   const layout = dataLayout(config);
+  refuseImportDirsHoldingTheDatabase(config.importDirs, layout.dataDir);
   const engine = await EngineClient.start({
     databasePath: layout.databasePath,
     tmpDir: layout.tmpDir,
@@ -57,12 +61,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const connections = new Map<number, ClientConnection>();
   const sockets = new Set<Socket>();
   let nextPid = randomInt(1000, 30000);
+  const logins = new LoginBudget(config.maxPendingLogins ?? DEFAULTS.maxPendingLogins);
   const host: ConnectionHost = {
     engine,
     verifier: config.password ? makeScramVerifier(config.password) : null,
     user: config.user,
     tls,
     maxMessageBytes: config.maxMessageBytes,
+    authTimeoutMs: config.authTimeoutMs ?? DEFAULTS.authTimeoutMs,
+    logins,
+    throttle: new AuthThrottle(),
     register(conn) {
       if (connections.size >= config.maxConnections) return false;
       connections.set(conn.pid, conn);
@@ -81,7 +89,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     socket.on('close', () => sockets.delete(socket));
     new ClientConnection(socket, nextPid++, randomInt(0, 2 ** 31 - 1), host);
   });
-  server.maxConnections = config.maxConnections * 2 + 16; // leaves room for cancel requests
+  // Sessions, logins in progress, and as many again for sockets that are being closed (an evicted
+  // login lingers a second to receive its error).
+  server.maxConnections = config.maxConnections + 2 * logins.max + 16;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -137,4 +147,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await engine.stop();
     },
   };
+}
+
+/**
+ * SQL may read and write under the import directories; the database file, its write-ahead log and
+ * DuckDB's spill files live in the data directory, so no import directory may contain it.
+ */
+function refuseImportDirsHoldingTheDatabase(importDirs: readonly string[], dataDir: string): void {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const data = real(dataDir);
+  for (const dir of importDirs) {
+    const d = real(dir).replace(/\/+$/, '');
+    if (data === d || data.startsWith(d + sep) || d === '') {
+      throw new Error(`--import-dir ${dir} contains the data directory ${dataDir}: SQL could read and write the database file, ` +
+        'its write-ahead log and temporary files there; import from a directory outside it (or put files in <data>/files)');
+    }
+  }
 }

@@ -7,6 +7,7 @@ import { prefetchQuery } from '../functions/prefetch-plan.js';
 import { runAndRecord } from '../functions/recorded-query.js';
 import { loadPgCatalog } from '../pg/bootstrap.js';
 import { refusalOfStatement } from '../pg/instance-guard.js';
+import { MAY_COPY_TO, refusalOfCopyTarget } from '../pg/copy-target.js';
 import { duckdbTypeForOid, parameterType } from '../pg/parameters.js';
 import { classifySpecial } from '../pg/special-statements.js';
 import { columnCodec } from '../pg/types/column-codec.js';
@@ -28,6 +29,10 @@ export interface PrepareHost {
   parkOpenCursor(): Promise<void>;
   /** Whether a transaction is open (what is created in it goes if it rolls back). */
   inTransaction(): boolean;
+  /** Where `COPY ... TO '<file>'` may write (pg/copy-target.ts). */
+  writableDirs: readonly string[];
+  /** The server's <data>/files, which data_file() names. */
+  filesDir: string;
 }
 
 /**
@@ -123,6 +128,7 @@ export class Preparer {
     }
     const duckSql = await rewrite(sql, {
       dimensionOf: (model) => ai.registry.dimensionOf(model),
+      filesDir: this.host.filesDir,
       evaluateArguments: async (def, argsText) => {
         const args = await conn.prepare(`SELECT __${def.name}_args(${argsText})`);
         try {
@@ -160,7 +166,8 @@ export class Preparer {
   }
 
   /**
-   * DuckDB's prepare, refused for what a session may not run, with parameters whose type neither
+   * DuckDB's prepare, refused for what a session may not run (pg/instance-guard.ts, a COPY to a file
+   * outside the writable directories, a write to the registry), with parameters whose type neither
    * the client declared nor DuckDB could infer typed the way Postgres types an unknown parameter: as text.
    */
   private async prepareTyped(duckSql: string, declaredOids: number[]): Promise<{ prepared: DuckDBPreparedStatement; sql: string }> {
@@ -172,6 +179,7 @@ export class Preparer {
       throw err;
     });
     const refusal = refusalOfStatement(prepared.statementType, duckSql)
+      ?? (MAY_COPY_TO.has(prepared.statementType) ? refusalOfCopyTarget(duckSql, this.host.writableDirs) : null)
       ?? await registryWriteRefusal(prepared.statementType, duckSql, schemaResolver(conn));
     if (refusal) {
       prepared.destroySync();

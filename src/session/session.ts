@@ -29,6 +29,10 @@ import { Transaction } from './transaction.js';
 /** What a session needs from the engine that hosts it. */
 export interface SessionContext {
   tmpDir: string;
+  /** Where SQL may write files with `COPY ... TO`: files/ and the import directories, not the spill directory. */
+  writableDirs: readonly string[];
+  /** <data>/files, which data_file() names. */
+  filesDir: string;
   maxConnections: number;
   ai: AiContext;
   /** The session's backend pid. */
@@ -84,7 +88,7 @@ export class Session {
       interrupt: () => conn.interrupt(), cancelModelWork: () => ctx.ai.runtime.cancel(ctx.sid),
     });
     this.statements = new StatementStore((portal) => this.open.drop(portal.cursor));
-    this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor(), inTransaction: () => this.transaction.open });
+    this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor(), inTransaction: () => this.transaction.open, writableDirs: ctx.writableDirs, filesDir: ctx.filesDir });
     this.cursors = new SqlCursors({
       conn, out, inTransaction: () => this.transaction.open, parkOpenCursor: () => this.parkOpenCursor(),
       use: (cursor) => this.open.use(cursor), drop: (cursor) => this.open.drop(cursor), journal: (entry) => this.transaction.journal(entry),

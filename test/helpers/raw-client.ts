@@ -85,11 +85,11 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
-  static async connect(port: number, user = 'aiduck'): Promise<RawClient> {
+  static async connect(port: number, user = 'aiduck', database = 'aiduck'): Promise<RawClient> {
     const socket = connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const c = new RawClient(socket);
-    c.send(serialize.startup({ user, database: 'aiduck' }));
+    c.send(serialize.startup({ user, database }));
     await c.until((m) => m.name === 'readyForQuery');
     return c;
   }
@@ -115,6 +115,23 @@ export class RawClient {
         };
       });
     }
+  }
+
+  /** Everything received from now until the server closes the connection, within the timeout. */
+  async untilClosed(timeoutMs = 10_000): Promise<BackendMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`the server did not close the connection; got ${this.received.map((m) => m.name).join(', ')}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    return this.received.splice(0);
   }
 
   close(): void {

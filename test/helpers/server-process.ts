@@ -18,6 +18,8 @@ export interface ServerProcess {
   exited: Promise<number | null>;
   /** The process's resident memory now, in MiB (from /proc). */
   rssMb(): number;
+  /** CPU time used so far, in seconds: the whole process, and its main (socket-serving) thread alone. */
+  cpuSeconds(): { total: number; socketThread: number };
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,9 @@ export async function spawnServer(env: NodeJS.ProcessEnv = {}, args: string[] = 
   return {
     port, pid: child.pid!, dataDir, child, exited,
     output: () => out,
+    cpuSeconds() {
+      return { total: ticks(`/proc/${child.pid}/stat`), socketThread: ticks(`/proc/${child.pid}/task/${child.pid}/stat`) };
+    },
     rssMb() {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
@@ -58,6 +63,12 @@ export async function spawnServer(env: NodeJS.ProcessEnv = {}, args: string[] = 
       if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** utime + stime of a /proc stat file, in seconds (the usual 100 ticks per second). */
+function ticks(statFile: string): number {
+  const fields = readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Samples `sample()` every `ms` until `job` settles; returns the largest value seen. */

@@ -60,15 +60,45 @@ export function binaryNumeric(text: string): Buffer {
   return b;
 }
 
-/** Decodes the numeric binary form back to its decimal string (for binary parameters). */
+const NUMERIC_POS = 0x0000;
+const NUMERIC_NEG = 0x4000;
+const NUMERIC_NAN = 0xc000;
+const NUMERIC_PINF = 0xd000;
+const NUMERIC_NINF = 0xf000;
+const NUMERIC_DSCALE_MASK = 0x3fff;
+/** Base-10000 digits before the point beyond which no DuckDB type holds the value (DOUBLE ends near 1e308). */
+const NUMERIC_MAX_WEIGHT = 77;
+
+/**
+ * Decodes the numeric binary form back to its decimal string (for binary parameters), checked as
+ * Postgres checks it: a malformed value is an error that says what is wrong, never another number.
+ * NaN and the infinities come back as the words DuckDB's casts read (a DECIMAL target then refuses them).
+ */
 export function numericFromBinary(b: Buffer): string {
-  const ndigits = b.readInt16BE(0);
+  const bad = (what: string): SqlError => new SqlError('22P03', `invalid ${what} in external "numeric" value`);
+  // Postgres' codes: too few bytes is a protocol violation (08P01), too many a bad format (22P03).
+  if (b.length < 8) throw new SqlError('08P01', `insufficient data left in message: a numeric needs an 8-byte header, ${b.length} bytes were sent`);
+  const ndigits = b.readUInt16BE(0);
   const weight = b.readInt16BE(2);
   const sign = b.readUInt16BE(4);
-  const dscale = b.readInt16BE(6);
-  if (sign === 0xc000) return 'NaN';
+  const dscale = b.readUInt16BE(6);
+  if (b.length < 8 + 2 * ndigits) throw new SqlError('08P01', `insufficient data left in message: the numeric announces ${ndigits} digits, ${(b.length - 8) >> 1} were sent`);
+  if (b.length > 8 + 2 * ndigits) throw new SqlError('22P03', `incorrect binary data format: ${b.length - 8 - 2 * ndigits} bytes after the numeric's ${ndigits} digits`);
+  if (sign === NUMERIC_NAN) return 'NaN';
+  if (sign === NUMERIC_PINF) return 'Infinity';
+  if (sign === NUMERIC_NINF) return '-Infinity';
+  if (sign !== NUMERIC_POS && sign !== NUMERIC_NEG) throw bad(`sign (0x${sign.toString(16)})`);
+  if ((dscale & NUMERIC_DSCALE_MASK) !== dscale) throw bad(`scale (${dscale})`);
   const digits: number[] = [];
-  for (let i = 0; i < ndigits; i++) digits.push(b.readInt16BE(8 + i * 2));
+  for (let i = 0; i < ndigits; i++) {
+    const d = b.readInt16BE(8 + i * 2);
+    if (d < 0 || d > 9999) throw bad(`digit (${d}: base-10000 digits are 0 to 9999)`);
+    digits.push(d);
+  }
+  if (ndigits && weight > NUMERIC_MAX_WEIGHT) {
+    throw new SqlError('22003', `numeric value out of range: ${4 * (weight + 1)} digits before the decimal point`,
+      'DuckDB holds 38 digits exactly (DECIMAL) and about 308 approximately (DOUBLE)');
+  }
   let intPart = '';
   for (let w = 0; w <= weight; w++) intPart += String(digits[w] ?? 0).padStart(4, '0');
   let frac = '';
@@ -79,23 +109,46 @@ export function numericFromBinary(b: Buffer): string {
   return (sign === 0x4000 ? '-' : '') + intPart + (dscale > 0 ? '.' + frac : '');
 }
 
+/** Postgres' finite dates, in days from 2000-01-01: 4714-11-24 BC up to (not including) 5874898-01-01. */
+const PG_DATE_MIN = -2451545;
+const PG_DATE_END = 2145031949;
+/** Postgres' finite timestamps, in microseconds from 2000-01-01: 4714-11-24 BC up to 294277-01-01. */
+const PG_TIMESTAMP_MIN = -211813488000000000n;
+const PG_TIMESTAMP_END = 9223371331200000000n;
+
+/** A binary date, refused outside the range Postgres accepts (as Postgres refuses it). */
 export function dateFromBinary(b: Buffer): number {
   const v = b.readInt32BE(0);
   if (v === PG_DATE_NOEND) return DUCK_DATE_INFINITY;
   if (v === PG_DATE_NOBEGIN) return -DUCK_DATE_INFINITY;
-  const days = v + PG_EPOCH_DAYS;
-  // DuckDB's dates end where its infinities begin; Postgres' own range (4713 BC to 5874897 AD) is narrower.
-  if (days >= DUCK_DATE_INFINITY || days <= -DUCK_DATE_INFINITY) throw new SqlError('22008', 'date out of range');
-  return days;
+  if (v < PG_DATE_MIN || v >= PG_DATE_END) throw new SqlError('22008', 'date out of range', 'Postgres dates run from 4714-11-24 BC to 5874897-12-31');
+  return v + PG_EPOCH_DAYS;
 }
 
+/** A binary timestamp, refused outside the range Postgres accepts and the range DuckDB holds. */
 export function timestampFromBinary(b: Buffer): bigint {
   const v = b.readBigInt64BE(0);
   if (v === PG_TIMESTAMP_NOEND) return DUCK_TIMESTAMP_INFINITY;
   if (v === PG_TIMESTAMP_NOBEGIN) return -DUCK_TIMESTAMP_INFINITY;
   const micros = v + PG_EPOCH_MICROS;
-  if (micros >= DUCK_TIMESTAMP_INFINITY || micros <= -DUCK_TIMESTAMP_INFINITY) throw new SqlError('22008', 'timestamp out of range');
+  if (v < PG_TIMESTAMP_MIN || v >= PG_TIMESTAMP_END || micros >= DUCK_TIMESTAMP_INFINITY) {
+    throw new SqlError('22008', 'timestamp out of range', 'timestamps run from 4714-11-24 BC to 294246-12-31 AD here (DuckDB\'s end is earlier than Postgres\')');
+  }
   return micros;
+}
+
+const MICROS_PER_DAY = 86_400_000_000n;
+
+/** A binary time of day (microseconds since midnight; 24:00:00 included, as in Postgres). */
+export function timeFromBinary(b: Buffer): bigint {
+  const v = b.readBigInt64BE(0);
+  if (v < 0n || v > MICROS_PER_DAY) throw new SqlError('22008', 'time out of range', 'a time of day runs from 00:00:00 to 24:00:00');
+  return v;
+}
+
+/** A binary interval: microseconds, days and months, as DuckDB keeps them too. */
+export function intervalFromBinary(b: Buffer): { months: number; days: number; micros: bigint } {
+  return { micros: b.readBigInt64BE(0), days: b.readInt32BE(8), months: b.readInt32BE(12) };
 }
 
 /** A one-dimensional binary array of already-encoded elements (null elements as null). */

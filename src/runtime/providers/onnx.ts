@@ -2,6 +2,7 @@ import { env, pipeline, type Tensor } from '@huggingface/transformers';
 import { applyFolderChatTemplate } from '../../llm/chat-template.js';
 import { DEFAULT_SENTENCE_EMBEDDING } from '../../llm/sentence-embedding.js';
 import { poolBatch } from '../../llm/sentence-pooling.js';
+import { readablePrefix } from './readable-prefix.js';
 import { chatOf, type Classification, type ClassifyOptions, type GenerateOptions, type ModelSpec, type Provider, type RowResult } from '../provider.js';
 
 // Models come from the artifact store only: nothing is fetched while inference runs.
@@ -93,12 +94,13 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
       return e.lowercase ? prompted.toLowerCase() : prompted;
     };
     const limits = { padding: true, truncation: true, ...(e.maxSeqLength === null ? {} : { max_length: e.maxSeqLength }) };
+    const readTokens = e.maxSeqLength ?? encoder.tokenizer.model_max_length;
     // As sentence-transformers: the prompt's tokens, less the closing special token, leave the pooling when include_prompt is false.
     const promptTokens = e.prompt !== null && !e.includePrompt
       ? Number(encoder.tokenizer([asModelSees('')], limits)['input_ids']!.dims.at(-1) ?? 1) - 1
       : 0;
     provider.embed = (inputs, signal) => inSortedBatches(inputs, EMBED_BATCH, signal, async (texts) => {
-      const enc = encoder.tokenizer(texts.map(asModelSees), limits);
+      const enc = encoder.tokenizer(texts.map((t) => readablePrefix(encoder.tokenizer, asModelSees(t), readTokens)), limits);
       const out = await encoder.model(enc);
       const hidden = out['last_hidden_state'] ?? out['token_embeddings'] ?? out['logits'];
       if (!hidden) throw new Error('the model has no last_hidden_state output');
@@ -161,7 +163,9 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
       if (options.chat && !chat) throw new Error('a list of chat messages needs a chat model (task chat, with a chat template); this model takes a text');
       const params = generationParameters(options.parameters);
       if (task === 'text-generation') params['return_full_text'] = false;
-      const input = options.chat ? chatOf(texts[0]!) : chat ? [{ role: 'user', content: texts[0]! }] : texts[0];
+      // The pipelines truncate their input to the model's length: a long text is cut to what it reads first.
+      const request = tokenizer && !options.chat ? readablePrefix(tokenizer, texts[0]!) : texts[0]!;
+      const input = options.chat ? chatOf(request) : chat ? [{ role: 'user', content: request }] : request;
       const out = (await call(input, params)) as Array<Record<string, unknown>>;
       const first = out[0] ?? {};
       const text = first['generated_text'] ?? first['summary_text'] ?? first['translation_text'] ?? '';

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
 import * as msg from '../../protocol/backend.js';
 import { ProtocolError, SqlError } from '../../errors/sql-error.js';
 import { Frontend } from '../../protocol/codes.js';
@@ -32,7 +32,16 @@ export function runCopy(host: CopyHost, cmd: CopyCommand): Promise<number> {
 
 async function copyOut(host: CopyHost, cmd: CopyCommand): Promise<number> {
   const query = cmd.query ?? `SELECT ${cmd.target!.columns ?? '*'} FROM ${cmd.target!.table}`;
-  const result = await host.conn.stream(query);
+  // Prepared as one statement: a syntax error is DuckDB's Parser Error (42601), and nothing but the query runs.
+  const prepared = await host.conn.prepare(query);
+  try {
+    return await streamOut(host, cmd, await prepared.stream());
+  } finally {
+    prepared.destroySync();
+  }
+}
+
+async function streamOut(host: CopyHost, cmd: CopyCommand, result: DuckDBResult): Promise<number> {
   const names = result.columnNames();
   const encoders = result.columnTypes().map((t) => columnCodec(t).text);
   const w = host.out.w;
@@ -75,7 +84,8 @@ class CopyInFile {
   readonly path: string;
   private readonly file: WriteStream;
   private readonly decoder = new StringDecoder('utf8');
-  private pendingLine = '';
+  /** The pieces of a text line that has not ended yet (a line may come in thousands of CopyData messages). */
+  private pendingLine: string[] = [];
   /** The last bytes of csv data, held back until we know whether they are the end marker. */
   private csvTail = Buffer.alloc(0);
   private error: Error | null = null;
@@ -93,9 +103,19 @@ class CopyInFile {
       this.csvTail = Buffer.from(all.subarray(all.length - keep));
       return this.put(all.subarray(0, all.length - keep));
     }
-    const text = this.pendingLine + this.decoder.write(data);
-    const lines = text.split('\n');
-    this.pendingLine = lines.pop() ?? '';
+    const text = this.decoder.write(data);
+    const firstEnd = text.indexOf('\n');
+    if (firstEnd < 0) {
+      if (text) this.pendingLine.push(text);
+      return;
+    }
+    // Only the new text is searched for line ends: the pending pieces are joined once, when their line ends.
+    this.pendingLine.push(text.slice(0, firstEnd));
+    const ended = this.pendingLine.join('');
+    const lines = text.slice(firstEnd + 1).split('\n');
+    const rest = lines.pop()!;
+    lines.unshift(ended);
+    this.pendingLine = rest ? [rest] : [];
     await this.put(this.transcode(lines));
   }
 
@@ -123,7 +143,7 @@ class CopyInFile {
       // latin1 maps bytes one to one, so the tail's bytes survive the regex untouched.
       await this.put(Buffer.from(this.csvTail.toString('latin1').replace(END_MARKER, '$1'), 'latin1'));
     } else {
-      const last = this.pendingLine + this.decoder.end();
+      const last = this.pendingLine.join('') + this.decoder.end();
       if (last) await this.put(this.transcode([last]));
     }
     await this.close();

@@ -35,47 +35,67 @@ function csvField(cmd: CopyCommand, v: string | null): string {
 
 const simpleEscapes: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
-/** Decodes one line of Postgres text-format COPY data into fields (null for the NULL marker). */
+const textLineSpecials = new Map<string, RegExp>();
+const isOctal = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '7';
+const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c);
+
+/**
+ * Decodes one line of Postgres text-format COPY data into fields (null for the NULL marker). The
+ * runs between backslashes and delimiters are copied as slices, so a line of many megabytes costs
+ * time linear in its length.
+ */
 export function parseTextLine(cmd: CopyCommand, line: string): Array<string | null> {
+  let special = textLineSpecials.get(cmd.delimiter);
+  if (!special) textLineSpecials.set(cmd.delimiter, (special = new RegExp(`[\\\\${regexChar(cmd.delimiter)}]`, 'g')));
   const fields: Array<string | null> = [];
-  let raw = '';
-  let value = '';
+  let parts: string[] = [];
   // Octal and hex escapes are bytes: consecutive ones form one UTF-8 sequence (\303\251 is é).
   let bytes: number[] = [];
-  const text = (s: string): void => {
+  const add = (s: string): void => {
     if (bytes.length) {
-      value += Buffer.from(bytes).toString('utf8');
+      parts.push(Buffer.from(bytes).toString('utf8'));
       bytes = [];
     }
-    value += s;
+    if (s) parts.push(s);
   };
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (ch === '\\' && i + 1 < line.length) {
-      const next = line[++i]!;
-      raw += ch + next;
-      if (simpleEscapes[next]) text(simpleEscapes[next]);
-      else if (/[0-7]/.test(next)) {
-        let oct = next;
-        while (oct.length < 3 && /[0-7]/.test(line[i + 1] ?? '')) oct += line[++i];
-        bytes.push(parseInt(oct, 8) & 0xff);
-      } else if (next === 'x' && /[0-9a-fA-F]/.test(line[i + 1] ?? '')) {
-        let hex = '';
-        while (hex.length < 2 && /[0-9a-fA-F]/.test(line[i + 1] ?? '')) hex += line[++i];
-        bytes.push(parseInt(hex, 16));
-      } else text(next);
-    } else if (ch === cmd.delimiter) {
-      text('');
-      fields.push(raw === cmd.null ? null : value);
-      raw = '';
-      value = '';
-    } else {
-      raw += ch;
-      text(ch);
+  const endField = (start: number, end: number): void => {
+    add('');
+    const isNull = end - start === cmd.null.length && line.startsWith(cmd.null, start);
+    fields.push(isNull ? null : parts.join(''));
+    parts = [];
+  };
+  let fieldStart = 0;
+  let copied = 0;
+  special.lastIndex = 0;
+  for (let m = special.exec(line); m; m = special.exec(line)) {
+    const i = m.index;
+    if (i > copied) add(line.slice(copied, i));
+    if (line[i] !== '\\') {
+      endField(fieldStart, i);
+      fieldStart = copied = i + 1;
+      continue;
     }
+    if (i + 1 >= line.length) {
+      // A backslash that ends the line stands for itself.
+      copied = i;
+      break;
+    }
+    const next = line[i + 1]!;
+    let j = i + 2;
+    if (simpleEscapes[next]) add(simpleEscapes[next]);
+    else if (isOctal(next)) {
+      while (j < i + 4 && isOctal(line[j])) j++;
+      bytes.push(parseInt(line.slice(i + 1, j), 8) & 0xff);
+    } else if (next === 'x' && isHex(line[j])) {
+      if (isHex(line[j + 1])) j++;
+      j++;
+      bytes.push(parseInt(line.slice(i + 2, j), 16));
+    } else add(next);
+    copied = j;
+    special.lastIndex = j;
   }
-  text('');
-  fields.push(raw === cmd.null ? null : value);
+  if (copied < line.length) add(line.slice(copied));
+  endField(fieldStart, line.length);
   return fields;
 }
 
