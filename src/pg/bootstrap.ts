@@ -5,7 +5,8 @@ import { DEFAULT_SEARCH_PATH, setSearchPathSql } from './search-path.js';
 
 const sessionSql = readSqlFile('session.sql');
 // One text for DuckDB to run statement by statement: a round trip per statement costs a third more.
-const catalogSql = readSqlFile('pg-catalog.sql').join(';\n');
+// pg-dump-catalog.sql holds the rest of the catalog pg_dump reads.
+const catalogSql = [...readSqlFile('pg-catalog.sql'), ...readSqlFile('pg-dump-catalog.sql')].join(';\n');
 
 /** Creates the Postgres catalog views and macros on a connection (once, on first need). */
 export async function loadPgCatalog(conn: DuckDBConnection): Promise<void> {

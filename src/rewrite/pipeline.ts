@@ -1,4 +1,5 @@
 import type { RewriteContext } from '../functions/sql-function.js';
+import { rewriteDumpForms } from './dump-forms.js';
 import { rewriteFunctionCalls } from './function-calls.js';
 import { rewritePgCatalog } from './pg-catalog.js';
 import { rewritePgLiterals } from './pg-literals.js';
@@ -15,6 +16,8 @@ export interface PipelineContext extends RewriteContext {
 /**
  * The text DuckDB prepares for a statement a client sent. The passes run in this order, each a
  * file with its own tests:
+ * 0. dump-forms: the DDL forms of pg_dump scripts DuckDB lacks (`ALTER TABLE ONLY`,
+ *    `nextval('s'::regclass)`, CREATE SEQUENCE's `AS integer` and `CACHE`, `USING btree`);
  * 1. pg-literals: typed string literals in Postgres' text forms (bytea, arrays, intervals,
  *    booleans, dates) and E'' strings, as DuckDB reads the same values;
  * 2. pg-catalog: the catalog queries of psql, pgJDBC, psycopg, ... in the SQL DuckDB accepts
@@ -29,7 +32,7 @@ export interface PipelineContext extends RewriteContext {
  */
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
-  const text = calls(rewritePgCatalog(rewritePgLiterals(sql)));
+  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteDumpForms(sql))));
   const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
   return typeUntypedLiterals(expanded, ctx.parameterTypes);
 }

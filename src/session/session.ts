@@ -354,7 +354,7 @@ export class Session {
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
         duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
         transactionIntact: () => this.parkOpenCursor().then(() => transactionIntact(this.conn)), rebuild: rebuildHost(this.conn, (sql) => this.runTransactionVerb(sql, true)),
-        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors,
+        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors, notice: (message) => this.notice(message),
       },
       opened: (cursor) => this.open.opened(cursor),
       parkOpenCursor: () => this.parkOpenCursor(),

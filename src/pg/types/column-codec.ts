@@ -1,7 +1,7 @@
 import {
   DuckDBArrayType, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBListType, DuckDBTimeValue,
   DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId, type DuckDBType, type DuckDBValue,
-  DuckDBArrayValue, DuckDBListValue, type DuckDBDecimalType,
+  DuckDBArrayValue, DuckDBListValue, type DuckDBDecimalType, type DuckDBStructType, type DuckDBStructValue,
 } from '@duckdb/node-api';
 import { SqlError } from '../../errors/sql-error.js';
 import { ArrayOidOf, Oid, TypeSize } from './oids.js';
@@ -108,6 +108,10 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.BIT:
       return { oid: Oid.varbit, text: any };
     case DuckDBTypeId.STRUCT:
+      if (isInt2Vector(type as DuckDBStructType)) {
+        return { oid: Oid.int2vector, text: (v) => String((v as DuckDBStructValue).entries[INT2VECTOR_FIELD]) };
+      }
+      return { oid: Oid.json, text: toJsonText, binary: (v) => Buffer.from(toJsonText(v)) };
     case DuckDBTypeId.MAP:
     case DuckDBTypeId.UNION:
     case DuckDBTypeId.VARIANT:
@@ -118,6 +122,14 @@ function scalarOf(type: DuckDBType): Scalar {
       return { oid: Oid.text, text: scalarText };
   }
 }
+
+/**
+ * pg_index.indkey, an int2vector, leaves the catalog as a struct of one field of this name holding
+ * its text form (sql/pg-catalog.sql's aiduck_int2vector_out): psqlODBC and pg_dump read it as such
+ * only when RowDescription types it int2vector.
+ */
+const INT2VECTOR_FIELD = 'aiduck_int2vector';
+const isInt2Vector = (type: DuckDBStructType): boolean => type.entryNames.length === 1 && type.entryNames[0] === INT2VECTOR_FIELD;
 
 function isListLike(type: DuckDBType): type is DuckDBListType | DuckDBArrayType {
   return type.typeId === DuckDBTypeId.LIST || type.typeId === DuckDBTypeId.ARRAY;

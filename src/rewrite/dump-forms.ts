@@ -1,0 +1,70 @@
+import { isWord, lex, type Token } from '../sqltext/lexer.js';
+import { applyEdits, type Edit } from '../sqltext/statements.js';
+
+/**
+ * The Postgres forms of a pg_dump script (and of pg_dump's own queries) that DuckDB reads
+ * differently or not at all, written as DuckDB reads the same thing:
+ * - `ONLY` after TABLE, FROM, JOIN, UPDATE, TRUNCATE (DuckDB has no table inheritance, so every
+ *   table is only itself);
+ * - `nextval('seq'::regclass)`: DuckDB's nextval takes the name;
+ * - CREATE SEQUENCE's `AS smallint | integer` (DuckDB's sequences are bigint: the type's largest
+ *   value becomes MAXVALUE) and `CACHE n` (DuckDB hands out values one at a time);
+ * - CREATE INDEX's `USING btree` (DuckDB's ART index serves the same lookups);
+ * - `COLLATE pg_catalog."C"`: DuckDB names collations without a schema, and `"default"` is no collation.
+ */
+export function rewriteDumpForms(sql: string): string {
+  if (!TRIGGER.test(sql)) return sql;
+  const tokens = lex(sql);
+  const code = tokens.filter((t) => t.kind !== 'space' && t.kind !== 'comment');
+  const edits: Edit[] = [];
+  const drop = (from: Token, to: Token): void => {
+    edits.push({ start: from.start, end: to.end, text: ' ' });
+  };
+  const createSequence = isWord(code[0], 'create') && code.slice(1, 4).some((t) => isWord(t, 'sequence'));
+  const createIndex = isWord(code[0], 'create') && code.slice(1, 4).some((t) => isWord(t, 'index'));
+  for (let i = 0; i < code.length; i++) {
+    const t = code[i]!;
+    const prev = code[i - 1];
+    if (isWord(t, 'only') && ONLY_AFTER.some((w) => isWord(prev, w)) && code[i + 1] && code[i + 1]!.text !== '(') {
+      drop(t, t);
+    } else if (isWord(t, 'nextval') && code[i + 1]?.text === '(' && code[i + 2]?.kind === 'string' && code[i + 3]?.text === '::') {
+      const end = regclassEnd(code, i + 4);
+      if (end !== null && code[end + 1]?.text === ')') drop(code[i + 3]!, code[end]!);
+    } else if (createSequence && isWord(t, 'as') && code[i + 1]?.kind === 'word') {
+      const max = SEQUENCE_TYPE_MAX[code[i + 1]!.text.toLowerCase()];
+      if (max === undefined) continue;
+      const noMaxValue = code.findIndex((c, k) => isWord(c, 'no') && isWord(code[k + 1], 'maxvalue'));
+      const explicitMax = code.some((c, k) => isWord(c, 'maxvalue') && !isWord(code[k - 1], 'no'));
+      const descending = code.some((c, k) => isWord(c, 'increment') && /^-/.test(code[k + (isWord(code[k + 1], 'by') ? 2 : 1)]?.text ?? ''));
+      edits.push({ start: t.start, end: code[i + 1]!.end, text: explicitMax || descending || max === null ? ' ' : ` MAXVALUE ${max}` });
+      if (noMaxValue >= 0 && !explicitMax && !descending && max !== null) drop(code[noMaxValue]!, code[noMaxValue + 1]!);
+      i++;
+    } else if (createSequence && isWord(t, 'cache') && code[i + 1]?.kind === 'number') {
+      drop(t, code[i + 1]!);
+      i++;
+    } else if (createIndex && isWord(t, 'using') && isWord(code[i + 1], 'btree')) {
+      drop(t, code[i + 1]!);
+      i++;
+    } else if (isWord(t, 'collate')) {
+      const schema = isWord(code[i + 1], 'pg_catalog') && code[i + 2]?.text === '.' ? 2 : 0;
+      const name = code[i + 1 + schema];
+      if (name && /^"?default"?$/i.test(name.text)) drop(t, name);
+      else if (schema) drop(code[i + 1]!, code[i + 2]!);
+    }
+  }
+  return edits.length ? applyEdits(sql, edits) : sql;
+}
+
+const TRIGGER = /\bonly\b|nextval|\bsequence\b|\bbtree\b|\bcollate\b/i;
+const ONLY_AFTER = ['table', 'from', 'join', 'update', 'truncate'];
+/** The largest value of the types a Postgres sequence may be (null: bigint, DuckDB's own). */
+const SEQUENCE_TYPE_MAX: Readonly<Record<string, string | null>> = {
+  smallint: '32767', int2: '32767', integer: '2147483647', int: '2147483647', int4: '2147483647', bigint: null, int8: null,
+};
+
+/** The last token of `[pg_catalog.]regclass` starting at code[i], or null. */
+function regclassEnd(code: readonly Token[], i: number): number | null {
+  if (isWord(code[i], 'pg_catalog') && code[i + 1]?.text === '.') i += 2;
+  return isWord(code[i], 'regclass') ? i : null;
+}
+
