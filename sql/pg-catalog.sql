@@ -490,7 +490,8 @@ FROM (VALUES (12, 'internal', 10, false, false, 0, 0, 2246), (13, 'c', 10, false
 CREATE OR REPLACE TEMP VIEW pg_proc AS
 SELECT CAST(f.function_oid AS INTEGER) AS oid, f.function_name AS proname,
        CAST(CASE WHEN f.internal OR s.oid IS NULL THEN aiduck_pg_catalog_oid() ELSE s.oid END AS INTEGER) AS pronamespace,
-       10 AS proowner, CASE WHEN f.macro_definition IS NOT NULL THEN 14 ELSE 12 END AS prolang, 1 AS procost,
+       10 AS proowner, CASE WHEN f.macro_definition IS NOT NULL THEN 14 ELSE 12 END AS prolang,
+       CASE WHEN f.macro_definition IS NOT NULL THEN 100 ELSE 1 END AS procost,
        0 AS prorows, 0 AS provariadic, '-' AS prosupport,
        CASE f.function_type WHEN 'aggregate' THEN 'a' ELSE 'f' END AS prokind,
        false AS prosecdef, false AS proleakproof, false AS proisstrict,
@@ -504,7 +505,7 @@ SELECT CAST(f.function_oid AS INTEGER) AS oid, f.function_name AS proname,
        f.parameters AS proargnames, CAST(NULL AS VARCHAR) AS proargdefaults,
        coalesce(f.macro_definition, f.function_name) AS prosrc, CAST(NULL AS VARCHAR) AS probin,
        CAST(NULL AS VARCHAR) AS prosqlbody, CAST(NULL AS VARCHAR[]) AS proconfig, CAST(NULL AS VARCHAR[]) AS proacl,
-       f.function_type AS aiduck_function_type, 1255 AS tableoid
+       CAST(NULL AS INTEGER[]) AS protrftypes, f.function_type AS aiduck_function_type, 1255 AS tableoid
 FROM duckdb_functions() f
 LEFT JOIN duckdb_schemas() s ON s.database_name = f.database_name AND s.schema_name = f.schema_name
                               AND f.database_name = current_database()
@@ -523,8 +524,7 @@ CREATE OR REPLACE TEMP MACRO pg_get_function_arguments(fn_oid_arg) AS
   (SELECT array_to_string(list_transform(list_zip(fn_params_, fn_param_types_),
                                          arg_ -> arg_[1] || ' ' || aiduck_pg_type_name(arg_[2])), ', ')
    FROM aiduck_functions WHERE fn_oid_ = fn_oid_arg LIMIT 1);
-CREATE OR REPLACE TEMP MACRO pg_get_function_identity_arguments(fn_oid_arg) AS
-  (SELECT array_to_string(fn_params_, ', ') FROM aiduck_functions WHERE fn_oid_ = fn_oid_arg LIMIT 1);
+CREATE OR REPLACE TEMP MACRO pg_get_function_identity_arguments(fn_oid_arg) AS pg_get_function_arguments(fn_oid_arg);
 CREATE OR REPLACE TEMP MACRO pg_function_is_visible(fn_oid_arg) AS true;
 -- Postgres' information_schema._pg_expandarray (pgJDBC's key queries): the elements of an array
 -- with their positions, as rows of (x, n).

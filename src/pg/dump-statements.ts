@@ -11,6 +11,7 @@ import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
  * - `add-identity`: `ALTER TABLE ... ALTER COLUMN c ADD GENERATED ... AS IDENTITY (...)` becomes a
  *   sequence and the column's default;
  * - `lock`: pg_dump's `LOCK TABLE ... IN ACCESS SHARE MODE`, which a snapshot already gives;
+ * - `comment-function`: `COMMENT ON FUNCTION f(...)` of a macro (a dump shows macros as functions);
  * - `ignored`: what has no meaning here (owners, privileges, schema comments, built-in
  *   extensions, sequence ownership), answered with Postgres' tag and a NOTICE saying what was ignored.
  */
@@ -20,6 +21,7 @@ export type DumpStatement =
   | { kind: 'add-constraint'; table: QualifiedName; constraint: string; primaryKey: boolean }
   | { kind: 'add-identity'; table: QualifiedName; column: string; sequence: QualifiedName; options: string; always: boolean }
   | { kind: 'lock' }
+  | { kind: 'comment-function'; function: QualifiedName; comment: string | null }
   | { kind: 'ignored'; tag: string; notice: string };
 
 export interface QualifiedName {
@@ -186,6 +188,14 @@ function commentStatement(tokens: Token[]): DumpStatement | null {
   if (isWord(tokens[2], 'extension')) {
     return { kind: 'ignored', tag: 'COMMENT', notice: `${describe(tokens, 4)} was ignored: extensions are built into aiduck` };
   }
+  if (isWord(tokens[2], 'function')) {
+    const fn = qualifiedName(tokens, 3);
+    const is = tokens.findIndex((t, k) => isWord(t, 'is') && tokens[k - 1]?.text === ')');
+    const text = tokens[is + 1];
+    if (!fn || tokens[fn.next]?.text !== '(' || is < 0 || tokens.length !== is + 2 || !text) throw syntaxError(tokens[fn?.next ?? 3]);
+    if (text.kind !== 'string' && !isWord(text, 'null')) throw syntaxError(text);
+    return { kind: 'comment-function', function: fn.name, comment: text.kind === 'string' ? stringValue(text) : null };
+  }
   return null;
 }
 
@@ -228,4 +238,15 @@ export function ignoredSettingNotice(name: string, value: string): string | null
     default:
       return null;
   }
+}
+
+/**
+ * The sequence of `SELECT last_value, is_called FROM seq` (pg_dump reads a sequence's state so;
+ * DuckDB's sequences are no tables), or null for any other statement.
+ */
+export function sequenceStateRead(sql: string): QualifiedName | null {
+  if (!/^\s*SELECT\s+last_value\s*,\s*is_called\s+FROM\s/i.test(sql)) return null;
+  const tokens = codeTokens(sql).filter((t) => t.text !== ';');
+  const name = qualifiedName(tokens, 5);
+  return name && name.next === tokens.length ? name.name : null;
 }

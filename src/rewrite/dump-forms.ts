@@ -10,12 +10,21 @@ import { applyEdits, type Edit } from '../sqltext/statements.js';
  * - CREATE SEQUENCE's `AS smallint | integer` (DuckDB's sequences are bigint: the type's largest
  *   value becomes MAXVALUE) and `CACHE n` (DuckDB hands out values one at a time);
  * - CREATE INDEX's `USING btree` (DuckDB's ART index serves the same lookups);
- * - `COLLATE pg_catalog."C"`: DuckDB names collations without a schema, and `"default"` is no collation.
+ * - `COLLATE pg_catalog."C"`: DuckDB names collations without a schema, and `"default"` is no collation;
+ * - `PREPARE name(type, ...) AS`: DuckDB takes no types there, so each `$n` is cast to its type;
+ * - a DuckDB macro as pg_dump writes it, a function in language sql with parameters and result of
+ *   type "any" (pg_proc shows macros so): `CREATE FUNCTION f(a "any") RETURNS "any" LANGUAGE sql
+ *   AS $$body$$` is the macro again (RETURNS TABLE: a table macro).
  */
 export function rewriteDumpForms(sql: string): string {
   if (!TRIGGER.test(sql)) return sql;
   const tokens = lex(sql);
   const code = tokens.filter((t) => t.kind !== 'space' && t.kind !== 'comment');
+  if (isWord(code[0], 'prepare') && code[2]?.text === '(') return typedPrepare(sql, code);
+  if (isWord(code[0], 'create')) {
+    const macro = macroOfFunction(code);
+    if (macro !== null) return macro;
+  }
   const edits: Edit[] = [];
   const drop = (from: Token, to: Token): void => {
     edits.push({ start: from.start, end: to.end, text: ' ' });
@@ -55,7 +64,7 @@ export function rewriteDumpForms(sql: string): string {
   return edits.length ? applyEdits(sql, edits) : sql;
 }
 
-const TRIGGER = /\bonly\b|nextval|\bsequence\b|\bbtree\b|\bcollate\b/i;
+const TRIGGER = /\bonly\b|nextval|\bsequence\b|\bbtree\b|\bcollate\b|\bprepare\b|\bfunction\b/i;
 const ONLY_AFTER = ['table', 'from', 'join', 'update', 'truncate'];
 /** The largest value of the types a Postgres sequence may be (null: bigint, DuckDB's own). */
 const SEQUENCE_TYPE_MAX: Readonly<Record<string, string | null>> = {
@@ -68,3 +77,48 @@ function regclassEnd(code: readonly Token[], i: number): number | null {
   return isWord(code[i], 'regclass') ? i : null;
 }
 
+
+/** `PREPARE name(t1, t2) AS query` as `PREPARE name AS query` with `$1` read as `CAST($1 AS t1)`. */
+function typedPrepare(sql: string, code: readonly Token[]): string {
+  const close = code.findIndex((t, i) => i > 2 && t.text === ')');
+  if (close < 0 || !isWord(code[close + 1], 'as')) return sql;
+  const types: string[] = [];
+  let current: Token[] = [];
+  for (const t of [...code.slice(3, close), { text: ',' } as Token]) {
+    if (t.text !== ',') {
+      current.push(t);
+      continue;
+    }
+    const text = current.map((c) => c.text).join(' ').replace(/^pg_catalog\s*\.\s*/i, '');
+    types.push(/^oid$/i.test(text) ? 'INTEGER' : text);
+    current = [];
+  }
+  const body = lex(sql.slice(code[close + 1]!.end)).map((t) => {
+    const type = t.kind === 'param' ? types[Number(t.text.slice(1)) - 1] : undefined;
+    return type ? `CAST(${t.text} AS ${type})` : t.text;
+  }).join('');
+  return `PREPARE ${code[1]!.text} AS${body}`;
+}
+
+/** CREATE [OR REPLACE] FUNCTION of a macro as pg_dump writes it (see rewriteDumpForms), as CREATE MACRO; otherwise null. */
+function macroOfFunction(code: readonly Token[]): string | null {
+  let i = 1;
+  const replace = isWord(code[i], 'or') && isWord(code[i + 1], 'replace');
+  if (replace) i += 2;
+  if (!isWord(code[i], 'function')) return null;
+  const open = code.findIndex((t) => t.text === '(');
+  const close = code.findIndex((t, k) => k > open && t.text === ')');
+  if (open < 0 || close < 0 || !isWord(code[close + 1], 'returns')) return null;
+  const name = code.slice(i + 1, open).map((t) => t.text).join('');
+  const params: string[] = [];
+  for (let k = open + 1; k < close; k += 3) {
+    if (code[k + 1]?.text !== '"any"' || (code[k + 2]?.text !== ',' && k + 2 !== close)) return null;
+    params.push(code[k]!.text);
+  }
+  const table = isWord(code[close + 2], 'table');
+  if (!table && code[close + 2]?.text !== '"any"') return null;
+  const body = code[code.length - 1];
+  if (!isWord(code[code.length - 2], 'as') || body?.kind !== 'string' || !code.some((t, k) => isWord(t, 'language') && isWord(code[k + 1], 'sql'))) return null;
+  const text = body.text.startsWith("'") ? body.text.slice(1, -1).replace(/''/g, "'") : body.text.replace(/^\$[^$]*\$|\$[^$]*\$$/g, '');
+  return `CREATE ${replace ? 'OR REPLACE ' : ''}MACRO ${name}(${params.join(', ')}) AS ${table ? 'TABLE ' : ''}${text}`;
+}

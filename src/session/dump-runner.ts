@@ -53,6 +53,9 @@ export async function runDumpStatement(host: SpecialHost, d: DumpStatement, desc
       await refuseWrite(host, 'ALTER TABLE', d.table);
       await addIdentity(host, d);
       return 'ALTER TABLE';
+    case 'comment-function':
+      await commentOnMacro(host, d.function, d.comment);
+      return 'COMMENT';
   }
 }
 
@@ -150,3 +153,13 @@ async function addIdentity(host: SpecialHost, d: DumpStatement & { kind: 'add-id
 /** A sequence's name as nextval takes it (and pg_get_expr shows it): quoted only where it must be. */
 const sequenceName = (q: QualifiedName): string =>
   [q.schema, q.name].filter((p): p is string => p !== null).map((p) => (/^[a-z_][a-z0-9_$]*$/.test(p) ? p : `"${p.replace(/"/g, '""')}"`)).join('.');
+
+/** COMMENT ON FUNCTION of a macro: DuckDB's COMMENT ON MACRO, or MACRO TABLE for a table macro. */
+async function commentOnMacro(host: SpecialHost, fn: QualifiedName, comment: string | null): Promise<void> {
+  const found = await host.conn.runAndReadAll(`SELECT any_value(function_type) FROM duckdb_functions()
+    WHERE database_name = current_database() AND function_name = $1 AND schema_name = coalesce($2, current_schema())
+      AND function_type IN ('macro', 'table_macro')`, [fn.name, fn.schema]);
+  const type = found.getRows()[0]?.[0];
+  if (type == null) throw new SqlError('42883', `function ${fn.schema ? `${fn.schema}.` : ''}${fn.name} does not exist`);
+  await host.run(`COMMENT ON MACRO ${type === 'table_macro' ? 'TABLE ' : ''}${qualifiedSql(fn)} IS ${comment === null ? 'NULL' : sqlString(comment)}`);
+}

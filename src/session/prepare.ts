@@ -17,6 +17,7 @@ import { registryWriteRefusal, type ResolveSchema } from '../registry/write-guar
 import { MODEL_CALLING } from '../../udfs/catalog.js';
 import { columnOrigins } from './connection-ops.js';
 import type { Statement } from './statements.js';
+import { sequenceStateQuery } from './sequence-state.js';
 
 /** What preparing needs of its session. */
 export interface PrepareHost {
@@ -87,7 +88,7 @@ export class Preparer {
       const prepared = await conn.prepare(resultSql);
       return { sql, special: null, prepared, paramOids: args.paramOids, command: { def, args: args.prepared!, resultSql } };
     }
-    const duckSql = await rewrite(sql, {
+    const duckSql = await rewrite(await sequenceStateQuery(conn, sql) ?? sql, {
       dimensionOf: (model) => ai.registry.dimensionOf(model),
       evaluateArguments: async (def, argsText) => {
         const args = await conn.prepare(`SELECT __${def.name}_args(${argsText})`);
