@@ -430,9 +430,18 @@ CREATE OR REPLACE TEMP MACRO aiduck_pg_default(default_arg) AS CASE
   WHEN lower(default_arg) IN ('current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp')
     THEN upper(default_arg)
   ELSE default_arg END;
+-- nextval's sequence as Postgres prints a regclass: with its schema (the table's, if the default
+-- names none) unless that is the current schema (pg_dump's empty search path has none).
+CREATE OR REPLACE TEMP MACRO aiduck_nextval_default(default_arg, schema_arg) AS
+  CASE WHEN NOT regexp_matches(default_arg, '^nextval\(''[^''"]+''\)$') THEN default_arg
+       ELSE (SELECT 'nextval(''' || CASE WHEN split_part(q_, '.', 1) = current_schema() AND current_setting('search_path') <> ''
+                                         THEN split_part(q_, '.', 2) ELSE q_ END || ''')'
+             FROM (SELECT CASE WHEN contains(s_, '.') THEN s_ ELSE schema_arg || '.' || s_ END AS q_
+                   FROM (SELECT regexp_extract(default_arg, '^nextval\(''(.*)''\)$', 1) AS s_))) END;
 CREATE OR REPLACE TEMP VIEW pg_attrdef AS
 SELECT table_oid * 10000 + column_index AS oid, CAST(table_oid AS INTEGER) AS adrelid,
-       CAST(column_index AS SMALLINT) AS adnum, aiduck_pg_default(column_default) AS adbin, 2604 AS tableoid
+       CAST(column_index AS SMALLINT) AS adnum, aiduck_pg_default(aiduck_nextval_default(column_default, schema_name)) AS adbin,
+       2604 AS tableoid
 FROM duckdb_columns()
 WHERE column_default IS NOT NULL AND (database_name = current_database() OR database_name = 'temp');
 -- The sequence a column's default draws from (nextval('seq')), with its schema, as Postgres'

@@ -79,6 +79,8 @@ class CopyInFile {
   /** The last bytes of csv data, held back until we know whether they are the end marker. */
   private csvTail = Buffer.alloc(0);
   private error: Error | null = null;
+  /** A text-format line `\.` was read: what follows is not data (pg_restore sends blank lines after it). */
+  private ended = false;
 
   constructor(tmpDir: string, private readonly cmd: CopyCommand) {
     this.path = join(tmpDir, `copy-${randomUUID()}.csv`);
@@ -103,7 +105,10 @@ class CopyInFile {
     let out = '';
     for (const raw of lines) {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (line === '\\.') continue;
+      if (this.ended || line === '\\.') {
+        this.ended = true;
+        continue;
+      }
       out += csvLineForDuckDB(parseTextLine(this.cmd, line));
     }
     return out;
