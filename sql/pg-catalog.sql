@@ -155,7 +155,8 @@ SELECT CAST(t.type_oid AS INTEGER), t.type_name, CAST(t.schema_oid AS INTEGER), 
        0, '-', 0, 0, 'enum_in', 'enum_out', 'enum_recv', 'enum_send', '-', '-', '-', 'i', 'p',
        false, 0, -1, 0, 0, NULL, NULL, NULL, 1247
 FROM duckdb_types() t
-WHERE NOT t.internal AND t.database_name = current_database();
+-- main.jsonb is aiduck's name for JSON (engine/instance.ts), listed above as Postgres' own jsonb.
+WHERE NOT t.internal AND t.database_name = current_database() AND NOT (t.schema_name = 'main' AND t.type_name = 'jsonb');
 
 CREATE OR REPLACE TEMP MACRO quote_ident(s) AS
   CASE WHEN regexp_matches(s, '^[a-z_][a-z0-9_$]*$') THEN s ELSE '"' || replace(s, '"', '""') || '"' END;
@@ -448,7 +449,10 @@ WHERE column_default IS NOT NULL AND (database_name = current_database() OR data
 -- pg_get_serial_sequence answers.
 CREATE OR REPLACE TEMP VIEW aiduck_serial_columns AS
 SELECT schema_name AS serial_schema_, table_name AS serial_table_, column_name AS serial_column_,
-       quote_ident(schema_name) || '.' || regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1) AS serial_sequence_
+       -- A serial or identity column made by aiduck names its sequence with its schema (session/sequence-columns.ts).
+       CASE WHEN contains(regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1), '.')
+            THEN regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1)
+            ELSE quote_ident(schema_name) || '.' || regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1) END AS serial_sequence_
 FROM duckdb_columns()
 WHERE regexp_matches(column_default, '^nextval\(''(?:[^'']|'''')*''\)$')
   AND (database_name = current_database() OR database_name = 'temp');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { writeTestModels } from '../src/testmodels/index.js';
-import { selectOneLatencies } from './helpers/latency.js';
+import { expectResponsive, selectOneLatencies } from './helpers/latency.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // The generated models (real ONNX graphs and tokenizer.json files) registered from folders and
@@ -150,7 +150,7 @@ describe('batch inference', () => {
     expect((await c.query('SELECT 1 AS one')).rows[0].one).toBe(1);
   });
 
-  it('while a 20,000-row ai_embed job runs, SELECT 1 on another connection answers in under 100 ms', async () => {
+  it('while a 20,000-row ai_embed job runs, SELECT 1 on another connection answers in milliseconds, never waiting behind it', async () => {
     await c.query(`SELECT * FROM register_model('embedder_cold', '${folder('tiny-bert-embedder')}')`); // a version with an empty cache
     const other = await server.client();
     const notices: string[] = [];
@@ -161,8 +161,7 @@ describe('batch inference', () => {
       if (!sawJob) sawJob = ((await other.query(`SELECT count(*)::INT AS n FROM ai.running_jobs WHERE function = 'ai_embed' AND rows_done > 0`)).rows[0].n) > 0;
     });
     await job;
-    expect(latencies.length).toBeGreaterThan(10);
-    expect(Math.max(...latencies)).toBeLessThan(100);
+    expectResponsive(latencies, 10);
     expect(sawJob).toBe(true);
     expect(notices.some((n) => /^ai_embed\(embedder_cold\): \d+ rows done/.test(n))).toBe(true);
     const check = await c.query(`SELECT count(*)::INT AS n, count(DISTINCT v)::INT AS d, min(len(v))::INT AS l FROM embedded`);

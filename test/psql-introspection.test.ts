@@ -147,7 +147,7 @@ describe('catalog queries that drivers send', () => {
   });
 
   it('session queries: current_schema, isolation level, settings, version', async () => {
-    expect((await client.query('select current_schema()')).rows[0]).toEqual({ 'current_schema()': 'public' });
+    expect((await client.query('select current_schema()')).rows[0]).toEqual({ current_schema: 'public' });
     expect((await client.query('SHOW TRANSACTION ISOLATION LEVEL')).rows[0]).toEqual({ transaction_isolation: 'repeatable read' });
     const s = await client.query(`select setting from pg_catalog.pg_settings where name = 'max_index_keys'`);
     expect(s.rows).toEqual([{ setting: '32' }]);

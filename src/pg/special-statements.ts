@@ -4,6 +4,7 @@ import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
 import { leadingWords, stripComments } from '../sqltext/statements.js';
 import { parseCopy, type CopyCommand } from './copy-command.js';
 import { parseSetSearchPath } from './search-path.js';
+import { sequenceColumns, type SequenceColumns } from './serial-columns.js';
 import { parseClose, parseDeclare, parseFetch, type DeclareCursor, type FetchCommand } from './cursor-statements.js';
 import { instanceWideRefusal } from './instance-guard.js';
 import { classifyDumpStatement, type DumpStatement } from './dump-statements.js';
@@ -26,6 +27,8 @@ export type SpecialStatement =
   /** DEALLOCATE of a statement prepared by Parse or PREPARE (null: ALL). */
   | { kind: 'deallocate'; name: string | null }
   | { kind: 'declare'; cursor: DeclareCursor }
+  /** CREATE TABLE / ALTER TABLE ADD COLUMN with serial or identity columns. */
+  | { kind: 'sequence-columns'; spec: SequenceColumns }
   | { kind: 'fetch'; fetch: FetchCommand }
   /** CLOSE of a cursor (null: ALL). */
   | { kind: 'close'; name: string | null }
@@ -109,6 +112,10 @@ export function classifySpecial(sql: string): SpecialStatement | null {
   const text = stripComments(sql).replace(/;\s*$/, '');
   const dump = classifyDumpStatement(text, words);
   if (dump) return { kind: 'dump', dump };
+  if (first === 'CREATE' || first === 'ALTER') {
+    const spec = sequenceColumns(text);
+    if (spec) return { kind: 'sequence-columns', spec };
+  }
   switch (first) {
     case 'BEGIN':
     case 'START':

@@ -1,6 +1,7 @@
 import type { RewriteContext } from '../functions/sql-function.js';
 import { rewriteDumpForms } from './dump-forms.js';
 import { rewriteFunctionCalls } from './function-calls.js';
+import { namePgColumns } from './column-names.js';
 import { rewritePgCatalog } from './pg-catalog.js';
 import { rewritePgLiterals } from './pg-literals.js';
 import { expandQueryCommands, type EvaluateArguments, type RunAndRecord } from './query-commands.js';
@@ -16,8 +17,10 @@ export interface PipelineContext extends RewriteContext {
 /**
  * The text DuckDB prepares for a statement a client sent. The passes run in this order, each a
  * file with its own tests:
- * 0. dump-forms: the DDL forms of pg_dump scripts DuckDB lacks (`ALTER TABLE ONLY`,
- *    `nextval('s'::regclass)`, CREATE SEQUENCE's `AS integer` and `CACHE`, `USING btree`);
+ * 0. column-names: the unaliased items of the statement's select list named as Postgres names
+ *    them (`count`, not `count_star()`), from the text the client wrote; then dump-forms: the
+ *    forms of pg_dump scripts DuckDB lacks (`ALTER TABLE ONLY`, `nextval('s'::regclass)`, CREATE
+ *    SEQUENCE's `AS integer` and `CACHE`, `USING btree`, `PREPARE name(type)`, macros dumped as functions);
  * 1. pg-literals: typed string literals in Postgres' text forms (bytea, arrays, intervals,
  *    booleans, dates) and E'' strings, as DuckDB reads the same values;
  * 2. pg-catalog: the catalog queries of psql, pgJDBC, psycopg, ... in the SQL DuckDB accepts
@@ -32,7 +35,7 @@ export interface PipelineContext extends RewriteContext {
  */
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
-  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteDumpForms(sql))));
+  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteDumpForms(namePgColumns(sql)))));
   const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
   return typeUntypedLiterals(expanded, ctx.parameterTypes);
 }

@@ -12,6 +12,7 @@ import { runCommand } from './command-runner.js';
 import type { SessionOutput } from './output.js';
 import type { Preparer } from './prepare.js';
 import { ResultCursor } from './result-cursor.js';
+import { dropOrphanedSequences } from './sequence-columns.js';
 import { runSpecial, type SpecialHost } from './special.js';
 import type { StatementControl } from './statement-control.js';
 import type { Portal, Statement } from './statements.js';
@@ -106,6 +107,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     const v = chunk && chunk.rowCount > 0 ? chunk.getColumns()[0]?.[0] : 0;
     changed = Number(v ?? 0);
   }
+  if (p.statementType === StatementType.DROP || p.statementType === StatementType.ALTER) await dropOrphanedSequences(host.conn);
   // CREATE TABLE ... AS reports its row count the way Postgres does: "SELECT n".
   portal.finishedTag = p.statementType === StatementType.CREATE && result.returnType === ResultReturnType.CHANGED_ROWS
     ? `SELECT ${changed}`

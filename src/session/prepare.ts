@@ -1,5 +1,6 @@
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
+import { sqlstateOf } from '../errors/duckdb.js';
 import type { AiContext } from '../functions/context.js';
 import { prefetchQuery } from '../functions/prefetch-plan.js';
 import { runAndRecord } from '../functions/recorded-query.js';
@@ -44,6 +45,17 @@ export class Preparer {
   private catalog: 'absent' | 'pending' | 'loaded' = 'absent';
 
   constructor(private readonly host: PrepareHost) {}
+
+  /** Prepares a statement the session makes itself with every check a client's gets, and runs it. */
+  async runChecked(sql: string): Promise<void> {
+    const statement = await this.prepare(sql, []);
+    try {
+      if (!statement.prepared || statement.special) throw new Error(`runChecked: not a DuckDB statement: ${sql}`);
+      await statement.prepared.run();
+    } finally {
+      statement.prepared?.destroySync();
+    }
+  }
 
   /** Creates the catalog if the session has none now (a statement prepared earlier may outlive it). */
   async ensureCatalog(): Promise<void> {
@@ -130,7 +142,12 @@ export class Preparer {
    */
   private async prepareTyped(duckSql: string, declaredOids: number[]): Promise<{ prepared: DuckDBPreparedStatement; sql: string }> {
     const { conn } = this.host;
-    let prepared = await conn.prepare(duckSql);
+    let prepared = await conn.prepare(duckSql).catch((err: unknown) => {
+      // `SHOW name` of neither a setting nor a table: Postgres' answer, not DuckDB's "Table ... does not exist".
+      const show = /^\s*SHOW\s+([A-Za-z_][\w.]*)\s*;?\s*$/i.exec(duckSql);
+      if (show && sqlstateOf(err instanceof Error ? err.message : String(err)) === '42P01') throw new SqlError('42704', `unrecognized configuration parameter "${show[1]!.toLowerCase()}"`);
+      throw err;
+    });
     const refusal = refusalOfStatement(prepared.statementType, duckSql)
       ?? await registryWriteRefusal(prepared.statementType, duckSql, schemaResolver(conn));
     if (refusal) {

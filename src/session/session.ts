@@ -354,7 +354,8 @@ export class Session {
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
         duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
         transactionIntact: () => this.parkOpenCursor().then(() => transactionIntact(this.conn)), rebuild: rebuildHost(this.conn, (sql) => this.runTransactionVerb(sql, true)),
-        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors, notice: (message) => this.notice(message),
+        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors, notice: (message, code) => this.notice(message, code),
+        runChecked: (sql) => this.preparer.runChecked(sql),
       },
       opened: (cursor) => this.open.opened(cursor),
       parkOpenCursor: () => this.parkOpenCursor(),
@@ -364,8 +365,8 @@ export class Session {
     };
   }
 
-  private notice(message: string): void {
-    msg.noticeResponse(this.out.w, { severity: 'NOTICE', code: '00000', message });
+  private notice(message: string, code = '00000'): void {
+    msg.noticeResponse(this.out.w, { severity: 'NOTICE', code, message });
     this.out.flush();
   }
 

@@ -13,6 +13,7 @@ import { runCopy, type CopyHost } from './copy/copy.js';
 import { schemaResolver } from './prepare.js';
 import type { StatementStore } from './statements.js';
 import type { SqlCursors } from './cursors.js';
+import { runWithSequences } from './sequence-columns.js';
 import type { RebuildHost } from './savepoints.js';
 import type { Transaction } from './transaction.js';
 import { runDumpStatement } from './dump-runner.js';
@@ -36,8 +37,9 @@ export interface SpecialHost extends CopyHost {
   rebuild: RebuildHost;
   isTemporary: IsTemporary;
   cursors: SqlCursors;
-  /** Sends the client a NOTICE. */
-  notice(message: string): void;
+  /** Prepares (with every check a client statement gets) and runs a statement. */
+  runChecked(sql: string): Promise<void>;
+  notice(message: string, code?: string): void;
 }
 
 /**
@@ -66,6 +68,8 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       if (s.scope === 'transaction') host.transaction.setMode(s.readOnly);
       else if (s.readOnly !== null) host.settings.set('default_transaction_read_only', s.readOnly ? 'on' : 'off');
       return 'SET';
+    case 'sequence-columns':
+      return runWithSequences(host, s.spec);
     case 'fetch':
       return host.cursors.fetch(s.fetch, describe);
     case 'close':

@@ -93,6 +93,42 @@ def read_only():
         conn.set_session(readonly=False)
 
 
+def orm_models():
+    # What an ORM creates and inserts: SQLAlchemy's autoincrement primary key (SERIAL) and an identity column.
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session, declarative_base
+
+    Base = declarative_base()
+
+    class Author(Base):
+        __tablename__ = "orm_authors"
+        __table_args__ = {"schema": schema}
+        id = sa.Column(sa.Integer, primary_key=True)
+        name = sa.Column(sa.String(40), nullable=False)
+
+    class Book(Base):
+        __tablename__ = "orm_books"
+        __table_args__ = {"schema": schema}
+        id = sa.Column(sa.BigInteger, sa.Identity(start=100, increment=5), primary_key=True)
+        title = sa.Column(sa.Text)
+        author_id = sa.Column(sa.Integer, sa.ForeignKey(f"{schema}.orm_authors.id"))
+
+    engine = sa.create_engine("postgresql+psycopg2://", creator=lambda: psycopg2.connect(host=host, port=port, user=user, dbname=database))
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        a, b = Author(name="Ann"), Author(name="Bo")
+        s.add_all([a, b])
+        s.flush()
+        s.add_all([Book(title="One", author_id=a.id), Book(title="Two", author_id=b.id)])
+        s.commit()
+        rows = [(x.id, x.title, x.author_id) for x in s.query(Book).order_by(Book.id)]
+        ids = [a.id, b.id]
+    columns = sa.inspect(engine).get_columns("orm_books", schema=schema)
+    engine.dispose()
+    return {"authors": ids, "books": rows, "id_default": [c["name"] for c in columns if c.get("autoincrement") or c.get("identity")]}
+
+
+step("sqlalchemy.orm", orm_models)
 step("psycopg2.savepoints", savepoints)
 step("psycopg2.named_cursors", named_cursors)
 step("psycopg2.read_only", read_only)
