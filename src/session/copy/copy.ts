@@ -10,7 +10,7 @@ import { Frontend } from '../../protocol/codes.js';
 import { decodeClientMessage } from '../../protocol/frontend.js';
 import { columnCodec } from '../../pg/types/column-codec.js';
 import type { CopyCommand } from '../../pg/copy-command.js';
-import { copyRow, csvLineForDuckDB, parseTextLine } from './format.js';
+import { copyRow, csvLineForDuckDB, duckListText, parseTextLine } from './format.js';
 import type { Inbox } from '../inbox.js';
 import type { SessionOutput } from '../output.js';
 import { quoteIdent, sqlString } from '../../sqltext/quote.js';
@@ -82,7 +82,11 @@ class CopyInFile {
   /** A text-format line `\.` was read: what follows is not data (pg_restore sends blank lines after it). */
   private ended = false;
 
-  constructor(tmpDir: string, private readonly cmd: CopyCommand) {
+  /**
+   * `lists`: which columns are lists. In text format their Postgres array text is rewritten here in
+   * DuckDB's list text, so that elements holding braces, commas or quotes stay as they are.
+   */
+  constructor(tmpDir: string, private readonly cmd: CopyCommand, private readonly lists: readonly boolean[]) {
     this.path = join(tmpDir, `copy-${randomUUID()}.csv`);
     this.file = createWriteStream(this.path);
     this.file.on('error', (err) => (this.error = err));
@@ -109,7 +113,8 @@ class CopyInFile {
         this.ended = true;
         continue;
       }
-      out += csvLineForDuckDB(parseTextLine(this.cmd, line));
+      const fields = parseTextLine(this.cmd, line);
+      out += csvLineForDuckDB(fields.map((f, i) => (f !== null && this.lists[i] ? duckListText(f) : f)));
     }
     return out;
   }
@@ -157,7 +162,7 @@ class CopyInFile {
       `auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, ` +
       `columns = {${columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}})`;
     const names = columns.map((col) => quoteIdent(col.name)).join(', ');
-    const values = columns.map((col, i) => fromPgText(`c${i}`, col.type)).join(', ');
+    const values = columns.map((col, i) => fromPgText(`c${i}`, col.type, c.format)).join(', ');
     return `INSERT INTO ${c.target!.table} (${names}) SELECT ${values} FROM ${reader}`;
   }
 
@@ -168,15 +173,15 @@ class CopyInFile {
   }
 }
 
-/** SQL turning a column of Postgres COPY text into the DuckDB type of its target column. */
-function fromPgText(column: string, type: DuckDBType): string {
+/** SQL turning a column of Postgres COPY text (lists already in DuckDB's text, but in csv) into the DuckDB type of its target column. */
+function fromPgText(column: string, type: DuckDBType, format: CopyCommand['format']): string {
   const sqlType = type.toString();
   switch (type.typeId) {
     case DuckDBTypeId.BLOB:
       return `CASE WHEN starts_with(${column}, '\\x') THEN unhex(substr(${column}, 3)) ELSE CAST(${column} AS BLOB) END`;
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
-      return `CAST(translate(${column}, '{}', '[]') AS ${sqlType})`;
+      return format === 'text' ? `CAST(${column} AS ${sqlType})` : `CAST(translate(${column}, '{}', '[]') AS ${sqlType})`;
     case DuckDBTypeId.STRUCT:
     case DuckDBTypeId.MAP:
       return `CAST(CAST(${column} AS JSON) AS ${sqlType})`;
@@ -192,7 +197,7 @@ async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
   shape.destroySync();
   msg.copyInResponse(host.out.w, 0, columns.length);
   host.out.flush();
-  const file = new CopyInFile(host.tmpDir, cmd);
+  const file = new CopyInFile(host.tmpDir, cmd, columns.map((c) => c.type.typeId === DuckDBTypeId.LIST || c.type.typeId === DuckDBTypeId.ARRAY));
   try {
     for (;;) {
       const m = await host.inbox.next();
