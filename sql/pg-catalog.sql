@@ -654,7 +654,9 @@ SELECT CAST(index_oid AS INTEGER), 1259, 0, comment
 FROM duckdb_indexes() WHERE comment IS NOT NULL AND (database_name = current_database() OR database_name = 'temp')
 UNION ALL
 SELECT CAST(sequence_oid AS INTEGER), 1259, 0, comment
-FROM duckdb_sequences() WHERE comment IS NOT NULL AND (database_name = current_database() OR database_name = 'temp')
+FROM duckdb_sequences()
+-- A serial or identity column's sequence keeps its owner in its comment (src/session/sequence-columns.ts): no description.
+WHERE comment IS NOT NULL AND NOT starts_with(comment, 'owned by ') AND (database_name = current_database() OR database_name = 'temp')
 UNION ALL
 SELECT CAST(function_oid AS INTEGER), 1255, 0, comment
 FROM duckdb_functions() WHERE comment IS NOT NULL AND NOT internal AND database_name = current_database()

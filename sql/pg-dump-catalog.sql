@@ -28,7 +28,8 @@ SELECT 16000 AS oid, 'aiduck' AS extname, 10 AS extowner,
        CAST(NULL AS VARCHAR[]) AS extcondition, 3079 AS tableoid;
 
 -- Dependencies: aiduck's objects on the extension ('e'); a view on the relations its SQL names and
--- a table on the sequences its defaults draw from ('n'), so that pg_dump creates them first. A view
+-- a column default (pg_attrdef) on the sequence it draws from ('n'), so that pg_dump creates them
+-- first; a serial column's sequence on its column ('a'), which pg_dump turns into OWNED BY. A view
 -- depends only on views made before it, so a name that merely appears in its text makes no cycle.
 CREATE OR REPLACE TEMP VIEW aiduck_dump_relations AS
 SELECT CAST(table_oid AS INTEGER) AS dr_oid_, schema_name AS dr_schema_, table_name AS dr_name_, 'r' AS dr_kind_, CAST(NULL AS VARCHAR) AS dr_sql_
@@ -37,6 +38,13 @@ UNION ALL
 SELECT CAST(view_oid AS INTEGER), schema_name, view_name, 'v', "sql" FROM duckdb_views() WHERE NOT internal AND database_name = current_database()
 UNION ALL
 SELECT CAST(sequence_oid AS INTEGER), schema_name, sequence_name, 'S', NULL FROM duckdb_sequences() WHERE database_name = current_database();
+-- The column a serial or identity column's sequence belongs to (its comment `owned by schema.table.column`).
+CREATE OR REPLACE TEMP VIEW aiduck_owned_sequences AS
+SELECT CAST(s.sequence_oid AS INTEGER) AS os_seq_, CAST(c.table_oid AS INTEGER) AS os_table_, c.column_index AS os_column_
+FROM duckdb_sequences() s JOIN duckdb_columns() c
+  ON s.database_name = c.database_name AND starts_with(s.comment, 'owned by ')
+     AND s.comment = 'owned by ' || c.schema_name || '.' || c.table_name || '.' || c.column_name
+WHERE s.database_name = current_database();
 CREATE OR REPLACE TEMP VIEW pg_depend AS
 SELECT 2615 AS classid, CAST(oid AS INTEGER) AS objid, 0 AS objsubid, 3079 AS refclassid, 16000 AS refobjid,
        0 AS refobjsubid, 'e' AS deptype
@@ -54,7 +62,9 @@ SELECT 1259, v.dr_oid_, 0, 1259, r.dr_oid_, 0, 'n'
 FROM aiduck_dump_relations v JOIN aiduck_dump_relations r
   ON v.dr_kind_ = 'v' AND (r.dr_kind_ <> 'v' OR r.dr_oid_ < v.dr_oid_) AND contains(lower(v.dr_sql_), lower(r.dr_name_))
 UNION ALL
-SELECT DISTINCT 1259, CAST(c.table_oid AS INTEGER), 0, 1259, s.dr_oid_, 0, 'n'
+SELECT 1259, os_seq_, 0, 1259, os_table_, os_column_, 'a' FROM aiduck_owned_sequences
+UNION ALL
+SELECT DISTINCT 2604, CAST(c.table_oid * 10000 + c.column_index AS INTEGER), 0, 1259, s.dr_oid_, 0, 'n'
 FROM duckdb_columns() c JOIN aiduck_dump_relations s
   ON s.dr_kind_ = 'S' AND c.database_name = current_database()
      AND lower(regexp_extract(c.column_default, '^nextval\(''(?:[^'']*\.)?"?([^''".]+)"?''\)$', 1)) = lower(s.dr_name_);

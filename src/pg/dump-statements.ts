@@ -10,10 +10,11 @@ import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
  *   which DuckDB cannot add to an existing table but for a primary key: the table is rebuilt;
  * - `add-identity`: `ALTER TABLE ... ALTER COLUMN c ADD GENERATED ... AS IDENTITY (...)` becomes a
  *   sequence and the column's default;
+ * - `sequence-owner`: `ALTER SEQUENCE s OWNED BY t.c` (aiduck marks a column's sequence in its comment);
  * - `lock`: pg_dump's `LOCK TABLE ... IN ACCESS SHARE MODE`, which a snapshot already gives;
  * - `comment-function`: `COMMENT ON FUNCTION f(...)` of a macro (a dump shows macros as functions);
  * - `ignored`: what has no meaning here (owners, privileges, schema comments, built-in
- *   extensions, sequence ownership), answered with Postgres' tag and a NOTICE saying what was ignored.
+ *   extensions), answered with Postgres' tag and a NOTICE saying what was ignored.
  */
 export type DumpStatement =
   | { kind: 'set-config'; name: string; value: string }
@@ -21,6 +22,7 @@ export type DumpStatement =
   | { kind: 'add-constraint'; table: QualifiedName; constraint: string; primaryKey: boolean }
   | { kind: 'add-identity'; table: QualifiedName; column: string; sequence: QualifiedName; options: string; always: boolean }
   | { kind: 'lock' }
+  | { kind: 'sequence-owner'; sequence: QualifiedName; owner: { table: QualifiedName; column: string } | null }
   | { kind: 'comment-function'; function: QualifiedName; comment: string | null }
   | { kind: 'ignored'; tag: string; notice: string };
 
@@ -118,12 +120,24 @@ function alterStatement(tokens: Token[], text: string): DumpStatement | null {
     return { kind: 'ignored', tag: 'ALTER DEFAULT PRIVILEGES', notice: 'ALTER DEFAULT PRIVILEGES was ignored: aiduck has no privileges on objects' };
   }
   const owned = tokens.findIndex((t, k) => isWord(t, 'owned') && isWord(tokens[k + 1], 'by'));
-  // Only OWNED BY alone: other options with it would be ignored unseen.
-  if (isWord(tokens[1], 'sequence') && owned === (isWord(tokens[3], 'owned') ? 3 : 5) && tokens.slice(owned + 2).every((t) => t.text === '.' || nameOf(t) !== null)) {
-    return { kind: 'ignored', tag: 'ALTER SEQUENCE', notice: `${describe(tokens, owned)} OWNED BY was ignored: DuckDB does not tie a sequence to a column (dropping the table keeps the sequence)` };
-  }
+  // Only OWNED BY alone: other options with it are DuckDB's to refuse.
+  if (isWord(tokens[1], 'sequence') && owned === (isWord(tokens[3], 'owned') ? 3 : 5)) return sequenceOwner(tokens, owned);
   if (isWord(tokens[1], 'table')) return alterTable(tokens, text);
   return null;
+}
+
+/** `ALTER SEQUENCE s OWNED BY [schema.]table.column | NONE`, OWNED at tokens[owned]. */
+function sequenceOwner(tokens: Token[], owned: number): DumpStatement {
+  const sequence = qualifiedName(tokens, 2)!.name;
+  const path = tokens.slice(owned + 2);
+  if (path.length === 1 && isWord(path[0], 'none')) return { kind: 'sequence-owner', sequence, owner: null };
+  const names = path.filter((_, k) => k % 2 === 0).map(nameOf);
+  if ((path.length !== 3 && path.length !== 5) || path.some((t, k) => k % 2 === 1 && t.text !== '.') || names.some((n) => n === null)) {
+    throw syntaxError(path[0]);
+  }
+  const [a, b, c] = names as string[];
+  const table = c === undefined ? { schema: null, name: a! } : { schema: a!, name: b! };
+  return { kind: 'sequence-owner', sequence, owner: { table, column: (c ?? b)! } };
 }
 
 /** The statement's words before token `end`, for a notice (`ALTER TABLE public.t`). */

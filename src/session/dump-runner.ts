@@ -9,6 +9,7 @@ import { Oid } from '../pg/types/oids.js';
 import { rewriteDumpForms } from '../rewrite/dump-forms.js';
 import { sqlString } from '../sqltext/quote.js';
 import { addConstraint, resolveTable } from './add-constraint.js';
+import { OWNED } from './sequence-columns.js';
 import { textField, type SpecialHost } from './special.js';
 
 /** More nextval calls than this and setval refuses: moving a DuckDB sequence costs one call per step. */
@@ -50,9 +51,12 @@ export async function runDumpStatement(host: SpecialHost, d: DumpStatement, desc
       await addConstraint(host, await resolveTable(host.conn, d.table), d.constraint, d.primaryKey);
       return 'ALTER TABLE';
     case 'add-identity':
-      await refuseWrite(host, 'ALTER TABLE', d.table);
       await addIdentity(host, d);
       return 'ALTER TABLE';
+    case 'sequence-owner':
+      await refuseWrite(host, 'ALTER SEQUENCE', null);
+      await setSequenceOwner(host, d.sequence, d.owner);
+      return 'ALTER SEQUENCE';
     case 'comment-function':
       await commentOnMacro(host, d.function, d.comment);
       return 'COMMENT';
@@ -135,16 +139,17 @@ async function setval(conn: DuckDBConnection, name: string, value: bigint, isCal
 }
 
 /**
- * ADD GENERATED ... AS IDENTITY: a sequence with the options given, and the column's default
- * drawing from it. DuckDB has no identity columns, so ALWAYS cannot refuse a value given
- * explicitly: the NOTICE says so.
+ * ADD GENERATED ... AS IDENTITY: a sequence with the options given, owned by the column, and the
+ * column's default drawing from it, as a serial column is made here (sequence-columns.ts). DuckDB
+ * has no identity columns, so ALWAYS cannot refuse a value given explicitly: the NOTICE says so.
  */
 async function addIdentity(host: SpecialHost, d: DumpStatement & { kind: 'add-identity' }): Promise<void> {
   const table = await resolveTable(host.conn, d.table);
   const seq = { schema: d.sequence.schema ?? table.schema, name: d.sequence.name };
   const sequence = sequenceName(seq);
-  await host.run(rewriteDumpForms(`CREATE SEQUENCE ${qualifiedSql(seq)} ${d.options}`));
-  await host.run(`ALTER TABLE ${qualifiedSql(table)} ALTER COLUMN ${qualifiedSql({ schema: null, name: d.column })} SET DEFAULT nextval(${sqlString(sequence)})`);
+  await host.runChecked(rewriteDumpForms(`CREATE SEQUENCE ${qualifiedSql(seq)} ${d.options}`));
+  await host.runChecked(`ALTER TABLE ${qualifiedSql(table)} ALTER COLUMN ${qualifiedSql({ schema: null, name: d.column })} SET DEFAULT nextval(${sqlString(sequence)})`);
+  await setSequenceOwner(host, seq, { table, column: d.column });
   if (d.always) {
     host.notice(`column "${d.column}" of ${qualifiedSql(table)} draws its values from ${sequence} by default; GENERATED ALWAYS cannot refuse explicit values in aiduck`);
   }
@@ -162,4 +167,18 @@ async function commentOnMacro(host: SpecialHost, fn: QualifiedName, comment: str
   const type = found.getRows()[0]?.[0];
   if (type == null) throw new SqlError('42883', `function ${fn.schema ? `${fn.schema}.` : ''}${fn.name} does not exist`);
   await host.run(`COMMENT ON MACRO ${type === 'table_macro' ? 'TABLE ' : ''}${qualifiedSql(fn)} IS ${comment === null ? 'NULL' : sqlString(comment)}`);
+}
+
+/** OWNED BY: the comment that marks a sequence as a column's (sequence-columns.ts), or none. */
+async function setSequenceOwner(host: SpecialHost, seq: QualifiedName, owner: { table: QualifiedName; column: string } | null): Promise<void> {
+  const s = await sequenceState(host.conn, sequenceName(seq));
+  let comment = 'NULL';
+  if (owner) {
+    const table = await resolveTable(host.conn, owner.table);
+    const found = await host.conn.runAndReadAll(`SELECT 1 FROM duckdb_columns() WHERE database_name = current_database()
+      AND schema_name = $1 AND table_name = $2 AND column_name = $3`, [table.schema, table.name, owner.column]);
+    if (found.currentRowCount === 0) throw new SqlError('42703', `column "${owner.column}" of relation "${table.name}" does not exist`);
+    comment = sqlString(`${OWNED}${table.schema}.${table.name}.${owner.column}`);
+  }
+  await host.run(`COMMENT ON SEQUENCE ${s.name} IS ${comment}`);
 }

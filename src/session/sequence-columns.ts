@@ -15,7 +15,7 @@ export interface SequenceHost {
 }
 
 /** The comment that marks a sequence as its column's, dropped when no column draws from it any more. */
-const OWNED = 'owned by ';
+export const OWNED = 'owned by ';
 
 /**
  * CREATE TABLE / ALTER TABLE ADD COLUMN with serial or identity columns (pg/serial-columns.ts): each
