@@ -13,6 +13,7 @@ import type { SessionOutput } from './output.js';
 import type { Preparer } from './prepare.js';
 import { ResultCursor } from './result-cursor.js';
 import { dropOrphanedSequences } from './sequence-columns.js';
+import { dropIfExistsNotices } from './drop-notices.js';
 import { runSpecial, type SpecialHost } from './special.js';
 import type { StatementControl } from './statement-control.js';
 import type { Portal, Statement } from './statements.js';
@@ -78,6 +79,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     p = await host.conn.prepare(statement.command.resultSql);
   }
   if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
+  if (p.statementType === StatementType.DROP) for (const n of await dropIfExistsNotices(host.conn, statement.sql)) host.notice(n);
   const result = await p.stream();
   host.transaction.ranByDuckDB(p.statementType, statement.sql);
   if (p.statementType === StatementType.PREPARE) {
