@@ -45,7 +45,10 @@ const key = (t: { schema: string; name: string }): string => `${t.schema}.${t.na
 export async function addConstraint(host: AddConstraintHost, table: { schema: string; name: string }, constraint: string, primaryKey: boolean): Promise<void> {
   const { conn } = host;
   const text = rewriteDumpForms(constraint);
-  if (primaryKey) {
+  // DuckDB's own ADD PRIMARY KEY, in a transaction that made the table, leaves the key half made:
+  // a foreign key referencing it then fails inside DuckDB and takes the database down. Only a
+  // committed table takes it; in a transaction the table is rebuilt.
+  if (primaryKey && !host.transaction.open) {
     const direct = await conn.run(`ALTER TABLE ${qualifiedSql(table)} ADD ${text}`).then(() => true, (err: unknown) => {
       if (err instanceof Error && /Dependency Error/.test(err.message)) return false;
       throw err;
