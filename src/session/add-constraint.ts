@@ -97,6 +97,10 @@ async function planRebuild(conn: DuckDBConnection, target: { schema: string; nam
   let n = 0;
   for (const t of tables.values()) plans.set(key(t), await planTable(conn, t, `__aiduck_rebuild_${Date.now()}_${n++}`));
   const added = referencedBy(constraint, target.schema);
+  if (added && added.schema !== target.schema) {
+    throw new SqlError('0A000', `DuckDB cannot hold a foreign key from ${key(target)} to a table in another schema (${key(added)})`,
+      'keep the tables of a foreign key in one schema');
+  }
   const plan = plans.get(key(target))!;
   plan.constraints.push(constraint);
   if (added) plan.references.push(key(added));
