@@ -663,7 +663,10 @@ FROM duckdb_functions() WHERE comment IS NOT NULL AND NOT internal AND database_
 UNION ALL
 SELECT CAST(oid AS INTEGER), 2615, 0, coalesce(comment, 'standard public schema')
 FROM duckdb_schemas()
-WHERE (comment IS NOT NULL OR schema_name = 'public') AND database_name = current_database();
+WHERE (comment IS NOT NULL OR schema_name = 'public') AND database_name = current_database()
+UNION ALL
+-- The built-in extension that holds aiduck's own objects (sql/pg-dump-catalog.sql).
+SELECT 16000, 3079, 0, 'aiduck''s model registry (schema ai) and its SQL functions';
 CREATE OR REPLACE TEMP VIEW aiduck_descriptions AS
 SELECT objoid AS dsc_oid_, classoid AS dsc_class_, objsubid AS dsc_sub_, description AS dsc_text_ FROM pg_description;
 CREATE OR REPLACE TEMP MACRO obj_description(obj_oid_arg) AS
@@ -671,7 +674,7 @@ CREATE OR REPLACE TEMP MACRO obj_description(obj_oid_arg) AS
   (obj_oid_arg, catalog_arg) AS
   (SELECT first(dsc_text_) FROM aiduck_descriptions WHERE dsc_oid_ = obj_oid_arg AND dsc_sub_ = 0
      AND dsc_class_ = CASE aiduck_ident_last(catalog_arg) WHEN 'pg_class' THEN 1259 WHEN 'pg_proc' THEN 1255
-                                                          WHEN 'pg_namespace' THEN 2615 ELSE -1 END);
+                                                          WHEN 'pg_namespace' THEN 2615 WHEN 'pg_extension' THEN 3079 ELSE -1 END);
 CREATE OR REPLACE TEMP MACRO col_description(rel_oid_arg, col_arg) AS
   (SELECT first(dsc_text_) FROM aiduck_descriptions WHERE dsc_oid_ = rel_oid_arg AND dsc_class_ = 1259 AND dsc_sub_ = col_arg);
 CREATE OR REPLACE TEMP MACRO shobj_description(obj_oid_arg, catalog_arg) AS CAST(NULL AS VARCHAR);

@@ -64,6 +64,9 @@ export function classifyDumpStatement(text: string, words: readonly string[]): D
     case 'COMMENT':
       return commentStatement(codeTokens(text));
     case 'CREATE':
+      if (words[1] === 'TRIGGER' || (words[1] === 'CONSTRAINT' && words[2] === 'TRIGGER') || (words[1] === 'OR' && /^CREATE\s+OR\s+REPLACE\s+(?:CONSTRAINT\s+)?TRIGGER\b/i.test(text))) {
+        throw new SqlError('0A000', 'CREATE TRIGGER is not supported: DuckDB has no triggers', 'do in the statements that change the table what the trigger did');
+      }
       return words[1] === 'EXTENSION' ? createExtension(codeTokens(text)) : null;
     case 'LOCK':
       return lockStatement(codeTokens(text));

@@ -1,3 +1,4 @@
+import { SqlError } from '../errors/sql-error.js';
 import { isWord, lex, type Token } from '../sqltext/lexer.js';
 import { applyEdits, type Edit } from '../sqltext/statements.js';
 
@@ -24,6 +25,7 @@ export function rewriteDumpForms(sql: string): string {
   if (isWord(code[0], 'create')) {
     const macro = macroOfFunction(code);
     if (macro !== null) return macro;
+    refuseFunction(code);
   }
   const edits: Edit[] = [];
   const drop = (from: Token, to: Token): void => {
@@ -121,4 +123,17 @@ function macroOfFunction(code: readonly Token[]): string | null {
   if (!isWord(code[code.length - 2], 'as') || body?.kind !== 'string' || !code.some((t, k) => isWord(t, 'language') && isWord(code[k + 1], 'sql'))) return null;
   const text = body.text.startsWith("'") ? body.text.slice(1, -1).replace(/''/g, "'") : body.text.replace(/^\$[^$]*\$|\$[^$]*\$$/g, '');
   return `CREATE ${replace ? 'OR REPLACE ' : ''}MACRO ${name}(${params.join(', ')}) AS ${table ? 'TABLE ' : ''}${text}`;
+}
+
+/**
+ * A function in Postgres' form (`RETURNS`, `LANGUAGE`) that is not a macro: aiduck's functions are
+ * DuckDB macros, expressions without types, which no Postgres function body becomes as it is.
+ * (DuckDB's own `CREATE FUNCTION f(a) AS expr`, a macro, has neither word.)
+ */
+function refuseFunction(code: readonly Token[]): void {
+  const at = isWord(code[1], 'or') && isWord(code[2], 'replace') ? 3 : 1;
+  if (!isWord(code[at], 'function') && !isWord(code[at], 'procedure')) return;
+  if (!code.some((t) => isWord(t, 'returns') || isWord(t, 'language'))) return;
+  throw new SqlError('0A000', `CREATE ${code[at]!.text.toUpperCase()} in Postgres' form is not supported: aiduck's functions are DuckDB macros`,
+    'write it as CREATE MACRO name(a, b) AS expression, or AS TABLE query');
 }

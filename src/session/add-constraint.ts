@@ -96,6 +96,9 @@ async function planRebuild(conn: DuckDBConnection, target: { schema: string; nam
   const plans = new Map<string, TablePlan>();
   let n = 0;
   for (const t of tables.values()) plans.set(key(t), await planTable(conn, t, `__aiduck_rebuild_${Date.now()}_${n++}`));
+  if (/\bON\s+(?:DELETE|UPDATE)\s+(?:CASCADE|SET\s+NULL|SET\s+DEFAULT)\b/i.test(constraint)) {
+    throw new SqlError('0A000', 'DuckDB\'s foreign keys cannot CASCADE, SET NULL or SET DEFAULT', 'add the foreign key without its ON DELETE / ON UPDATE action');
+  }
   const added = referencedBy(constraint, target.schema);
   if (added && added.schema !== target.schema) {
     throw new SqlError('0A000', `DuckDB cannot hold a foreign key from ${key(target)} to a table in another schema (${key(added)})`,

@@ -308,6 +308,12 @@ DROP SEQUENCE public.moved;`);
       '0A000: setval cannot move sequence "public.once" to 3: a DuckDB sequence only moves forward, by its increment');
     expect(await refused('CREATE EXTENSION postgis')).toBe('0A000: extension "postgis" is not available');
     expect(await refused('LOCK TABLE shop.orders IN ACCESS SHARE MODE')).toBe('25P01: LOCK TABLE can only be used in transaction blocks');
+    expect(await refused('CREATE FUNCTION shop.twice(a integer) RETURNS integer LANGUAGE sql AS $$ SELECT a * 2 $$')).toBe(
+      "0A000: CREATE FUNCTION in Postgres' form is not supported: aiduck's functions are DuckDB macros");
+    expect(await refused('CREATE TRIGGER t BEFORE INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION f()')).toBe(
+      '0A000: CREATE TRIGGER is not supported: DuckDB has no triggers');
+    expect(await refused('ALTER TABLE ONLY shop.order_items ADD CONSTRAINT x FOREIGN KEY (order_id) REFERENCES shop.orders(id) ON DELETE CASCADE')).toBe(
+      "0A000: DuckDB's foreign keys cannot CASCADE, SET NULL or SET DEFAULT");
     expect(await refused('ALTER TABLE ai.model_versions ADD CONSTRAINT x UNIQUE (name)')).toMatch(/^42501: permission denied for table ai\.model_versions/);
     // A foreign key the rows break: refused as Postgres refuses it, and the table keeps its rows and keys.
     await mustSucceed(psql(servers.aiduck, ['-q', '-c', 'CREATE TABLE shop.orphans (id integer PRIMARY KEY, customer_id integer)',
