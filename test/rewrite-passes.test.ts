@@ -34,10 +34,10 @@ describe('the query-commands pass', () => {
 });
 
 describe('the pipeline', () => {
-  it('runs the passes in order: Postgres literals, then catalog, then function calls', async () => {
+  it('runs the passes in order: column names, Postgres literals, then catalog, then function calls', async () => {
     const ctx = { dimensionOf: (m: string) => (m === 'emb' ? 8 : null), evaluateArguments: async () => ({}) };
     expect(await rewrite("SELECT '\\x0aff'::bytea, ai_embed('emb', E'a\\tb') FROM pg_catalog.pg_class", ctx))
-      .toBe("SELECT '\\x0A\\xFF'::bytea, CAST(ai_embed('emb', 'a\tb') AS FLOAT[8]) FROM pg_class");
+      .toBe("SELECT '\\x0A\\xFF'::bytea AS \"bytea\", CAST(ai_embed('emb', 'a\tb') AS FLOAT[8]) AS \"ai_embed\" FROM pg_class");
   });
 });
 
