@@ -51,7 +51,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
   }
   if (statement.special?.kind === 'declare') {
-    if (statement.usesCatalog) await host.preparer.ensureCatalog();
+    if (statement.usesCatalog) await host.preparer.ensureCatalog(statement.usesDumpCatalog);
     const journal = { params: portal.params, paramFormats: portal.paramFormats, paramOids: statement.paramOids };
     portal.finishedTag = await host.special.cursors.declare(statement.special.cursor, {
       prepared: statement.prepared!, sql: statement.preparedSql!, bind: (target) => bindPortal(target, portal), journal,
@@ -63,7 +63,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     return;
   }
   await host.parkOpenCursor();
-  if (statement.usesCatalog) await host.preparer.ensureCatalog();
+  if (statement.usesCatalog) await host.preparer.ensureCatalog(statement.usesDumpCatalog);
   await reprepareIfRegistryChanged(host, statement);
   let p = statement.prepared!;
   bindPortal(statement.command?.args ?? p, portal);

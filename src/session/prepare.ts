@@ -4,7 +4,7 @@ import { sqlstateOf } from '../errors/duckdb.js';
 import type { AiContext } from '../functions/context.js';
 import { prefetchQuery } from '../functions/prefetch-plan.js';
 import { runAndRecord } from '../functions/recorded-query.js';
-import { loadPgCatalog } from '../pg/bootstrap.js';
+import { loadPgCatalog, loadPgDumpCatalog, needsPgDumpCatalog } from '../pg/bootstrap.js';
 import { refusalOfStatement } from '../pg/instance-guard.js';
 import { duckdbTypeForOid, parameterType } from '../pg/parameters.js';
 import { classifySpecial } from '../pg/special-statements.js';
@@ -43,6 +43,8 @@ export class Preparer {
    * opens every connection with BEGIN; SELECT version(); ROLLBACK).
    */
   private catalog: 'absent' | 'pending' | 'loaded' = 'absent';
+  /** The part of the catalog only pg_dump reads (pg/bootstrap.ts), the same way. */
+  private dumpCatalog: 'absent' | 'pending' | 'loaded' = 'absent';
 
   constructor(private readonly host: PrepareHost) {}
 
@@ -57,17 +59,25 @@ export class Preparer {
     }
   }
 
-  /** Creates the catalog if the session has none now (a statement prepared earlier may outlive it). */
-  async ensureCatalog(): Promise<void> {
-    if (this.catalog !== 'absent') return;
-    await this.host.parkOpenCursor();
-    await loadPgCatalog(this.host.conn);
-    this.catalog = this.host.inTransaction() ? 'pending' : 'loaded';
+  /** Creates the catalog (with pg_dump's part) if the session has none now (a statement prepared earlier may outlive it). */
+  async ensureCatalog(withDumpPart = false): Promise<void> {
+    const state = (): 'pending' | 'loaded' => (this.host.inTransaction() ? 'pending' : 'loaded');
+    if (this.catalog === 'absent') {
+      await this.host.parkOpenCursor();
+      await loadPgCatalog(this.host.conn);
+      this.catalog = state();
+    }
+    if (withDumpPart && this.dumpCatalog === 'absent') {
+      await this.host.parkOpenCursor();
+      await loadPgDumpCatalog(this.host.conn);
+      this.dumpCatalog = state();
+    }
   }
 
   /** The session's DuckDB transaction ended (or was rolled back to rebuild it). */
   transactionEnded(committed: boolean): void {
     if (this.catalog === 'pending') this.catalog = committed ? 'loaded' : 'absent';
+    if (this.dumpCatalog === 'pending') this.dumpCatalog = committed ? 'loaded' : 'absent';
   }
 
   async prepare(sql: string, declaredOids: number[]): Promise<Statement> {
@@ -84,8 +94,9 @@ export class Preparer {
     if (special) return { sql, special, prepared: null, paramOids: [] };
     const { conn, ai } = this.host;
     await this.host.parkOpenCursor();
-    const usesCatalog = needsPgCatalog(sql);
-    if (usesCatalog) await this.ensureCatalog();
+    const usesDumpCatalog = needsPgDumpCatalog(sql);
+    const usesCatalog = usesDumpCatalog || needsPgCatalog(sql);
+    if (usesCatalog) await this.ensureCatalog(usesDumpCatalog);
     const command = parseModelCommand(sql);
     if (command) {
       const { def } = command;
@@ -131,7 +142,7 @@ export class Preparer {
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
     return {
-      sql, duckSql, preparedSql, usesCatalog, ...(origins ? { origins } : {}), prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
+      sql, duckSql, preparedSql, usesCatalog, usesDumpCatalog, ...(origins ? { origins } : {}), prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
       prepared, paramOids,
     };
   }
