@@ -167,7 +167,8 @@ CREATE OR REPLACE TEMP VIEW aiduck_columns AS
 SELECT c.database_name, c.schema_name, c.table_oid, c.table_name, c.column_name, c.column_index, c.is_nullable,
        c.column_default, c.comment, c.data_type,
        CASE WHEN c.data_type LIKE '%]' THEN coalesce(b.typarray, 1009) ELSE coalesce(m.oid, 25) END AS pg_oid,
-       CASE WHEN regexp_matches(c.data_type, '^DECIMAL\(\d+,\d+\)')
+       -- DECIMAL(38,10) is how aiduck stores numeric declared without a precision (src/pg/numeric.ts).
+       CASE WHEN regexp_matches(c.data_type, '^DECIMAL\(\d+,\d+\)') AND NOT starts_with(c.data_type, 'DECIMAL(38,10)')
             THEN ((CAST(regexp_extract(c.data_type, '^DECIMAL\((\d+)', 1) AS INTEGER) << 16)
                   | CAST(regexp_extract(c.data_type, '^DECIMAL\(\d+,(\d+)', 1) AS INTEGER)) + 4
             ELSE -1 END AS pg_typmod
@@ -336,10 +337,10 @@ SELECT x.index_oid AS indexrelid, x.index_table_oid AS indrelid, CAST(len(x.inde
        CAST(NULL AS VARCHAR) AS indpred
 FROM aiduck_indexes x LEFT JOIN key_classes k ON k.index_oid = x.index_oid;
 
--- pg_index.indkey selected as is (src/rewrite/pg-catalog.ts): its text form, in the struct that
--- RowDescription types int2vector (src/pg/types/column-codec.ts), as psqlODBC and pg_dump read it.
+-- pg_index.indkey selected as is (src/rewrite/pg-catalog.ts) goes out as an int2vector: the one-field
+-- struct is the marker the column codec (src/pg/types/column-codec.ts) sends as OID 22, `1 2`.
 CREATE OR REPLACE TEMP MACRO aiduck_int2vector_out(vector_arg) AS
-  CASE WHEN vector_arg IS NOT NULL THEN {'aiduck_int2vector': array_to_string(vector_arg, ' ')} END;
+  CASE WHEN vector_arg IS NULL THEN NULL ELSE {'aiduck_int2vector': vector_arg} END;
 
 CREATE OR REPLACE TEMP VIEW pg_constraint AS
 SELECT k.key_oid AS oid, k.key_name AS conname, k.key_schema_oid AS connamespace, k.key_type AS contype,
@@ -752,3 +753,10 @@ SELECT name, setting, '', 'string', NULL, 'internal', 'default'
 FROM (VALUES ('server_version', '15.0'), ('server_version_num', '150000'), ('server_encoding', 'UTF8'),
              ('max_index_keys', '32'), ('max_identifier_length', '63'), ('integer_datetimes', 'on'),
              ('standard_conforming_strings', 'on'), ('block_size', '8192')) AS t(name, setting);
+
+-- The sessions of this server (udfs/pg_backends.ts).
+CREATE OR REPLACE TEMP VIEW pg_stat_activity AS
+SELECT 1 AS datid, datname, pid, leader_pid, 10 AS usesysid, usename, application_name, client_addr, client_hostname, client_port,
+       backend_start, xact_start, query_start, state_change, wait_event_type, wait_event, state,
+       CAST(NULL AS INTEGER) AS backend_xid, CAST(NULL AS INTEGER) AS backend_xmin, CAST(NULL AS BIGINT) AS query_id, query, backend_type
+FROM aiduck_stat_activity();

@@ -16,7 +16,7 @@ describe('rewritePgCatalog, catalog queries of the client families', () => {
       .toBe('select conkey, unnest(generate_series(array_lower(conkey, 1), array_upper(conkey, 1))) as i from pg_constraint');
   });
 
-  it('reads pg_index int2vectors from subscript 0 and as space-separated text, and types them int2vector bare', () => {
+  it('reads pg_index int2vectors from subscript 0 and as space-separated text, and sends them bare as int2vector', () => {
     expect(rewritePgCatalog('SELECT 1 FROM pg_catalog.pg_index i WHERE ta.attnum = i.indkey[ia.attnum-1]'))
       .toBe('SELECT 1 FROM pg_index i WHERE ta.attnum = i.indkey[(ia.attnum-1) + 1]');
     expect(rewritePgCatalog('SELECT ix.indkey::varchar, ix.indoption::varchar FROM pg_index ix'))

@@ -9,6 +9,7 @@ import { aiExtract } from './ai_extract.js';
 import { aiJudge } from './ai_judge/ai_judge.js';
 import { aiQuery } from './ai_query/ai_query.js';
 import { aiRunningJobs } from './ai_running_jobs.js';
+import { pgCancelBackend, pgNotify, pgStatActivity, pgTerminateBackend } from './pg_backends.js';
 import { aiSimilarity } from './ai_similarity.js';
 import { aiSummarize } from './ai_summarize.js';
 import { aiTranslate } from './ai_translate.js';
@@ -48,6 +49,8 @@ export const FUNCTIONS: readonly SqlFunction[] = [
   // experiment tracking
   logRun, logMetric,
   aiRunningJobs,
+  // Postgres' session functions
+  pgStatActivity, pgCancelBackend, pgTerminateBackend, pgNotify,
 ];
 
 export const MODEL_COMMANDS: readonly ModelCommand[] = FUNCTIONS.flatMap((f) => (f.command ? [f.command] : []));

@@ -55,6 +55,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   const slot = sid % cancelFlags.length;
   const session = new Session(conn, out, inbox, {
     tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, slot),
+    client: { clientAddr: start.clientAddr, clientPort: start.clientPort },
   }, start.user, start.applicationName);
   try {
     await session.applyStartupSettings(start.settings);

@@ -32,6 +32,10 @@ export type SpecialStatement =
   | { kind: 'fetch'; fetch: FetchCommand }
   /** CLOSE of a cursor (null: ALL). */
   | { kind: 'close'; name: string | null }
+  | { kind: 'listen'; channel: string }
+  /** UNLISTEN channel, or * (null). */
+  | { kind: 'unlisten'; channel: string | null }
+  | { kind: 'notify'; channel: string; payload: string }
   | { kind: 'set'; name: string; value: string }
   | { kind: 'reset'; name: string }
   | { kind: 'show'; name: string }
@@ -146,6 +150,21 @@ export function classifySpecial(sql: string): SpecialStatement | null {
       return { kind: 'fetch', fetch: parseFetch(text) };
     case 'CLOSE':
       return { kind: 'close', name: parseClose(text) };
+    case 'LISTEN':
+    case 'UNLISTEN':
+    case 'NOTIFY': {
+      const tokens = codeTokens(text);
+      if (first === 'UNLISTEN' && tokens[1]?.text === '*' && tokens.length === 2) return { kind: 'unlisten', channel: null };
+      const channel = tokens[1] ? nameOf(tokens[1]) : null;
+      if (channel === null) throw syntaxError(tokens[1]);
+      if (first !== 'NOTIFY') {
+        if (tokens.length > 2) throw syntaxError(tokens[2]);
+        return first === 'LISTEN' ? { kind: 'listen', channel } : { kind: 'unlisten', channel };
+      }
+      if (tokens.length === 2) return { kind: 'notify', channel, payload: '' };
+      if (tokens[2]?.text !== ',' || tokens[3]?.kind !== 'string' || tokens.length !== 4) throw syntaxError(tokens[2]);
+      return { kind: 'notify', channel, payload: tokens[3].text.slice(1, -1).replace(/''/g, "'") };
+    }
     case 'DEALLOCATE': {
       const tokens = codeTokens(text);
       let i = 1;

@@ -6,6 +6,9 @@ import { commandTag } from '../pg/command-tag.js';
 import { bindParameter } from '../pg/parameters.js';
 import { readOnlyRefusal, type IsTemporary } from '../pg/read-only.js';
 import { codeTokens, nameOf } from '../sqltext/lexer.js';
+import { writeTargets } from '../sqltext/write-targets.js';
+import { constraintError } from '../errors/pg-fields.js';
+import { fromDuckDB } from '../errors/duckdb.js';
 import { Oid } from '../pg/types/oids.js';
 import * as msg from '../protocol/backend.js';
 import { runCommand } from './command-runner.js';
@@ -56,10 +59,13 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     portal.finishedTag = await host.special.cursors.declare(statement.special.cursor, {
       prepared: statement.prepared!, sql: statement.preparedSql!, bind: (target) => bindPortal(target, portal), journal,
     });
+    host.control.markCompleted();
     return;
   }
   if (statement.special) {
     portal.finishedTag = await runSpecial(host.special, statement.special, describe);
+    // A FETCH's rows are sent by then; a COPY FROM's rows are in.
+    host.control.markCompleted();
     return;
   }
   await host.parkOpenCursor();
@@ -80,7 +86,9 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   }
   if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
   if (p.statementType === StatementType.DROP) for (const n of await dropIfExistsNotices(host.conn, statement.sql)) host.notice(n);
-  const result = await p.stream();
+  const result = await p.stream().catch((err: unknown) => {
+    throw withConstraintFields(err, statement.preparedSql ?? statement.sql);
+  });
   host.transaction.ranByDuckDB(p.statementType, statement.sql);
   if (p.statementType === StatementType.PREPARE) {
     const name = codeTokens(statement.sql)[1];
@@ -105,7 +113,9 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   }
   let changed = 0;
   if (result.returnType === ResultReturnType.CHANGED_ROWS) {
-    const chunk = await result.fetchChunk();
+    const chunk = await result.fetchChunk().catch((err: unknown) => {
+      throw withConstraintFields(err, statement.preparedSql ?? statement.sql);
+    });
     const v = chunk && chunk.rowCount > 0 ? chunk.getColumns()[0]?.[0] : 0;
     changed = Number(v ?? 0);
   }
@@ -114,6 +124,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   portal.finishedTag = p.statementType === StatementType.CREATE && result.returnType === ResultReturnType.CHANGED_ROWS
     ? `SELECT ${changed}`
     : commandTag(p.statementType, statement.sql, changed);
+  host.control.markCompleted();
 }
 
 /**
@@ -132,6 +143,17 @@ async function reprepareIfRegistryChanged(host: PortalHost, statement: Statement
   statement.duckSql = fresh.duckSql!;
   statement.preparedSql = fresh.preparedSql!;
   statement.prefetchQuery = fresh.prefetchQuery ?? null;
+}
+
+/** A DuckDB constraint error in Postgres' words, with the table and constraint it is about (errors/pg-fields.ts). */
+function withConstraintFields(err: unknown, sql: string): unknown {
+  const raw = err instanceof Error ? err.message : '';
+  if (!raw.startsWith('Constraint Error: ')) return err;
+  const target = writeTargets(codeTokens(sql))?.[0];
+  const c = constraintError(raw.slice('Constraint Error: '.length), target?.name ?? null);
+  if (!c) return err;
+  const schema = target?.schema ? { schema: target.schema } : {};
+  return new SqlError(fromDuckDB(err).code, c.message, undefined, { ...schema, ...c.fields });
 }
 
 /** Statements that leave a transaction as it was: a ROLLBACK TO SAVEPOINT need not run them again. */

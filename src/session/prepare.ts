@@ -1,6 +1,7 @@
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
-import { sqlstateOf } from '../errors/duckdb.js';
+import { fromDuckDB, sqlstateOf } from '../errors/duckdb.js';
+import { caretPosition } from '../errors/pg-fields.js';
 import type { AiContext } from '../functions/context.js';
 import { prefetchQuery } from '../functions/prefetch-plan.js';
 import { runAndRecord } from '../functions/recorded-query.js';
@@ -47,6 +48,27 @@ export class Preparer {
   private dumpCatalog: 'absent' | 'pending' | 'loaded' = 'absent';
 
   constructor(private readonly host: PrepareHost) {}
+
+  /**
+   * A DuckDB parse or binding error with Postgres' position field: where DuckDB's caret points in the
+   * text the client sent (psql prints `LINE n:` and a caret from it). When the rewrites changed the
+   * text, the client's own text is parsed again to place the error in it.
+   */
+  private async located(err: unknown, sql: string, duckSql: string): Promise<unknown> {
+    const message = err instanceof Error ? err.message : '';
+    if (!/\nLINE \d+:/.test(message)) return err;
+    let position = duckSql === sql ? caretPosition(message, sql) : undefined;
+    if (position === undefined && duckSql !== sql) {
+      const again = await this.host.conn.prepare(sql).then((p) => {
+        p.destroySync();
+        return null;
+      }, (e: unknown) => (e instanceof Error ? e.message : null));
+      if (again && again.split('\n')[0] === message.split('\n')[0]) position = caretPosition(again, sql);
+    }
+    if (position === undefined) return err;
+    const e = fromDuckDB(err);
+    return new SqlError(e.code, e.message, e.hint, { ...e.fields, position });
+  }
 
   /** Prepares a statement the session makes itself with every check a client's gets, and runs it. */
   async runChecked(sql: string): Promise<void> {
@@ -133,7 +155,9 @@ export class Preparer {
         }
       },
     });
-    const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids);
+    const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids).catch(async (err: unknown) => {
+      throw await this.located(err, sql, duckSql);
+    });
     const origins = prepared.statementType === StatementType.SELECT ? await columnOrigins(conn, duckSql, prepared.columnCount) : undefined;
     const paramOids: number[] = [];
     for (let i = 1; i <= prepared.parameterCount; i++) {

@@ -51,6 +51,20 @@ describe('psycopg2', () => {
     expect(python.aiduck['psycopg2.named_cursors']).toMatchObject({ rows: 5000, sum: 12_547_500 });
   });
 
+  it('reads Postgres\' error fields: the table and constraint of a constraint error, the position of a syntax error', () => {
+    const pg = python.postgres['psycopg2.error_fields'] as Array<Record<string, unknown>>;
+    const why = 'DuckDB\'s constraint errors name neither the constraint nor the referencing columns of a foreign key, nor the failing row';
+    expectSameExcept(pg, python.aiduck['psycopg2.error_fields'], [
+      { path: [2, 'constraint'], postgres: 'ef_x_fkey', aiduck: null, why },
+      { path: [2, 'message'], postgres: 'insert or update on table "ef" violates foreign key constraint "ef_x_fkey"',
+        aiduck: 'insert or update on table "ef" violates foreign key constraint', why },
+      { path: [2, 'detail'], postgres: 'Key (x)=(5) is not present in table "et".', aiduck: 'The referenced key (a)=(5) does not exist.', why },
+      { path: [3, 'detail'], postgres: 'Failing row contains (1, null).', aiduck: null, why },
+      { path: [4, 'detail'], postgres: 'Failing row contains (1, -1).', aiduck: 'Check: (n > 0)', why },
+    ]);
+    expect(pg.map((e) => e['code'])).toEqual(['23505', '23505', '23503', '23502', '23514', '42601', '42703', '42601', '42703']);
+  });
+
   it('refuses writes in a read-only session with 25006', () => {
     expectSameExcept(python.postgres['psycopg2.read_only'], python.aiduck['psycopg2.read_only']);
     expect(python.aiduck['psycopg2.read_only']).toMatchObject({ insert: '25006' });
@@ -124,6 +138,54 @@ describe('node-postgres: settings at connect', () => {
     }));
     expect(seen[1]).toEqual(seen[0]);
     expect(seen[1]).toEqual({ s: 'public', n: 1, where_: 'public', path: 'shop', after: 'public' });
+  });
+});
+
+describe('node-postgres: LISTEN and NOTIFY', () => {
+  it('delivers notifications between sessions when the notifying transaction commits, as Postgres does', async () => {
+    const seen = await Promise.all([servers.postgres, servers.aiduck].map(async (t) => {
+      const open = async (): Promise<pg.Client> => {
+        const c = new pg.Client({ host: t.host, port: t.port, user: t.user, database: t.database });
+        await c.connect();
+        return c;
+      };
+      const [listener, notifier] = [await open(), await open()];
+      const notifierPid = Number((await notifier.query('SELECT pg_backend_pid() AS p')).rows[0].p);
+      const got: string[] = [];
+      listener.on('notification', (n) => got.push(`${n.channel}:${n.payload ?? ''}:${n.processId === notifierPid ? 'notifier' : 'other'}`));
+      const settle = async (count: number, ms = 3000): Promise<void> => {
+        const until = Date.now() + ms;
+        while (got.length < count && Date.now() < until) {
+          await listener.query('SELECT 1');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await listener.query('LISTEN jobs');
+      await listener.query('LISTEN "Other"');
+      await notifier.query("NOTIFY jobs, 'now'");
+      await settle(1);
+      await notifier.query('BEGIN');
+      await notifier.query("NOTIFY jobs, 'in a transaction'");
+      await notifier.query("SELECT pg_notify('jobs', 'from a query')");
+      await notifier.query("NOTIFY jobs, 'in a transaction'");
+      const beforeCommit = got.length;
+      await notifier.query('COMMIT');
+      await settle(3);
+      await notifier.query('BEGIN');
+      await notifier.query("NOTIFY jobs, 'rolled back'");
+      await notifier.query('ROLLBACK');
+      await notifier.query('NOTIFY "Other"');
+      await notifier.query('NOTIFY other');
+      await settle(4);
+      await listener.query('UNLISTEN *');
+      await notifier.query("NOTIFY jobs, 'after unlisten'");
+      await listener.query("NOTIFY jobs, 'to myself'");
+      await settle(5, 500); // none comes: nothing listens any more
+      await Promise.all([listener.end(), notifier.end()]);
+      return { got, beforeCommit };
+    }));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[1]!.got).toEqual(['jobs:now:notifier', 'jobs:in a transaction:notifier', 'jobs:from a query:notifier', 'Other::notifier']);
   });
 });
 

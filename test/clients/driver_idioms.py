@@ -128,6 +128,30 @@ def orm_models():
     return {"authors": ids, "books": rows, "id_default": [c["name"] for c in columns if c.get("autoincrement") or c.get("identity")]}
 
 
+def error_fields():
+    # What drivers read off an error: e.diag's table, constraint and the statement position psql draws its caret from.
+    c = psycopg2.connect(host=host, port=port, user=user, dbname=database)
+    c.autocommit = True
+    k = c.cursor()
+    k.execute(f"CREATE TABLE {schema}.et (a int PRIMARY KEY, b int, c int, UNIQUE (b, c))")
+    k.execute(f"INSERT INTO {schema}.et VALUES (1, 1, 1)")
+    k.execute(f"CREATE TABLE {schema}.ef (x int REFERENCES {schema}.et (a), n int NOT NULL CHECK (n > 0))")
+    out = []
+    for sql in [f"INSERT INTO {schema}.et VALUES (1, 2, 2)", f"INSERT INTO {schema}.et VALUES (2, 1, 1)", f"INSERT INTO {schema}.ef VALUES (5, 1)",
+                f"INSERT INTO {schema}.ef VALUES (1, NULL)", f"INSERT INTO {schema}.ef VALUES (1, -1)", f"SELECT 1,\n  2 FROMM {schema}.et",
+                f"SELECT nosuch FROM {schema}.et", "SELEC 1", f"SELECT count(*), nosuch FROM {schema}.et"]:
+        try:
+            k.execute(sql)
+            out.append("no error")
+        except psycopg2.Error as e:
+            d = e.diag
+            out.append({"code": e.pgcode, "message": d.message_primary, "table": d.table_name, "constraint": d.constraint_name,
+                        "position": d.statement_position, "detail": d.message_detail})
+    c.close()
+    return out
+
+
+step("psycopg2.error_fields", error_fields)
 step("sqlalchemy.orm", orm_models)
 step("psycopg2.savepoints", savepoints)
 step("psycopg2.named_cursors", named_cursors)

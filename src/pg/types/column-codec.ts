@@ -4,6 +4,7 @@ import {
   DuckDBArrayValue, DuckDBListValue, type DuckDBDecimalType, type DuckDBStructType, type DuckDBStructValue,
 } from '@duckdb/node-api';
 import { SqlError } from '../../errors/sql-error.js';
+import { isUnconstrained, trimDecimal } from '../numeric.js';
 import { ArrayOidOf, Oid, TypeSize } from './oids.js';
 import { arrayText, byteaText, dateText, intervalText, scalarText, timestampText } from './text-format.js';
 import { toJsonText } from './json-value.js';
@@ -63,8 +64,12 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.BIGNUM:
-    case DuckDBTypeId.DECIMAL:
+    case DuckDBTypeId.DECIMAL: {
+      const d = type as DuckDBDecimalType;
+      // aiduck's unconstrained numeric prints as Postgres' numeric does, without its fixed scale's zeros.
+      if (isUnconstrained(d.width, d.scale)) return { oid: Oid.numeric, text: (v) => trimDecimal(String(v)), binary: (v) => bin.binaryNumeric(trimDecimal(String(v))) };
       return { oid: Oid.numeric, text: any, binary: (v) => bin.binaryNumeric(String(v)) };
+    }
     case DuckDBTypeId.FLOAT:
       return { oid: Oid.float4, text: float4Text, binary: (v) => bin.binaryFloat4(v as number) };
     case DuckDBTypeId.DOUBLE:
@@ -108,9 +113,7 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.BIT:
       return { oid: Oid.varbit, text: any };
     case DuckDBTypeId.STRUCT:
-      if (isInt2Vector(type as DuckDBStructType)) {
-        return { oid: Oid.int2vector, text: (v) => String((v as DuckDBStructValue).entries[INT2VECTOR_FIELD]) };
-      }
+      if (isInt2VectorMarker(type)) return { oid: Oid.int2vector, text: (v) => int2VectorText(v) };
       return { oid: Oid.json, text: toJsonText, binary: (v) => Buffer.from(toJsonText(v)) };
     case DuckDBTypeId.MAP:
     case DuckDBTypeId.UNION:
@@ -122,14 +125,6 @@ function scalarOf(type: DuckDBType): Scalar {
       return { oid: Oid.text, text: scalarText };
   }
 }
-
-/**
- * pg_index.indkey, an int2vector, leaves the catalog as a struct of one field of this name holding
- * its text form (sql/pg-catalog.sql's aiduck_int2vector_out): psqlODBC and pg_dump read it as such
- * only when RowDescription types it int2vector.
- */
-const INT2VECTOR_FIELD = 'aiduck_int2vector';
-const isInt2Vector = (type: DuckDBStructType): boolean => type.entryNames.length === 1 && type.entryNames[0] === INT2VECTOR_FIELD;
 
 function isListLike(type: DuckDBType): type is DuckDBListType | DuckDBArrayType {
   return type.typeId === DuckDBTypeId.LIST || type.typeId === DuckDBTypeId.ARRAY;
@@ -171,11 +166,26 @@ export function columnCodec(type: DuckDBType): ColumnCodec {
   };
 }
 
+/**
+ * `{aiduck_int2vector: [1, 2]}`: how the Postgres catalog (sql/pg-catalog.sql, aiduck_int2vector_out)
+ * marks pg_index.indkey selected as it is, to go out as Postgres' int2vector (OID 22, `1 2`) — the
+ * only type psqlODBC's SQLStatistics reads it as.
+ */
+function isInt2VectorMarker(type: DuckDBType): boolean {
+  const s = type as DuckDBStructType;
+  return s.entryCount === 1 && s.entryNames[0] === 'aiduck_int2vector';
+}
+
+function int2VectorText(v: DuckDBValue): string {
+  const items = (v as DuckDBStructValue).entries['aiduck_int2vector'] as DuckDBListValue | null;
+  return items ? items.items.map(String).join(' ') : '';
+}
+
 /** Postgres' type modifier: numeric(p,s) is ((p << 16) | s) + 4; the other types DuckDB keeps carry none. */
 function typeModifierOf(type: DuckDBType): number {
   if (type.typeId !== DuckDBTypeId.DECIMAL) return -1;
   const d = type as DuckDBDecimalType;
-  return ((d.width << 16) | d.scale) + 4;
+  return isUnconstrained(d.width, d.scale) ? -1 : ((d.width << 16) | d.scale) + 4;
 }
 
 export function requireBinary(codec: ColumnCodec, column: string): BinaryEncoder {
