@@ -3,13 +3,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBDecimalType, type DuckDBType } from '@duckdb/node-api';
 import * as msg from '../../protocol/backend.js';
 import { ProtocolError, SqlError } from '../../errors/sql-error.js';
 import { Frontend } from '../../protocol/codes.js';
 import { decodeClientMessage } from '../../protocol/frontend.js';
 import { columnCodec } from '../../pg/types/column-codec.js';
 import type { CopyCommand } from '../../pg/copy-command.js';
+import { isUnconstrained, misfitHint, unconstrainedMisfit } from '../../pg/numeric.js';
 import { copyRow, csvLineForDuckDB, duckListText, parseTextLine } from './format.js';
 import type { Inbox } from '../inbox.js';
 import type { SessionOutput } from '../output.js';
@@ -83,10 +84,11 @@ class CopyInFile {
   private ended = false;
 
   /**
-   * `lists`: which columns are lists. In text format their Postgres array text is rewritten here in
-   * DuckDB's list text, so that elements holding braces, commas or quotes stay as they are.
+   * `kinds`: what each column needs in text format. A list's Postgres array text is rewritten here in
+   * DuckDB's list text, so that elements holding braces, commas or quotes stay as they are; a value
+   * for an unconstrained numeric that it would have to round is refused (22003), as an INSERT's is.
    */
-  constructor(tmpDir: string, private readonly cmd: CopyCommand, private readonly lists: readonly boolean[]) {
+  constructor(tmpDir: string, private readonly cmd: CopyCommand, private readonly kinds: readonly ColumnKind[]) {
     this.path = join(tmpDir, `copy-${randomUUID()}.csv`);
     this.file = createWriteStream(this.path);
     this.file.on('error', (err) => (this.error = err));
@@ -114,7 +116,8 @@ class CopyInFile {
         continue;
       }
       const fields = parseTextLine(this.cmd, line);
-      out += csvLineForDuckDB(fields.map((f, i) => (f !== null && this.lists[i] ? duckListText(f) : f)));
+      out += csvLineForDuckDB(fields.map((f, i) => (f === null ? f : this.kinds[i] === 'list' ? duckListText(f)
+        : this.kinds[i] === 'numeric' ? exactNumeric(f) : f)));
     }
     return out;
   }
@@ -173,6 +176,21 @@ class CopyInFile {
   }
 }
 
+type ColumnKind = 'list' | 'numeric' | 'other';
+
+function columnKind(type: DuckDBType): ColumnKind {
+  if (type.typeId === DuckDBTypeId.LIST || type.typeId === DuckDBTypeId.ARRAY) return 'list';
+  const d = type as DuckDBDecimalType;
+  return type.typeId === DuckDBTypeId.DECIMAL && isUnconstrained(d.width, d.scale) ? 'numeric' : 'other';
+}
+
+/** A value for an unconstrained numeric column, refused where it would not fit exactly (pg/numeric.ts). */
+function exactNumeric(text: string): string {
+  const misfit = unconstrainedMisfit(text);
+  if (misfit) throw new SqlError('22003', `numeric field overflow: ${text.length > 60 ? `${text.slice(0, 60)}…` : text} has ${misfit}`, misfitHint);
+  return text;
+}
+
 /** SQL turning a column of Postgres COPY text (lists already in DuckDB's text, but in csv) into the DuckDB type of its target column. */
 function fromPgText(column: string, type: DuckDBType, format: CopyCommand['format']): string {
   const sqlType = type.toString();
@@ -197,7 +215,7 @@ async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
   shape.destroySync();
   msg.copyInResponse(host.out.w, 0, columns.length);
   host.out.flush();
-  const file = new CopyInFile(host.tmpDir, cmd, columns.map((c) => c.type.typeId === DuckDBTypeId.LIST || c.type.typeId === DuckDBTypeId.ARRAY));
+  const file = new CopyInFile(host.tmpDir, cmd, columns.map((c) => columnKind(c.type)));
   try {
     for (;;) {
       const m = await host.inbox.next();
