@@ -36,11 +36,11 @@ CREATE TABLE app.events (
   happened_at timestamptz NOT NULL
 );
 CREATE VIEW app.account_totals AS SELECT a.login, sum(p.amount) AS total FROM app.accounts a JOIN app.payments p ON p.account_id = a.id GROUP BY a.login;
-CREATE TABLE public.notes (id integer PRIMARY KEY, body text);
+CREATE TABLE public.notes (id integer PRIMARY KEY, body text, weight numeric);
 INSERT INTO app.accounts (login, display_name, balance, active, born, created_at, seen_at, avatar, settings, profile, tags, scores, token) VALUES
   ('ann', 'Ann "A" O''Neil', 1234.56, true, '1990-05-01', '2024-03-01 10:00:00', '2024-03-01 10:00:00+02', '\x00ff01', '{"a": 1}', '{"b": [1, 2]}', '{x,"y z",NULL}', '{1,2,3}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
   ('bob', NULL, -0.5, false, NULL, '2024-03-02 11:30:00.123456', NULL, '', NULL, NULL, '{}', NULL, NULL),
   ('cé', E'tab\there\nnewline \\ backslash', 0, NULL, '2000-02-29', '2024-01-01 00:00:00', 'infinity', '\x5c', '[]', '{}', '{"{braces}","a,b"}', '{-1}', NULL);
 INSERT INTO app.payments (account_id, amount, paid_on, memo) VALUES (1, 10.00, '2024-03-03', 'first'), (1, -2.50, '2024-03-04', NULL), (2, 99.99, '2024-03-05', 'x');
 INSERT INTO app.events (payment_id, kind, happened_at) VALUES (1, 'paid', '2024-03-03 12:00:00+00'), (NULL, 'note', '2024-03-04 00:00:00+00');
-INSERT INTO public.notes VALUES (1, 'hello');
+INSERT INTO public.notes VALUES (1, 'hello', 0.0000012345), (2, NULL, 12345678901234567890.5);
