@@ -138,6 +138,19 @@ describe('batch inference', () => {
     expect(chat.rows[0].a).not.toContain('user:');
   });
 
+  it('a list of chat messages goes through the chat template of a local chat model; a model without one refuses it', async () => {
+    await c.query(`SELECT * FROM register_model('llama_chat', '${folder('tiny-llama-chat')}')`);
+    const p = "modelParameters => named_struct('max_tokens', 8)";
+    const r = await c.query(`SELECT ai_query('llama_chat', 'Which duck dives?', ${p}) AS text,
+        ai_query('llama_chat', array(named_struct('role', 'user', 'content', 'Which duck dives?')), ${p}) AS one_turn,
+        ai_query('llama_chat', array(named_struct('role', 'system', 'content', 'Answer in French.'), named_struct('role', 'user', 'content', 'Which duck dives?')), ${p}) AS two_turns`);
+    // A text is the user's turn: the same prompt as a one-message conversation, so the same greedy answer.
+    expect(r.rows[0].one_turn).toBe(r.rows[0].text);
+    expect(typeof r.rows[0].two_turns).toBe('string');
+    const refused = await c.query(`SELECT (ai_query('generator', array(named_struct('role', 'user', 'content', 'hi')), failOnError => false)).errorMessage AS e`);
+    expect(refused.rows[0].e).toMatch(/a list of chat messages needs a chat model/);
+  });
+
   it('NULL, empty and 1 MB inputs: NULL or empty in, NULL out; no crash, the session goes on', async () => {
     const r = await c.query(`SELECT ai_embed('embedder', NULL) IS NULL AS n, ai_embed('embedder', '') IS NULL AS e,
       ai_query('generator', NULL) IS NULL AS q, ai_query('generator', '') IS NULL AS qe, ai_classify(NULL, ['a', 'b']) IS NULL AS k`);

@@ -25,7 +25,7 @@ describe('the query-commands pass', () => {
     const evaluate = async (_def: unknown, args: string): Promise<Record<string, unknown>> =>
       ({ data: 'docs', query: [1, 0], embedding: 'v', model: null, k: Number(/k => (\d+)/.exec(args)?.[1] ?? 10) });
     const out = await expandQueryCommands("SELECT * FROM vector_search('docs', [1, 0], embedding => 'v', k => 2) WHERE score > 0", evaluate, (t) => t);
-    expect(out).toMatch(/^SELECT \* FROM \(SELECT __data\.\*, array_cosine_similarity\(__data\."v", \[1, 0\]::FLOAT\[2\]\) AS score/);
+    expect(out).toMatch(/^SELECT \* FROM \(SELECT vector_search\.\*, array_cosine_similarity\(vector_search\."v", \[1, 0\]::FLOAT\[2\]\) AS score/);
     expect(out).toMatch(/LIMIT 2\) AS vector_search WHERE score > 0$/);
     const aliased = await expandQueryCommands("SELECT s.score FROM vector_search('docs', [1, 0], embedding => 'v') s", evaluate, (t) => t);
     expect(aliased).toMatch(/LIMIT 10\) s$/);

@@ -92,6 +92,7 @@ export const pgNotify: SqlFunction = {
   name: 'pg_notify',
   kind: 'scalar',
   description: 'NOTIFY channel, payload from a query: the sessions that LISTEN on the channel get it when this transaction commits',
+  example: "SELECT pg_notify('jobs', 'embeddings done');",
   kernels: [notifyKernel],
 };
 
@@ -99,6 +100,7 @@ export const pgStatActivity: SqlFunction = {
   name: 'aiduck_stat_activity',
   kind: 'table',
   description: 'the sessions of this server, as the view pg_stat_activity shows them: pid, user, application, client, state, the query running or the last one',
+  example: "SELECT pid, application_name, state, query FROM pg_stat_activity;",
   tableFunction: activityTable,
 };
 
@@ -106,6 +108,7 @@ export const pgCancelBackend: SqlFunction = {
   name: 'pg_cancel_backend',
   kind: 'scalar',
   description: 'cancels the statement the session with this pid runs (57014 on its side); false when there is no such session',
+  example: "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid();",
   kernels: [backendAction('pg_cancel_backend', 'cancel')],
 };
 
@@ -113,5 +116,6 @@ export const pgTerminateBackend: SqlFunction = {
   name: 'pg_terminate_backend',
   kind: 'scalar',
   description: 'ends the session with this pid (its client gets FATAL 57P01); false when there is no such session',
+  example: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'stuck-job';",
   kernels: [backendAction('pg_terminate_backend', 'terminate')],
 };

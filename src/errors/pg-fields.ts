@@ -43,7 +43,7 @@ export function defaultConstraintName(table: string, columns: readonly string[],
  * A DuckDB constraint error as Postgres words it, with its fields: `table` is the table the failing
  * statement writes (DuckDB's message does not always name it).
  */
-export function constraintError(message: string, table: string | null): { message: string; fields: ErrorFields } | null {
+export function constraintError(message: string, table: string | null): { message: string; fields: ErrorFields; code?: string } | null {
   let m = /^Duplicate key "(.*)" violates (primary key|unique) constraint/.exec(message);
   if (m && table) {
     const pairs = keyPairs(m[1]!);
@@ -59,6 +59,11 @@ export function constraintError(message: string, table: string | null): { messag
     return { message: `null value in column "${m[2]}"${t ? ` of relation "${t}"` : ''} violates not-null constraint`, fields: { column: m[2]!, ...(t ? { table: t } : {}) } };
   }
   m = /^CHECK constraint failed on table (\S+) with expression CHECK\((.*)\)$/.exec(message);
+  // A varchar(n) column's length (rewrite/pg-varchar.ts).
+  const tooLong = m ? /^\(length\((?:"((?:[^"]|"")+)"|([A-Za-z_][\w$]*))\) <= (\d+)\)$/.exec(m[2]!) : null;
+  if (m && tooLong) {
+    return { code: '22001', message: `value too long for type character varying(${tooLong[3]})`, fields: { table: m[1]!, column: (tooLong[1] ?? tooLong[2])!.replace(/""/g, '"') } };
+  }
   if (m) {
     // Postgres names a check on one column t_col_check, on several t_check (as pg_constraint does here).
     const names = [...m[2]!.replace(/'(?:[^']|'')*'/g, '').matchAll(/([A-Za-z_][\w$]*)\s*(\()?/g)]

@@ -5,6 +5,7 @@ import { namePgColumns } from './column-names.js';
 import { rewritePgCatalog } from './pg-catalog.js';
 import { rewritePgLiterals } from './pg-literals.js';
 import { rewriteNumericTypes } from './pg-numeric.js';
+import { rewriteVarcharLengths } from './pg-varchar.js';
 import { expandQueryCommands, type EvaluateArguments, type RunAndRecord } from './query-commands.js';
 import { typeUntypedLiterals, type ParameterTypes } from './untyped-literals.js';
 
@@ -22,8 +23,8 @@ export interface PipelineContext extends RewriteContext {
  *    them (`count`, not `count_star()`), from the text the client wrote; then dump-forms: the
  *    forms of pg_dump scripts DuckDB lacks (`ALTER TABLE ONLY`, `nextval('s'::regclass)`, CREATE
  *    SEQUENCE's `AS integer` and `CACHE`, `USING btree`, `PREPARE name(type)`, macros dumped as functions);
- * 1. pg-numeric and pg-literals: `numeric` without a precision as aiduck's unconstrained numeric
- *    (pg/numeric.ts); typed string literals in Postgres' text forms (bytea, arrays, intervals,
+ * 1. pg-numeric, pg-varchar and pg-literals: `numeric` without a precision as aiduck's unconstrained
+ *    numeric (pg/numeric.ts), a varchar(n) column's length as a check; typed string literals in Postgres' text forms (bytea, arrays, intervals,
  *    booleans, dates) and E'' strings, as DuckDB reads the same values;
  * 2. pg-catalog: the catalog queries of psql, pgJDBC, psycopg, ... in the SQL DuckDB accepts
  *    (`::regclass`, `OPERATOR(pg_catalog.~)`, `pg_catalog.` names, ...);
@@ -37,7 +38,7 @@ export interface PipelineContext extends RewriteContext {
  */
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
-  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteNumericTypes(rewriteDumpForms(namePgColumns(sql))))));
+  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteVarcharLengths(rewriteNumericTypes(rewriteDumpForms(namePgColumns(sql)))))));
   const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
   return typeUntypedLiterals(expanded, ctx.parameterTypes);
 }

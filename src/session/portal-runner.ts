@@ -153,7 +153,7 @@ function withConstraintFields(err: unknown, sql: string): unknown {
   const c = constraintError(raw.slice('Constraint Error: '.length), target?.name ?? null);
   if (!c) return err;
   const schema = target?.schema ? { schema: target.schema } : {};
-  return new SqlError(fromDuckDB(err).code, c.message, undefined, { ...schema, ...c.fields });
+  return new SqlError(c.code ?? fromDuckDB(err).code, c.message, undefined, { ...schema, ...c.fields });
 }
 
 /** Statements that leave a transaction as it was: a ROLLBACK TO SAVEPOINT need not run them again. */
