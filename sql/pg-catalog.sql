@@ -278,7 +278,10 @@ SELECT CAST(table_oid AS INTEGER) AS oid, table_name AS relname, CAST(schema_oid
                                          WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')) AS relhasindex,
        false AS relisshared,
        CASE WHEN "temporary" THEN 't' ELSE 'p' END AS relpersistence, 'r' AS relkind,
-       column_count AS relnatts, check_constraint_count AS relchecks, false AS relhasrules,
+       -- A varchar(n) length check is no constraint (aiduck_varchar_lengths); pg_dump counts on relchecks.
+       column_count AS relnatts,
+       check_constraint_count - (SELECT count(*) FROM aiduck_varchar_lengths v WHERE v.table_oid = duckdb_tables.table_oid) AS relchecks,
+       false AS relhasrules,
        -- Postgres enforces a foreign key with triggers on both tables; psql's \d looks for keys only then.
        table_oid IN (SELECT table_oid FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY')
          OR (schema_name, table_name) IN (SELECT (schema_name, referenced_table) FROM duckdb_constraints()
