@@ -708,7 +708,9 @@ CREATE OR REPLACE TEMP MACRO shobj_description(obj_oid_arg, catalog_arg) AS CAST
 -- \sf and \ef: a macro's definition as a statement that recreates it here, after its comment (for
 -- aiduck's functions: the description and an example) and declared arguments as SQL comments.
 CREATE OR REPLACE TEMP MACRO pg_get_functiondef(fn_oid_arg) AS
-  (SELECT coalesce('-- ' || replace(fn_comment_, E'\n', E'\n-- ') || E'\n', '')
+  -- aiduck's own functions are printed with their description and arguments (ai.functions); a user's as Postgres prints them.
+  (SELECT coalesce(CASE WHEN aiduck_declared_arguments(fn_name_, fn_schema_, fn_user_) IS NOT NULL
+                        THEN '-- ' || replace(fn_comment_, E'\n', E'\n-- ') || E'\n' END, '')
           || coalesce('-- Arguments: ' || aiduck_declared_arguments(fn_name_, fn_schema_, fn_user_) || E'\n', '')
           || 'CREATE OR REPLACE MACRO ' || quote_ident(fn_schema_) || '.' || quote_ident(fn_name_)
           || '(' || array_to_string(fn_params_, ', ') || ') AS '
