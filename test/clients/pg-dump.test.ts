@@ -123,7 +123,7 @@ describe('pg_dump of an aiduck database', () => {
   let source: Record<string, string[]>;
   beforeAll(async () => {
     source = await describeAll(servers.aiduck, SHOP);
-  }, 30_000);
+  }, 90_000);
 
   it('holds the user\'s schemas, not aiduck\'s own (ai, main and their functions)', async () => {
     const script = await pgDump(servers.aiduck, ['--schema-only']);
@@ -142,7 +142,7 @@ describe('pg_dump of an aiduck database', () => {
       expectOnlyIgnoredNotices(await replay(target, script));
       expectSameExcept(source, await describeAll(target, SHOP));
     });
-  }, 30_000);
+  }, 90_000);
 
   it('--schema-only, then --data-only, and --inserts give the same database', async () => {
     const [schema, data, inserts] = await Promise.all([['--schema-only'], ['--data-only'], ['--inserts']].map((args) => pgDump(servers.aiduck, args)));
@@ -157,7 +157,7 @@ describe('pg_dump of an aiduck database', () => {
       await replay(target, inserts!);
       expectSameExcept(source, await describeAll(target, SHOP));
     });
-  }, 40_000);
+  }, 90_000);
 
   it('-Fc, restored with pg_restore in one transaction, gives the same database', async () => {
     const archive = join(work, 'aiduck.dump');
@@ -168,7 +168,7 @@ describe('pg_dump of an aiduck database', () => {
       expect(r.status).toBe(0);
       expectSameExcept(source, await describeAll(target, SHOP));
     });
-  }, 30_000);
+  }, 90_000);
 
   it('restores into PostgreSQL 15: the same rows, types and keys as PostgreSQL\'s own copy of the schema, but for the macro', async () => {
     // The macro is a function of type "any", which PostgreSQL refuses: left out with pg_restore's list.
@@ -190,7 +190,7 @@ describe('pg_dump of an aiduck database', () => {
     ]);
     // The view is DuckDB's text of it, which PostgreSQL reads as the same query.
     expect(restored['SELECT * FROM shop.big_orders ORDER BY id']).toEqual(['id|total', '10|150.2500', '(1 row)']);
-  }, 30_000);
+  }, 90_000);
 
   it('as a plain script into PostgreSQL, fails only on the macro', async () => {
     const target = await freshPostgres();
@@ -201,7 +201,7 @@ describe('pg_dump of an aiduck database', () => {
       'ERROR:  function shop.add_tax("any", "any") does not exist',
     ]);
     expect(await lines(target, 'SELECT count(*) FROM shop.order_items')).toEqual(['count', '3', '(1 row)']);
-  }, 30_000);
+  }, 90_000);
 });
 
 const line = (command: string, n: number, postgres: string, aiduck: string, why: string): KnownDifference => ({ path: [command, n], postgres, aiduck, why });
@@ -237,7 +237,7 @@ describe('a PostgreSQL 15 dump replayed into aiduck', () => {
       expect(messages).toContain('NOTICE:  column "id" of "app"."events" draws its values from app.events_id_seq by default; GENERATED ALWAYS cannot refuse explicit values in aiduck');
       expectSameExcept(original, await describeAll(target, APP), known);
     });
-  }, 40_000);
+  }, 90_000);
 });
 
 describe('the statements of a dump, one by one', () => {
