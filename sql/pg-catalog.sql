@@ -14,6 +14,7 @@ SELECT * FROM (VALUES
   (17, 'bytea', 'bytea', -1, 'U', 0, 1001),
   (18, 'char', '"char"', 1, 'Z', 0, 1002),
   (19, 'name', 'name', 64, 'S', 0, 1003),
+  (22, 'int2vector', 'int2vector', -1, 'A', 21, 1006),
   (20, 'int8', 'bigint', 8, 'N', 0, 1016),
   (21, 'int2', 'smallint', 2, 'N', 0, 1005),
   (23, 'int4', 'integer', 4, 'N', 0, 1007),
@@ -113,10 +114,13 @@ CREATE OR REPLACE TEMP MACRO format_type(type_oid_arg, typemod_arg) AS CASE
                 (SELECT lower(type_name) FROM duckdb_types() WHERE type_oid = type_oid_arg AND NOT internal),
                 '???') END;
 
+-- Every catalog view has the `tableoid` column pg_dump reads (the OID of the catalog itself).
+-- As in Postgres 15, public belongs to the role pg_database_owner.
 CREATE OR REPLACE TEMP VIEW pg_namespace AS
 SELECT CAST(oid AS INTEGER) AS oid,
        CASE WHEN database_name = 'temp' THEN 'pg_temp_1' ELSE schema_name END AS nspname,
-       10 AS nspowner, CAST(NULL AS VARCHAR[]) AS nspacl
+       CASE WHEN schema_name = 'public' AND database_name = current_database() THEN 6171 ELSE 10 END AS nspowner,
+       CAST(NULL AS VARCHAR[]) AS nspacl, 2615 AS tableoid
 FROM duckdb_schemas()
 WHERE database_name = current_database()
    OR (database_name = 'temp' AND schema_name = 'main')
@@ -132,23 +136,25 @@ SELECT b.oid, b.typname, CAST(aiduck_pg_catalog_oid() AS INTEGER) AS typnamespac
        b.typcategory, false AS typispreferred, true AS typisdefined, ',' AS typdelim,
        0 AS typrelid, CASE WHEN b.typelem <> 0 THEN 'array_subscript_handler' ELSE '-' END AS typsubscript,
        b.typelem, b.typarray,
-       CASE WHEN b.typelem <> 0 THEN 'array_in' ELSE b.typname || 'in' END AS typinput,
-       CASE WHEN b.typelem <> 0 THEN 'array_out' ELSE b.typname || 'out' END AS typoutput,
-       CASE WHEN b.typelem <> 0 THEN 'array_recv' ELSE b.typname || 'recv' END AS typreceive,
-       CASE WHEN b.typelem <> 0 THEN 'array_send' ELSE b.typname || 'send' END AS typsend,
+       -- int2vector has an element type but is no array: its own functions.
+       CASE WHEN starts_with(b.typname, '_') THEN 'array_in' ELSE b.typname || 'in' END AS typinput,
+       CASE WHEN starts_with(b.typname, '_') THEN 'array_out' ELSE b.typname || 'out' END AS typoutput,
+       CASE WHEN starts_with(b.typname, '_') THEN 'array_recv' ELSE b.typname || 'recv' END AS typreceive,
+       CASE WHEN starts_with(b.typname, '_') THEN 'array_send' ELSE b.typname || 'send' END AS typsend,
        '-' AS typmodin, '-' AS typmodout, '-' AS typanalyze,
        CASE WHEN b.typlen = 8 THEN 'd' WHEN b.typlen IN (1, -2) THEN 'c' WHEN b.typlen = 2 THEN 's' ELSE 'i' END AS typalign,
        CASE WHEN b.oid = 1700 THEN 'm' WHEN b.typlen = -1 THEN 'x' ELSE 'p' END AS typstorage,
        false AS typnotnull, 0 AS typbasetype, -1 AS typtypmod, 0 AS typndims,
        CASE WHEN b.typcategory = 'S' THEN 100 ELSE 0 END AS typcollation,
-       CAST(NULL AS VARCHAR) AS typdefaultbin, CAST(NULL AS VARCHAR) AS typdefault, CAST(NULL AS VARCHAR[]) AS typacl
+       CAST(NULL AS VARCHAR) AS typdefaultbin, CAST(NULL AS VARCHAR) AS typdefault, CAST(NULL AS VARCHAR[]) AS typacl,
+       1247 AS tableoid
 FROM aiduck_pg_builtin_types b
 UNION ALL
 SELECT CAST(t.type_oid AS INTEGER), t.type_name, CAST(t.schema_oid AS INTEGER), 10, -1, false,
        CASE WHEN t.logical_type = 'ENUM' THEN 'e' ELSE 'd' END,
        CASE WHEN t.logical_type = 'ENUM' THEN 'E' ELSE 'U' END, false, true, ',',
        0, '-', 0, 0, 'enum_in', 'enum_out', 'enum_recv', 'enum_send', '-', '-', '-', 'i', 'p',
-       false, 0, -1, 0, 0, NULL, NULL, NULL
+       false, 0, -1, 0, 0, NULL, NULL, NULL, 1247
 FROM duckdb_types() t
 -- main.jsonb is aiduck's name for JSON (engine/instance.ts), listed above as Postgres' own jsonb.
 WHERE NOT t.internal AND t.database_name = current_database() AND NOT (t.schema_name = 'main' AND t.type_name = 'jsonb');
@@ -272,7 +278,10 @@ SELECT CAST(table_oid AS INTEGER) AS oid, table_name AS relname, CAST(schema_oid
                                          WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')) AS relhasindex,
        false AS relisshared,
        CASE WHEN "temporary" THEN 't' ELSE 'p' END AS relpersistence, 'r' AS relkind,
-       column_count AS relnatts, check_constraint_count AS relchecks, false AS relhasrules,
+       -- A varchar(n) length check is no constraint (aiduck_varchar_lengths); pg_dump counts on relchecks.
+       column_count AS relnatts,
+       check_constraint_count - (SELECT count(*) FROM aiduck_varchar_lengths v WHERE v.table_oid = duckdb_tables.table_oid) AS relchecks,
+       false AS relhasrules,
        -- Postgres enforces a foreign key with triggers on both tables; psql's \d looks for keys only then.
        table_oid IN (SELECT table_oid FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY')
          OR (schema_name, table_name) IN (SELECT (schema_name, referenced_table) FROM duckdb_constraints()
@@ -280,32 +289,33 @@ SELECT CAST(table_oid AS INTEGER) AS oid, table_name AS relname, CAST(schema_oid
        false AS relhassubclass, false AS relrowsecurity, false AS relforcerowsecurity,
        true AS relispopulated, 'd' AS relreplident, false AS relispartition, 0 AS relrewrite,
        0 AS relfrozenxid, 0 AS relminmxid, CAST(NULL AS VARCHAR[]) AS relacl,
-       CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound, has_primary_key AS relhaspkey
+       CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound, has_primary_key AS relhaspkey,
+       1259 AS tableoid
 FROM duckdb_tables()
 -- The temporary tables that hold SCROLL and WITH HOLD cursors (session/cursors.ts) are not the user's.
 WHERE (database_name = current_database() OR database_name = 'temp') AND NOT starts_with(table_name, '__aiduck_cursor_')
 UNION ALL
 SELECT view_oid, view_name, schema_oid, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, false, false,
        CASE WHEN "temporary" THEN 't' ELSE 'p' END, 'v', column_count, 0, true, false, false, false, false,
-       true, 'n', false, 0, 0, 0, NULL, NULL, NULL, false
+       true, 'n', false, 0, 0, 0, NULL, NULL, NULL, false, 1259
 FROM duckdb_views()
 WHERE NOT internal AND database_name = current_database()
 UNION ALL
 SELECT sequence_oid, sequence_name, schema_oid, 0, 0, 10, 0, sequence_oid, 0, 0, 0, 0, 0, false, false,
        CASE WHEN "temporary" THEN 't' ELSE 'p' END, 'S', 3, 0, false, false, false, false, false,
-       true, 'n', false, 0, 0, 0, NULL, NULL, NULL, false
+       true, 'n', false, 0, 0, 0, NULL, NULL, NULL, false, 1259
 FROM duckdb_sequences()
 WHERE database_name = current_database() OR database_name = 'temp'
 UNION ALL
 SELECT index_oid, index_name, index_schema_oid, 0, 0, 10, 403, index_oid, 0, 0, 0, 0, 0, false, false,
        'p', 'i', index_natts, 0, false, false, false, false, false,
-       true, 'n', false, 0, 0, 0, NULL, NULL, NULL, false
+       true, 'n', false, 0, 0, 0, NULL, NULL, NULL, false, 1259
 FROM aiduck_index_relations;
 
 -- The default btree operator class of each type (indclass), with Postgres' OIDs.
 CREATE OR REPLACE TEMP VIEW pg_opclass AS
 SELECT oid, 403 AS opcmethod, opcname, CAST(aiduck_pg_catalog_oid() AS INTEGER) AS opcnamespace, 10 AS opcowner,
-       opcfamily, opcintype, true AS opcdefault, 0 AS opckeytype
+       opcfamily, opcintype, true AS opcdefault, 0 AS opckeytype, 2616 AS tableoid
 FROM (VALUES (10003, 'bool_ops', 424, 16), (10006, 'bytea_ops', 428, 17), (10007, 'char_ops', 429, 18),
              (3124, 'int8_ops', 1976, 20), (1979, 'int2_ops', 1976, 21), (1978, 'int4_ops', 1976, 23),
              (3126, 'text_ops', 1994, 25), (1981, 'oid_ops', 1989, 26), (10012, 'float4_ops', 1970, 700),
@@ -360,7 +370,8 @@ SELECT k.key_oid AS oid, k.key_name AS conname, k.key_schema_oid AS connamespace
        true AS conislocal, 0 AS coninhcount, false AS connoinherit, k.key_columns AS conkey,
        r.confkey,
        CAST(NULL AS INTEGER[]) AS conpfeqop, CAST(NULL AS INTEGER[]) AS conppeqop, CAST(NULL AS INTEGER[]) AS conffeqop,
-       CAST(NULL AS SMALLINT[]) AS confdelsetcols, CAST(NULL AS INTEGER[]) AS conexclop, k.key_check AS conbin
+       CAST(NULL AS SMALLINT[]) AS confdelsetcols, CAST(NULL AS INTEGER[]) AS conexclop, k.key_check AS conbin,
+       2606 AS tableoid
 FROM aiduck_keys k LEFT JOIN aiduck_foreign_keys r ON r.key_oid = k.key_oid;
 
 -- pg_get_constraintdef as Postgres words it; the referenced table has its schema unless it is the current one.
@@ -438,9 +449,18 @@ CREATE OR REPLACE TEMP MACRO aiduck_pg_default(default_arg) AS CASE
   WHEN lower(default_arg) IN ('current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp')
     THEN upper(default_arg)
   ELSE default_arg END;
+-- nextval's sequence as Postgres prints a regclass: with its schema (the table's, if the default
+-- names none) unless that is the current schema (pg_dump's empty search path has none).
+CREATE OR REPLACE TEMP MACRO aiduck_nextval_default(default_arg, schema_arg) AS
+  CASE WHEN NOT regexp_matches(default_arg, '^nextval\(''[^''"]+''\)$') THEN default_arg
+       ELSE (SELECT 'nextval(''' || CASE WHEN split_part(q_, '.', 1) = current_schema() AND current_setting('search_path') <> ''
+                                         THEN split_part(q_, '.', 2) ELSE q_ END || ''')'
+             FROM (SELECT CASE WHEN contains(s_, '.') THEN s_ ELSE schema_arg || '.' || s_ END AS q_
+                   FROM (SELECT regexp_extract(default_arg, '^nextval\(''(.*)''\)$', 1) AS s_))) END;
 CREATE OR REPLACE TEMP VIEW pg_attrdef AS
 SELECT table_oid * 10000 + column_index AS oid, CAST(table_oid AS INTEGER) AS adrelid,
-       CAST(column_index AS SMALLINT) AS adnum, aiduck_pg_default(column_default) AS adbin
+       CAST(column_index AS SMALLINT) AS adnum, aiduck_pg_default(aiduck_nextval_default(column_default, schema_name)) AS adbin,
+       2604 AS tableoid
 FROM duckdb_columns()
 WHERE column_default IS NOT NULL AND (database_name = current_database() OR database_name = 'temp');
 -- The sequence a column's default draws from (nextval('seq')), with its schema, as Postgres'
@@ -459,7 +479,7 @@ CREATE OR REPLACE TEMP VIEW pg_database AS
 SELECT CAST(database_oid AS INTEGER) AS oid, database_name AS datname, 10 AS datdba, 6 AS encoding, 'c' AS datlocprovider,
        false AS datistemplate, true AS datallowconn, -1 AS datconnlimit, 0 AS datfrozenxid, 0 AS datminmxid,
        1663 AS dattablespace, 'C' AS datcollate, 'C' AS datctype, CAST(NULL AS VARCHAR) AS daticulocale,
-       CAST(NULL AS VARCHAR) AS datcollversion, CAST(NULL AS VARCHAR[]) AS datacl
+       CAST(NULL AS VARCHAR) AS datcollversion, CAST(NULL AS VARCHAR[]) AS datacl, 1262 AS tableoid
 FROM duckdb_databases()
 WHERE NOT internal;
 
@@ -467,7 +487,9 @@ CREATE OR REPLACE TEMP VIEW pg_roles AS
 SELECT 10 AS oid, pg_get_userbyid(10) AS rolname, true AS rolsuper, true AS rolinherit, true AS rolcreaterole,
        true AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, false AS rolbypassrls,
        -1 AS rolconnlimit, '********' AS rolpassword, CAST(NULL AS TIMESTAMPTZ) AS rolvaliduntil,
-       CAST(NULL AS VARCHAR[]) AS rolconfig;
+       CAST(NULL AS VARCHAR[]) AS rolconfig
+UNION ALL
+SELECT 6171, 'pg_database_owner', false, true, false, false, false, false, false, -1, '********', NULL, NULL;
 CREATE OR REPLACE TEMP VIEW pg_authid AS SELECT * FROM pg_roles;
 CREATE OR REPLACE TEMP VIEW pg_user AS
 SELECT rolname AS usename, oid AS usesysid, rolcreatedb AS usecreatedb, rolsuper AS usesuper,
@@ -478,7 +500,7 @@ CREATE OR REPLACE TEMP VIEW pg_auth_members AS
 SELECT 0 AS oid, 0 AS roleid, 0 AS member, 0 AS grantor, false AS admin_option WHERE false;
 
 CREATE OR REPLACE TEMP VIEW pg_am AS
-SELECT * FROM (VALUES (2, 'heap', 'heap_tableam_handler', 't'), (403, 'btree', 'bthandler', 'i'))
+SELECT *, 2601 AS tableoid FROM (VALUES (2, 'heap', 'heap_tableam_handler', 't'), (403, 'btree', 'bthandler', 'i'))
   AS t(oid, amname, amhandler, amtype);
 
 
@@ -490,8 +512,9 @@ CREATE OR REPLACE TEMP MACRO aiduck_pg_type_name(t_arg) AS CASE lower(t_arg)
   WHEN 'timestamp' THEN 'timestamp without time zone' WHEN 'time' THEN 'time without time zone'
   ELSE coalesce(replace(lower(t_arg), 'decimal', 'numeric'), '"any"') END;
 CREATE OR REPLACE TEMP VIEW pg_language AS
-SELECT * FROM (VALUES (12, 'internal', 10, false, false, 0, 0, 2246), (13, 'c', 10, false, false, 0, 0, 2247),
-                      (14, 'sql', 10, false, true, 0, 0, 2248))
+SELECT *, CAST(NULL AS VARCHAR[]) AS lanacl, 2612 AS tableoid
+FROM (VALUES (12, 'internal', 10, false, false, 0, 0, 2246), (13, 'c', 10, false, false, 0, 0, 2247),
+             (14, 'sql', 10, false, true, 0, 0, 2248))
   AS t(oid, lanname, lanowner, lanispl, lanpltrusted, lanplcallfoid, laninline, lanvalidator);
 -- Functions a user or aiduck defined (builtins are listed under pg_catalog, as Postgres does).
 -- A macro is a function in language sql whose source is the macro's body. aiduck's helper macros
@@ -501,7 +524,8 @@ CREATE OR REPLACE TEMP VIEW pg_proc AS
 SELECT CAST(f.function_oid AS INTEGER) AS oid, f.function_name AS proname,
        CAST(CASE WHEN f.internal OR s.oid IS NULL OR (f.schema_name = 'main' AND starts_with(f.function_name, '__')) THEN aiduck_pg_catalog_oid()
                  ELSE s.oid END AS INTEGER) AS pronamespace,
-       10 AS proowner, CASE WHEN f.macro_definition IS NOT NULL THEN 14 ELSE 12 END AS prolang, 1 AS procost,
+       10 AS proowner, CASE WHEN f.macro_definition IS NOT NULL THEN 14 ELSE 12 END AS prolang,
+       CASE WHEN f.macro_definition IS NOT NULL THEN 100 ELSE 1 END AS procost,
        0 AS prorows, 0 AS provariadic, '-' AS prosupport,
        CASE f.function_type WHEN 'aggregate' THEN 'a' ELSE 'f' END AS prokind,
        false AS prosecdef, false AS proleakproof, false AS proisstrict,
@@ -515,7 +539,7 @@ SELECT CAST(f.function_oid AS INTEGER) AS oid, f.function_name AS proname,
        f.parameters AS proargnames, CAST(NULL AS VARCHAR) AS proargdefaults,
        coalesce(f.macro_definition, f.function_name) AS prosrc, CAST(NULL AS VARCHAR) AS probin,
        CAST(NULL AS VARCHAR) AS prosqlbody, CAST(NULL AS VARCHAR[]) AS proconfig, CAST(NULL AS VARCHAR[]) AS proacl,
-       f.function_type AS aiduck_function_type
+       CAST(NULL AS INTEGER[]) AS protrftypes, f.function_type AS aiduck_function_type, 1255 AS tableoid
 FROM duckdb_functions() f
 LEFT JOIN duckdb_schemas() s ON s.database_name = f.database_name AND s.schema_name = f.schema_name
                               AND f.database_name = current_database()
@@ -539,8 +563,7 @@ CREATE OR REPLACE TEMP MACRO pg_get_function_arguments(fn_oid_arg) AS
                    array_to_string(list_transform(list_zip(fn_params_, fn_param_types_),
                                                   arg_ -> arg_[1] || ' ' || aiduck_pg_type_name(arg_[2])), ', '))
    FROM aiduck_functions WHERE fn_oid_ = fn_oid_arg LIMIT 1);
-CREATE OR REPLACE TEMP MACRO pg_get_function_identity_arguments(fn_oid_arg) AS
-  (SELECT array_to_string(fn_params_, ', ') FROM aiduck_functions WHERE fn_oid_ = fn_oid_arg LIMIT 1);
+CREATE OR REPLACE TEMP MACRO pg_get_function_identity_arguments(fn_oid_arg) AS pg_get_function_arguments(fn_oid_arg);
 CREATE OR REPLACE TEMP MACRO pg_function_is_visible(fn_oid_arg) AS true;
 -- Postgres' information_schema._pg_expandarray (pgJDBC's key queries): the elements of an array
 -- with their positions, as rows of (x, n).
@@ -586,8 +609,10 @@ CREATE OR REPLACE TEMP MACRO pg_current_xact_id() AS 1;
 CREATE OR REPLACE TEMP MACRO pg_tablespace_location(ts_oid_arg) AS '';
 CREATE OR REPLACE TEMP MACRO array_upper(arr_arg, dim_arg) AS CASE WHEN len(arr_arg) > 0 THEN len(arr_arg) END;
 CREATE OR REPLACE TEMP MACRO array_lower(arr_arg, dim_arg) AS CASE WHEN len(arr_arg) > 0 THEN 1 END;
+-- An empty search path (pg_dump's) has no schemas, though DuckDB's current_schema() is then main.
 CREATE OR REPLACE TEMP MACRO current_schemas(include_implicit) AS
-  CASE WHEN include_implicit THEN ['pg_catalog', current_schema()] ELSE [current_schema()] END;
+  CASE WHEN include_implicit THEN ['pg_catalog'] ELSE [] END
+  || CASE WHEN current_setting('search_path') = '' THEN [] ELSE [current_schema()] END;
 CREATE OR REPLACE TEMP MACRO session_user() AS pg_get_userbyid(10);
 -- ::regclass / ::regtype / ::regnamespace in catalog queries become these (src/rewrite/pg-catalog.ts).
 CREATE OR REPLACE TEMP MACRO aiduck_ident_last(name_arg) AS
@@ -596,7 +621,13 @@ CREATE OR REPLACE TEMP MACRO aiduck_ident_first(name_arg) AS lower(trim(string_s
 CREATE OR REPLACE TEMP VIEW aiduck_catalog_relations AS
 SELECT * FROM (VALUES (1247, 'pg_type'), (1249, 'pg_attribute'), (1255, 'pg_proc'), (1259, 'pg_class'),
                       (1262, 'pg_database'), (2604, 'pg_attrdef'), (2606, 'pg_constraint'), (2609, 'pg_description'),
-                      (2610, 'pg_index'), (2615, 'pg_namespace'), (1260, 'pg_authid'), (3456, 'pg_collation'))
+                      (2610, 'pg_index'), (2615, 'pg_namespace'), (1260, 'pg_authid'), (3456, 'pg_collation'),
+                      -- the catalogs pg_dump names (sql/pg-dump-catalog.sql)
+                      (2601, 'pg_am'), (2602, 'pg_amop'), (2603, 'pg_amproc'), (2605, 'pg_cast'), (2607, 'pg_conversion'),
+                      (2608, 'pg_depend'), (2612, 'pg_language'), (2616, 'pg_opclass'), (2617, 'pg_operator'),
+                      (2618, 'pg_rewrite'), (2620, 'pg_trigger'), (2753, 'pg_opfamily'), (3079, 'pg_extension'),
+                      (3394, 'pg_init_privs'), (3576, 'pg_transform'), (2224, 'pg_sequence'), (1213, 'pg_tablespace'),
+                      (2995, 'pg_largeobject_metadata'), (6100, 'pg_subscription'), (3466, 'pg_event_trigger'))
   AS k(cat_oid_, cat_name_);
 -- Macros that use an argument more than once take it through a one-row subquery: a macro copies
 -- its argument at every use, and an argument that is itself a lookup (SQLAlchemy's
@@ -649,13 +680,19 @@ SELECT CAST(index_oid AS INTEGER), 1259, 0, comment
 FROM duckdb_indexes() WHERE comment IS NOT NULL AND (database_name = current_database() OR database_name = 'temp')
 UNION ALL
 SELECT CAST(sequence_oid AS INTEGER), 1259, 0, comment
-FROM duckdb_sequences() WHERE comment IS NOT NULL AND (database_name = current_database() OR database_name = 'temp')
+FROM duckdb_sequences()
+-- A serial or identity column's sequence keeps its owner in its comment (src/session/sequence-columns.ts): no description.
+WHERE comment IS NOT NULL AND NOT starts_with(comment, 'owned by ') AND (database_name = current_database() OR database_name = 'temp')
 UNION ALL
 SELECT CAST(function_oid AS INTEGER), 1255, 0, comment
 FROM duckdb_functions() WHERE comment IS NOT NULL AND NOT internal AND database_name = current_database()
 UNION ALL
-SELECT CAST(oid AS INTEGER), 2615, 0, comment
-FROM duckdb_schemas() WHERE comment IS NOT NULL AND database_name = current_database();
+SELECT CAST(oid AS INTEGER), 2615, 0, coalesce(comment, 'standard public schema')
+FROM duckdb_schemas()
+WHERE (comment IS NOT NULL OR schema_name = 'public') AND database_name = current_database()
+UNION ALL
+-- The built-in extension that holds aiduck's own objects (sql/pg-dump-catalog.sql).
+SELECT 16000, 3079, 0, 'aiduck''s model registry (schema ai) and its SQL functions';
 CREATE OR REPLACE TEMP VIEW aiduck_descriptions AS
 SELECT objoid AS dsc_oid_, classoid AS dsc_class_, objsubid AS dsc_sub_, description AS dsc_text_ FROM pg_description;
 CREATE OR REPLACE TEMP MACRO obj_description(obj_oid_arg) AS
@@ -663,7 +700,7 @@ CREATE OR REPLACE TEMP MACRO obj_description(obj_oid_arg) AS
   (obj_oid_arg, catalog_arg) AS
   (SELECT first(dsc_text_) FROM aiduck_descriptions WHERE dsc_oid_ = obj_oid_arg AND dsc_sub_ = 0
      AND dsc_class_ = CASE aiduck_ident_last(catalog_arg) WHEN 'pg_class' THEN 1259 WHEN 'pg_proc' THEN 1255
-                                                          WHEN 'pg_namespace' THEN 2615 ELSE -1 END);
+                                                          WHEN 'pg_namespace' THEN 2615 WHEN 'pg_extension' THEN 3079 ELSE -1 END);
 CREATE OR REPLACE TEMP MACRO col_description(rel_oid_arg, col_arg) AS
   (SELECT first(dsc_text_) FROM aiduck_descriptions WHERE dsc_oid_ = rel_oid_arg AND dsc_class_ = 1259 AND dsc_sub_ = col_arg);
 CREATE OR REPLACE TEMP MACRO shobj_description(obj_oid_arg, catalog_arg) AS CAST(NULL AS VARCHAR);
@@ -708,25 +745,30 @@ CREATE OR REPLACE TEMP MACRO json_build_object() AS json_object(),
 -- Catalogs of features DuckDB does not have: empty, so psql's \d finds nothing to list.
 CREATE OR REPLACE TEMP VIEW pg_policy AS
 SELECT 0 AS oid, '' AS polname, 0 AS polrelid, '' AS polcmd, true AS polpermissive,
-       CAST(NULL AS BIGINT[]) AS polroles, CAST(NULL AS VARCHAR) AS polqual, CAST(NULL AS VARCHAR) AS polwithcheck WHERE false;
+       CAST(NULL AS BIGINT[]) AS polroles, CAST(NULL AS VARCHAR) AS polqual, CAST(NULL AS VARCHAR) AS polwithcheck,
+       3256 AS tableoid WHERE false;
 CREATE OR REPLACE TEMP VIEW pg_statistic_ext AS
 SELECT 0 AS oid, 0 AS stxrelid, '' AS stxname, 0 AS stxnamespace, 0 AS stxowner, 0 AS stxstattarget,
-       CAST(NULL AS INTEGER[]) AS stxkeys, CAST(NULL AS VARCHAR[]) AS stxkind, CAST(NULL AS VARCHAR) AS stxexprs WHERE false;
+       CAST(NULL AS INTEGER[]) AS stxkeys, CAST(NULL AS VARCHAR[]) AS stxkind, CAST(NULL AS VARCHAR) AS stxexprs,
+       3381 AS tableoid WHERE false;
 CREATE OR REPLACE TEMP VIEW pg_publication AS
 SELECT 0 AS oid, '' AS pubname, 0 AS pubowner, false AS puballtables, false AS pubinsert, false AS pubupdate,
-       false AS pubdelete, false AS pubtruncate, false AS pubviaroot WHERE false;
+       false AS pubdelete, false AS pubtruncate, false AS pubviaroot, 6104 AS tableoid WHERE false;
 CREATE OR REPLACE TEMP VIEW pg_publication_rel AS
-SELECT 0 AS oid, 0 AS prpubid, 0 AS prrelid, CAST(NULL AS VARCHAR) AS prqual, CAST(NULL AS INTEGER[]) AS prattrs WHERE false;
-CREATE OR REPLACE TEMP VIEW pg_publication_namespace AS SELECT 0 AS oid, 0 AS pnpubid, 0 AS pnnspid WHERE false;
+SELECT 0 AS oid, 0 AS prpubid, 0 AS prrelid, CAST(NULL AS VARCHAR) AS prqual, CAST(NULL AS INTEGER[]) AS prattrs,
+       6106 AS tableoid WHERE false;
+CREATE OR REPLACE TEMP VIEW pg_publication_namespace AS SELECT 0 AS oid, 0 AS pnpubid, 0 AS pnnspid, 6237 AS tableoid WHERE false;
 CREATE OR REPLACE TEMP VIEW pg_inherits AS
 SELECT 0 AS inhrelid, 0 AS inhparent, 0 AS inhseqno, false AS inhdetachpending WHERE false;
 CREATE OR REPLACE TEMP VIEW pg_trigger AS
 SELECT 0 AS oid, 0 AS tgrelid, 0 AS tgparentid, '' AS tgname, 0 AS tgfoid, 0 AS tgtype, '' AS tgenabled,
-       false AS tgisinternal, 0 AS tgconstrrelid, 0 AS tgconstrindid, 0 AS tgconstraint WHERE false;
+       false AS tgisinternal, 0 AS tgconstrrelid, 0 AS tgconstrindid, 0 AS tgconstraint, 2620 AS tableoid WHERE false;
 CREATE OR REPLACE TEMP VIEW pg_rewrite AS
-SELECT 0 AS oid, '' AS rulename, 0 AS ev_class, '' AS ev_type, '' AS ev_enabled, false AS is_instead WHERE false;
+SELECT 0 AS oid, '' AS rulename, 0 AS ev_class, '' AS ev_type, '' AS ev_enabled, false AS is_instead,
+       2618 AS tableoid WHERE false;
 CREATE OR REPLACE TEMP VIEW pg_foreign_table AS SELECT 0 AS ftrelid, 0 AS ftserver, CAST(NULL AS VARCHAR[]) AS ftoptions WHERE false;
-CREATE OR REPLACE TEMP VIEW pg_partitioned_table AS SELECT 0 AS partrelid, '' AS partstrat, 0 AS partnatts WHERE false;
+CREATE OR REPLACE TEMP VIEW pg_partitioned_table AS
+SELECT 0 AS partrelid, '' AS partstrat, 0 AS partnatts, CAST(NULL AS INTEGER[]) AS partclass WHERE false;
 -- A table is its own only ancestor; the second column stands for WITH ORDINALITY (psql's trigger list).
 CREATE OR REPLACE TEMP MACRO pg_partition_ancestors(rel_oid_arg) AS TABLE SELECT CAST(rel_oid_arg AS BIGINT) AS relid, 1 AS depth;
 CREATE OR REPLACE TEMP MACRO pg_get_statisticsobjdef_columns(stat_oid_arg) AS CAST(NULL AS VARCHAR);

@@ -23,6 +23,8 @@ describe('rewritePgCatalog, catalog queries of the client families', () => {
       .toBe("SELECT array_to_string(ix.indkey, ' '), array_to_string(ix.indoption, ' ') FROM pg_index ix");
     expect(rewritePgCatalog('select c.relname, i.indkey, i.indisunique from pg_catalog.pg_index i'))
       .toBe('select c.relname, aiduck_int2vector_out(i.indkey) AS indkey, i.indisunique from pg_index i');
+    expect(rewritePgCatalog('SELECT i.indkey, i.indoption FROM pg_catalog.pg_index i'))
+      .toBe('SELECT aiduck_int2vector_out(i.indkey) AS indkey, aiduck_int2vector_out(i.indoption) AS indoption FROM pg_index i');
     expect(rewritePgCatalog('SELECT unnest(ix.indkey) attnum FROM pg_index ix')).toBe('SELECT unnest(ix.indkey) attnum FROM pg_index ix');
   });
 

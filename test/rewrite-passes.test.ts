@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rewriteDumpForms } from '../src/rewrite/dump-forms.js';
 import { rewritePgCatalog } from '../src/rewrite/pg-catalog.js';
 import { expandQueryCommands } from '../src/rewrite/query-commands.js';
 import { rewrite } from '../src/rewrite/pipeline.js';
@@ -81,5 +82,30 @@ describe('the data-file-target pass', () => {
       "COPY (SELECT data_file('x')) TO (my_file('y'))"]) {
       expect(writeOutDataFileTarget(sql, files), sql).toBe(sql);
     }
+  });
+});
+
+describe('the dump-forms pass', () => {
+  it('writes the DDL of a pg_dump script as DuckDB reads it', () => {
+    expect(rewriteDumpForms("ALTER TABLE ONLY public.t ALTER COLUMN id SET DEFAULT nextval('public.t_id_seq'::regclass)"))
+      .toBe("ALTER TABLE   public.t ALTER COLUMN id SET DEFAULT nextval('public.t_id_seq' )");
+    expect(rewriteDumpForms('CREATE SEQUENCE public.s AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1'))
+      .toBe('CREATE SEQUENCE public.s  MAXVALUE 2147483647 START WITH 1 INCREMENT BY 1 NO MINVALUE    ');
+    expect(rewriteDumpForms('CREATE INDEX i ON shop.t USING btree (a)')).toBe('CREATE INDEX i ON shop.t   (a)');
+    expect(rewriteDumpForms('SELECT a FROM ONLY shop.t')).toBe('SELECT a FROM   shop.t');
+    expect(rewriteDumpForms('CREATE TABLE t (a text COLLATE pg_catalog."C", b text COLLATE pg_catalog."default")'))
+      .toBe('CREATE TABLE t (a text COLLATE  "C", b text  )');
+    expect(rewriteDumpForms('PREPARE q(pg_catalog.oid, text) AS SELECT $1, $2'))
+      .toBe('PREPARE q AS SELECT CAST($1 AS INTEGER), CAST($2 AS text)');
+  });
+
+  it('reads a macro pg_dump wrote as a function back as the macro, and refuses other functions', () => {
+    expect(rewriteDumpForms('CREATE FUNCTION shop.add_tax(price "any", rate "any") RETURNS "any"\n    LANGUAGE sql\n    AS $$(price * (1 + rate))$$'))
+      .toBe('CREATE MACRO shop.add_tax(price, rate) AS (price * (1 + rate))');
+    expect(rewriteDumpForms("CREATE FUNCTION main.rows_of(n \"any\") RETURNS TABLE LANGUAGE sql AS 'SELECT * FROM range(n)'"))
+      .toBe('CREATE MACRO main.rows_of(n) AS TABLE SELECT * FROM range(n)');
+    expect(rewriteDumpForms('CREATE FUNCTION f(a) AS a + 1')).toBe('CREATE FUNCTION f(a) AS a + 1');
+    expect(() => rewriteDumpForms('CREATE FUNCTION f(a integer) RETURNS integer LANGUAGE sql AS $$ SELECT a $$'))
+      .toThrow(/aiduck's functions are DuckDB macros/);
   });
 });

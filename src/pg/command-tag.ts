@@ -42,6 +42,8 @@ const objectKinds = new Set([
 function objectTag(sql: string): string {
   const words = leadingWords(sql, 8);
   const verb = words[0] ?? 'CREATE';
+  // COMMENT ON TABLE, COLUMN, ...: Postgres' tag is the verb alone.
+  if (verb === 'COMMENT') return verb;
   const kind = words.slice(1).find((w) => objectKinds.has(w));
   if (!kind) return verb;
   return `${verb} ${kind === 'MACRO' ? 'FUNCTION' : kind}`;

@@ -67,6 +67,14 @@ const specs: Readonly<Record<string, SettingSpec>> = {
   max_index_keys: { default: '32', readOnly: true },
   in_hot_standby: { default: 'off', reported: true, readOnly: true },
   default_text_search_config: { default: 'pg_catalog.english' },
+  // What pg_dump and its scripts set; aiduck has no behaviour behind them (dump-statements.ts says
+  // when a value asks for something it does not do).
+  synchronize_seqscans: { default: 'on' },
+  check_function_bodies: { default: 'on' },
+  xmloption: { default: 'content' },
+  default_tablespace: { default: '' },
+  default_table_access_method: { default: 'heap' },
+  default_with_oids: { default: 'off' },
 };
 
 const canonicalNames: Readonly<Record<string, string>> = {

@@ -7,6 +7,7 @@ import { parseSetSearchPath } from './search-path.js';
 import { sequenceColumns, type SequenceColumns } from './serial-columns.js';
 import { parseClose, parseDeclare, parseFetch, type DeclareCursor, type FetchCommand } from './cursor-statements.js';
 import { instanceWideRefusal } from './instance-guard.js';
+import { classifyDumpStatement, type DumpStatement } from './dump-statements.js';
 
 /**
  * Statements the server answers itself instead of passing them to DuckDB: Postgres transaction
@@ -42,6 +43,8 @@ export type SpecialStatement =
   | { kind: 'noop'; tag: string }
   | { kind: 'discard' }
   | { kind: 'copy'; copy: CopyCommand }
+  /** What pg_dump scripts and pg_dump itself send that DuckDB cannot run as written (dump-statements.ts). */
+  | { kind: 'dump'; dump: DumpStatement }
   | { kind: 'forbidden'; error: SqlError };
 
 function unquote(v: string): string {
@@ -111,6 +114,8 @@ export function classifySpecial(sql: string): SpecialStatement | null {
   const words = leadingWords(sql, 3);
   const first = words[0];
   const text = stripComments(sql).replace(/;\s*$/, '');
+  const dump = classifyDumpStatement(text, words);
+  if (dump) return { kind: 'dump', dump };
   if (first === 'CREATE' || first === 'ALTER') {
     const spec = sequenceColumns(text);
     if (spec) return { kind: 'sequence-columns', spec };

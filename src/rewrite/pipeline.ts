@@ -1,4 +1,5 @@
 import type { RewriteContext } from '../functions/sql-function.js';
+import { rewriteDumpForms } from './dump-forms.js';
 import { rewriteFunctionCalls } from './function-calls.js';
 import { namePgColumns } from './column-names.js';
 import { rewritePgCatalog } from './pg-catalog.js';
@@ -22,7 +23,9 @@ export interface PipelineContext extends RewriteContext {
  * The text DuckDB prepares for a statement a client sent. The passes run in this order, each a
  * file with its own tests:
  * 0. column-names: the unaliased items of the statement's select list named as Postgres names
- *    them (`count`, not `count_star()`), from the text the client wrote;
+ *    them (`count`, not `count_star()`), from the text the client wrote; then dump-forms: the
+ *    forms of pg_dump scripts DuckDB lacks (`ALTER TABLE ONLY`, `nextval('s'::regclass)`, CREATE
+ *    SEQUENCE's `AS integer` and `CACHE`, `USING btree`, `PREPARE name(type)`, macros dumped as functions);
  * 1. pg-numeric, pg-varchar and pg-literals: `numeric` without a precision as aiduck's unconstrained
  *    numeric (pg/numeric.ts), a varchar(n) column's length as a check; typed string literals in Postgres' text forms (bytea, arrays, intervals,
  *    booleans, dates) and E'' strings, as DuckDB reads the same values;
@@ -40,7 +43,7 @@ export interface PipelineContext extends RewriteContext {
  */
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
-  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteVarcharLengths(rewriteNumericTypes(namePgColumns(sql))))));
+  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteVarcharLengths(rewriteNumericTypes(rewriteDumpForms(namePgColumns(sql)))))));
   const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
   return writeOutDataFileTarget(await typeUntypedLiterals(expanded, ctx.parameterTypes), ctx.filesDir);
 }

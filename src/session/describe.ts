@@ -4,6 +4,7 @@ import type { FieldDescription } from '../protocol/backend.js';
 import { hasCodeKeyword } from '../sqltext/statements.js';
 import { describeColumns, formatOf } from './result-cursor.js';
 import { textField } from './special.js';
+import { dumpStatementFields } from './dump-runner.js';
 import type { Statement } from './statements.js';
 
 /**
@@ -15,6 +16,7 @@ export function statementFields(statement: Statement, cursorFields: (name: strin
   const { special, prepared: p } = statement;
   if (special) {
     if (special.kind === 'show' || special.kind === 'show-duckdb') return [textField(special.name)];
+    if (special.kind === 'dump') return dumpStatementFields(special.dump);
     return special.kind === 'fetch' && !special.fetch.move ? cursorFields(special.fetch.name) : null;
   }
   if (!p || !returnsRows(p, statement.sql)) return null;

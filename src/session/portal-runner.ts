@@ -16,6 +16,7 @@ import type { SessionOutput } from './output.js';
 import type { Preparer } from './prepare.js';
 import { ResultCursor } from './result-cursor.js';
 import { dropOrphanedSequences } from './sequence-columns.js';
+import { dropIfExistsNotices } from './drop-notices.js';
 import { runSpecial, type SpecialHost } from './special.js';
 import type { StatementControl } from './statement-control.js';
 import type { Portal, Statement } from './statements.js';
@@ -53,7 +54,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
   }
   if (statement.special?.kind === 'declare') {
-    if (statement.usesCatalog) await host.preparer.ensureCatalog();
+    if (statement.usesCatalog) await host.preparer.ensureCatalog(statement.usesDumpCatalog);
     const journal = { params: portal.params, paramFormats: portal.paramFormats, paramOids: statement.paramOids };
     portal.finishedTag = await host.special.cursors.declare(statement.special.cursor, {
       prepared: statement.prepared!, sql: statement.preparedSql!, bind: (target) => bindPortal(target, portal), journal,
@@ -68,7 +69,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     return;
   }
   await host.parkOpenCursor();
-  if (statement.usesCatalog) await host.preparer.ensureCatalog();
+  if (statement.usesCatalog) await host.preparer.ensureCatalog(statement.usesDumpCatalog);
   await reprepareIfRegistryChanged(host, statement);
   let p = statement.prepared!;
   bindPortal(statement.command?.args ?? p, portal);
@@ -84,6 +85,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     p = await host.conn.prepare(statement.command.resultSql);
   }
   if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
+  if (p.statementType === StatementType.DROP) for (const n of await dropIfExistsNotices(host.conn, statement.sql)) host.notice(n);
   const result = await p.stream().catch((err: unknown) => {
     throw withConstraintFields(err, statement.preparedSql ?? statement.sql);
   });

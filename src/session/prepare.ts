@@ -5,7 +5,7 @@ import { caretPosition } from '../errors/pg-fields.js';
 import type { AiContext } from '../functions/context.js';
 import { prefetchQuery } from '../functions/prefetch-plan.js';
 import { runAndRecord } from '../functions/recorded-query.js';
-import { loadPgCatalog } from '../pg/bootstrap.js';
+import { loadPgCatalog, loadPgDumpCatalog, needsPgDumpCatalog } from '../pg/bootstrap.js';
 import { refusalOfStatement } from '../pg/instance-guard.js';
 import { MAY_COPY_TO, refusalOfCopyTarget } from '../pg/copy-target.js';
 import { duckdbTypeForOid, parameterType } from '../pg/parameters.js';
@@ -20,6 +20,7 @@ import { registryWriteRefusal, type ResolveSchema } from '../registry/write-guar
 import { MODEL_CALLING } from '../../udfs/catalog.js';
 import { columnOrigins } from './connection-ops.js';
 import type { Statement } from './statements.js';
+import { sequenceStateQuery } from './sequence-state.js';
 
 /** What preparing needs of its session. */
 export interface PrepareHost {
@@ -48,6 +49,8 @@ export class Preparer {
    * opens every connection with BEGIN; SELECT version(); ROLLBACK).
    */
   private catalog: 'absent' | 'pending' | 'loaded' = 'absent';
+  /** The part of the catalog only pg_dump reads (pg/bootstrap.ts), the same way. */
+  private dumpCatalog: 'absent' | 'pending' | 'loaded' = 'absent';
 
   constructor(private readonly host: PrepareHost) {}
 
@@ -83,17 +86,25 @@ export class Preparer {
     }
   }
 
-  /** Creates the catalog if the session has none now (a statement prepared earlier may outlive it). */
-  async ensureCatalog(): Promise<void> {
-    if (this.catalog !== 'absent') return;
-    await this.host.parkOpenCursor();
-    await loadPgCatalog(this.host.conn);
-    this.catalog = this.host.inTransaction() ? 'pending' : 'loaded';
+  /** Creates the catalog (with pg_dump's part) if the session has none now (a statement prepared earlier may outlive it). */
+  async ensureCatalog(withDumpPart = false): Promise<void> {
+    const state = (): 'pending' | 'loaded' => (this.host.inTransaction() ? 'pending' : 'loaded');
+    if (this.catalog === 'absent') {
+      await this.host.parkOpenCursor();
+      await loadPgCatalog(this.host.conn);
+      this.catalog = state();
+    }
+    if (withDumpPart && this.dumpCatalog === 'absent') {
+      await this.host.parkOpenCursor();
+      await loadPgDumpCatalog(this.host.conn);
+      this.dumpCatalog = state();
+    }
   }
 
   /** The session's DuckDB transaction ended (or was rolled back to rebuild it). */
   transactionEnded(committed: boolean): void {
     if (this.catalog === 'pending') this.catalog = committed ? 'loaded' : 'absent';
+    if (this.dumpCatalog === 'pending') this.dumpCatalog = committed ? 'loaded' : 'absent';
   }
 
   async prepare(sql: string, declaredOids: number[]): Promise<Statement> {
@@ -110,8 +121,9 @@ export class Preparer {
     if (special) return { sql, special, prepared: null, paramOids: [] };
     const { conn, ai } = this.host;
     await this.host.parkOpenCursor();
-    const usesCatalog = needsPgCatalog(sql);
-    if (usesCatalog) await this.ensureCatalog();
+    const usesDumpCatalog = needsPgDumpCatalog(sql);
+    const usesCatalog = usesDumpCatalog || needsPgCatalog(sql);
+    if (usesCatalog) await this.ensureCatalog(usesDumpCatalog);
     const command = parseModelCommand(sql);
     if (command) {
       const { def } = command;
@@ -126,7 +138,7 @@ export class Preparer {
       const prepared = await conn.prepare(resultSql);
       return { sql, special: null, prepared, paramOids: args.paramOids, command: { def, args: args.prepared!, resultSql } };
     }
-    const duckSql = await rewrite(sql, {
+    const duckSql = await rewrite(await sequenceStateQuery(conn, sql) ?? sql, {
       dimensionOf: (model) => ai.registry.dimensionOf(model),
       filesDir: this.host.filesDir,
       evaluateArguments: async (def, argsText) => {
@@ -160,7 +172,7 @@ export class Preparer {
       paramOids.push(declared || (t ? columnCodec(t).oid : Oid.text));
     }
     return {
-      sql, duckSql, preparedSql, usesCatalog, ...(origins ? { origins } : {}), prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
+      sql, duckSql, preparedSql, usesCatalog, usesDumpCatalog, ...(origins ? { origins } : {}), prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
       prepared, paramOids,
     };
   }

@@ -15,7 +15,7 @@ export interface SequenceHost {
 }
 
 /** The comment that marks a sequence as its column's, dropped when no column draws from it any more. */
-const OWNED = 'owned by ';
+export const OWNED = 'owned by ';
 
 /**
  * CREATE TABLE / ALTER TABLE ADD COLUMN with serial or identity columns (pg/serial-columns.ts): each
@@ -89,12 +89,14 @@ function freeName(base: string, taken: ReadonlySet<string>): string {
 
 /**
  * After a DROP: the sequences made for serial and identity columns that no column draws from any
- * more are dropped, as Postgres drops a column's owned sequence with it.
+ * more are dropped, as Postgres drops a column's owned sequence with it. One whose column is still
+ * there stays: a dump restores `ALTER SEQUENCE ... OWNED BY` before the column's default.
  */
 export async function dropOrphanedSequences(conn: DuckDBConnection): Promise<void> {
   const r = await conn.runAndReadAll(`SELECT s.database_name, s.schema_name, s.sequence_name FROM duckdb_sequences() s
     WHERE starts_with(s.comment, '${OWNED}') AND NOT EXISTS (SELECT 1 FROM duckdb_columns() c
-      WHERE c.database_name = s.database_name AND contains(c.column_default, 'nextval(') AND contains(c.column_default, s.sequence_name))`);
+      WHERE c.database_name = s.database_name AND (contains(c.column_default, 'nextval(') AND contains(c.column_default, s.sequence_name)
+        OR s.comment = '${OWNED}' || c.schema_name || '.' || c.table_name || '.' || c.column_name))`);
   for (const [db, schema, name] of r.getRows()) {
     await conn.run(`DROP SEQUENCE IF EXISTS ${quoteIdent(String(db))}.${quoteIdent(String(schema))}.${quoteIdent(String(name))}`);
   }

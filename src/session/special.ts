@@ -17,6 +17,8 @@ import type { Notifications } from './notifications.js';
 import { runWithSequences } from './sequence-columns.js';
 import type { RebuildHost } from './savepoints.js';
 import type { Transaction } from './transaction.js';
+import { runDumpStatement } from './dump-runner.js';
+import { ignoredSettingNotice } from '../pg/dump-statements.js';
 
 /** A text column in a RowDescription. */
 export const textField = (name: string): FieldDescription => ({ name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 });
@@ -95,6 +97,8 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       }
       const status = host.settings.set(s.name, s.value);
       if (status) msg.parameterStatus(w, status[0], status[1]);
+      const ignored = ignoredSettingNotice(s.name, s.value);
+      if (ignored) host.notice(ignored);
       return 'SET';
     }
     case 'search-path':
@@ -140,6 +144,8 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       if (s.copy.direction === 'in') host.transaction.journalLoss('COPY FROM STDIN, whose rows are not kept');
       return `COPY ${rows}`;
     }
+    case 'dump':
+      return runDumpStatement(host, s.dump, describe);
     case 'forbidden':
       throw s.error;
   }

@@ -16,6 +16,8 @@ export interface Statement {
   origins?: Array<ColumnOrigin | null>;
   /** It reads the Postgres catalog views (which a rollback may have taken away since). */
   usesCatalog?: boolean;
+  /** ... and the part of it only pg_dump reads. */
+  usesDumpCatalog?: boolean;
   /** The text DuckDB prepared: the pipeline's, with casts of the parameters it could not type. */
   preparedSql?: string;
   /** The query part the prefetch pass runs before the statement (null: no pass). */

@@ -3,14 +3,15 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBDecimalType, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
 import * as msg from '../../protocol/backend.js';
 import { ProtocolError, SqlError } from '../../errors/sql-error.js';
 import { Frontend } from '../../protocol/codes.js';
 import { decodeClientMessage } from '../../protocol/frontend.js';
 import { columnCodec } from '../../pg/types/column-codec.js';
 import type { CopyCommand } from '../../pg/copy-command.js';
-import { copyRow, csvLineForDuckDB, parseTextLine } from './format.js';
+import { isUnconstrained, misfitHint, unconstrainedMisfit } from '../../pg/numeric.js';
+import { copyRow, csvLineForDuckDB, duckListText, parseTextLine } from './format.js';
 import type { Inbox } from '../inbox.js';
 import type { SessionOutput } from '../output.js';
 import { quoteIdent, sqlString } from '../../sqltext/quote.js';
@@ -89,8 +90,15 @@ class CopyInFile {
   /** The last bytes of csv data, held back until we know whether they are the end marker. */
   private csvTail = Buffer.alloc(0);
   private error: Error | null = null;
+  /** A text-format line `\.` was read: what follows is not data (pg_restore sends blank lines after it). */
+  private ended = false;
 
-  constructor(tmpDir: string, private readonly cmd: CopyCommand) {
+  /**
+   * `kinds`: what each column needs in text format. A list's Postgres array text is rewritten here in
+   * DuckDB's list text, so that elements holding braces, commas or quotes stay as they are; a value
+   * for an unconstrained numeric that it would have to round is refused (22003), as an INSERT's is.
+   */
+  constructor(tmpDir: string, private readonly cmd: CopyCommand, private readonly kinds: readonly ColumnKind[]) {
     this.path = join(tmpDir, `copy-${randomUUID()}.csv`);
     this.file = createWriteStream(this.path);
     this.file.on('error', (err) => (this.error = err));
@@ -123,8 +131,13 @@ class CopyInFile {
     let out = '';
     for (const raw of lines) {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (line === '\\.') continue;
-      out += csvLineForDuckDB(parseTextLine(this.cmd, line));
+      if (this.ended || line === '\\.') {
+        this.ended = true;
+        continue;
+      }
+      const fields = parseTextLine(this.cmd, line);
+      out += csvLineForDuckDB(fields.map((f, i) => (f === null ? f : this.kinds[i] === 'list' ? duckListText(f)
+        : this.kinds[i] === 'numeric' ? exactNumeric(f) : f)));
     }
     return out;
   }
@@ -172,7 +185,7 @@ class CopyInFile {
       `auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, ` +
       `columns = {${columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}})`;
     const names = columns.map((col) => quoteIdent(col.name)).join(', ');
-    const values = columns.map((col, i) => fromPgText(`c${i}`, col.type)).join(', ');
+    const values = columns.map((col, i) => fromPgText(`c${i}`, col.type, c.format)).join(', ');
     return `INSERT INTO ${c.target!.table} (${names}) SELECT ${values} FROM ${reader}`;
   }
 
@@ -183,15 +196,30 @@ class CopyInFile {
   }
 }
 
-/** SQL turning a column of Postgres COPY text into the DuckDB type of its target column. */
-function fromPgText(column: string, type: DuckDBType): string {
+type ColumnKind = 'list' | 'numeric' | 'other';
+
+function columnKind(type: DuckDBType): ColumnKind {
+  if (type.typeId === DuckDBTypeId.LIST || type.typeId === DuckDBTypeId.ARRAY) return 'list';
+  const d = type as DuckDBDecimalType;
+  return type.typeId === DuckDBTypeId.DECIMAL && isUnconstrained(d.width, d.scale) ? 'numeric' : 'other';
+}
+
+/** A value for an unconstrained numeric column, refused where it would not fit exactly (pg/numeric.ts). */
+function exactNumeric(text: string): string {
+  const misfit = unconstrainedMisfit(text);
+  if (misfit) throw new SqlError('22003', `numeric field overflow: ${text.length > 60 ? `${text.slice(0, 60)}…` : text} has ${misfit}`, misfitHint);
+  return text;
+}
+
+/** SQL turning a column of Postgres COPY text (lists already in DuckDB's text, but in csv) into the DuckDB type of its target column. */
+function fromPgText(column: string, type: DuckDBType, format: CopyCommand['format']): string {
   const sqlType = type.toString();
   switch (type.typeId) {
     case DuckDBTypeId.BLOB:
       return `CASE WHEN starts_with(${column}, '\\x') THEN unhex(substr(${column}, 3)) ELSE CAST(${column} AS BLOB) END`;
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
-      return `CAST(translate(${column}, '{}', '[]') AS ${sqlType})`;
+      return format === 'text' ? `CAST(${column} AS ${sqlType})` : `CAST(translate(${column}, '{}', '[]') AS ${sqlType})`;
     case DuckDBTypeId.STRUCT:
     case DuckDBTypeId.MAP:
       return `CAST(CAST(${column} AS JSON) AS ${sqlType})`;
@@ -207,7 +235,7 @@ async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
   shape.destroySync();
   msg.copyInResponse(host.out.w, 0, columns.length);
   host.out.flush();
-  const file = new CopyInFile(host.tmpDir, cmd);
+  const file = new CopyInFile(host.tmpDir, cmd, columns.map((c) => columnKind(c.type)));
   try {
     for (;;) {
       const m = await host.inbox.next();

@@ -1,4 +1,5 @@
 import type { CopyCommand } from '../../pg/copy-command.js';
+import { arrayFromPgText, type PgArray } from '../../pg/types/pg-text-input.js';
 
 /** One row of COPY TO STDOUT output (with its newline) in Postgres' text or csv format. */
 export function copyRow(cmd: CopyCommand, values: ReadonlyArray<string | null>): string {
@@ -102,4 +103,13 @@ export function parseTextLine(cmd: CopyCommand, line: string): Array<string | nu
 /** A CSV line that DuckDB's reader turns back into exactly these fields (unquoted empty is NULL). */
 export function csvLineForDuckDB(fields: ReadonlyArray<string | null>): string {
   return fields.map((f) => (f === null ? '' : '"' + f.replace(/"/g, '""') + '"')).join(',') + '\n';
+}
+
+/**
+ * A Postgres array's text (`{a,"b c",NULL,"{x}"}`) as DuckDB's list text, which its cast to a list
+ * reads back as the same elements (each quoted, `"` and `\` escaped; NULL bare).
+ */
+export function duckListText(pgArray: string): string {
+  const list = (a: PgArray): string => `[${a.map((x) => (x === null ? 'NULL' : Array.isArray(x) ? list(x) : `"${x.replace(/[\\"]/g, '\\$&')}"`)).join(', ')}]`;
+  return list(arrayFromPgText(pgArray));
 }
