@@ -10,6 +10,7 @@ import { Oid } from '../pg/types/oids.js';
 import * as msg from '../protocol/backend.js';
 import { runCommand } from './command-runner.js';
 import type { SessionOutput } from './output.js';
+import type { CatalogWatch } from './catalog-version.js';
 import type { Preparer } from './prepare.js';
 import { ResultCursor } from './result-cursor.js';
 import { runSpecial, type SpecialHost } from './special.js';
@@ -27,6 +28,8 @@ export interface PortalHost {
   transaction: Transaction;
   control: StatementControl;
   preparer: Preparer;
+  /** Told of what changes the catalog, so that cached statements are prepared again. */
+  catalog: CatalogWatch;
   special: SpecialHost;
   /** Makes `cursor` the session's open result. */
   opened(cursor: ResultCursor): void;
@@ -58,6 +61,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   }
   if (statement.special) {
     portal.finishedTag = await runSpecial(host.special, statement.special, describe);
+    if (CHANGES_CONTEXT.has(statement.special.kind)) host.catalog.changed(host.transaction.open);
     return;
   }
   await host.parkOpenCursor();
@@ -73,11 +77,13 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   }
   if (statement.command) {
     await runCommand(host, statement.command.def, statement.command.args, statement.sql);
+    host.catalog.changed(false);
     // The answer reads session variables the command just set: DuckDB fixes them at prepare.
     p = await host.conn.prepare(statement.command.resultSql);
   }
   if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
   const result = await p.stream();
+  host.catalog.ran(p.statementType, host.transaction.open);
   host.transaction.ranByDuckDB(p.statementType, statement.sql);
   if (p.statementType === StatementType.PREPARE) {
     const name = codeTokens(statement.sql)[1];
@@ -129,6 +135,12 @@ async function reprepareIfRegistryChanged(host: PortalHost, statement: Statement
   statement.preparedSql = fresh.preparedSql!;
   statement.prefetchQuery = fresh.prefetchQuery ?? null;
 }
+
+/**
+ * Statements the session answers itself after which cached statements may read names or constants
+ * otherwise (search_path, TimeZone, ...), or the catalog may be another (a rolled-back savepoint).
+ */
+const CHANGES_CONTEXT: ReadonlySet<string> = new Set(['search-path', 'set', 'reset', 'discard', 'rollback-to']);
 
 /** Statements that leave a transaction as it was: a ROLLBACK TO SAVEPOINT need not run them again. */
 const UNCHANGING: ReadonlySet<StatementType> = new Set([

@@ -87,9 +87,13 @@ export class Preparer {
       const prepared = await conn.prepare(resultSql);
       return { sql, special: null, prepared, paramOids: args.paramOids, command: { def, args: args.prepared!, resultSql } };
     }
+    // A query command's arguments are evaluated and its run recorded while it is rewritten: such a
+    // statement is prepared afresh each time, so that each execution records its run.
+    let ranSomething = false;
     const duckSql = await rewrite(sql, {
       dimensionOf: (model) => ai.registry.dimensionOf(model),
       evaluateArguments: async (def, argsText) => {
+        ranSomething = true;
         const args = await conn.prepare(`SELECT __${def.name}_args(${argsText})`);
         try {
           if (args.parameterCount > 0) throw new SqlError('0A000', `${def.name} takes its arguments as literals, not parameters`);
@@ -98,7 +102,10 @@ export class Preparer {
           args.destroySync();
         }
       },
-      runAndRecord: (query, recorded) => runAndRecord(conn, query, recorded, sql),
+      runAndRecord: (query, recorded) => {
+        ranSomething = true;
+        return runAndRecord(conn, query, recorded, sql);
+      },
       parameterTypes: async (probe, from) => {
         const p = await conn.prepare(probe).catch(() => null);
         if (!p) return null;
@@ -119,7 +126,7 @@ export class Preparer {
     }
     return {
       sql, duckSql, preparedSql, usesCatalog, ...(origins ? { origins } : {}), prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
-      prepared, paramOids,
+      prepared, paramOids, reusable: !ranSomething,
     };
   }
 

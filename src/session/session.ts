@@ -12,6 +12,7 @@ import { splitStatements } from '../sqltext/statements.js';
 import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
 import { isTemporary, rebuildHost, transactionIntact } from './connection-ops.js';
+import { CatalogWatch, catalogVersion } from './catalog-version.js';
 import { SqlCursors } from './cursors.js';
 import { statementFields } from './describe.js';
 import { applyStartupSettings } from './special.js';
@@ -54,6 +55,7 @@ export class Session {
   private readonly caller: Caller;
   /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
   private readonly open = new OpenResult();
+  private readonly catalog = new CatalogWatch();
   /** After an error in an extended-protocol batch, messages are dropped until Sync. */
   private skipToSync = false;
 
@@ -73,7 +75,7 @@ export class Session {
       sid: ctx.sid, out, jobs: ctx.ai.jobs, cancelCounter: ctx.cancelCounter, statementTimeoutMs: () => this.settings.statementTimeoutMs,
       interrupt: () => conn.interrupt(), cancelModelWork: () => ctx.ai.runtime.cancel(ctx.sid),
     });
-    this.statements = new StatementStore((portal) => this.open.drop(portal.cursor));
+    this.statements = new StatementStore((portal) => this.open.drop(portal.cursor), () => `${catalogVersion()}:${ctx.ai.registry.generation}`);
     this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor(), inTransaction: () => this.transaction.open });
     this.cursors = new SqlCursors({
       conn, out, inTransaction: () => this.transaction.open, parkOpenCursor: () => this.parkOpenCursor(),
@@ -226,7 +228,7 @@ export class Session {
   }
 
   private async simpleStatement(sql: string): Promise<void> {
-    const statement = this.statements.takeCached(sql, this.ctx.ai.registry.generation) ?? (await this.preparer.prepare(sql, []));
+    const statement = await this.statements.reuseOrPrepare(sql, [], () => this.preparer.prepare(sql, []));
     try {
       const takesParams = statement.command?.args ?? statement.prepared;
       if (takesParams && takesParams.parameterCount > 0) {
@@ -256,7 +258,7 @@ export class Session {
     if (!name) this.statements.dropStatement('');
     const statement: Statement = parts.length === 0
       ? { sql: '', special: null, prepared: null, paramOids }
-      : await this.preparer.prepare(parts[0]!, paramOids);
+      : await this.statements.reuseOrPrepare(parts[0]!, paramOids, () => this.preparer.prepare(parts[0]!, paramOids));
     this.statements.addStatement(name, statement);
     msg.parseComplete(this.out.w);
   }
@@ -348,7 +350,7 @@ export class Session {
   private portalHost(): PortalHost {
     return {
       conn: this.conn, ai: this.ctx.ai, sid: this.ctx.sid, out: this.out, caller: this.caller, transaction: this.transaction,
-      control: this.control, preparer: this.preparer,
+      control: this.control, preparer: this.preparer, catalog: this.catalog,
       special: {
         conn: this.conn, out: this.out, inbox: this.inbox, tmpDir: this.ctx.tmpDir, transaction: this.transaction,
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
@@ -382,6 +384,7 @@ export class Session {
     } finally {
       if (sql !== 'BEGIN TRANSACTION') {
         const committed = sql === 'COMMIT' && done;
+        this.catalog.transactionEnded();
         this.preparer.transactionEnded(committed);
         if (!rebuilding) this.cursors.transactionEnded(committed);
       }
