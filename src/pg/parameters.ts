@@ -32,20 +32,24 @@ export const duckdbTypeForOid: Readonly<Record<number, string>> = {
   [Oid.uuid]: 'UUID',
 };
 
-/** Binds one parameter received in Bind, decoding the binary formats of the common types. */
+/**
+ * Binds one parameter received in Bind, decoding the binary formats of the common types. `type`
+ * is the parameter's DuckDB type when the caller knows it already (else it is asked of `prepared`).
+ */
 export function bindParameter(
   prepared: DuckDBPreparedStatement,
   index: number,
   oid: number,
   format: number,
   value: Buffer | null,
+  type?: DuckDBType | null,
 ): void {
   if (value === null) {
     prepared.bindNull(index);
     return;
   }
   if (format === 0) {
-    bindText(prepared, index, oid, value.toString('utf8'));
+    bindText(prepared, index, oid, value.toString('utf8'), type === undefined ? parameterType(prepared, index) : type);
     return;
   }
   const need = (n: number): void => {
@@ -102,8 +106,8 @@ const kindOfOid = (oid: number): TextKind => KIND_OF_OID[oid] ?? 'other';
 const kindOfType = (type: DuckDBType): TextKind => KIND_OF_TYPE[type.typeId] ?? 'other';
 
 /** What a text parameter is read as: the type DuckDB inferred for it, else the type the client declared. */
-function textTarget(prepared: DuckDBPreparedStatement, index: number, oid: number): { kind: TextKind; arrayDepth: number } {
-  let type = parameterType(prepared, index);
+function textTarget(inferred: DuckDBType | null, oid: number): { kind: TextKind; arrayDepth: number } {
+  let type = inferred;
   if (!type) {
     const element = ELEMENT_OF_ARRAY[oid];
     return element !== undefined ? { kind: kindOfOid(element), arrayDepth: 1 } : { kind: kindOfOid(oid), arrayDepth: 0 };
@@ -137,8 +141,8 @@ function scalarFromText(kind: TextKind, text: string): DuckDBValue {
  * array literals, intervals, booleans) where DuckDB's cast from VARCHAR would read them otherwise;
  * the rest are bound as VARCHAR and cast by DuckDB to the type the statement needs.
  */
-function bindText(prepared: DuckDBPreparedStatement, index: number, oid: number, text: string): void {
-  const { kind, arrayDepth } = textTarget(prepared, index, oid);
+function bindText(prepared: DuckDBPreparedStatement, index: number, oid: number, text: string, type: DuckDBType | null): void {
+  const { kind, arrayDepth } = textTarget(type, oid);
   if (arrayDepth > 0 && !text.trimStart().startsWith('[')) {
     const element = kind === 'bytea' ? BLOB : kind === 'bool' ? BOOLEAN : kind === 'interval' ? INTERVAL : VARCHAR;
     const convert = (a: PgArray): DuckDBValue[] => a.map((x) => (x === null ? null : Array.isArray(x) ? listValue(convert(x)) : scalarFromText(kind, x)));

@@ -16,6 +16,7 @@ import { rewriteParameters } from '../sqltext/statements.js';
 import { registryWriteRefusal, type ResolveSchema } from '../registry/write-guard.js';
 import { MODEL_CALLING } from '../../udfs/catalog.js';
 import { columnOrigins } from './connection-ops.js';
+import { CatalogWatch, catalogVersion } from './catalog-version.js';
 import type { Statement } from './statements.js';
 
 /** What preparing needs of its session. */
@@ -42,7 +43,18 @@ export class Preparer {
    */
   private catalog: 'absent' | 'pending' | 'loaded' = 'absent';
 
+  /** How many statements DuckDB has prepared for the session (SHOW aiduck.statement_prepares). */
+  prepares = 0;
+  /** Told of what changes the catalog, so that cached statements are prepared again. */
+  readonly catalogWatch = new CatalogWatch();
+
   constructor(private readonly host: PrepareHost) {}
+
+  /** DuckDB's prepare of a text as it is, counted. */
+  prepareDuckDB(sql: string): Promise<DuckDBPreparedStatement> {
+    this.prepares++;
+    return this.host.conn.prepare(sql);
+  }
 
   /** Creates the catalog if the session has none now (a statement prepared earlier may outlive it). */
   async ensureCatalog(): Promise<void> {
@@ -52,8 +64,14 @@ export class Preparer {
     this.catalog = this.host.inTransaction() ? 'pending' : 'loaded';
   }
 
+  /** What statements prepared now are valid under: the catalog version and the registry generation. */
+  version(): string {
+    return `${catalogVersion()}:${this.host.ai.registry.generation}`;
+  }
+
   /** The session's DuckDB transaction ended (or was rolled back to rebuild it). */
   transactionEnded(committed: boolean): void {
+    this.catalogWatch.transactionEnded();
     if (this.catalog === 'pending') this.catalog = committed ? 'loaded' : 'absent';
   }
 
@@ -84,7 +102,7 @@ export class Preparer {
         throw err;
       });
       const resultSql = `SELECT ${command.columns} FROM (${def.resultSql}) AS ${def.name}`;
-      const prepared = await conn.prepare(resultSql);
+      const prepared = await this.prepareDuckDB(resultSql);
       return { sql, special: null, prepared, paramOids: args.paramOids, command: { def, args: args.prepared!, resultSql } };
     }
     // A query command's arguments are evaluated and its run recorded while it is rewritten: such a
@@ -94,7 +112,7 @@ export class Preparer {
       dimensionOf: (model) => ai.registry.dimensionOf(model),
       evaluateArguments: async (def, argsText) => {
         ranSomething = true;
-        const args = await conn.prepare(`SELECT __${def.name}_args(${argsText})`);
+        const args = await this.prepareDuckDB(`SELECT __${def.name}_args(${argsText})`);
         try {
           if (args.parameterCount > 0) throw new SqlError('0A000', `${def.name} takes its arguments as literals, not parameters`);
           return JSON.parse(String((await args.runAndReadAll()).getRows()[0]?.[0])) as Record<string, unknown>;
@@ -107,7 +125,7 @@ export class Preparer {
         return runAndRecord(conn, query, recorded, sql);
       },
       parameterTypes: async (probe, from) => {
-        const p = await conn.prepare(probe).catch(() => null);
+        const p = await this.prepareDuckDB(probe).catch(() => null);
         if (!p) return null;
         try {
           return Array.from({ length: p.parameterCount - from + 1 }, (_, k) => parameterType(p, from + k));
@@ -136,7 +154,7 @@ export class Preparer {
    */
   private async prepareTyped(duckSql: string, declaredOids: number[]): Promise<{ prepared: DuckDBPreparedStatement; sql: string }> {
     const { conn } = this.host;
-    let prepared = await conn.prepare(duckSql);
+    let prepared = await this.prepareDuckDB(duckSql);
     const refusal = refusalOfStatement(prepared.statementType, duckSql)
       ?? await registryWriteRefusal(prepared.statementType, duckSql, schemaResolver(conn));
     if (refusal) {
@@ -159,7 +177,7 @@ export class Preparer {
     for (const fallback of ['VARCHAR', 'DOUBLE']) {
       const sql = typed(fallback);
       try {
-        return { prepared: await conn.prepare(sql), sql };
+        return { prepared: await this.prepareDuckDB(sql), sql };
       } catch (err) {
         if (fallback === 'DOUBLE') break;
         firstError ??= err;

@@ -8,6 +8,8 @@ export interface JournalEntry {
   params: Array<Buffer | null>;
   paramFormats: number[];
   paramOids: number[];
+  /** It calls no function (rows of constants): nothing in it differs when it runs again. */
+  plain?: boolean;
 }
 
 /** What undoing part of a transaction needs of the session. */
@@ -69,6 +71,7 @@ export class Savepoints {
 
   /** A statement that changed the transaction. */
   record(entry: JournalEntry): void {
+    if (entry.plain) return this.push(entry);
     const tokens = codeTokens(entry.sql);
     const volatile = tokens.find((t, i) => t.kind === 'word' && VOLATILE.has(t.text.toLowerCase()) &&
       (tokens[i + 1]?.text === '(' || /^(current_|local)/i.test(t.text)));

@@ -12,9 +12,9 @@ import { splitStatements } from '../sqltext/statements.js';
 import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
 import { isTemporary, rebuildHost, transactionIntact } from './connection-ops.js';
-import { CatalogWatch, catalogVersion } from './catalog-version.js';
 import { SqlCursors } from './cursors.js';
-import { statementFields } from './describe.js';
+import { sendsNoRows, statementFields } from './describe.js';
+import { InsertBatches } from './insert-batches.js';
 import { applyStartupSettings } from './special.js';
 import { startPortal, type PortalHost } from './portal-runner.js';
 import { Preparer } from './prepare.js';
@@ -55,7 +55,7 @@ export class Session {
   private readonly caller: Caller;
   /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
   private readonly open = new OpenResult();
-  private readonly catalog = new CatalogWatch();
+  private readonly inserts = new InsertBatches(() => ({ ...this.portalHost(), runStatement: (work) => this.runStatement(work) }));
   /** After an error in an extended-protocol batch, messages are dropped until Sync. */
   private skipToSync = false;
 
@@ -75,7 +75,7 @@ export class Session {
       sid: ctx.sid, out, jobs: ctx.ai.jobs, cancelCounter: ctx.cancelCounter, statementTimeoutMs: () => this.settings.statementTimeoutMs,
       interrupt: () => conn.interrupt(), cancelModelWork: () => ctx.ai.runtime.cancel(ctx.sid),
     });
-    this.statements = new StatementStore((portal) => this.open.drop(portal.cursor), () => `${catalogVersion()}:${ctx.ai.registry.generation}`);
+    this.statements = new StatementStore((portal) => this.open.drop(portal.cursor), () => this.preparer.version());
     this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor(), inTransaction: () => this.transaction.open });
     this.cursors = new SqlCursors({
       conn, out, inTransaction: () => this.transaction.open, parkOpenCursor: () => this.parkOpenCursor(),
@@ -163,7 +163,7 @@ export class Session {
         case 'parse': await this.parse(m); break;
         case 'bind': this.bind(m); break;
         case 'describe': await this.describe(m); break;
-        case 'execute': await this.execute(m); break;
+        case 'execute': if (!(await this.inserts.executePipelined(m.portal))) await this.execute(m); break;
         case 'close':
           if (m.target === 'statement') this.statements.dropStatement(m.name);
           else this.statements.closePortal(m.name);
@@ -211,10 +211,10 @@ export class Session {
     if (parts.length === 0) msg.emptyQueryResponse(this.out.w);
     // Like Postgres, several statements in one Query outside a transaction run as one transaction;
     // a BEGIN among them takes it over, a COMMIT or ROLLBACK ends it and the next one opens another.
-    for (const part of parts) {
+    for (let i = 0; i < parts.length;) {
       try {
         if (parts.length > 1) await this.beginImplicitTransaction();
-        await this.simpleStatement(part);
+        i += (await this.inserts.runStatements(parts, i)) || (await this.simpleStatement(parts[i]!), 1);
       } catch (err) {
         if (err instanceof ProtocolError) throw err;
         this.fail(err);
@@ -283,7 +283,7 @@ export class Session {
     const portal = this.statements.portal(name);
     // The portal runs now and is described from its actual result: DuckDB's prepared-statement
     // metadata can be stale after DDL, or unresolved until the parameters are bound.
-    if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null) {
+    if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null && !sendsNoRows(portal.statement)) {
       // The portal's own Execute and at least one more before Sync make a batch.
       await this.beginImplicitTransactionIfBatch(2);
       await this.runStatement(() => startPortal(this.portalHost(), portal, false));
@@ -350,7 +350,7 @@ export class Session {
   private portalHost(): PortalHost {
     return {
       conn: this.conn, ai: this.ctx.ai, sid: this.ctx.sid, out: this.out, caller: this.caller, transaction: this.transaction,
-      control: this.control, preparer: this.preparer, catalog: this.catalog,
+      control: this.control, preparer: this.preparer, catalog: this.preparer.catalogWatch,
       special: {
         conn: this.conn, out: this.out, inbox: this.inbox, tmpDir: this.ctx.tmpDir, transaction: this.transaction,
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
@@ -384,7 +384,6 @@ export class Session {
     } finally {
       if (sql !== 'BEGIN TRANSACTION') {
         const committed = sql === 'COMMIT' && done;
-        this.catalog.transactionEnded();
         this.preparer.transactionEnded(committed);
         if (!rebuilding) this.cursors.transactionEnded(committed);
       }
