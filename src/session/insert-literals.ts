@@ -45,8 +45,9 @@ export function bindableAs(literal: Literal, type: DuckDBType): boolean {
       const scale = literal.kind === 'decimal' ? literal.scale : 0;
       if (id === DuckDBTypeId.DECIMAL) {
         const d = type as DuckDBDecimalType;
-        // no rounding, and the integer digits fit
-        return scale <= d.scale && abs(literal.value) / 10n ** BigInt(scale) < 10n ** BigInt(d.width - d.scale);
+        // the integer digits fit, even where rounding to the column's scale carries one into them
+        const limit = 10n ** BigInt(d.width - d.scale) - (scale > d.scale ? 1n : 0n);
+        return abs(literal.value) / 10n ** BigInt(scale) < limit;
       }
       const range = INTEGER_RANGES[id];
       if (!range) return false;

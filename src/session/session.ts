@@ -55,7 +55,7 @@ export class Session {
   private readonly caller: Caller;
   /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
   private readonly open = new OpenResult();
-  private readonly inserts = new InsertBatches(() => ({ ...this.portalHost(), runStatement: (work) => this.runStatement(work) }));
+  private readonly inserts = new InsertBatches(() => ({ ...this.portalHost(), runStatement: (work) => this.runStatement(work), runSimple: (sql) => this.simpleStatement(sql) }));
   /** After an error in an extended-protocol batch, messages are dropped until Sync. */
   private skipToSync = false;
 
@@ -356,7 +356,7 @@ export class Session {
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
         duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
         transactionIntact: () => this.parkOpenCursor().then(() => transactionIntact(this.conn)), rebuild: rebuildHost(this.conn, (sql) => this.runTransactionVerb(sql, true)),
-        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors,
+        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors, statementPrepares: () => this.preparer.prepares,
       },
       opened: (cursor) => this.open.opened(cursor),
       parkOpenCursor: () => this.parkOpenCursor(),

@@ -34,6 +34,8 @@ export interface SpecialHost extends CopyHost {
   rebuild: RebuildHost;
   isTemporary: IsTemporary;
   cursors: SqlCursors;
+  /** How many statements DuckDB has prepared for the session (SHOW aiduck.statement_prepares). */
+  statementPrepares(): number;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       if (describe) msg.rowDescription(w, [textField(s.name)]);
       const value = s.kind === 'show-duckdb' ? await host.duckdbSetting(s.name)
         : s.name.toLowerCase() === 'transaction_read_only' ? (host.transaction.readOnly ? 'on' : 'off')
+        : s.name.toLowerCase() === 'aiduck.statement_prepares' ? String(host.statementPrepares())
         : host.settings.get(s.name);
       msg.textRow(w, [value]);
       return 'SHOW';
