@@ -33,7 +33,7 @@ const rowsOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : (v as { rows: 
 
 describe('psycopg2 and pandas', () => {
   it('store the same rows as PostgreSQL with execute_batch, execute_values, executemany and to_sql', () => {
-    for (const key of ['execute_batch', 'execute_values', 'executemany', 'typed_values', 'to_sql_multi']) {
+    for (const key of ['execute_batch', 'execute_values', 'executemany', 'typed_values', 'to_sql_multi', 'copy_text', 'copy_text_crlf', 'copy_csv']) {
       expectSameExcept(python.postgres[key], python.aiduck[key]);
     }
     expect(rowsOf(python.aiduck['execute_batch'])).toHaveLength(2000);
@@ -42,6 +42,13 @@ describe('psycopg2 and pandas', () => {
     expect(rowsOf(python.aiduck['execute_batch'])[3]).toEqual([4, 2147483647, '3.0000', 2.5, 'üñí ☃', true]);
     expect(rowsOf(python.aiduck['execute_values'])[2]).toEqual([3, -1, '12345678.1234', 1e300, 'back\\slash', null]);
     expect(rowsOf(python.aiduck['typed_values'])[6]).toEqual([7, '06ff0001', '2020-01-07', '\\x00ff']);
+    // COPY FROM STDIN: text lines as they came and lines with escapes, NULL, empty strings, \x01; csv with quotes and newlines
+    expect(rowsOf(python.aiduck['copy_text'])).toHaveLength(5000);
+    expect(rowsOf(python.aiduck['copy_text']).slice(12, 17)).toEqual([
+      [13, 'back\\slash', 'b13'], [14, 'plain 14', null], [15, 'plain 15', 'b15'], [16, 'plain 16', 'b16'], [17, 'étA', 'b17'],
+    ]);
+    expect(rowsOf(python.aiduck['copy_text'])[10]).toEqual([11, 'plain 11', '']);
+    expect(rowsOf(python.aiduck['copy_csv'])[4]).toEqual([5, 'say "5"\n on two lines', null]);
   });
 
   it('fail a batch as PostgreSQL does: the same SQLSTATE, and what is left after it', () => {

@@ -8,6 +8,7 @@ Run against aiduck and against PostgreSQL 15 by test/clients/bulk-inserts.test.t
 """
 import datetime
 import decimal
+import io
 import json
 import sys
 
@@ -194,6 +195,39 @@ def to_sql_multi():
     return read("bulk_pandas")
 
 
+def copy_text_escaped(value):
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+TRICKY = ["tab\there", "new\nline", "cr\rhere", "back\\slash", "\\N", "", "\x01soh", '"quoted"', "üñí", "ends with backslash\\"]
+
+
+def copy_text(line_end):
+    """COPY FROM STDIN in text format: mostly plain lines, some with escapes, NULLs and empty strings, in 8 kB pieces."""
+    def run():
+        fresh("bulk_copy", "(id integer, a text, b text)")
+        lines = []
+        for k in range(1, 5001):
+            a = TRICKY[k % len(TRICKY)] if k % 13 == 0 else f"plain {k}"
+            b = None if k % 7 == 0 else "" if k % 11 == 0 else f"b{k}"
+            fields = [str(k), copy_text_escaped(a), "\\N" if b is None else copy_text_escaped(b)]
+            if k % 17 == 0:
+                fields[1] = "\\303\\251t\\x41"  # octal bytes of é, then hex A: 'étA'
+            lines.append("\t".join(fields) + line_end)
+        cur.copy_expert("COPY bulk_copy FROM STDIN", io.StringIO("".join(lines)), size=8192)
+        conn.commit()
+        return read("bulk_copy")
+    return run
+
+
+def copy_csv():
+    fresh("bulk_copy_csv", "(id integer, a text, b text)")
+    lines = [f'{k},"say ""{k}""\n on two lines",{"" if k % 5 == 0 else k}\n' for k in range(1, 3001)]
+    cur.copy_expert("COPY bulk_copy_csv FROM STDIN WITH (FORMAT csv)", io.StringIO("".join(lines)), size=8192)
+    conn.commit()
+    return read("bulk_copy_csv")
+
+
 step("execute_batch", execute_batch)
 step("execute_values", execute_values)
 step("executemany", executemany)
@@ -204,4 +238,7 @@ step("values_out_of_range", failing(values_out_of_range, "bulk_range"))
 step("autocommit_batch", autocommit_batch)
 step("savepoint_after_failed_batch", savepoint_after_failed_batch)
 step("to_sql_multi", to_sql_multi)
+step("copy_text", copy_text("\n"))
+step("copy_text_crlf", copy_text("\r\n"))
+step("copy_csv", copy_csv)
 print(json.dumps(out))

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { Frontend } from '../../protocol/codes.js';
 import { decodeClientMessage } from '../../protocol/frontend.js';
 import { columnCodec } from '../../pg/types/column-codec.js';
 import type { CopyCommand } from '../../pg/copy-command.js';
-import { copyRow, csvLineForDuckDB, parseTextLine } from './format.js';
+import { copyRow, csvLineForDuckDB, parseTextLine, stagedTextLine, stagedTextVerbatim } from './format.js';
 import type { Inbox } from '../inbox.js';
 import type { SessionOutput } from '../output.js';
 import { quoteIdent, sqlString } from '../../sqltext/quote.js';
@@ -68,22 +69,30 @@ const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const END_MARKER = /(^|\n)\\\.\r?\n?$/;
 
 /**
- * COPY FROM STDIN data staged in a temporary file for DuckDB's CSV reader. Text-format data is
- * transcoded to CSV line by line on its way there.
+ * COPY FROM STDIN data staged in a temporary file for DuckDB's CSV reader. CSV data goes there as
+ * it comes. Text-format data with the default delimiter and NULL marker is staged as tab-separated
+ * lines quoted with \x01, which the text format's own lines already are unless they hold an escape
+ * (a backslash other than a \N field), \x01 or a carriage return: such lines, and any text data
+ * with another delimiter or NULL marker, are decoded and written again (as CSV in the latter case).
  */
 class CopyInFile {
   readonly path: string;
   private readonly file: WriteStream;
   private readonly decoder = new StringDecoder('utf8');
   private pendingLine = '';
+  /** Text data staged as it came: the bytes after the last complete line. */
+  private pendingBytes = Buffer.alloc(0);
   /** The last bytes of csv data, held back until we know whether they are the end marker. */
   private csvTail = Buffer.alloc(0);
   private error: Error | null = null;
+  /** Text with the default delimiter and NULL marker: staged as it came where it can be. */
+  private readonly asItCame: boolean;
 
   constructor(tmpDir: string, private readonly cmd: CopyCommand) {
     this.path = join(tmpDir, `copy-${randomUUID()}.csv`);
     this.file = createWriteStream(this.path);
     this.file.on('error', (err) => (this.error = err));
+    this.asItCame = cmd.format === 'text' && cmd.delimiter === '\t' && cmd.null === '\\N';
   }
 
   async write(data: Buffer): Promise<void> {
@@ -93,10 +102,32 @@ class CopyInFile {
       this.csvTail = Buffer.from(all.subarray(all.length - keep));
       return this.put(all.subarray(0, all.length - keep));
     }
+    if (this.asItCame) {
+      const all = this.pendingBytes.length ? Buffer.concat([this.pendingBytes, data]) : data;
+      const end = all.lastIndexOf(0x0a) + 1;
+      this.pendingBytes = Buffer.from(all.subarray(end));
+      return this.put(this.staged(all.subarray(0, end)));
+    }
     const text = this.pendingLine + this.decoder.write(data);
     const lines = text.split('\n');
     this.pendingLine = lines.pop() ?? '';
     await this.put(this.transcode(lines));
+  }
+
+  /** Complete lines of text data, staged: as they are where they can be, else decoded and written again. */
+  private staged(lines: Buffer): Buffer | string {
+    if (stagedTextVerbatim(lines, 0, lines.length)) return lines;
+    let out = '';
+    for (let start = 0; start < lines.length;) {
+      const end = lines.indexOf(0x0a, start) + 1 || lines.length;
+      if (stagedTextVerbatim(lines, start, end)) out += lines.toString('utf8', start, end);
+      else {
+        const line = lines.toString('utf8', start, end).replace(/\r?\n$/, '');
+        if (line !== '\\.') out += stagedTextLine(parseTextLine(this.cmd, line));
+      }
+      start = end;
+    }
+    return out;
   }
 
   private transcode(lines: string[]): string {
@@ -109,19 +140,18 @@ class CopyInFile {
     return out;
   }
 
-  private put(data: Buffer | string): Promise<void> {
-    if (this.error) return Promise.reject(this.error);
-    if (this.file.write(data)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.file.once('drain', resolve);
-      this.file.once('error', reject);
-    });
+  private async put(data: Buffer | string): Promise<void> {
+    if (this.error) throw this.error;
+    if (data.length === 0 || this.file.write(data)) return;
+    await once(this.file, 'drain');
   }
 
   async finish(): Promise<void> {
     if (this.cmd.format === 'csv') {
       // latin1 maps bytes one to one, so the tail's bytes survive the regex untouched.
       await this.put(Buffer.from(this.csvTail.toString('latin1').replace(END_MARKER, '$1'), 'latin1'));
+    } else if (this.asItCame) {
+      if (this.pendingBytes.length) await this.put(this.staged(Buffer.concat([this.pendingBytes, Buffer.from('\n')])));
     } else {
       const last = this.pendingLine + this.decoder.end();
       if (last) await this.put(this.transcode([last]));
@@ -147,7 +177,8 @@ class CopyInFile {
     const c = this.cmd;
     const csv = c.format === 'csv'
       ? `delim = ${sqlString(c.delimiter)}, quote = ${sqlString(c.quote)}, escape = ${sqlString(c.escape)}, nullstr = ${sqlString(c.null)}`
-      : `delim = ',', quote = '"', escape = '"', nullstr = ''`;
+      : this.asItCame ? `delim = '\t', quote = '\x01', escape = '\x01', nullstr = '\\N'`
+        : `delim = ',', quote = '"', escape = '"', nullstr = ''`;
     const reader = `read_csv(${sqlString(this.path)}, header = ${c.header}, ${csv}, allow_quoted_nulls = false, ` +
       `auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, ` +
       `columns = {${columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}})`;
@@ -180,6 +211,17 @@ function fromPgText(column: string, type: DuckDBType): string {
   }
 }
 
+/** The data of a CopyData message and of the CopyData messages already waiting after it, as one (psql sends a message per line). */
+function withWaitingData(inbox: Inbox, first: Buffer): Buffer {
+  let n = 0;
+  while (inbox.peek(n)?.code === Frontend.CopyData) n++;
+  if (n === 0) return first;
+  const parts = [first];
+  for (let i = 0; i < n; i++) parts.push(inbox.peek(i)!.body);
+  inbox.take(n);
+  return Buffer.concat(parts);
+}
+
 async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
   const t = cmd.target!;
   const shape = await host.conn.prepare(`SELECT ${t.columns ?? '*'} FROM ${t.table} LIMIT 0`);
@@ -195,7 +237,7 @@ async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
       // Flush and Sync may come in between (psql sends neither, other clients do); anything else ends the session.
       if (m.code === Frontend.Flush || m.code === Frontend.Sync) continue;
       const message = decodeClientMessage(m);
-      if (message.type === 'copy-data') await file.write(message.data);
+      if (message.type === 'copy-data') await file.write(withWaitingData(host.inbox, message.data));
       else if (message.type === 'copy-done') break;
       else if (message.type === 'copy-fail') throw new SqlError('57014', `COPY from stdin failed: ${message.message}`);
       else throw new ProtocolError(`unexpected message type "${message.type}" during COPY from stdin`);
