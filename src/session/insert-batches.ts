@@ -86,7 +86,7 @@ export class InsertBatches {
     }
     if (counts.length === 0) return 0;
     const shape = `${head}\u0000${width}`;
-    const chunks = this.runner.templates.chunks(shape, rows.length, width);
+    const chunks = this.runner.templates.chunks(shape, rows.length, width, true);
     const templates: InsertTemplate[] = [];
     for (const size of new Set(chunks)) {
       const t = await this.runner.templates.get(shape, size, () => this.literalTemplate(head, width, size, columns));

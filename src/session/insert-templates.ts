@@ -31,9 +31,10 @@ const MAX_TEMPLATES = 48;
  * under the catalog version and registry generation they were prepared under (catalog-version.ts).
  *
  * A batch of rows runs as statements of at most MAX_ROWS rows. The rows left over take a statement
- * of exactly their number when that number came before (psycopg2's pages of 100 rows, a last
- * page); otherwise statements of powers of two, so that batches of ever other sizes (as many Bind
- * messages as have arrived) prepare at most a few statements.
+ * of exactly their number when the client chose it (the rows of its statements: psycopg2's pages of
+ * 100 rows, pandas' of 1,000), or when that number came before; otherwise (as many Bind messages as
+ * have arrived) statements of powers of two, so that batches of ever other sizes prepare at most a
+ * few statements.
  */
 export class InsertTemplates {
   private readonly templates = new Map<string, InsertTemplate>();
@@ -42,8 +43,11 @@ export class InsertTemplates {
 
   constructor(private readonly currentVersion: () => string) {}
 
-  /** How many rows each statement of a batch of `rows` rows, `rowParams` parameters each, takes (keyed by the rows' shape). */
-  chunks(shape: string, rows: number, rowParams: number): number[] {
+  /**
+   * How many rows each statement of a batch of `rows` rows, `rowParams` parameters each, takes
+   * (keyed by the rows' shape); `chosen`: the client chose the number, which comes again.
+   */
+  chunks(shape: string, rows: number, rowParams: number, chosen: boolean): number[] {
     this.checkVersion();
     const most = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / Math.max(1, rowParams))));
     const out: number[] = [];
@@ -51,7 +55,7 @@ export class InsertTemplates {
     for (; left >= most; left -= most) out.push(most);
     if (left === 0) return out;
     const key = `${left}\u0000${shape}`;
-    if (this.templates.has(key) || this.seenSizes.has(key)) return [...out, left];
+    if (chosen || this.templates.has(key) || this.seenSizes.has(key)) return [...out, left];
     this.seenSizes.add(key);
     if (this.seenSizes.size > 4 * MAX_TEMPLATES) this.seenSizes.clear();
     for (let p = 1 << Math.floor(Math.log2(left)); left > 0; p >>= 1) {

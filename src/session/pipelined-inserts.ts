@@ -63,7 +63,7 @@ export class PipelinedInserts {
     if (waiting.length === 0) return false;
     const rows: BoundRow[] = [{ params: portal.params, formats: portal.paramFormats }, ...waiting.map((w) => w.row)];
     const key = `${shape.head}\u0000${shape.rowsText}`;
-    const chunks = this.runner.templates.chunks(key, rows.length, shape.params);
+    const chunks = this.runner.templates.chunks(key, rows.length, shape.params, false);
     const templates: InsertTemplate[] = [];
     for (const size of new Set(chunks)) {
       const t = await this.runner.templates.get(key, size, () => this.pipelinedTemplate(shape, size));

@@ -15,6 +15,7 @@ import type { Preparer } from './prepare.js';
 import { ResultCursor } from './result-cursor.js';
 import { runSpecial, type SpecialHost } from './special.js';
 import type { StatementControl } from './statement-control.js';
+import { sendsNoRows } from './describe.js';
 import type { Portal, Statement } from './statements.js';
 import type { Transaction } from './transaction.js';
 
@@ -82,7 +83,9 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     p = await host.conn.prepare(statement.command.resultSql);
   }
   if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
-  const result = await p.stream();
+  // A write without RETURNING has nothing to stream but its count: one call to DuckDB, not two.
+  const noRows = sendsNoRows(statement);
+  const result = noRows ? await p.run() : await p.stream();
   host.catalog.ran(p.statementType, host.transaction.open);
   host.transaction.ranByDuckDB(p.statementType, statement.sql);
   if (p.statementType === StatementType.PREPARE) {
@@ -107,7 +110,8 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     return;
   }
   let changed = 0;
-  if (result.returnType === ResultReturnType.CHANGED_ROWS) {
+  if (noRows && result.returnType === ResultReturnType.CHANGED_ROWS) changed = Number(result.rowsChanged);
+  else if (result.returnType === ResultReturnType.CHANGED_ROWS) {
     const chunk = await result.fetchChunk();
     const v = chunk && chunk.rowCount > 0 ? chunk.getColumns()[0]?.[0] : 0;
     changed = Number(v ?? 0);
