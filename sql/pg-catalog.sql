@@ -150,23 +150,35 @@ SELECT CAST(t.type_oid AS INTEGER), t.type_name, CAST(t.schema_oid AS INTEGER), 
        0, '-', 0, 0, 'enum_in', 'enum_out', 'enum_recv', 'enum_send', '-', '-', '-', 'i', 'p',
        false, 0, -1, 0, 0, NULL, NULL, NULL
 FROM duckdb_types() t
-WHERE NOT t.internal AND t.database_name = current_database();
+-- main.jsonb is aiduck's name for JSON (engine/instance.ts), listed above as Postgres' own jsonb.
+WHERE NOT t.internal AND t.database_name = current_database() AND NOT (t.schema_name = 'main' AND t.type_name = 'jsonb');
 
 CREATE OR REPLACE TEMP MACRO quote_ident(s) AS
   CASE WHEN regexp_matches(s, '^[a-z_][a-z0-9_$]*$') THEN s ELSE '"' || replace(s, '"', '""') || '"' END;
 -- ---- Columns, keys, constraints and indexes ---------------------------------------------------
 -- Each column with the Postgres type and type modifier the server reports for it.
+-- A varchar(n) column is VARCHAR with the check length(col) <= n (src/rewrite/pg-varchar.ts): its length.
+CREATE OR REPLACE TEMP VIEW aiduck_varchar_lengths AS
+SELECT table_oid, constraint_column_names[1] AS column_, CAST(regexp_extract(expression, '<= (\d+)\)$', 1) AS INTEGER) AS varchar_length_
+FROM duckdb_constraints()
+WHERE constraint_type = 'CHECK' AND len(constraint_column_names) = 1
+  AND regexp_matches(expression, '^\(length\(("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\) <= \d+\)$');
+
 CREATE OR REPLACE TEMP VIEW aiduck_columns AS
 SELECT c.database_name, c.schema_name, c.table_oid, c.table_name, c.column_name, c.column_index, c.is_nullable,
        c.column_default, c.comment, c.data_type,
-       CASE WHEN c.data_type LIKE '%]' THEN coalesce(b.typarray, 1009) ELSE coalesce(m.oid, 25) END AS pg_oid,
-       CASE WHEN regexp_matches(c.data_type, '^DECIMAL\(\d+,\d+\)')
+       CASE WHEN c.data_type LIKE '%]' THEN coalesce(b.typarray, 1009) WHEN v.varchar_length_ IS NOT NULL THEN 1043
+            ELSE coalesce(m.oid, 25) END AS pg_oid,
+       -- DECIMAL(38,10) is how aiduck stores numeric declared without a precision (src/pg/numeric.ts).
+       CASE WHEN regexp_matches(c.data_type, '^DECIMAL\(\d+,\d+\)') AND NOT starts_with(c.data_type, 'DECIMAL(38,10)')
             THEN ((CAST(regexp_extract(c.data_type, '^DECIMAL\((\d+)', 1) AS INTEGER) << 16)
                   | CAST(regexp_extract(c.data_type, '^DECIMAL\(\d+,(\d+)', 1) AS INTEGER)) + 4
+            WHEN v.varchar_length_ IS NOT NULL THEN v.varchar_length_ + 4
             ELSE -1 END AS pg_typmod
 FROM duckdb_columns() c
 LEFT JOIN aiduck_duck_types m ON m.duck = aiduck_duck_base(c.data_type)
 LEFT JOIN aiduck_pg_builtin_types b ON b.oid = m.oid
+LEFT JOIN aiduck_varchar_lengths v ON v.table_oid = c.table_oid AND v.column_ = c.column_name AND c.data_type = 'VARCHAR'
 WHERE c.database_name = current_database() OR (c.database_name = 'temp' AND NOT c.internal);
 
 -- Primary keys, unique, foreign-key and check constraints. DuckDB keeps them per table
@@ -181,6 +193,9 @@ WITH k AS (
   FROM duckdb_constraints() c
   WHERE c.constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY', 'CHECK')
     AND (c.database_name = current_database() OR c.database_name = 'temp')
+    -- a varchar(n) column's length check is its type's, not a constraint (see aiduck_varchar_lengths)
+    AND NOT (c.constraint_type = 'CHECK' AND len(c.constraint_column_names) = 1
+             AND regexp_matches(c.expression, '^\(length\(("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\) <= \d+\)$'))
 )
 SELECT CAST(2147483647 - ((k.table_oid % 8388608) * 128 + k.position * 2) AS INTEGER) AS key_oid,
        CAST(2147483647 - ((k.table_oid % 8388608) * 128 + k.position * 2 + 1) AS INTEGER) AS key_index_oid,
@@ -328,10 +343,10 @@ SELECT x.index_oid AS indexrelid, x.index_table_oid AS indrelid, CAST(len(x.inde
        CAST(NULL AS VARCHAR) AS indpred
 FROM aiduck_indexes x LEFT JOIN key_classes k ON k.index_oid = x.index_oid;
 
--- pg_index.indkey selected as is (src/rewrite/pg-catalog.ts): refused, see there.
-CREATE OR REPLACE TEMP MACRO aiduck_int2vector_out(vector_arg) AS CASE WHEN vector_arg IS NULL THEN NULL
-  ELSE error('[SQLSTATE 0A000] pg_index.indkey is an int2vector, which aiduck cannot send as one yet'
-             || chr(10) || 'HINT: select indkey::text (its numbers separated by spaces) or unnest(indkey)') END;
+-- pg_index.indkey selected as is (src/rewrite/pg-catalog.ts) goes out as an int2vector: the one-field
+-- struct is the marker the column codec (src/pg/types/column-codec.ts) sends as OID 22, `1 2`.
+CREATE OR REPLACE TEMP MACRO aiduck_int2vector_out(vector_arg) AS
+  CASE WHEN vector_arg IS NULL THEN NULL ELSE {'aiduck_int2vector': vector_arg} END;
 
 CREATE OR REPLACE TEMP VIEW pg_constraint AS
 SELECT k.key_oid AS oid, k.key_name AS conname, k.key_schema_oid AS connamespace, k.key_type AS contype,
@@ -432,7 +447,10 @@ WHERE column_default IS NOT NULL AND (database_name = current_database() OR data
 -- pg_get_serial_sequence answers.
 CREATE OR REPLACE TEMP VIEW aiduck_serial_columns AS
 SELECT schema_name AS serial_schema_, table_name AS serial_table_, column_name AS serial_column_,
-       quote_ident(schema_name) || '.' || regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1) AS serial_sequence_
+       -- A serial or identity column made by aiduck names its sequence with its schema (session/sequence-columns.ts).
+       CASE WHEN contains(regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1), '.')
+            THEN regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1)
+            ELSE quote_ident(schema_name) || '.' || regexp_extract(column_default, '^nextval\(''((?:[^'']|'''')*)''\)$', 1) END AS serial_sequence_
 FROM duckdb_columns()
 WHERE regexp_matches(column_default, '^nextval\(''(?:[^'']|'''')*''\)$')
   AND (database_name = current_database() OR database_name = 'temp');
@@ -476,10 +494,13 @@ SELECT * FROM (VALUES (12, 'internal', 10, false, false, 0, 0, 2246), (13, 'c', 
                       (14, 'sql', 10, false, true, 0, 0, 2248))
   AS t(oid, lanname, lanowner, lanispl, lanpltrusted, lanplcallfoid, laninline, lanvalidator);
 -- Functions a user or aiduck defined (builtins are listed under pg_catalog, as Postgres does).
--- A macro is a function in language sql whose source is the macro's body.
+-- A macro is a function in language sql whose source is the macro's body. aiduck's helper macros
+-- (__ai_query's callers, __register_model_args, ...: main.__*) are listed with the builtins, so that
+-- \df shows what users call.
 CREATE OR REPLACE TEMP VIEW pg_proc AS
 SELECT CAST(f.function_oid AS INTEGER) AS oid, f.function_name AS proname,
-       CAST(CASE WHEN f.internal OR s.oid IS NULL THEN aiduck_pg_catalog_oid() ELSE s.oid END AS INTEGER) AS pronamespace,
+       CAST(CASE WHEN f.internal OR s.oid IS NULL OR (f.schema_name = 'main' AND starts_with(f.function_name, '__')) THEN aiduck_pg_catalog_oid()
+                 ELSE s.oid END AS INTEGER) AS pronamespace,
        10 AS proowner, CASE WHEN f.macro_definition IS NOT NULL THEN 14 ELSE 12 END AS prolang, 1 AS procost,
        0 AS prorows, 0 AS provariadic, '-' AS prosupport,
        CASE f.function_type WHEN 'aggregate' THEN 'a' ELSE 'f' END AS prokind,
@@ -504,14 +525,19 @@ WHERE f.database_name <> 'temp';
 CREATE OR REPLACE TEMP VIEW aiduck_functions AS
 SELECT function_oid AS fn_oid_, function_name AS fn_name_, schema_name AS fn_schema_, function_type AS fn_type_,
        return_type AS fn_return_, parameters AS fn_params_, parameter_types AS fn_param_types_,
-       macro_definition AS fn_body_, internal AS fn_internal_, database_name = current_database() AS fn_user_
+       macro_definition AS fn_body_, internal AS fn_internal_, database_name = current_database() AS fn_user_, comment AS fn_comment_
 FROM duckdb_functions();
 CREATE OR REPLACE TEMP MACRO pg_get_function_result(fn_oid_arg) AS
   (SELECT CASE WHEN fn_type_ IN ('table', 'table_macro') THEN 'TABLE' ELSE aiduck_pg_type_name(fn_return_) END
    FROM aiduck_functions WHERE fn_oid_ = fn_oid_arg LIMIT 1);
+-- aiduck's own functions take their arguments from ai.functions (udfs/catalog.ts): typed where the
+-- type is fixed, with defaults, as Postgres writes them; DuckDB's macros have neither.
+CREATE OR REPLACE TEMP MACRO aiduck_declared_arguments(fn_name_arg, fn_schema_arg, fn_user_arg) AS
+  (SELECT any_value(arguments) FROM ai.functions WHERE name = fn_name_arg AND fn_schema_arg = 'main' AND fn_user_arg);
 CREATE OR REPLACE TEMP MACRO pg_get_function_arguments(fn_oid_arg) AS
-  (SELECT array_to_string(list_transform(list_zip(fn_params_, fn_param_types_),
-                                         arg_ -> arg_[1] || ' ' || aiduck_pg_type_name(arg_[2])), ', ')
+  (SELECT coalesce(aiduck_declared_arguments(fn_name_, fn_schema_, fn_user_),
+                   array_to_string(list_transform(list_zip(fn_params_, fn_param_types_),
+                                                  arg_ -> arg_[1] || ' ' || aiduck_pg_type_name(arg_[2])), ', '))
    FROM aiduck_functions WHERE fn_oid_ = fn_oid_arg LIMIT 1);
 CREATE OR REPLACE TEMP MACRO pg_get_function_identity_arguments(fn_oid_arg) AS
   (SELECT array_to_string(fn_params_, ', ') FROM aiduck_functions WHERE fn_oid_ = fn_oid_arg LIMIT 1);
@@ -642,9 +668,14 @@ CREATE OR REPLACE TEMP MACRO col_description(rel_oid_arg, col_arg) AS
   (SELECT first(dsc_text_) FROM aiduck_descriptions WHERE dsc_oid_ = rel_oid_arg AND dsc_class_ = 1259 AND dsc_sub_ = col_arg);
 CREATE OR REPLACE TEMP MACRO shobj_description(obj_oid_arg, catalog_arg) AS CAST(NULL AS VARCHAR);
 
--- \sf and \ef: a macro's definition as a statement that recreates it here.
+-- \sf and \ef: a macro's definition as a statement that recreates it here, after its comment (for
+-- aiduck's functions: the description and an example) and declared arguments as SQL comments.
 CREATE OR REPLACE TEMP MACRO pg_get_functiondef(fn_oid_arg) AS
-  (SELECT 'CREATE OR REPLACE MACRO ' || quote_ident(fn_schema_) || '.' || quote_ident(fn_name_)
+  -- aiduck's own functions are printed with their description and arguments (ai.functions); a user's as Postgres prints them.
+  (SELECT coalesce(CASE WHEN aiduck_declared_arguments(fn_name_, fn_schema_, fn_user_) IS NOT NULL
+                        THEN '-- ' || replace(fn_comment_, E'\n', E'\n-- ') || E'\n' END, '')
+          || coalesce('-- Arguments: ' || aiduck_declared_arguments(fn_name_, fn_schema_, fn_user_) || E'\n', '')
+          || 'CREATE OR REPLACE MACRO ' || quote_ident(fn_schema_) || '.' || quote_ident(fn_name_)
           || '(' || array_to_string(fn_params_, ', ') || ') AS '
           || CASE WHEN fn_type_ = 'table_macro' THEN 'TABLE ' ELSE '' END || fn_body_ || E'\n'
    FROM aiduck_functions WHERE fn_oid_ = fn_oid_arg AND fn_body_ IS NOT NULL LIMIT 1);
@@ -709,3 +740,10 @@ SELECT name, setting, '', 'string', NULL, 'internal', 'default'
 FROM (VALUES ('server_version', '15.0'), ('server_version_num', '150000'), ('server_encoding', 'UTF8'),
              ('max_index_keys', '32'), ('max_identifier_length', '63'), ('integer_datetimes', 'on'),
              ('standard_conforming_strings', 'on'), ('block_size', '8192')) AS t(name, setting);
+
+-- The sessions of this server (udfs/pg_backends.ts).
+CREATE OR REPLACE TEMP VIEW pg_stat_activity AS
+SELECT 1 AS datid, datname, pid, leader_pid, 10 AS usesysid, usename, application_name, client_addr, client_hostname, client_port,
+       backend_start, xact_start, query_start, state_change, wait_event_type, wait_event, state,
+       CAST(NULL AS INTEGER) AS backend_xid, CAST(NULL AS INTEGER) AS backend_xmin, CAST(NULL AS BIGINT) AS query_id, query, backend_type
+FROM aiduck_stat_activity();

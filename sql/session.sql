@@ -7,6 +7,9 @@
 SET streaming_buffer_size = '2KB';
 CREATE OR REPLACE TEMP MACRO version() AS 'PostgreSQL 15.0 (aiduck ' || getvariable('aiduck_version') || ', DuckDB ' || getvariable('aiduck_duckdb_version') || ') on x86_64-pc-linux-gnu, compiled by aiduck, 64-bit';
 CREATE OR REPLACE TEMP MACRO pg_get_userbyid(id) AS coalesce(getvariable('aiduck_user'), 'aiduck');
+-- The login user (DuckDB's own answer is 'duckdb'); `user` is current_user in both.
+CREATE OR REPLACE TEMP MACRO current_user() AS getvariable('aiduck_login_user');
+CREATE OR REPLACE TEMP MACRO session_user() AS getvariable('aiduck_login_user');
 CREATE OR REPLACE TEMP MACRO pg_encoding_to_char(id) AS 'UTF8';
 CREATE OR REPLACE TEMP MACRO pg_backend_pid() AS getvariable('aiduck_backend_pid');
 CREATE OR REPLACE TEMP MACRO pg_postmaster_start_time() AS getvariable('aiduck_started_at')::TIMESTAMPTZ;

@@ -10,14 +10,17 @@ describe('ai_judge', () => {
   let judge: Server;
   let c: pg.Client;
   const prompts: string[] = [];
+  const requests: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
     judge = createServer((req, res) => {
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => {
-        const prompt = (JSON.parse(body) as { messages: Array<{ content: string }> }).messages[0]!.content;
+        const request = JSON.parse(body) as { messages: Array<{ content: string }> };
+        const prompt = request.messages[0]!.content;
         prompts.push(prompt);
+        requests.push(request);
         const retried = prompt.includes('previous reply was not a valid grade');
         let content: string;
         if (prompt.includes('Answer: BROKEN')) content = 'I think it is fine';
@@ -63,6 +66,26 @@ describe('ai_judge', () => {
     expect(r.rows[0].error).toMatch(/no valid grade after 3 attempts/);
     expect(r.rows[1]).toEqual({ a: 'FLAKY', score: 1, justification: 'partly right', error: null });
     expect(prompts.filter((p) => p.includes('Answer: BROKEN'))).toHaveLength(3);
+  });
+
+  it('grades on a scale from min_score to scale with the model parameters given (the seeds\' 1-5 at temperature 0.1)', async () => {
+    prompts.length = 0;
+    requests.length = 0;
+    const r = await c.query(`SELECT a, g.score, g.error FROM (
+      SELECT a, ai_judge('judge', 'What is the capital of France?', a, scale => 5, min_score => 1, modelParameters => named_struct('temperature', 0.1, 'max_tokens', 64)) AS g
+      FROM (VALUES ('Paris'), ('Lyon')) t(a)) ORDER BY a`);
+    // The judge's 0 for Lyon is below the scale: asked again, then reported, never scored.
+    expect(r.rows).toEqual([
+      { a: 'Lyon', score: null, error: 'no valid grade after 3 attempts: the score must be an integer from 1 to 5' },
+      { a: 'Paris', score: 3, error: null },
+    ]);
+    expect(prompts.find((p) => p.includes('Answer: Paris'))).toContain('from 1 (not at all) to 5 (completely)');
+    expect(requests.every((q) => q['temperature'] === 0.1 && q['max_tokens'] === 64)).toBe(true);
+    // Without modelParameters the judge answers at temperature 0.
+    requests.length = 0;
+    await c.query(`SELECT ai_judge('judge', 'q?', 'Paris')`);
+    expect(requests[0]).toMatchObject({ temperature: 0 });
+    await expect(c.query(`SELECT ai_judge('judge', 'q', 'a', scale => 5, min_score => 5)`)).rejects.toMatchObject({ code: '22023', message: expect.stringContaining('min_score must be an integer from 0 to 4') });
   });
 
   it('refuses unknown metrics and scales', async () => {

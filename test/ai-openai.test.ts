@@ -227,3 +227,88 @@ describe('the registry and the result cache survive a restart', () => {
     }
   }, 60_000);
 });
+
+// What a Databricks user writes: returnType, chat messages as the request, array(named_struct(...)),
+// from_json with Databricks types on either kind of answer, json_object; against the same endpoint.
+describe("ai_query as Databricks spells it", () => {
+  let server: TestServer;
+  let openai: OpenAITestServer;
+  let c: pg.Client;
+  const bodies = (): Array<Record<string, unknown>> => openai.stats.bodies;
+
+  beforeAll(async () => {
+    openai = await startOpenAIServer();
+    server = await startTestServer();
+    c = await server.client();
+    await c.query(`SELECT * FROM register_model('llm', 'openai:${openai.url}', endpoint_model => 'chat-test')`);
+    await c.query(`SELECT * FROM register_model('completer', 'openai:${openai.url}', task => 'completion', endpoint_model => 'complete-test')`);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await openai?.close();
+  });
+
+  it("returnType => 'STRING' is the text; a STRUCT returnType reads the answer as that type without asking for a schema", async () => {
+    openai.reset({ answers: { 'duck as json': '{"name": "Mallard", "legs": 2, "tags": ["pond"]}', 'not json': 'A mallard.' } });
+    const text = await c.query(`SELECT ai_query('llm', 'hello', returnType => 'STRING')`);
+    expect(text.fields[0]!.name).toBe('ai_query');
+    expect(text.rows[0]).toEqual({ ai_query: 'echo: hello' });
+    const typed = await c.query(`SELECT r.name, r.legs, r.tags FROM (SELECT ai_query('llm', 'duck as json', returnType => 'STRUCT<name: STRING, legs: INT, tags: ARRAY<STRING>>') AS r)`);
+    expect(typed.rows[0]).toEqual({ name: 'Mallard', legs: 2, tags: ['pond'] });
+    expect(bodies().every((b) => b['response_format'] === undefined)).toBe(true);
+    await expect(c.query(`SELECT ai_query('llm', 'not json', returnType => 'STRUCT<name: STRING>')`)).rejects.toThrow(/the answer is not JSON, as returnType STRUCT<name: STRING> needs: A mallard\./);
+    const lenient = await c.query(`SELECT ai_query('llm', 'not json', returnType => 'STRUCT<name: STRING>', failOnError => false) AS r`);
+    expect(lenient.rows[0].r).toEqual({ result: null, errorMessage: 'the answer is not JSON, as returnType STRUCT<name: STRING> needs: A mallard.' });
+  });
+
+  it('takes a list of chat messages (system and user turns) as the request, built per row with array(named_struct(...))', async () => {
+    openai.reset();
+    await c.query(`CREATE TABLE tickets AS SELECT * FROM (VALUES (1, 'My card is blocked'), (2, 'Where is my refund?')) t(id, body)`);
+    const r = await c.query(`SELECT id, ai_query('llm', array(named_struct('role', 'system', 'content', 'You answer bank customers in one line.'),
+                                                         named_struct('role', 'user', 'content', body))) AS answer
+      FROM tickets ORDER BY id`);
+    expect(r.rows).toEqual([{ id: 1, answer: 'echo: My card is blocked' }, { id: 2, answer: 'echo: Where is my refund?' }]);
+    expect(bodies().map((b) => b['messages']).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      [{ role: 'system', content: 'You answer bank customers in one line.' }, { role: 'user', content: 'My card is blocked' }],
+      [{ role: 'system', content: 'You answer bank customers in one line.' }, { role: 'user', content: 'Where is my refund?' }],
+    ]);
+    // A chat request body's shape works too; an earlier assistant turn goes along.
+    const wrapped = await c.query(`SELECT ai_query('llm', named_struct('messages', array(named_struct('role', 'user', 'content', 'hi'),
+      named_struct('role', 'assistant', 'content', 'Hello!'), named_struct('role', 'user', 'content', 'Name a duck.')))) AS a`);
+    expect(wrapped.rows[0].a).toBe('echo: Name a duck.');
+    expect((openai.stats.lastBody!['messages'] as unknown[]).length).toBe(3);
+    // A conversation is never served the answer of a text that reads like its JSON.
+    const text = await c.query(`SELECT ai_query('llm', '[{"role":"user","content":"hi"}]') AS a`);
+    expect(text.rows[0].a).toBe('echo: [{"role":"user","content":"hi"}]');
+  });
+
+  it('says which message of a chat request is wrong, per row with failOnError => false; a completion model refuses a conversation', async () => {
+    const bad = `array(named_struct('role', 'system', 'content', 'x'), named_struct('role', 'bot', 'content', 'y'))`;
+    await expect(c.query(`SELECT ai_query('llm', ${bad})`)).rejects.toMatchObject({ code: '22023', message: 'ai_query: message 2 has the role "bot"; a role is system, user or assistant' });
+    const lenient = await c.query(`SELECT ai_query('llm', ${bad}, failOnError => false) AS r`);
+    expect(lenient.rows[0].r).toEqual({ result: null, errorMessage: 'message 2 has the role "bot"; a role is system, user or assistant' });
+    await expect(c.query(`SELECT ai_query('llm', named_struct('prompt', 'hi'))`)).rejects.toMatchObject({ code: '22023', message: expect.stringContaining('is not a text, or a list of chat messages') });
+    await expect(c.query(`SELECT ai_query('completer', array(named_struct('role', 'user', 'content', 'hi')))`)).rejects.toThrow(/completion endpoint .* needs a chat model/);
+  });
+
+  it('from_json reads Databricks types, from the JSON text Databricks returns or the STRUCT aiduck returns alike', async () => {
+    openai.reset();
+    const r = await c.query(`SELECT ai_query('llm', 'ducks', responseFormat => 'STRUCT<answer: STRING, score: INT>') AS typed,
+        from_json(ai_query('llm', 'ducks', responseFormat => 'STRUCT<answer: STRING, score: INT>'), 'STRUCT<answer: STRING, score: INT>') AS again,
+        from_json(to_json(ai_query('llm', 'ducks', responseFormat => 'STRUCT<answer: STRING, score: INT>')), 'STRUCT<answer: STRING, score: INT>') AS from_text,
+        from_json('{"scores": {"a": 0.5, "b": 1.5}, "n": 7}', 'scores MAP<STRING, DOUBLE>, n BIGINT') AS fields`);
+    expect(r.rows[0].typed).toEqual({ answer: 'ducks', score: 5 });
+    expect(r.rows[0].again).toEqual(r.rows[0].typed);
+    expect(r.rows[0].from_text).toEqual(r.rows[0].typed);
+    expect(r.rows[0].fields).toEqual({ scores: { a: 0.5, b: 1.5 }, n: 7 });
+    await expect(c.query(`SELECT from_json('{"a" 1}', 'STRUCT<a: INT>')`)).rejects.toMatchObject({ code: '22P02' });
+    expect((await c.query(`SELECT try(from_json('{"a" 1}', 'STRUCT<a: INT>')) AS v`)).rows[0].v).toBeNull();
+  });
+
+  it("responseFormat '{\"type\": \"json_object\"}' asks for any JSON object", async () => {
+    openai.reset();
+    const r = await c.query(`SELECT ai_query('llm', 'ducks', responseFormat => '{"type": "json_object"}') AS j`);
+    expect(openai.stats.lastBody!['response_format']).toEqual({ type: 'json_object' });
+    expect(r.rows[0].j).toEqual({ echo: 'ducks' });
+  });
+});

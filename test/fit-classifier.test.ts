@@ -139,6 +139,28 @@ describe('fit_classifier with body fine-tuning (SetFit)', () => {
     expect(a.accuracy).toBe(onnx);
   }, 120_000);
 
+  it('honours seed =>: the same seed gives the same version, another seed other pairs; the run records it', async () => {
+    const fit = async (n: string, args: string): Promise<{ digest: string; seed: string | null; pairs: string | null }> => {
+      await c.query(`SELECT * FROM fit_classifier('${n}', 'topics', text => 'body', label => 'topic', embedding_model => 'embedder', test_fraction => 0.667, ${args})`);
+      const r = (await c.query(`SELECT v.artifact_digest AS digest, r.params['seed'] AS seed, v.tags['body_pairs'] AS pairs
+        FROM ai.model_versions v JOIN ai.runs r ON r.model_name = v.name AND r.model_version = v.version WHERE v.name = '${n}'`)).rows[0];
+      return r;
+    };
+    const quick = 'num_iterations => 2, body_learning_rate => 0.01, batch_size => 16';
+    const a = await fit('seed_a', `${quick}, seed => 7`);
+    const b = await fit('seed_b', `${quick}, seed => 7`);
+    const other = await fit('seed_c', `${quick}, seed => 8`);
+    expect(a.seed).toBe('7');
+    expect(b).toEqual(a);
+    expect(other.seed).toBe('8');
+    expect(other.pairs).toBe(a.pairs);
+    expect(other.digest).not.toBe(a.digest);
+    // A frozen body draws nothing at random, but the seed is still checked and recorded.
+    expect((await fit('seed_frozen', 'fine_tune_body => false, seed => 9')).seed).toBe('9');
+    await expect(c.query(`SELECT * FROM fit_classifier('x', 'topics', text => 'body', label => 'topic', embedding_model => 'hash', seed => -1)`))
+      .rejects.toMatchObject({ code: '22023', message: expect.stringContaining('seed') });
+  }, 120_000);
+
   it('refuses to fine-tune what it cannot, with 0A000; a stopped run leaves no version and no files', async () => {
     await expect(c.query(`SELECT * FROM fit_classifier('x', 'topics', text => 'body', label => 'topic', embedding_model => 'hash', fine_tune_body => true)`))
       .rejects.toMatchObject({ code: '0A000', hint: expect.stringContaining('fine_tune_body => false') });

@@ -16,13 +16,13 @@ describe('rewritePgCatalog, catalog queries of the client families', () => {
       .toBe('select conkey, unnest(generate_series(array_lower(conkey, 1), array_upper(conkey, 1))) as i from pg_constraint');
   });
 
-  it('reads pg_index int2vectors from subscript 0 and as space-separated text, and refuses them bare', () => {
+  it('reads pg_index int2vectors from subscript 0 and as space-separated text, and sends them bare as int2vector', () => {
     expect(rewritePgCatalog('SELECT 1 FROM pg_catalog.pg_index i WHERE ta.attnum = i.indkey[ia.attnum-1]'))
       .toBe('SELECT 1 FROM pg_index i WHERE ta.attnum = i.indkey[(ia.attnum-1) + 1]');
     expect(rewritePgCatalog('SELECT ix.indkey::varchar, ix.indoption::varchar FROM pg_index ix'))
       .toBe("SELECT array_to_string(ix.indkey, ' '), array_to_string(ix.indoption, ' ') FROM pg_index ix");
     expect(rewritePgCatalog('select c.relname, i.indkey, i.indisunique from pg_catalog.pg_index i'))
-      .toBe('select c.relname, aiduck_int2vector_out(i.indkey), i.indisunique from pg_index i');
+      .toBe('select c.relname, aiduck_int2vector_out(i.indkey) AS indkey, i.indisunique from pg_index i');
     expect(rewritePgCatalog('SELECT unnest(ix.indkey) attnum FROM pg_index ix')).toBe('SELECT unnest(ix.indkey) attnum FROM pg_index ix');
   });
 

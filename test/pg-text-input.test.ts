@@ -105,6 +105,36 @@ describe('Postgres text forms in literals, against PostgreSQL 15', () => {
   });
 });
 
+describe('numeric without a precision, against PostgreSQL 15', () => {
+  // Postgres keeps the scale a value was written with (1.50 stays 1.50); aiduck prints the value without
+  // trailing zeros. The numbers must be the same; the comparison drops trailing zeros on both sides.
+  const trimmed = (s: string): string => s.replace(/"(-?\d+)\.(\d*?)0*"/g, (_, i: string, f: string) => (f ? `"${i}.${f}"` : `"${i}"`));
+
+  it('keeps every digit Postgres keeps, in literals, casts, columns, arrays and arithmetic', async () => {
+    for (const c of [ours, theirs]) {
+      await c.query('DROP TABLE IF EXISTS nums');
+      await c.query('CREATE TABLE nums (x numeric, y numeric(10,2), z numeric[])');
+      await c.query("INSERT INTO nums VALUES (1.23456, 1.239, '{1.5,2.25}'), (0.1234567890, 2, NULL), (-12345678901234567890.5, 0, '{}')");
+      await c.query('INSERT INTO nums VALUES ($1, $2, $3)', ['98765.4321', '3.14159', [0.5, 7]]);
+    }
+    for (const sql of ['SELECT 1.23456::numeric, CAST(\'2.5\' AS numeric), numeric \'3.75\', 12345678901234567890.123::numeric',
+      'SELECT x, y, z, x * 100, x + y, sum(x) OVER () FROM nums ORDER BY x', 'SELECT sum(x), min(x), max(x) FROM nums']) {
+      const [a, b] = await both(sql);
+      expect(trimmed(a), sql).toBe(trimmed(b));
+    }
+    expect((await ours.query({ text: 'SELECT x FROM nums ORDER BY x LIMIT 1', rowMode: 'array' })).rows[0][0]).toBe('-12345678901234567890.5');
+  });
+
+  it('refuses with 22003 what would not fit exactly, instead of rounding it', async () => {
+    await expect(ours.query('SELECT 0.12345678901::numeric')).rejects.toMatchObject({ code: '22003', hint: expect.stringContaining('numeric(p,s)') });
+    await expect(ours.query('SELECT $1::numeric', ['1.000000000001'])).rejects.toMatchObject({ code: '22003' });
+    await expect(ours.query('INSERT INTO nums (x) VALUES ($1)', ['12345678901234567890123456789'])).rejects.toMatchObject({ code: '22003' });
+    // A declared scale rounds, as in Postgres.
+    const [a, b] = await both('SELECT 1.239::numeric(10,2)');
+    expect(a).toBe(b);
+  });
+});
+
 describe('Postgres text forms in parameters, against PostgreSQL 15', () => {
   beforeAll(async () => {
     for (const c of [ours, theirs]) {

@@ -118,6 +118,38 @@ describe('psql meta-commands', () => {
     expect(tax?.[3]).toContain('price');
     expect(fns.map((f) => f[1])).toContain('ai_query');
     expect(fns.map((f) => f[1])).not.toContain('abs');
+    // aiduck's helpers (the macros behind the commands, the metrics' parts) are not what users call.
+    expect(fns.filter((f) => f[1]!.startsWith('__'))).toEqual([]);
+  });
+
+  it('\\df ai_* shows the AI functions with their argument types and defaults, no internal arguments', async () => {
+    const fns = rows(await meta('\\df ai_*'));
+    const args = new Map(fns.map((f) => [f[1], f[3]]));
+    expect(args.get('ai_query')).toBe('model text, request "any", modelParameters "any" DEFAULT NULL, responseFormat text DEFAULT NULL, '
+      + 'failOnError boolean DEFAULT true, returnType text DEFAULT NULL');
+    expect(args.get('ai_embed')).toBe('model text, text text');
+    expect(args.get('ai_classify')).toMatch(/^text text, labels text\[\], model text DEFAULT 'classifier', multi_label boolean DEFAULT false, /);
+    for (const [name, a] of args) expect(`${name}(${a})`).not.toMatch(/__|structure/);
+    // a user's own macro keeps DuckDB's untyped arguments
+    expect(rows(await meta('\\df add_tax'))[0]![3]).toBe('price "any", rate "any"');
+  });
+
+  it('\\df+ and \\sf show what a function does and an example; obj_description reads the same', async () => {
+    const plus = await meta('\\df+ ai_query');
+    expect(plus).toMatch(/\|\s+Description\s*\n/);
+    expect(plus).toContain("| a model's answer to a request");
+    expect(plus).toContain("Example: SELECT ai_query('llm', 'Name a duck'");
+    const sf = await meta('\\sf ai_query');
+    const lines = sf.split('\n');
+    expect(lines[0]).toMatch(/^-- a model's answer to a request/);
+    expect(lines[1]).toMatch(/^-- Example: SELECT ai_query\(/);
+    expect(lines[2]).toBe('-- Arguments: model text, request "any", modelParameters "any" DEFAULT NULL, responseFormat text DEFAULT NULL, '
+      + 'failOnError boolean DEFAULT true, returnType text DEFAULT NULL');
+    expect(lines[3]).toMatch(/^CREATE OR REPLACE MACRO main\.ai_query\(model, request, modelParameters, responseFormat, failOnError, returnType\) AS /);
+    const described = await client.query(`SELECT obj_description(p.oid, 'pg_proc') AS d FROM pg_proc p WHERE proname = 'vector_search'`);
+    expect(described.rows[0].d).toMatch(/^the k rows of a table or query nearest .*\nExample: SELECT .*LATERAL vector_search/);
+    const help = await client.query(`SELECT arguments, example FROM ai.functions WHERE name = 'fit_classifier'`);
+    expect(help.rows[0].arguments).toContain('seed integer DEFAULT 42');
   });
 
   it('\\l lists the database, \\du the role, \\conninfo the connection', async () => {
@@ -147,7 +179,7 @@ describe('catalog queries that drivers send', () => {
   });
 
   it('session queries: current_schema, isolation level, settings, version', async () => {
-    expect((await client.query('select current_schema()')).rows[0]).toEqual({ 'current_schema()': 'public' });
+    expect((await client.query('select current_schema()')).rows[0]).toEqual({ current_schema: 'public' });
     expect((await client.query('SHOW TRANSACTION ISOLATION LEVEL')).rows[0]).toEqual({ transaction_isolation: 'repeatable read' });
     const s = await client.query(`select setting from pg_catalog.pg_settings where name = 'max_index_keys'`);
     expect(s.rows).toEqual([{ setting: '32' }]);

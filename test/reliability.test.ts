@@ -58,6 +58,32 @@ describe('output in bounded pieces', () => {
     await other.end();
   });
 
+  it('a cancel never reports a committed INSERT as cancelled: the rows that stay are exactly those of the INSERTs that succeeded', async () => {
+    const c = await client(server.port);
+    await c.query('CREATE TABLE cancel_target (i BIGINT)');
+    const cancel = (victim: pg.Client): void => {
+      const k = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck' });
+      (k as unknown as { cancel(c: unknown, q: unknown): void }).cancel(victim, (victim as unknown as { activeQuery: unknown }).activeQuery);
+    };
+    let succeeded = 0;
+    let cancelled = 0;
+    for (let k = 0; k < 24; k++) {
+      const insert = c.query('INSERT INTO cancel_target SELECT range FROM range(200000)').then(() => 'ok', (e: { code?: string }) => e.code);
+      // Cancels land before, during and just after the statement ends.
+      await new Promise((r) => setTimeout(r, (k % 8) * 15));
+      cancel(c);
+      const outcome = await insert;
+      if (outcome === 'ok') succeeded++;
+      else if (outcome === '57014') cancelled++;
+      else throw new Error(`unexpected outcome ${String(outcome)}`);
+      await new Promise((r) => setTimeout(r, 50)); // a late cancel must not hit the next INSERT
+    }
+    const rows = Number((await c.query('SELECT count(*) AS n FROM cancel_target')).rows[0].n);
+    expect(rows).toBe(succeeded * 200000);
+    expect(succeeded + cancelled).toBe(24);
+    await c.end();
+  });
+
   it('a cursor over a 2 GB result answers FETCH from DuckDB\'s stream, without reading the result first', async () => {
     const c = await client(server.port);
     const before = server.rssMb();

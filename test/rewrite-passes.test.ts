@@ -24,7 +24,7 @@ describe('the query-commands pass', () => {
     const evaluate = async (_def: unknown, args: string): Promise<Record<string, unknown>> =>
       ({ data: 'docs', query: [1, 0], embedding: 'v', model: null, k: Number(/k => (\d+)/.exec(args)?.[1] ?? 10) });
     const out = await expandQueryCommands("SELECT * FROM vector_search('docs', [1, 0], embedding => 'v', k => 2) WHERE score > 0", evaluate, (t) => t);
-    expect(out).toMatch(/^SELECT \* FROM \(SELECT __data\.\*, array_cosine_similarity\(__data\."v", \[1, 0\]::FLOAT\[2\]\) AS score/);
+    expect(out).toMatch(/^SELECT \* FROM \(SELECT vector_search\.\*, array_cosine_similarity\(vector_search\."v", \[1, 0\]::FLOAT\[2\]\) AS score/);
     expect(out).toMatch(/LIMIT 2\) AS vector_search WHERE score > 0$/);
     const aliased = await expandQueryCommands("SELECT s.score FROM vector_search('docs', [1, 0], embedding => 'v') s", evaluate, (t) => t);
     expect(aliased).toMatch(/LIMIT 10\) s$/);
@@ -33,10 +33,10 @@ describe('the query-commands pass', () => {
 });
 
 describe('the pipeline', () => {
-  it('runs the passes in order: Postgres literals, then catalog, then function calls', async () => {
+  it('runs the passes in order: column names, Postgres literals, then catalog, then function calls', async () => {
     const ctx = { dimensionOf: (m: string) => (m === 'emb' ? 8 : null), evaluateArguments: async () => ({}) };
     expect(await rewrite("SELECT '\\x0aff'::bytea, ai_embed('emb', E'a\\tb') FROM pg_catalog.pg_class", ctx))
-      .toBe("SELECT '\\x0A\\xFF'::bytea, CAST(ai_embed('emb', 'a\tb') AS FLOAT[8]) FROM pg_class");
+      .toBe("SELECT '\\x0A\\xFF'::bytea AS \"bytea\", CAST(ai_embed('emb', 'a\tb') AS FLOAT[8]) AS \"ai_embed\" FROM pg_class");
   });
 });
 

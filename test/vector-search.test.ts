@@ -36,9 +36,33 @@ describe('vector_search', () => {
     expect(r.rows.every((x) => Number(x.id) < 500)).toBe(true);
   });
 
+  it('searches once per row of the query around it, with LATERAL (a text with its model, or a vector)', async () => {
+    await c.query(`CREATE TABLE questions AS SELECT * FROM (VALUES (1, 'ducks on a lake'), (2, 'the query planner of a database'), (3, NULL)) t(qid, text)`);
+    const lateral = await c.query(`SELECT q.qid, r.id, r.score FROM questions q, LATERAL vector_search('e', q.text, model => 'hash', k => 3) r
+      ORDER BY q.qid, r.score DESC, r.id`);
+    // Each question's rows are what a search of its text alone gives.
+    for (const [qid, text] of [[1, 'ducks on a lake'], [2, 'the query planner of a database']] as const) {
+      const alone = await c.query(`SELECT id, score FROM vector_search('e', '${text}', model => 'hash', k => 3) ORDER BY score DESC, id`);
+      expect(lateral.rows.filter((r) => r.qid === qid).map((r) => [r.id, r.score])).toEqual(alone.rows.map((r) => [r.id, r.score]));
+    }
+    // A NULL question finds nothing; a LEFT JOIN LATERAL keeps it.
+    expect(lateral.rows.filter((r) => r.qid === 3)).toEqual([]);
+    const left = await c.query(`SELECT q.qid, count(r.id)::INT AS n FROM questions q LEFT JOIN LATERAL vector_search('e', q.text, model => 'hash', k => 2) r ON true
+      GROUP BY q.qid ORDER BY q.qid`);
+    expect(left.rows).toEqual([{ qid: 1, n: 2 }, { qid: 2, n: 2 }, { qid: 3, n: 0 }]);
+    // Without LATERAL (DuckDB joins a correlated subquery laterally), and with a vector column as the query.
+    const vectors = await c.query(`SELECT q.id AS qid, r.id FROM (SELECT id, embedding FROM e WHERE id IN (7, 8)) q,
+      vector_search('e', q.embedding, k => 1) r ORDER BY q.id`);
+    expect(vectors.rows.map((r) => [Number(r.qid), Number(r.id)])).toEqual([[7, 7], [8, 8]]);
+    await expect(c.query(`SELECT * FROM questions q, LATERAL vector_search('e', q.nope, model => 'hash') r`)).rejects.toMatchObject({ code: '42703' });
+  });
+
   it('gives clear errors', async () => {
     await expect(c.query(`SELECT * FROM vector_search('e', 'ducks')`)).rejects.toMatchObject({ code: '22004' });
     await expect(c.query(`SELECT * FROM vector_search('e', 'ducks', model => 'hash', k => 0)`)).rejects.toMatchObject({ code: '22023' });
     await expect(c.query(`SELECT * FROM vector_search('no such', 'ducks', model => 'hash')`)).rejects.toMatchObject({ code: '42P01' });
+    // The data is named after the function in errors, never with an internal name.
+    await expect(c.query(`SELECT * FROM vector_search('e', 'ducks', embedding => 'nope', model => 'hash')`))
+      .rejects.toMatchObject({ code: '42703', message: 'Table "vector_search" does not have a column named "nope"' });
   });
 });

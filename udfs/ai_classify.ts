@@ -37,14 +37,20 @@ const kernel = (ai: AiContext): BatchFunction => ({
   },
 });
 
+const CLASSIFY_PARAMS = `text VARCHAR, labels VARCHAR[], model VARCHAR := 'classifier', multi_label BOOLEAN := false, hypothesis_template VARCHAR := '${DEFAULT_HYPOTHESIS}'`;
+
 /** `ai_classify_scores(text, labels, model =>, multi_label =>, hypothesis_template =>)`: {labels, scores}, best first. */
 export const aiClassifyScores: SqlFunction = {
   name: 'ai_classify_scores',
   kind: 'scalar',
   description: 'the score of every label for a text, best first: {labels, scores}',
+  example: "SELECT ai_classify_scores('the team won the match', ['sports', 'politics'], model => 'classifier');",
   kernels: [kernel],
-  sql: [`CREATE OR REPLACE MACRO ai_classify_scores(text, labels, model := 'classifier', multi_label := false, hypothesis_template := '${DEFAULT_HYPOTHESIS}') AS
-    from_json(__ai_classify(model, text, labels, multi_label, hypothesis_template), '{"labels":["VARCHAR"],"scores":["DOUBLE"]}')`],
+  macro: {
+    params: CLASSIFY_PARAMS,
+    body: `from_json(__ai_classify(CAST(model AS VARCHAR), CAST(text AS VARCHAR), CAST(labels AS VARCHAR[]), CAST(multi_label AS BOOLEAN), CAST(hypothesis_template AS VARCHAR)),
+      '{"labels":["VARCHAR"],"scores":["DOUBLE"]}')`,
+  },
   callsModel: true,
 };
 
@@ -53,13 +59,16 @@ export const aiClassify: SqlFunction = {
   name: 'ai_classify',
   kind: 'scalar',
   description: 'the best label for a text (zero-shot NLI, or a few-shot head from fit_classifier)',
-  sql: [`CREATE OR REPLACE MACRO ai_classify(text, labels, model := 'classifier', multi_label := false, hypothesis_template := '${DEFAULT_HYPOTHESIS}') AS
-    CASE WHEN multi_label
+  example: "SELECT ai_classify('the team won the match', ['sports', 'politics', 'science and technology'], model => 'classifier');",
+  macro: {
+    params: CLASSIFY_PARAMS,
+    body: `CASE WHEN CAST(multi_label AS BOOLEAN)
       THEN array_to_string(list_filter(
              list_zip(ai_classify_scores(text, labels, model := model, multi_label := true, hypothesis_template := hypothesis_template).labels,
                       ai_classify_scores(text, labels, model := model, multi_label := true, hypothesis_template := hypothesis_template).scores),
              x -> x[2] > 0.5).apply(x -> x[1]), ',')
-      ELSE ai_classify_scores(text, labels, model := model, multi_label := false, hypothesis_template := hypothesis_template).labels[1] END`],
+      ELSE ai_classify_scores(text, labels, model := model, multi_label := false, hypothesis_template := hypothesis_template).labels[1] END`,
+  },
   callsModel: true,
 };
 
@@ -68,7 +77,10 @@ export const aiAnalyzeSentiment: SqlFunction = {
   name: 'ai_analyze_sentiment',
   kind: 'scalar',
   description: 'positive, negative, neutral or mixed (default model: sentiment)',
-  sql: [`CREATE OR REPLACE MACRO ai_analyze_sentiment(text, model := 'sentiment') AS
-    ai_classify(text, ['positive', 'negative', 'neutral', 'mixed'], model := model, hypothesis_template := 'The sentiment of this text is {}.')`],
+  example: "SELECT ai_analyze_sentiment('I love this duck', model => 'classifier');",
+  macro: {
+    params: "text VARCHAR, model VARCHAR := 'sentiment'",
+    body: "ai_classify(text, ['positive', 'negative', 'neutral', 'mixed'], model := model, hypothesis_template := 'The sentiment of this text is {}.')",
+  },
   callsModel: true,
 };

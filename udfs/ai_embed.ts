@@ -32,8 +32,9 @@ export const aiEmbed: SqlFunction = {
   name: 'ai_embed',
   kind: 'scalar',
   description: 'the embedding of a text by a registered model, as FLOAT[n]',
+  example: "SELECT array_cosine_similarity(ai_embed('builtin:hash-embed-256', 'ducks on a lake'), ai_embed('builtin:hash-embed-256', 'a lake with ducks'));",
   kernels: [kernel],
-  sql: ['CREATE OR REPLACE MACRO ai_embed(model, text) AS __ai_embed(model, text)'],
+  macro: { params: 'model VARCHAR, text VARCHAR', body: '__ai_embed(CAST(model AS VARCHAR), CAST(text AS VARCHAR))' },
   callsModel: true,
   rewrite(call, _sql, ctx) {
     const model = call.args[0];

@@ -50,6 +50,7 @@ export const aiRunningJobs: SqlFunction = {
   name: 'ai_running_jobs',
   kind: 'table',
   description: 'the AI calls and training runs running now: pid, function, model, rows done, rows from cache, rows/s, and a training\'s run, epoch, step and loss',
+  example: 'SELECT function, model, rows_done, rows_per_second FROM ai.running_jobs;',
   tableFunction,
   sql: ['CREATE OR REPLACE VIEW ai.running_jobs AS SELECT * FROM ai_running_jobs()'],
 };

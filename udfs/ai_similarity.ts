@@ -5,7 +5,7 @@ export const aiSimilarity: SqlFunction = {
   name: 'ai_similarity',
   kind: 'scalar',
   description: 'the cosine similarity of two texts (default model: builtin:hash-embed-256)',
-  sql: [`CREATE OR REPLACE MACRO ai_similarity(a, b, model := 'builtin:hash-embed-256') AS
-    list_cosine_similarity(__ai_embed(model, a), __ai_embed(model, b))`],
+  example: "SELECT ai_similarity('ducks on a lake', 'a lake with ducks');",
+  macro: { params: "a VARCHAR, b VARCHAR, model VARCHAR := 'builtin:hash-embed-256'", body: 'list_cosine_similarity(__ai_embed(CAST(model AS VARCHAR), CAST(a AS VARCHAR)), __ai_embed(CAST(model AS VARCHAR), CAST(b AS VARCHAR)))' },
   callsModel: true,
 };

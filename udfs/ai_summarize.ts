@@ -5,7 +5,7 @@ export const aiSummarize: SqlFunction = {
   name: 'ai_summarize',
   kind: 'scalar',
   description: 'a summary of a text (default model: summarizer)',
-  sql: [`CREATE OR REPLACE MACRO ai_summarize(text, max_words := 50, model := 'summarizer') AS
-    ai_query(model, text, modelParameters := struct_pack(max_tokens := max_words * 2))`],
+  example: "SELECT ai_summarize('Ducks live on lakes and rivers. They eat plants and small animals.', max_words => 10);",
+  macro: { params: "text VARCHAR, max_words INTEGER := 50, model VARCHAR := 'summarizer'", body: 'ai_query(model, CAST(text AS VARCHAR), modelParameters := struct_pack(max_tokens := CAST(max_words AS INTEGER) * 2))' },
   callsModel: true,
 };

@@ -5,7 +5,10 @@ export const aiTranslate: SqlFunction = {
   name: 'ai_translate',
   kind: 'scalar',
   description: 'a translation of a text into a language, by an LLM (default model: llm)',
-  sql: [`CREATE OR REPLACE MACRO ai_translate(text, to_lang, model := 'llm') AS
-    ai_query(model, 'Translate the following text to ' || to_lang || '. Answer with the translation only.' || chr(10) || chr(10) || text)`],
+  example: "SELECT ai_translate('good morning', 'French');",
+  macro: {
+    params: "text VARCHAR, to_lang VARCHAR, model VARCHAR := 'llm'",
+    body: "ai_query(model, 'Translate the following text to ' || CAST(to_lang AS VARCHAR) || '. Answer with the translation only.' || chr(10) || chr(10) || text)",
+  },
   callsModel: true,
 };

@@ -23,5 +23,6 @@ export const deleteModelAlias: SqlFunction = {
   name: 'delete_model_alias',
   kind: 'model-command',
   description: "drops an alias; the versions stay",
+  example: "CALL delete_model_alias('embedder', 'challenger');",
   command,
 };

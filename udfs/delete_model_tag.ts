@@ -24,5 +24,6 @@ export const deleteModelTag: SqlFunction = {
   name: 'delete_model_tag',
   kind: 'model-command',
   description: 'deletes a tag of a model version, or of the model itself when version is NULL',
+  example: "CALL delete_model_tag('embedder', NULL, 'owner');",
   command,
 };

@@ -34,5 +34,6 @@ export const deleteModelVersion: SqlFunction = {
   name: 'delete_model_version',
   kind: 'model-command',
   description: 'deletes a model version that no alias points to; its files go once nothing references them',
+  example: "CALL delete_model_version('embedder', 1);",
   command,
 };

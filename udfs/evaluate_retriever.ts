@@ -38,12 +38,12 @@ function withRetrieval(a: Args, data: string, maxK: number): string {
   }
   const id = quoteIdent(a.chunk_id ?? 'doc_id');
   const model = sqlString(a.model);
-  return `WITH __q AS (SELECT row_number() OVER () AS __qid, * FROM ${dataSource(data, 'evaluate_retriever')}),
-    __qv AS (SELECT __qid, ai_embed(${model}, ${quoteIdent(a.question)}) AS __v FROM __q),
+  return `WITH evaluate_retriever AS (SELECT row_number() OVER () AS __qid, * FROM ${dataSource(data, 'evaluate_retriever')}),
+    __qv AS (SELECT __qid, ai_embed(${model}, ${quoteIdent(a.question)}) AS __v FROM evaluate_retriever),
     __cv AS (SELECT ${id} AS __doc, ai_embed(${model}, ${quoteIdent(a.chunk_text ?? 'chunk')}) AS __v FROM ${dataSource(a.chunks, 'evaluate_retriever')}),
     __top AS (SELECT __qv.__qid, list(__cv.__doc ORDER BY array_cosine_similarity(__qv.__v, __cv.__v) DESC)[1:${maxK}] AS retrieved
               FROM __qv, __cv GROUP BY __qv.__qid)
-    SELECT __q.* EXCLUDE (__qid), coalesce(__top.retrieved, []) AS retrieved FROM __q LEFT JOIN __top USING (__qid) ORDER BY __q.__qid`;
+    SELECT evaluate_retriever.* EXCLUDE (__qid), coalesce(__top.retrieved, []) AS retrieved FROM evaluate_retriever LEFT JOIN __top USING (__qid) ORDER BY evaluate_retriever.__qid`;
 }
 
 /**
@@ -71,9 +71,9 @@ const query: QueryCommand = {
     const source = retrieving ? `(${withRetrieval(a, a.data, Math.max(...kList))})` : dataSource(a.data, 'evaluate_retriever');
     const columns = kList.flatMap((k) => METRICS.map((m) => ({
       name: `${m}_at_${k}`,
-      sql: `${m}_at_k(__data.${quoteIdent(a.targets!)}, __data.${quoteIdent(predictions)}, ${k})`,
+      sql: `${m}_at_k(evaluate_retriever.${quoteIdent(a.targets!)}, evaluate_retriever.${quoteIdent(predictions)}, ${k})`,
     })));
-    const perRow = `SELECT __data.*, ${columns.map((c) => `${c.sql} AS ${c.name}`).join(', ')} FROM ${source} AS __data`;
+    const perRow = `SELECT evaluate_retriever.*, ${columns.map((c) => `${c.sql} AS ${c.name}`).join(', ')} FROM ${source} AS evaluate_retriever`;
     const aggregate = a.aggregate;
     if (!aggregate) return perRow;
     const order = `[${columns.map((c) => `'${c.name}'`).join(', ')}]`;
@@ -105,5 +105,6 @@ export const evaluateRetriever: SqlFunction = {
   name: 'evaluate_retriever',
   kind: 'query-command',
   description: "MLflow's precision, recall and NDCG at k per question (or aggregated), of retrieved ids or retrieving itself",
+  example: "SELECT * FROM evaluate_retriever('questions', targets => 'relevant_ids', predictions => 'retrieved_ids', k => [1, 3]);",
   query,
 };

@@ -65,7 +65,8 @@ const integer = (value: number | null, name: string, min: number, max: number): 
 const command: ModelCommand = {
   name: 'fit_classifier',
   signature: "name, data, text := 'text', label := 'label', embedding_model := NULL, test_fraction := 0.2, epochs := 300, alias := NULL, description := NULL, experiment := NULL, "
-    + 'fine_tune_body := NULL, num_iterations := 20, num_epochs := 1, body_learning_rate := 2e-5, head_learning_rate := 1.0, batch_size := 16, seed := 42, run_name := NULL',
+    + 'fine_tune_body := NULL, num_iterations INTEGER := 20, num_epochs INTEGER := 1, body_learning_rate := 2e-5, head_learning_rate := 1.0, batch_size INTEGER := 16, '
+    + 'seed INTEGER := 42, run_name := NULL',
   argsStruct: `struct_pack(name := name::VARCHAR, data := data::VARCHAR, text := text::VARCHAR, label := label::VARCHAR, embedding_model := embedding_model::VARCHAR,
       test_fraction := test_fraction::DOUBLE, epochs := epochs::INTEGER, alias := alias::VARCHAR, description := description::VARCHAR,
       experiment := experiment::VARCHAR, fine_tune_body := fine_tune_body::BOOLEAN, num_iterations := num_iterations::DOUBLE, num_epochs := num_epochs::DOUBLE,
@@ -90,19 +91,21 @@ const command: ModelCommand = {
     if (embedding.task !== 'embedding') throw new SqlError('22023', `${a.embedding_model} is a ${embedding.task} model, not an embedding model`);
     const refusal = bodyRefusal(embedding, `${embedding.name}/${embedding.version}`);
     if (a.fine_tune_body === true && refusal !== null) throw refusal;
+    // Checked and recorded whether or not the body is trained (a frozen body's head draws nothing at random).
+    const seed = integer(a.seed, 'seed', 0, 2 ** 31 - 1);
     const body = (a.fine_tune_body ?? refusal === null) ? {
       iterations: integer(a.num_iterations, 'num_iterations', 1, 1000),
       epochs: integer(a.num_epochs, 'num_epochs', 1, 1000),
       batchSize: integer(a.batch_size, 'batch_size', 1, 4096),
       learningRate: checked(a.body_learning_rate, 'body_learning_rate', (v) => v > 0 && v <= 1, 'above 0 and at most 1'),
-      seed: integer(a.seed, 'seed', 0, 2 ** 31 - 1),
+      seed,
     } : null;
     const run = await Run.start(conn, {
       experiment: a.experiment ?? name, name: a.run_name, source: 'fit_classifier', statement: session.statement,
       params: {
         data, text, label, embedding_model: `${embedding.name}/${embedding.version}`, test_fraction: fraction, epochs, head_learning_rate: headRate,
-        fine_tune_body: body !== null,
-        ...(body ? { num_iterations: body.iterations, num_epochs: body.epochs, body_learning_rate: body.learningRate, batch_size: body.batchSize, seed: body.seed } : {}),
+        fine_tune_body: body !== null, seed,
+        ...(body ? { num_iterations: body.iterations, num_epochs: body.epochs, body_learning_rate: body.learningRate, batch_size: body.batchSize } : {}),
       },
     });
     let version: number;
@@ -213,5 +216,6 @@ export const fitClassifier: SqlFunction = {
   name: 'fit_classifier',
   kind: 'model-command',
   description: "SetFit's two stages: fine-tunes a registered embedder's body on pairs of a few labelled examples, fits a classification head and registers both; one row with accuracy, macro_f1, ...",
+  example: "SELECT accuracy, macro_f1 FROM fit_classifier('ticket_router', 'labelled_tickets', text => 'body', label => 'team', embedding_model => 'embedder', seed => 7);",
   command,
 };

@@ -30,5 +30,6 @@ export const logMetric: SqlFunction = {
   name: 'log_metric',
   kind: 'model-command',
   description: "one more value of a run's metric at a step",
+  example: "CALL log_metric('4a88d3cbeee3414fbd8213c3a860cdfe', 'loss', 0.42, step => 3);",
   command,
 };

@@ -44,5 +44,6 @@ export const logRun: SqlFunction = {
   name: 'log_run',
   kind: 'model-command',
   description: 'records a run of an experiment with its parameters and metrics; one row with its run_id',
+  example: "SELECT run_id FROM log_run('support', name => 'judge v2', metrics => MAP {'correctness': 2.5});",
   command,
 };

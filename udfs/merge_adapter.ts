@@ -73,5 +73,6 @@ export const mergeAdapter: SqlFunction = {
   name: 'merge_adapter',
   kind: 'model-command',
   description: "folds a LoRA version into its base's weights and registers the result as a model of its own",
+  example: "SELECT * FROM merge_adapter('support_bot_merged', 'support_bot/2');",
   command,
 };

@@ -41,5 +41,6 @@ export const registerModel: SqlFunction = {
   name: 'register_model',
   kind: 'model-command',
   description: "registers a model (a folder, hf:, openai:, builtin: or runs:/ source) as the next version of a name; one row: name, version, uri, task, provider, ...",
+  example: "SELECT name, version FROM register_model('llm', 'openai:http://127.0.0.1:11434/v1', endpoint_model => 'llama3.2');",
   command,
 };

@@ -13,11 +13,11 @@ export const precisionAtK: SqlFunction = {
   name: 'precision_at_k',
   kind: 'scalar',
   description: "MLflow's precision at k of one row: relevant ids among the first k retrieved / ids retrieved (at most k)",
+  example: 'SELECT precision_at_k([1, 2], [2, 3, 1], 2);',
+  macro: { params: 'targets, predictions, k BIGINT', body: '__precision(coalesce(predictions, [])[1:k], list_distinct(coalesce(targets, [])))' },
   sql: [
     `CREATE OR REPLACE MACRO __precision(top, truth) AS
       CASE WHEN len(top) = 0 THEN 0.0 ELSE len(list_filter(top, x -> list_contains(truth, x))) / len(top) END`,
-    `CREATE OR REPLACE MACRO precision_at_k(targets, predictions, k) AS
-      __precision(coalesce(predictions, [])[1:k], list_distinct(coalesce(targets, [])))`,
   ],
 };
 
@@ -29,12 +29,12 @@ export const recallAtK: SqlFunction = {
   name: 'recall_at_k',
   kind: 'scalar',
   description: "MLflow's recall at k of one row: distinct relevant ids among the first k retrieved / distinct relevant ids",
+  example: 'SELECT recall_at_k([1, 2], [2, 3, 1], 2);',
+  macro: { params: 'targets, predictions, k BIGINT', body: '__recall(coalesce(predictions, [])[1:k], list_distinct(coalesce(targets, [])))' },
   sql: [
     `CREATE OR REPLACE MACRO __recall(top, truth) AS
       CASE WHEN len(truth) > 0 THEN len(list_intersect(truth, list_distinct(top))) / len(truth)
            WHEN len(top) = 0 THEN 1.0 ELSE 0.0 END`,
-    `CREATE OR REPLACE MACRO recall_at_k(targets, predictions, k) AS
-      __recall(coalesce(predictions, [])[1:k], list_distinct(coalesce(targets, [])))`,
   ],
 };
 
@@ -47,6 +47,8 @@ export const ndcgAtK: SqlFunction = {
   name: 'ndcg_at_k',
   kind: 'scalar',
   description: "MLflow's NDCG at k of one row (binary relevance)",
+  example: 'SELECT ndcg_at_k([1, 2], [2, 3, 1], 3);',
+  macro: { params: 'targets, predictions, k BIGINT', body: '__ndcg(coalesce(predictions, [])[1:k], list_distinct(coalesce(targets, [])))' },
   sql: [
     `CREATE OR REPLACE MACRO __dcg(top, truth) AS
       list_sum(list_transform(range(1, len(top) + 1), i -> CASE WHEN list_contains(truth, top[i]) THEN 1.0 / log2(i + 1) ELSE 0.0 END))`,
@@ -57,7 +59,5 @@ export const ndcgAtK: SqlFunction = {
       CASE WHEN len(top) = 0 AND len(truth) = 0 THEN 1.0
            WHEN len(top) = 0 OR len(truth) = 0 THEN 0.0
            ELSE __dcg(top, truth) / __ideal_dcg(least(len(top), len(truth) + __repeats(top, truth))) END`,
-    `CREATE OR REPLACE MACRO ndcg_at_k(targets, predictions, k) AS
-      __ndcg(coalesce(predictions, [])[1:k], list_distinct(coalesce(targets, [])))`,
   ],
 };

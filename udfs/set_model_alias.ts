@@ -24,5 +24,6 @@ export const setModelAlias: SqlFunction = {
   name: 'set_model_alias',
   kind: 'model-command',
   description: "creates or moves an alias (champion, challenger, ...) to a version",
+  example: "SELECT * FROM set_model_alias('embedder', 'champion', 2);",
   command,
 };

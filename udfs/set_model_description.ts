@@ -23,5 +23,6 @@ export const setModelDescription: SqlFunction = {
   name: 'set_model_description',
   kind: 'model-command',
   description: 'sets the description of a model version, or of the model itself when version is NULL',
+  example: "SELECT * FROM set_model_description('embedder', NULL, 'embedders the search team compares');",
   command,
 };

@@ -26,5 +26,6 @@ export const setModelTag: SqlFunction = {
   name: 'set_model_tag',
   kind: 'model-command',
   description: 'sets a tag (key, value) of a model version, or of the model itself when version is NULL',
+  example: "SELECT * FROM set_model_tag('embedder', 2, 'stage', 'prod');",
   command,
 };

@@ -57,5 +57,7 @@ export async function openInstance(options: EngineOptions): Promise<{ instance: 
   await setup.run('SET enable_external_access = false');
   // Postgres' default schema, where sessions create what they do not qualify (pg/search-path.ts).
   await setup.run('CREATE SCHEMA IF NOT EXISTS public');
+  // Postgres' jsonb, as a type name tables and casts can use: DuckDB's JSON.
+  await setup.run('CREATE TYPE IF NOT EXISTS main.jsonb AS JSON');
   return { instance, ai: await openAi(setup, options) };
 }

@@ -5,8 +5,11 @@ export interface SessionStart {
   user: string;
   database: string;
   applicationName: string;
-  /** Settings from the startup parameters and `options` (pg/startup-settings.ts), applied before the session answers. */
+  /** Settings from the startup parameters and `options` (protocol/startup-settings.ts), applied before the session answers. */
   settings: Array<[string, string]>;
+  /** The client's address and port (null over a Unix socket). */
+  clientAddr: string | null;
+  clientPort: number | null;
 }
 
 export type ToEngine =

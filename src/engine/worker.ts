@@ -45,7 +45,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   let conn: DuckDBConnection;
   try {
     conn = await instance.connect();
-    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt, aiduck_files_dir: join(options.dataDir, 'files') });
+    await bootstrapSession(conn, { aiduck_version: VERSION, aiduck_duckdb_version: duckdbVersion, aiduck_user: options.user, aiduck_login_user: start.user, aiduck_backend_pid: sid, aiduck_started_at: startedAt, aiduck_files_dir: join(options.dataDir, 'files') });
   } catch (err) {
     refuse(msg.noticeOf(fromDuckDB(err), 'FATAL'));
     return;
@@ -55,6 +55,7 @@ async function openSession(instance: DuckDBInstance, ai: AiContext, sid: number,
   const slot = sid % cancelFlags.length;
   const session = new Session(conn, out, inbox, {
     tmpDir: options.tmpDir, maxConnections: options.maxConnections, ai, sid, cancelCounter: () => Atomics.load(cancelFlags, slot),
+    client: { clientAddr: start.clientAddr, clientPort: start.clientPort },
   }, start.user, start.applicationName);
   try {
     await session.applyStartupSettings(start.settings);

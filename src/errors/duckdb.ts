@@ -69,8 +69,15 @@ export function fromDuckDB(err: unknown): SqlError {
   if (/^Interrupt Error/i.test(raw)) return new SqlError('57014', 'canceling statement due to user request');
   const [first = raw, ...rest] = raw.split('\n');
   const detail = rest.join('\n').trim();
+  const message = first.replace(/^[A-Za-z ]+ Error: /, '');
+  // Postgres' words for an unknown column; DuckDB's candidates become the hint.
+  const column = /^Referenced column "(.*)" not found in FROM clause!$/.exec(message);
+  if (column) {
+    const candidates = /^Candidate bindings: (.*)$/m.exec(detail)?.[1];
+    return new SqlError('42703', `column "${column[1]}" does not exist`, candidates ? `the columns nearest by name: ${candidates}` : undefined);
+  }
   const lineInfo = /LINE \d+:/.test(detail);
-  return new SqlError(sqlstateOf(raw), first.replace(/^[A-Za-z ]+ Error: /, ''), undefined, detail && !lineInfo ? { detail } : {});
+  return new SqlError(sqlstateOf(raw), message, undefined, detail && !lineInfo ? { detail } : {});
 }
 
 const MAX_ERROR_CHARS = 4000;

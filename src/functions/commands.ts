@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { AiContext } from './context.js';
 import type { CommandSession } from '../jobs/command-session.js';
+import { macroDeclaration, parseSignature } from './signature.js';
 
 /**
  * A registry command: called like a table function (`SELECT * FROM register_model(...)` or
@@ -11,7 +12,10 @@ import type { CommandSession } from '../jobs/command-session.js';
  */
 export interface ModelCommand {
   name: string;
-  /** The parameters, as a macro declares them: `name, source, task := NULL, ...`. */
+  /**
+   * The parameters, as a macro declares them: `name, source, task := NULL, ...`; a type after a name
+   * is for \\df and help (`r INTEGER := 8`), the arguments are read as argsStruct casts them.
+   */
   signature: string;
   /** The struct of the arguments, from the parameters of `signature`. */
   argsStruct: string;
@@ -33,7 +37,14 @@ export interface QueryCommand {
   name: string;
   signature: string;
   argsStruct: string;
-  toSql(args: Record<string, unknown>): string;
+  /**
+   * Arguments that may be an expression over the columns of the query around the call
+   * (`FROM questions q, LATERAL vector_search('chunks', q.text, ...)`): when the arguments cannot be
+   * evaluated on their own, these are passed to toSql as SQL text, the rest evaluated.
+   */
+  rowArguments?: readonly string[];
+  /** The query, from the evaluated arguments and, by name, the SQL of row arguments that refer to the query around it. */
+  toSql(args: Record<string, unknown>, rows: Readonly<Record<string, string>>): string;
   /**
    * When a call asks for it (evaluate_retriever's `experiment =>`), its result is also recorded as a
    * run: the query runs when the statement is prepared, and the run's metrics are read from its rows.
@@ -53,4 +64,4 @@ export interface RecordedRun {
 
 /** The macro `__<name>_args(...)` that evaluates a command's arguments into JSON. */
 export const argsMacro = (c: ModelCommand | QueryCommand): string =>
-  `CREATE OR REPLACE MACRO __${c.name}_args(${c.signature}) AS to_json(${c.argsStruct})`;
+  `CREATE OR REPLACE MACRO __${c.name}_args(${macroDeclaration(parseSignature(c.signature))}) AS to_json(${c.argsStruct})`;

@@ -36,10 +36,43 @@ export interface Job {
   training: TrainingProgress | null;
 }
 
+/** What pg_stat_activity shows of a session. */
+export interface BackendActivity {
+  pid: number;
+  user: string;
+  applicationName: string;
+  clientAddr: string | null;
+  clientPort: number | null;
+  backendStart: Date;
+  xactStart: Date | null;
+  queryStart: Date | null;
+  stateChange: Date;
+  /** active, idle, idle in transaction, idle in transaction (aborted) */
+  state: string;
+  /** The statement running, or the last one. */
+  query: string;
+}
+
+/** A session as the server-wide functions see it (pg_stat_activity, pg_cancel_backend, pg_terminate_backend). */
+export interface Backend {
+  activity(): BackendActivity;
+  /** Cancels the statement it runs, if any. */
+  cancel(): void;
+  /** Ends the session: its client gets FATAL 57P01. */
+  terminate(): void;
+  /** NOTIFY from this session (pg_notify): sent to the listeners when its transaction commits. */
+  notify(channel: string, payload: string): void;
+  listensTo(channel: string): boolean;
+  /** A notification for this session's client, from session `pid`. */
+  receive(n: { pid: number; channel: string; payload: string }): void;
+}
+
 /** The engine's AI state shared by every session: registry snapshot, model runtime, callers. */
 export class AiContext {
   private readonly callers = new Map<number, Caller>();
   readonly jobs = new Map<number, Job>();
+  /** The open sessions, by pid. */
+  readonly backends = new Map<number, Backend>();
 
   constructor(
     readonly registry: Registry,

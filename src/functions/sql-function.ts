@@ -31,13 +31,27 @@ export interface RewriteContext {
  */
 export type CallRewrite = (call: Call, sql: string, ctx: RewriteContext, inner: (text: string) => string) => Edit[];
 
+/**
+ * The macro users call: its parameters as DuckDB declares them, typed where the type is fixed
+ * (`model VARCHAR, request, modelParameters := NULL, failOnError BOOLEAN := true`), and its body.
+ * The parameters are also what a call is checked against (names, how many by position).
+ */
+export interface MacroDefinition {
+  params: string;
+  body: string;
+}
+
 /** One SQL function of aiduck: everything that defines it, in the file that implements it. */
 export interface SqlFunction {
   name: string;
   kind: SqlFunctionKind;
-  /** One line for users (shown by `\df+` and `duckdb_functions()`). */
+  /** One line for users (shown by `\df+`, `\sf`, `obj_description` and `duckdb_functions().comment`). */
   description: string;
-  /** DuckDB statements that create its SQL surface (macros, helper macros, views), run at start-up. */
+  /** A statement that shows a call, shown with the description. */
+  example: string;
+  /** kind 'scalar': the macro under the function's name, created after `sql`. */
+  macro?: MacroDefinition;
+  /** DuckDB statements that create the rest of its SQL surface (helper macros, views), run at start-up before the macro. */
   sql?: readonly string[];
   /** The batch kernels its macros call, registered as scalar functions. */
   kernels?: ReadonlyArray<(ai: AiContext) => BatchFunction>;

@@ -5,6 +5,8 @@ import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
 export interface ColumnOrigin {
   tableOid: number;
   columnNumber: number;
+  /** The column was declared varchar(n) (rewrite/pg-varchar.ts): n. */
+  varcharLength?: number;
 }
 
 /** A query over one table: its name and, per select-list item, the column it reads (`*` for all, null for an expression). */
@@ -88,14 +90,17 @@ function itemColumn(item: readonly Token[]): '*' | string | null {
 }
 
 /** The origins of a result's columns, given the table's columns in order (name → attnum); null where unknown. */
-export function originsOf(shape: SimpleSelect, tableOid: number, columns: ReadonlyArray<{ name: string; number: number }>, resultCount: number): Array<ColumnOrigin | null> {
+export function originsOf(shape: SimpleSelect, tableOid: number, columns: ReadonlyArray<{ name: string; number: number; varcharLength: number | null }>,
+  resultCount: number): Array<ColumnOrigin | null> {
   const out: Array<ColumnOrigin | null> = [];
-  const byName = new Map(columns.map((c) => [c.name, c.number]));
+  const origin = (c: { number: number; varcharLength: number | null }): ColumnOrigin =>
+    ({ tableOid, columnNumber: c.number, ...(c.varcharLength === null ? {} : { varcharLength: c.varcharLength }) });
+  const byName = new Map(columns.map((c) => [c.name, c]));
   for (const item of shape.items) {
-    if (item === '*') for (const c of columns) out.push({ tableOid, columnNumber: c.number });
+    if (item === '*') for (const c of columns) out.push(origin(c));
     else {
-      const n = item === null ? undefined : byName.get(item);
-      out.push(n === undefined ? null : { tableOid, columnNumber: n });
+      const c = item === null ? undefined : byName.get(item);
+      out.push(c === undefined ? null : origin(c));
     }
   }
   return out.length === resultCount ? out : Array.from({ length: resultCount }, () => null);

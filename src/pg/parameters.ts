@@ -1,7 +1,8 @@
 import {
   BLOB, BOOLEAN, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId,
-  INTERVAL, LIST, VARCHAR, listValue, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue,
+  INTERVAL, LIST, VARCHAR, listValue, type DuckDBDecimalType, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
+import { isUnconstrained, misfitHint, UNCONSTRAINED_NUMERIC, unconstrainedMisfit } from './numeric.js';
 import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid } from './types/oids.js';
 import { dateFromBinary, numericFromBinary, timestampFromBinary } from './types/binary-format.js';
@@ -23,7 +24,7 @@ export const duckdbTypeForOid: Readonly<Record<number, string>> = {
   [Oid.jsonb]: 'JSON',
   [Oid.float4]: 'FLOAT',
   [Oid.float8]: 'DOUBLE',
-  [Oid.numeric]: 'DECIMAL(38,10)',
+  [Oid.numeric]: UNCONSTRAINED_NUMERIC,
   [Oid.date]: 'DATE',
   [Oid.time]: 'TIME',
   [Oid.timestamp]: 'TIMESTAMP',
@@ -49,7 +50,10 @@ export function bindParameter(
     return;
   }
   if (format === 0) {
-    bindText(prepared, index, oid, value.toString('utf8'), type === undefined ? parameterType(prepared, index) : type);
+    const text = value.toString('utf8');
+    const known = type === undefined ? parameterType(prepared, index) : type;
+    checkNumericFits(known, index, text);
+    bindText(prepared, index, oid, text, known);
     return;
   }
   const need = (n: number): void => {
@@ -67,7 +71,12 @@ export function bindParameter(
     case Oid.date: need(4); prepared.bindDate(index, new DuckDBDateValue(dateFromBinary(value))); return;
     case Oid.timestamp: need(8); prepared.bindTimestamp(index, new DuckDBTimestampValue(timestampFromBinary(value))); return;
     case Oid.timestamptz: need(8); prepared.bindTimestampTZ(index, new DuckDBTimestampTZValue(timestampFromBinary(value))); return;
-    case Oid.numeric: prepared.bindVarchar(index, numericFromBinary(value)); return;
+    case Oid.numeric: {
+      const text = numericFromBinary(value);
+      checkNumericFits(type === undefined ? parameterType(prepared, index) : type, index, text);
+      prepared.bindVarchar(index, text);
+      return;
+    }
     case Oid.uuid: {
       need(16);
       const h = value.toString('hex');
@@ -88,6 +97,15 @@ export function bindParameter(
       throw new SqlError('0A000', `binary format is not supported for parameter $${index} of type oid ${oid}`,
         'send this parameter in text format');
   }
+}
+
+/** A number bound where the statement takes an unconstrained numeric (pg/numeric.ts) must fit it exactly, not be rounded. */
+function checkNumericFits(type: DuckDBType | null, index: number, text: string): void {
+  if (type?.typeId !== DuckDBTypeId.DECIMAL) return;
+  const d = type as DuckDBDecimalType;
+  if (!isUnconstrained(d.width, d.scale)) return;
+  const misfit = unconstrainedMisfit(text);
+  if (misfit) throw new SqlError('22003', `numeric field overflow: parameter $${index} (${text.length > 60 ? `${text.slice(0, 60)}…` : text}) has ${misfit}`, misfitHint);
 }
 
 type TextKind = 'bytea' | 'bool' | 'interval' | 'date' | 'timestamp' | 'timestamptz' | 'other';

@@ -4,6 +4,7 @@ import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
 import { leadingWords, stripComments } from '../sqltext/statements.js';
 import { parseCopy, type CopyCommand } from './copy-command.js';
 import { parseSetSearchPath } from './search-path.js';
+import { sequenceColumns, type SequenceColumns } from './serial-columns.js';
 import { parseClose, parseDeclare, parseFetch, type DeclareCursor, type FetchCommand } from './cursor-statements.js';
 import { instanceWideRefusal } from './instance-guard.js';
 
@@ -25,9 +26,15 @@ export type SpecialStatement =
   /** DEALLOCATE of a statement prepared by Parse or PREPARE (null: ALL). */
   | { kind: 'deallocate'; name: string | null }
   | { kind: 'declare'; cursor: DeclareCursor }
+  /** CREATE TABLE / ALTER TABLE ADD COLUMN with serial or identity columns. */
+  | { kind: 'sequence-columns'; spec: SequenceColumns }
   | { kind: 'fetch'; fetch: FetchCommand }
   /** CLOSE of a cursor (null: ALL). */
   | { kind: 'close'; name: string | null }
+  | { kind: 'listen'; channel: string }
+  /** UNLISTEN channel, or * (null). */
+  | { kind: 'unlisten'; channel: string | null }
+  | { kind: 'notify'; channel: string; payload: string }
   | { kind: 'set'; name: string; value: string }
   | { kind: 'reset'; name: string }
   | { kind: 'show'; name: string }
@@ -104,6 +111,10 @@ export function classifySpecial(sql: string): SpecialStatement | null {
   const words = leadingWords(sql, 3);
   const first = words[0];
   const text = stripComments(sql).replace(/;\s*$/, '');
+  if (first === 'CREATE' || first === 'ALTER') {
+    const spec = sequenceColumns(text);
+    if (spec) return { kind: 'sequence-columns', spec };
+  }
   switch (first) {
     case 'BEGIN':
     case 'START':
@@ -134,6 +145,21 @@ export function classifySpecial(sql: string): SpecialStatement | null {
       return { kind: 'fetch', fetch: parseFetch(text) };
     case 'CLOSE':
       return { kind: 'close', name: parseClose(text) };
+    case 'LISTEN':
+    case 'UNLISTEN':
+    case 'NOTIFY': {
+      const tokens = codeTokens(text);
+      if (first === 'UNLISTEN' && tokens[1]?.text === '*' && tokens.length === 2) return { kind: 'unlisten', channel: null };
+      const channel = tokens[1] ? nameOf(tokens[1]) : null;
+      if (channel === null) throw syntaxError(tokens[1]);
+      if (first !== 'NOTIFY') {
+        if (tokens.length > 2) throw syntaxError(tokens[2]);
+        return first === 'LISTEN' ? { kind: 'listen', channel } : { kind: 'unlisten', channel };
+      }
+      if (tokens.length === 2) return { kind: 'notify', channel, payload: '' };
+      if (tokens[2]?.text !== ',' || tokens[3]?.kind !== 'string' || tokens.length !== 4) throw syntaxError(tokens[2]);
+      return { kind: 'notify', channel, payload: tokens[3].text.slice(1, -1).replace(/''/g, "'") };
+    }
     case 'DEALLOCATE': {
       const tokens = codeTokens(text);
       let i = 1;

@@ -166,6 +166,11 @@ export function textRow(w: MessageWriter, values: ReadonlyArray<string | null>):
   w.end();
 }
 
+/** NotificationResponse: a NOTIFY on a channel this session listens to. */
+export function notificationResponse(w: MessageWriter, pid: number, channel: string, payload: string): void {
+  w.begin(Backend.NotificationResponse).int32(pid).cstring(channel).cstring(payload).end();
+}
+
 export function copyDone(w: MessageWriter): void {
   w.begin(Backend.CopyDone).end();
 }

@@ -161,9 +161,9 @@ const INT2VECTOR = String.raw`\b((?:[A-Za-z_][\w$]*\s*\.\s*)?(?:indkey|indoption
  */
 function rewriteInt2Vectors(code: string): string {
   // Selected as is, an int2vector must go out typed int2vector (psqlODBC parses only that type and
-  // misreads anything else, up to a crash): refused with 0A000 until RowDescription can say so.
-  code = code.replace(new RegExp(String.raw`((?:\bSELECT\b|,)\s*)((?:[A-Za-z_][\w$]*\s*\.\s*)?indkey)(?=\s*(?:,|\bFROM\b))`, 'gi'),
-    (_all, before: string, column: string) => `${before}aiduck_int2vector_out(${column})`);
+  // misreads anything else, up to a crash): wrapped in the marker the column codec sends as OID 22.
+  code = code.replace(new RegExp(String.raw`((?:\bSELECT\b|,)\s*)((?:[A-Za-z_][\w$]*\s*\.\s*)?(indkey|indoption))(?=\s*(?:,|\bFROM\b))`, 'gi'),
+    (_all, before: string, column: string, name: string) => `${before}aiduck_int2vector_out(${column}) AS ${name.toLowerCase()}`);
   code = code.replace(new RegExp(`${INT2VECTOR}\\s*::\\s*(?:pg_catalog\\s*\\.\\s*)?(?:varchar|text)\\b`, 'gi'),
     (_all, column: string) => `array_to_string(${column}, ' ')`);
   const subscript = new RegExp(`${INT2VECTOR}\\s*\\[`, 'gi');

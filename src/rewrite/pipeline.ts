@@ -1,7 +1,10 @@
 import type { RewriteContext } from '../functions/sql-function.js';
 import { rewriteFunctionCalls } from './function-calls.js';
+import { namePgColumns } from './column-names.js';
 import { rewritePgCatalog } from './pg-catalog.js';
 import { rewritePgLiterals } from './pg-literals.js';
+import { rewriteNumericTypes } from './pg-numeric.js';
+import { rewriteVarcharLengths } from './pg-varchar.js';
 import { expandQueryCommands, type EvaluateArguments, type RunAndRecord } from './query-commands.js';
 import { typeUntypedLiterals, type ParameterTypes } from './untyped-literals.js';
 
@@ -15,7 +18,10 @@ export interface PipelineContext extends RewriteContext {
 /**
  * The text DuckDB prepares for a statement a client sent. The passes run in this order, each a
  * file with its own tests:
- * 1. pg-literals: typed string literals in Postgres' text forms (bytea, arrays, intervals,
+ * 0. column-names: the unaliased items of the statement's select list named as Postgres names
+ *    them (`count`, not `count_star()`), from the text the client wrote;
+ * 1. pg-numeric, pg-varchar and pg-literals: `numeric` without a precision as aiduck's unconstrained
+ *    numeric (pg/numeric.ts), a varchar(n) column's length as a check; typed string literals in Postgres' text forms (bytea, arrays, intervals,
  *    booleans, dates) and E'' strings, as DuckDB reads the same values;
  * 2. pg-catalog: the catalog queries of psql, pgJDBC, psycopg, ... in the SQL DuckDB accepts
  *    (`::regclass`, `OPERATOR(pg_catalog.~)`, `pg_catalog.` names, ...);
@@ -29,7 +35,7 @@ export interface PipelineContext extends RewriteContext {
  */
 export async function rewrite(sql: string, ctx: PipelineContext): Promise<string> {
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
-  const text = calls(rewritePgCatalog(rewritePgLiterals(sql)));
+  const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteVarcharLengths(rewriteNumericTypes(namePgColumns(sql))))));
   const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
   return typeUntypedLiterals(expanded, ctx.parameterTypes);
 }

@@ -1,6 +1,6 @@
 import type { QueryCommand, RecordedRun } from '../functions/commands.js';
-import { findCalls } from '../sqltext/calls.js';
-import { QUERY_COMMANDS } from '../../udfs/catalog.js';
+import { findCalls, type Call } from '../sqltext/calls.js';
+import { PARAMETERS, QUERY_COMMANDS } from '../../udfs/catalog.js';
 
 const BY_NAME: ReadonlyMap<string, QueryCommand> = new Map(QUERY_COMMANDS.map((c) => [c.name, c]));
 const MENTIONS = new RegExp(QUERY_COMMANDS.map((c) => c.name).join('|'), 'i');
@@ -29,14 +29,38 @@ export async function expandQueryCommands(sql: string, evaluate: EvaluateArgumen
   // From the last call back, so the positions of the earlier ones stay where they were.
   for (const call of calls.reverse()) {
     const def = BY_NAME.get(call.name)!;
-    const args = await evaluate(def, sql.slice(call.argsStart, call.argsEnd));
+    const { args, rows } = await argumentsOf(def, call, sql, evaluate);
     const rest = out.slice(call.end);
     const word = /^\s*([A-Za-z_]+|")/.exec(rest)?.[1]?.toUpperCase();
     const aliased = word !== undefined && !CLAUSE_WORDS.has(word);
     const recorded = def.recordedAs?.(args) ?? null;
-    const query = finish(def.toSql(args));
+    // Row arguments go in after the passes: their text went through them with the statement already.
+    const placeholders = Object.fromEntries(Object.keys(rows).map((name) => [name, `__aiduck_row_argument_${name}`]));
+    let query = finish(def.toSql(args, placeholders));
+    for (const [name, text] of Object.entries(rows)) query = query.replaceAll(placeholders[name]!, `(${text})`);
     const replacement = recorded ? await record(query, recorded) : query;
     out = `${out.slice(0, call.start)}(${replacement})${aliased ? '' : ` AS ${def.name}`}${rest}`;
   }
   return out;
+}
+
+/**
+ * A call's arguments, evaluated. When that fails because an argument refers to the query around the
+ * call (DuckDB's binder cannot find `q` on its own), the command's row arguments are kept as SQL text
+ * and the others evaluated without them.
+ */
+async function argumentsOf(def: QueryCommand, call: Call, sql: string, evaluate: EvaluateArguments):
+  Promise<{ args: Record<string, unknown>; rows: Record<string, string> }> {
+  try {
+    return { args: await evaluate(def, sql.slice(call.argsStart, call.argsEnd)), rows: {} };
+  } catch (err) {
+    const params = PARAMETERS.get(def.name) ?? [];
+    const nameOf = (i: number): string | undefined => call.args[i]!.name ?? params[i]?.name.toLowerCase();
+    const rowArgs = new Set((def.rowArguments ?? []).map((n) => n.toLowerCase()));
+    const outside = call.args.map((_, i) => rowArgs.has(nameOf(i) ?? ''));
+    if (!outside.some(Boolean) || !/^Binder Error/.test(err instanceof Error ? err.message : '')) throw err;
+    const rest = call.args.map((a, i) => (outside[i] ? (a.name ? `${a.name} := NULL` : 'NULL') : a.text)).join(', ');
+    const rows = Object.fromEntries(call.args.flatMap((a, i) => (outside[i] ? [[nameOf(i)!, a.value.text]] : [])));
+    return { args: await evaluate(def, rest), rows };
+  }
 }

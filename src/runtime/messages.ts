@@ -5,7 +5,8 @@ import type { Classification, JsonSchema, ModelSpec, ProviderNote, RowResult } f
 /** Work for the runtime worker: one batch of one operation on one model version. */
 export type RuntimeOp =
   | { op: 'embed'; spec: ModelSpec; inputs: string[] }
-  | { op: 'generate'; spec: ModelSpec; inputs: string[]; parameters: Record<string, unknown>; responseSchema?: JsonSchema }
+  /** chat: each input is the JSON of a list of chat messages (provider.ts's chatOf). */
+  | { op: 'generate'; spec: ModelSpec; inputs: string[]; parameters: Record<string, unknown>; responseSchema?: JsonSchema; chat?: boolean }
   | { op: 'classify'; spec: ModelSpec; inputs: string[]; labels: string[]; multiLabel: boolean; hypothesisTemplate: string }
   | { op: 'count_tokens'; spec: ModelSpec; inputs: string[] };
 

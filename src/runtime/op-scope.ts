@@ -13,7 +13,8 @@ export const modelIdentity = (s: ModelSpec): string =>
 export function opScope(work: RuntimeOp): string {
   switch (work.op) {
     case 'embed': return 'embed';
-    case 'generate': return JSON.stringify(['generate', work.parameters, work.responseSchema ?? null]);
+    // A conversation's input is JSON text: it must never meet a text request that happens to be the same string.
+    case 'generate': return JSON.stringify(['generate', work.parameters, work.responseSchema ?? null, ...(work.chat ? ['chat'] : [])]);
     case 'classify': return JSON.stringify(['classify', work.labels, work.multiLabel, work.hypothesisTemplate]);
     case 'count_tokens': return 'count_tokens';
   }

@@ -73,9 +73,20 @@ export type NoteListener = (note: ProviderNote) => void;
  */
 export class ModelUnavailable extends SqlError {}
 
+/** One turn of a conversation, as chat endpoints and chat templates take it. */
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+/** A chat request's input: the JSON of its messages (see GenerateOptions.chat). */
+export const chatOf = (input: string): ChatMessage[] => JSON.parse(input) as ChatMessage[];
+
 export interface GenerateOptions {
   /** Passed through to the model: temperature, max_tokens, top_p, ... */
   parameters: Record<string, unknown>;
+  /** Each input is a conversation (the JSON of a ChatMessage list, read with chatOf), not a text. */
+  chat?: boolean;
   /** When set, every answer must be JSON conforming to this schema. */
   responseSchema?: JsonSchema;
   signal?: AbortSignal;

@@ -65,7 +65,7 @@ async function compute(work: RuntimeOp, provider: Provider, inputs: string[], ab
       return provider.embed(inputs, abort, onNote);
     case 'generate': {
       if (!provider.generate) throw unsupported('generate text: use ai_embed or ai_classify with it, or register a generative model');
-      const o = { parameters: work.parameters, signal: abort, onNote, ...(work.responseSchema ? { responseSchema: work.responseSchema } : {}) };
+      const o = { parameters: work.parameters, signal: abort, onNote, ...(work.responseSchema ? { responseSchema: work.responseSchema } : {}), ...(work.chat ? { chat: true } : {}) };
       return provider.generate(inputs, o);
     }
     case 'classify':

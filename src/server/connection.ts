@@ -43,7 +43,7 @@ export class ClientConnection {
   private framer: MessageFramer;
   private state: State = 'startup';
   private scram: ScramExchange | null = null;
-  private start: SessionStart = { user: '', database: '', applicationName: '', settings: [] };
+  private start: SessionStart = { user: '', database: '', applicationName: '', settings: [], clientAddr: null, clientPort: null };
   private pendingInput = 0;
   private paused = false;
   private authTimer: NodeJS.Timeout;
@@ -191,7 +191,10 @@ export class ClientConnection {
   private onStartup(minorVersion: number, params: Map<string, string>): void {
     const user = params.get('user');
     if (!user) throw new ProtocolError('no PostgreSQL user name specified in startup packet', '28000');
-    this.start = { user, database: params.get('database') ?? user, applicationName: params.get('application_name') ?? '', settings: startupSettings(params) };
+    this.start = {
+      user, database: params.get('database') ?? user, applicationName: params.get('application_name') ?? '', settings: startupSettings(params),
+      clientAddr: this.socket.remoteAddress?.replace(/^::ffff:/, '') ?? null, clientPort: this.socket.remotePort ?? null,
+    };
     this.framer.expectStartup = false;
     this.framer.maxMessageBytes = Math.min(MAX_AUTH_MESSAGE_BYTES, this.host.maxMessageBytes);
     const w = new MessageWriter(256);

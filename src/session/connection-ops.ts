@@ -18,13 +18,19 @@ export async function columnOrigins(conn: DuckDBConnection, sql: string, resultC
   const shape = simpleSelect(sql);
   if (!shape) return undefined;
   // A temporary table shadows the others; an unqualified name is looked up in the current schema.
-  const r = await conn.runAndReadAll(`SELECT CAST(table_oid AS INTEGER), column_name, column_index FROM duckdb_columns()
-    WHERE table_name = $1 AND ((database_name = 'temp' AND $2 IS NULL) OR (database_name = current_database() AND schema_name = coalesce($2, current_schema())))
-    ORDER BY database_name = 'temp' DESC, table_oid, column_index`, [shape.table, shape.schema]);
+  // A varchar(n) column's length is its check length(col) <= n (rewrite/pg-varchar.ts).
+  const r = await conn.runAndReadAll(`SELECT CAST(c.table_oid AS INTEGER), c.column_name, c.column_index,
+      (SELECT max(CAST(regexp_extract(k.expression, '<= (\\d+)\\)$', 1) AS INTEGER)) FROM duckdb_constraints() k
+        WHERE k.table_oid = c.table_oid AND k.constraint_type = 'CHECK' AND k.constraint_column_names = [c.column_name]
+          AND regexp_matches(k.expression, '^\\(length\\(.+\\) <= \\d+\\)$') AND c.data_type = 'VARCHAR')
+    FROM duckdb_columns() c
+    WHERE c.table_name = $1 AND ((c.database_name = 'temp' AND $2 IS NULL) OR (c.database_name = current_database() AND c.schema_name = coalesce($2, current_schema())))
+    ORDER BY c.database_name = 'temp' DESC, c.table_oid, c.column_index`, [shape.table, shape.schema]);
   const rows = r.getRows();
   if (rows.length === 0) return undefined;
   const tableOid = Number(rows[0]![0]);
-  const columns = rows.filter((row) => Number(row[0]) === tableOid).map((row) => ({ name: String(row[1]), number: Number(row[2]) }));
+  const columns = rows.filter((row) => Number(row[0]) === tableOid)
+    .map((row) => ({ name: String(row[1]), number: Number(row[2]), varcharLength: row[3] === null ? null : Number(row[3]) }));
   return originsOf(shape, tableOid, columns, resultCount);
 }
 

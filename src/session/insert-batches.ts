@@ -94,7 +94,7 @@ export class InsertBatches {
       templates[size] = t;
     }
     try {
-      await this.runner.run(head, chunks.length > 1, async () => {
+      await this.runner.run(parts[from]!, chunks.length > 1, async () => {
         let at = 0;
         for (const size of chunks) {
           const t = templates[size]!;

@@ -1,4 +1,5 @@
 import { DuckDBDecimalValue, DuckDBTypeId, type DuckDBDecimalType, type DuckDBPreparedStatement, type DuckDBType } from '@duckdb/node-api';
+import { isUnconstrained } from '../pg/numeric.js';
 import type { Literal } from '../sqltext/insert-values.js';
 
 /*
@@ -45,6 +46,8 @@ export function bindableAs(literal: Literal, type: DuckDBType): boolean {
       const scale = literal.kind === 'decimal' ? literal.scale : 0;
       if (id === DuckDBTypeId.DECIMAL) {
         const d = type as DuckDBDecimalType;
+        // an unconstrained numeric keeps every digit or refuses the value (pg/numeric.ts): its own statement says which
+        if (scale > d.scale && isUnconstrained(d.width, d.scale)) return false;
         // the integer digits fit, even where rounding to the column's scale carries one into them
         const limit = 10n ** BigInt(d.width - d.scale) - (scale > d.scale ? 1n : 0n);
         return abs(literal.value) / 10n ** BigInt(scale) < limit;

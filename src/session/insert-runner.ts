@@ -2,20 +2,20 @@ import { StatementType, type DuckDBPreparedStatement, type DuckDBType } from '@d
 import { SqlError } from '../errors/sql-error.js';
 import { readOnlyRefusal } from '../pg/read-only.js';
 import { InsertTemplates, type InsertTemplate } from './insert-templates.js';
-import type { PortalHost } from './portal-runner.js';
+import { withConstraintFields, type PortalHost } from './portal-runner.js';
 import type { JournalEntry } from './savepoints.js';
 
 /** What running INSERTs as batches needs of its session: what running a portal needs, and statement control. */
 export interface InsertBatchHost extends PortalHost {
-  /** Runs the batch as one statement under statement control (cancel, statement_timeout). */
-  runStatement<T>(work: () => Promise<T>): Promise<T>;
+  /** Runs the batch as one statement (`sql`, as pg_stat_activity shows it) under statement control (cancel, statement_timeout). */
+  runStatement<T>(sql: string, work: () => Promise<T>): Promise<T>;
   /** Runs one statement of a simple query the usual way, its CommandComplete included. */
   runSimple(sql: string): Promise<void>;
 }
 
 /** A batch that DuckDB refused while running it: the transaction may be rewound to `mark` and its statements run one by one. */
 class BatchFailed extends Error {
-  constructor(readonly failure: unknown, readonly mark: number | 'autocommit' | null) {
+  constructor(readonly failure: unknown, readonly mark: number | 'autocommit' | null, readonly sql: string) {
     super('a batch of INSERTs failed');
   }
 }
@@ -49,13 +49,13 @@ export class BatchRunner {
   }
 
   /**
-   * Runs a batch as one statement of the session: refused where its first statement would be; a
-   * failure of DuckDB's while it runs is a BatchFailed.
+   * Runs a batch as one statement of the session (`sql`: the client's text of its first statement):
+   * refused where its first statement would be; a failure of DuckDB's while it runs is a BatchFailed.
    */
   async run(sql: string, needsTransaction: boolean, work: () => Promise<void>): Promise<void> {
     const { transaction, control } = this.host;
     if (transaction.aborted) throw new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
-    await this.host.runStatement(async () => {
+    await this.host.runStatement(sql, async () => {
       await this.host.parkOpenCursor();
       if (transaction.readOnly) {
         const refusal = await readOnlyRefusal(StatementType.INSERT, sql, this.host.isTemporary);
@@ -67,8 +67,9 @@ export class BatchRunner {
       try {
         await work();
       } catch (err) {
-        throw control.stopping ? err : new BatchFailed(err, mark);
+        throw control.stopping ? err : new BatchFailed(err, mark, sql);
       }
+      control.markCompleted();
     });
   }
 
@@ -81,12 +82,13 @@ export class BatchRunner {
   async rewindOrThrow(err: unknown): Promise<void> {
     if (!(err instanceof BatchFailed)) throw err;
     if (err.mark === 'autocommit') return;
-    if (err.mark === null) throw err.failure;
+    const failure = withConstraintFields(err.failure, err.sql);
+    if (err.mark === null) throw failure;
     try {
       await this.host.parkOpenCursor();
       await this.host.transaction.rewind(err.mark, this.host.special.rebuild);
     } catch {
-      throw err.failure;
+      throw failure;
     }
   }
 

@@ -76,7 +76,7 @@ export class PipelinedInserts {
     const tag = commandTag(StatementType.INSERT, '', shape.tuples);
     const w = this.host.out.w;
     try {
-      await this.runner.run(statement.preparedSql ?? statement.sql, true, async () => {
+      await this.runner.run(statement.sql, true, async () => {
         let at = 0;
         for (const size of chunks) {
           const t = templates[size]!;
@@ -100,7 +100,7 @@ export class PipelinedInserts {
           if (waiting[k - 1]!.describe) msg.noData(w);
           this.host.special.statements.addPortal('', one);
         }
-        await this.host.runStatement(() => startPortal(this.host, one, false));
+        await this.host.runStatement(statement.sql, () => startPortal(this.host, one, false));
         msg.commandComplete(w, one.finishedTag ?? tag);
       }
       return true;

@@ -6,6 +6,9 @@ import { commandTag } from '../pg/command-tag.js';
 import { bindParameter } from '../pg/parameters.js';
 import { readOnlyRefusal, type IsTemporary } from '../pg/read-only.js';
 import { codeTokens, nameOf } from '../sqltext/lexer.js';
+import { writeTargets } from '../sqltext/write-targets.js';
+import { constraintError } from '../errors/pg-fields.js';
+import { fromDuckDB } from '../errors/duckdb.js';
 import { Oid } from '../pg/types/oids.js';
 import * as msg from '../protocol/backend.js';
 import { runCommand } from './command-runner.js';
@@ -13,6 +16,7 @@ import type { SessionOutput } from './output.js';
 import type { CatalogWatch } from './catalog-version.js';
 import type { Preparer } from './prepare.js';
 import { ResultCursor } from './result-cursor.js';
+import { dropOrphanedSequences } from './sequence-columns.js';
 import { runSpecial, type SpecialHost } from './special.js';
 import type { StatementControl } from './statement-control.js';
 import { sendsNoRows } from './describe.js';
@@ -58,11 +62,14 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     portal.finishedTag = await host.special.cursors.declare(statement.special.cursor, {
       prepared: statement.prepared!, sql: statement.preparedSql!, bind: (target) => bindPortal(target, portal), journal,
     });
+    host.control.markCompleted();
     return;
   }
   if (statement.special) {
     portal.finishedTag = await runSpecial(host.special, statement.special, describe);
     if (CHANGES_CONTEXT.has(statement.special.kind)) host.catalog.changed(host.transaction.open);
+    // A FETCH's rows are sent by then; a COPY FROM's rows are in.
+    host.control.markCompleted();
     return;
   }
   await host.parkOpenCursor();
@@ -85,7 +92,9 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
   // A write without RETURNING has nothing to stream but its count: one call to DuckDB, not two.
   const noRows = sendsNoRows(statement);
-  const result = noRows ? await p.run() : await p.stream();
+  const result = await (noRows ? p.run() : p.stream()).catch((err: unknown) => {
+    throw withConstraintFields(err, statement.preparedSql ?? statement.sql);
+  });
   host.catalog.ran(p.statementType, host.transaction.open);
   host.transaction.ranByDuckDB(p.statementType, statement.sql);
   if (p.statementType === StatementType.PREPARE) {
@@ -112,14 +121,18 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   let changed = 0;
   if (noRows && result.returnType === ResultReturnType.CHANGED_ROWS) changed = Number(result.rowsChanged);
   else if (result.returnType === ResultReturnType.CHANGED_ROWS) {
-    const chunk = await result.fetchChunk();
+    const chunk = await result.fetchChunk().catch((err: unknown) => {
+      throw withConstraintFields(err, statement.preparedSql ?? statement.sql);
+    });
     const v = chunk && chunk.rowCount > 0 ? chunk.getColumns()[0]?.[0] : 0;
     changed = Number(v ?? 0);
   }
+  if (p.statementType === StatementType.DROP || p.statementType === StatementType.ALTER) await dropOrphanedSequences(host.conn);
   // CREATE TABLE ... AS reports its row count the way Postgres does: "SELECT n".
   portal.finishedTag = p.statementType === StatementType.CREATE && result.returnType === ResultReturnType.CHANGED_ROWS
     ? `SELECT ${changed}`
     : commandTag(p.statementType, statement.sql, changed);
+  host.control.markCompleted();
 }
 
 /**
@@ -145,6 +158,17 @@ async function reprepareIfRegistryChanged(host: PortalHost, statement: Statement
  * otherwise (search_path, TimeZone, ...), or the catalog may be another (a rolled-back savepoint).
  */
 const CHANGES_CONTEXT: ReadonlySet<string> = new Set(['search-path', 'set', 'reset', 'discard', 'rollback-to']);
+
+/** A DuckDB constraint error in Postgres' words, with the table and constraint it is about (errors/pg-fields.ts). */
+export function withConstraintFields(err: unknown, sql: string): unknown {
+  const raw = err instanceof Error ? err.message : '';
+  if (!raw.startsWith('Constraint Error: ')) return err;
+  const target = writeTargets(codeTokens(sql))?.[0];
+  const c = constraintError(raw.slice('Constraint Error: '.length), target?.name ?? null);
+  if (!c) return err;
+  const schema = target?.schema ? { schema: target.schema } : {};
+  return new SqlError(c.code ?? fromDuckDB(err).code, c.message, undefined, { ...schema, ...c.fields });
+}
 
 /** Statements that leave a transaction as it was: a ROLLBACK TO SAVEPOINT need not run them again. */
 const UNCHANGING: ReadonlySet<StatementType> = new Set([

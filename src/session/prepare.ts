@@ -1,5 +1,7 @@
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
+import { fromDuckDB, sqlstateOf } from '../errors/duckdb.js';
+import { caretPosition } from '../errors/pg-fields.js';
 import type { AiContext } from '../functions/context.js';
 import { prefetchQuery } from '../functions/prefetch-plan.js';
 import { runAndRecord } from '../functions/recorded-query.js';
@@ -54,6 +56,38 @@ export class Preparer {
   prepareDuckDB(sql: string): Promise<DuckDBPreparedStatement> {
     this.prepares++;
     return this.host.conn.prepare(sql);
+  }
+
+  /**
+   * A DuckDB parse or binding error with Postgres' position field: where DuckDB's caret points in the
+   * text the client sent (psql prints `LINE n:` and a caret from it). When the rewrites changed the
+   * text, the client's own text is parsed again to place the error in it.
+   */
+  private async located(err: unknown, sql: string, duckSql: string): Promise<unknown> {
+    const message = err instanceof Error ? err.message : '';
+    if (!/\nLINE \d+:/.test(message)) return err;
+    let position = duckSql === sql ? caretPosition(message, sql) : undefined;
+    if (position === undefined && duckSql !== sql) {
+      const again = await this.host.conn.prepare(sql).then((p) => {
+        p.destroySync();
+        return null;
+      }, (e: unknown) => (e instanceof Error ? e.message : null));
+      if (again && again.split('\n')[0] === message.split('\n')[0]) position = caretPosition(again, sql);
+    }
+    if (position === undefined) return err;
+    const e = fromDuckDB(err);
+    return new SqlError(e.code, e.message, e.hint, { ...e.fields, position });
+  }
+
+  /** Prepares a statement the session makes itself with every check a client's gets, and runs it. */
+  async runChecked(sql: string): Promise<void> {
+    const statement = await this.prepare(sql, []);
+    try {
+      if (!statement.prepared || statement.special) throw new Error(`runChecked: not a DuckDB statement: ${sql}`);
+      await statement.prepared.run();
+    } finally {
+      statement.prepared?.destroySync();
+    }
   }
 
   /** Creates the catalog if the session has none now (a statement prepared earlier may outlive it). */
@@ -134,7 +168,9 @@ export class Preparer {
         }
       },
     });
-    const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids);
+    const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids).catch(async (err: unknown) => {
+      throw await this.located(err, sql, duckSql);
+    });
     const origins = prepared.statementType === StatementType.SELECT ? await columnOrigins(conn, duckSql, prepared.columnCount) : undefined;
     const paramOids: number[] = [];
     for (let i = 1; i <= prepared.parameterCount; i++) {
@@ -154,7 +190,12 @@ export class Preparer {
    */
   private async prepareTyped(duckSql: string, declaredOids: number[]): Promise<{ prepared: DuckDBPreparedStatement; sql: string }> {
     const { conn } = this.host;
-    let prepared = await this.prepareDuckDB(duckSql);
+    let prepared = await this.prepareDuckDB(duckSql).catch((err: unknown) => {
+      // `SHOW name` of neither a setting nor a table: Postgres' answer, not DuckDB's "Table ... does not exist".
+      const show = /^\s*SHOW\s+([A-Za-z_][\w.]*)\s*;?\s*$/i.exec(duckSql);
+      if (show && sqlstateOf(err instanceof Error ? err.message : String(err)) === '42P01') throw new SqlError('42704', `unrecognized configuration parameter "${show[1]!.toLowerCase()}"`);
+      throw err;
+    });
     const refusal = refusalOfStatement(prepared.statementType, duckSql)
       ?? await registryWriteRefusal(prepared.statementType, duckSql, schemaResolver(conn));
     if (refusal) {

@@ -1,6 +1,7 @@
 import { type DuckDBDataChunk, type DuckDBResult, type DuckDBType, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
 import type { ColumnOrigin } from '../pg/column-origins.js';
 import type { FieldDescription } from '../protocol/backend.js';
+import { Oid } from '../pg/types/oids.js';
 import { Backend } from '../protocol/codes.js';
 import { columnCodec, requireBinary, type ColumnCodec } from '../pg/types/column-codec.js';
 import type { SessionOutput } from './output.js';
@@ -15,7 +16,12 @@ export function describeColumns(names: readonly string[], types: readonly DuckDB
 
 function describeField(name: string, c: ColumnCodec, format: 0 | 1, origin: ColumnOrigin | null): FieldDescription {
   if (format === 1) requireBinary(c, name);
-  return { name, ...(origin ?? {}), typeOid: c.oid, typeSize: c.typeSize, typeModifier: c.typeModifier, format };
+  const where = origin ? { tableOid: origin.tableOid, columnNumber: origin.columnNumber } : {};
+  // A text column declared varchar(n) is described as Postgres describes it (same values, same codec).
+  if (origin?.varcharLength !== undefined && c.oid === Oid.text) {
+    return { name, ...where, typeOid: Oid.varchar, typeSize: -1, typeModifier: origin.varcharLength + 4, format };
+  }
+  return { name, ...where, typeOid: c.oid, typeSize: c.typeSize, typeModifier: c.typeModifier, format };
 }
 
 /** Bind's result-format codes: none means all text, one applies to all, otherwise one per column. */

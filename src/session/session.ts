@@ -1,3 +1,5 @@
+// Long because it is where the protocol's messages meet the session's pieces (statements, transaction,
+// cursors, statement control, activity): each piece is a module of its own; this file only dispatches.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ProtocolError, SqlError } from '../errors/sql-error.js';
 import type { AiContext, Caller } from '../functions/context.js';
@@ -19,6 +21,8 @@ import { applyStartupSettings } from './special.js';
 import { startPortal, type PortalHost } from './portal-runner.js';
 import { Preparer } from './prepare.js';
 import { OpenResult } from './open-result.js';
+import { SessionActivity } from './activity.js';
+import { Notifications } from './notifications.js';
 import { StatementControl } from './statement-control.js';
 import { StatementStore, type Portal, type Statement } from './statements.js';
 import { Transaction } from './transaction.js';
@@ -32,6 +36,8 @@ export interface SessionContext {
   sid: number;
   /** This session's cancel counter, bumped by the server thread; readable while this thread is blocked in a model call. */
   cancelCounter(): number;
+  /** Where the client connects from (pg_stat_activity). */
+  client: { clientAddr: string | null; clientPort: number | null };
 }
 
 /** The extended-protocol messages, skipped after an error until Sync. */
@@ -53,9 +59,13 @@ export class Session {
   private readonly preparer: Preparer;
   private readonly cursors: SqlCursors;
   private readonly caller: Caller;
+  private readonly activity: SessionActivity;
+  private readonly notifications: Notifications;
+  /** A client message is being handled (a notification waits until it is done). */
+  private busy = false;
   /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
   private readonly open = new OpenResult();
-  private readonly inserts = new InsertBatches(() => ({ ...this.portalHost(), runStatement: (work) => this.runStatement(work), runSimple: (sql) => this.simpleStatement(sql) }));
+  private readonly inserts = new InsertBatches(() => ({ ...this.portalHost(), runStatement: (sql, work) => this.runStatement(sql, work), runSimple: (sql) => this.simpleStatement(sql) }));
   /** After an error in an extended-protocol batch, messages are dropped until Sync. */
   private skipToSync = false;
 
@@ -89,13 +99,33 @@ export class Session {
       progress: (fn, model, rows, cached, note) => this.control.progress(fn, model, rows, cached, note),
     };
     ctx.ai.attach(conn, this.caller);
+    this.activity = new SessionActivity({ pid: ctx.sid, user, ...ctx.client }, () => this.settings.get('application_name'), () => this.transaction.status);
+    this.notifications = new Notifications(ctx.sid, (n) => {
+      msg.notificationResponse(out.w, n.pid, n.channel, n.payload);
+      out.flush();
+    }, () => !this.busy && !this.transaction.open);
+    ctx.ai.backends.set(ctx.sid, {
+      activity: () => this.activity.snapshot(), cancel: () => this.cancel(), terminate: () => this.terminate(),
+      notify: (channel, payload) => this.notifications.notify(channel, payload), listensTo: (channel) => this.notifications.listensTo(channel),
+      receive: (n) => this.notifications.receive(n),
+    });
+  }
+
+  /** pg_terminate_backend: the client is told (FATAL 57P01, as Postgres says it) and the session ends. */
+  terminate(): void {
+    msg.errorResponse(this.out.w, { severity: 'FATAL', code: '57P01', message: 'terminating connection due to administrator command' });
+    this.out.flush();
+    this.close();
   }
 
   /** Serves messages until the client terminates or the connection closes. */
   async run(): Promise<void> {
     for (let m = await this.inbox.next(); m; m = await this.inbox.next()) {
       try {
+        this.busy = true;
         await this.handle(m);
+        this.busy = false;
+        if (!this.transaction.open) this.notifications.deliverPending();
       } catch (err) {
         if (err instanceof ProtocolError) {
           msg.errorResponse(this.out.w, { severity: 'FATAL', code: err.code, message: err.message });
@@ -121,6 +151,7 @@ export class Session {
   }
 
   close(): void {
+    this.ctx.ai.backends.delete(this.ctx.sid);
     this.out.close();
     this.inbox.close();
     // Model work already handed to the runtime stops too: nobody is left to read it.
@@ -236,7 +267,7 @@ export class Session {
           'use the extended protocol to send parameters');
       }
       const portal: Portal = { statement, params: [], paramFormats: [], resultFormats: [], cursor: null, finishedTag: null };
-      await this.runStatement(async () => {
+      await this.runStatement(sql, async () => {
         await startPortal(this.portalHost(), portal, true);
         if (portal.cursor) {
           await portal.cursor.send(this.out, 0);
@@ -286,7 +317,7 @@ export class Session {
     if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null && !sendsNoRows(portal.statement)) {
       // The portal's own Execute and at least one more before Sync make a batch.
       await this.beginImplicitTransactionIfBatch(2);
-      await this.runStatement(() => startPortal(this.portalHost(), portal, false));
+      await this.runStatement(portal.statement.sql, () => startPortal(this.portalHost(), portal, false));
     }
     if (portal.cursor) msg.rowDescription(this.out.w, portal.cursor.fields);
     else if (portal.statement.special) this.describeRows(portal.statement);
@@ -313,7 +344,7 @@ export class Session {
     // This Execute and at least one more before Sync make a batch.
     if (!portal.cursor && portal.finishedTag === null) await this.beginImplicitTransactionIfBatch(1);
     let sentBefore = portal.cursor?.rowsSent ?? 0;
-    const suspended = await this.runStatement(async () => {
+    const suspended = await this.runStatement(portal.statement.sql, async () => {
       if (!portal.cursor && portal.finishedTag === null) {
         await startPortal(this.portalHost(), portal, false);
         sentBefore = 0;
@@ -335,12 +366,27 @@ export class Session {
   // ---- running ------------------------------------------------------------------------------
 
   /** Runs one statement under statement control; what the prefetch pass brought back is dropped after it. */
-  private async runStatement<T>(work: () => Promise<T>): Promise<T> {
+  private async runStatement<T>(sql: string, work: () => Promise<T>): Promise<T> {
+    this.activity.started(sql);
+    let ok = false;
     try {
-      return await this.control.run(work);
+      const result = await this.control.run(work);
+      ok = true;
+      return result;
     } finally {
       this.caller.prefetched.clear();
+      this.activity.finished();
+      // Outside a transaction the statement committed on its own (or failed): its notifications go, or not.
+      if (!this.transaction.open) this.transactionEnded(ok);
     }
+  }
+
+  /** What a transaction's end means beyond DuckDB: its NOTIFYs are sent or dropped. */
+  private transactionEnded(committed: boolean): void {
+    if (committed) this.notifications.committed((n) => {
+      for (const b of this.ctx.ai.backends.values()) if (b.listensTo(n.channel)) b.receive(n);
+    });
+    else this.notifications.rolledBack();
   }
 
   private parkOpenCursor(): Promise<void> {
@@ -356,7 +402,8 @@ export class Session {
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
         duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
         transactionIntact: () => this.parkOpenCursor().then(() => transactionIntact(this.conn)), rebuild: rebuildHost(this.conn, (sql) => this.runTransactionVerb(sql, true)),
-        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors, statementPrepares: () => this.preparer.prepares,
+        isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors, notifications: this.notifications, notice: (message, code) => this.notice(message, code),
+        runChecked: (sql) => this.preparer.runChecked(sql), statementPrepares: () => this.preparer.prepares,
       },
       opened: (cursor) => this.open.opened(cursor),
       parkOpenCursor: () => this.parkOpenCursor(),
@@ -366,8 +413,8 @@ export class Session {
     };
   }
 
-  private notice(message: string): void {
-    msg.noticeResponse(this.out.w, { severity: 'NOTICE', code: '00000', message });
+  private notice(message: string, code = '00000'): void {
+    msg.noticeResponse(this.out.w, { severity: 'NOTICE', code, message });
     this.out.flush();
   }
 
@@ -385,7 +432,10 @@ export class Session {
       if (sql !== 'BEGIN TRANSACTION') {
         const committed = sql === 'COMMIT' && done;
         this.preparer.transactionEnded(committed);
-        if (!rebuilding) this.cursors.transactionEnded(committed);
+        if (!rebuilding) {
+          this.cursors.transactionEnded(committed);
+          this.transactionEnded(committed);
+        }
       }
     }
   }

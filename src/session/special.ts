@@ -13,6 +13,8 @@ import { runCopy, type CopyHost } from './copy/copy.js';
 import { schemaResolver } from './prepare.js';
 import type { StatementStore } from './statements.js';
 import type { SqlCursors } from './cursors.js';
+import type { Notifications } from './notifications.js';
+import { runWithSequences } from './sequence-columns.js';
 import type { RebuildHost } from './savepoints.js';
 import type { Transaction } from './transaction.js';
 
@@ -34,6 +36,10 @@ export interface SpecialHost extends CopyHost {
   rebuild: RebuildHost;
   isTemporary: IsTemporary;
   cursors: SqlCursors;
+  notifications: Notifications;
+  /** Prepares (with every check a client statement gets) and runs a statement. */
+  runChecked(sql: string): Promise<void>;
+  notice(message: string, code?: string): void;
   /** How many statements DuckDB has prepared for the session (SHOW aiduck.statement_prepares). */
   statementPrepares(): number;
 }
@@ -64,6 +70,17 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       if (s.scope === 'transaction') host.transaction.setMode(s.readOnly);
       else if (s.readOnly !== null) host.settings.set('default_transaction_read_only', s.readOnly ? 'on' : 'off');
       return 'SET';
+    case 'sequence-columns':
+      return runWithSequences(host, s.spec);
+    case 'listen':
+      host.notifications.listen(s.channel);
+      return 'LISTEN';
+    case 'unlisten':
+      host.notifications.unlisten(s.channel);
+      return 'UNLISTEN';
+    case 'notify':
+      host.notifications.notify(s.channel, s.payload);
+      return 'NOTIFY';
     case 'fetch':
       return host.cursors.fetch(s.fetch, describe);
     case 'close':

@@ -37,6 +37,8 @@ export class StatementControl {
   private timedOut = false;
   private interrupted = false;
   private committed = false;
+  /** The statement ran to its end without a result left to stream (its effects stand, committed or not). */
+  private completed = false;
   private lastProgressNotice = 0;
 
   constructor(private readonly host: ControlHost) {}
@@ -79,11 +81,21 @@ export class StatementControl {
     this.committed = true;
   }
 
+  /**
+   * The statement has run to its end and has no rows left to send: a cancel that arrives now is too
+   * late, as in Postgres — reporting 57014 for an INSERT that committed would make a client that
+   * retries on 57014 insert its rows twice.
+   */
+  markCompleted(): void {
+    this.completed = true;
+  }
+
   /** Runs one statement (its execution and the sending of its rows) under statement_timeout and cancels. */
   async run<T>(work: () => Promise<T>): Promise<T> {
     const ms = this.host.statementTimeoutMs();
     this.timedOut = false;
     this.interrupted = false;
+    this.completed = false;
     this.cancelEpoch = this.host.cancelCounter();
     this.deadline = ms > 0 ? Date.now() + ms : Infinity;
     const timer = ms > 0
@@ -97,7 +109,7 @@ export class StatementControl {
       const result = await work();
       // An interrupt can end a streaming result early without an error; the client must not
       // mistake the rows it got for the whole result.
-      if (this.interrupted) throw new SqlError('57014', USER_CANCEL);
+      if (this.interrupted && !this.completed) throw new SqlError('57014', this.timedOut ? TIMEOUT : USER_CANCEL);
       return result;
     } finally {
       if (timer) clearTimeout(timer);

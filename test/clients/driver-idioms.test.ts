@@ -33,6 +33,13 @@ async function psqlBoth(script: string): Promise<{ postgres: string; aiduck: str
   return { postgres: postgres!, aiduck: aiduck! };
 }
 
+describe('SQLAlchemy ORM', () => {
+  it('creates tables with an autoincrement key (SERIAL) and an identity column, and inserts with the ids they draw', () => {
+    expectSameExcept(python.postgres['sqlalchemy.orm'], python.aiduck['sqlalchemy.orm']);
+    expect(python.aiduck['sqlalchemy.orm']).toMatchObject({ authors: [1, 2], books: [[100, 'One', 1], [105, 'Two', 2]] });
+  });
+});
+
 describe('psycopg2', () => {
   it('rolls back to a savepoint after a failed statement, and the transaction goes on', () => {
     expectSameExcept(python.postgres['psycopg2.savepoints'], python.aiduck['psycopg2.savepoints']);
@@ -42,6 +49,20 @@ describe('psycopg2', () => {
   it('reads through named cursors: streamed in pieces, scrollable, and held past COMMIT', () => {
     expectSameExcept(python.postgres['psycopg2.named_cursors'], python.aiduck['psycopg2.named_cursors']);
     expect(python.aiduck['psycopg2.named_cursors']).toMatchObject({ rows: 5000, sum: 12_547_500 });
+  });
+
+  it('reads Postgres\' error fields: the table and constraint of a constraint error, the position of a syntax error', () => {
+    const pg = python.postgres['psycopg2.error_fields'] as Array<Record<string, unknown>>;
+    const why = 'DuckDB\'s constraint errors name neither the constraint nor the referencing columns of a foreign key, nor the failing row';
+    expectSameExcept(pg, python.aiduck['psycopg2.error_fields'], [
+      { path: [2, 'constraint'], postgres: 'ef_x_fkey', aiduck: null, why },
+      { path: [2, 'message'], postgres: 'insert or update on table "ef" violates foreign key constraint "ef_x_fkey"',
+        aiduck: 'insert or update on table "ef" violates foreign key constraint', why },
+      { path: [2, 'detail'], postgres: 'Key (x)=(5) is not present in table "et".', aiduck: 'The referenced key (a)=(5) does not exist.', why },
+      { path: [3, 'detail'], postgres: 'Failing row contains (1, null).', aiduck: null, why },
+      { path: [4, 'detail'], postgres: 'Failing row contains (1, -1).', aiduck: 'Check: (n > 0)', why },
+    ]);
+    expect(pg.map((e) => e['code'])).toEqual(['23505', '23505', '23503', '23502', '23514', '42601', '42703', '42601', '42703']);
   });
 
   it('refuses writes in a read-only session with 25006', () => {
@@ -120,6 +141,54 @@ describe('node-postgres: settings at connect', () => {
   });
 });
 
+describe('node-postgres: LISTEN and NOTIFY', () => {
+  it('delivers notifications between sessions when the notifying transaction commits, as Postgres does', async () => {
+    const seen = await Promise.all([servers.postgres, servers.aiduck].map(async (t) => {
+      const open = async (): Promise<pg.Client> => {
+        const c = new pg.Client({ host: t.host, port: t.port, user: t.user, database: t.database });
+        await c.connect();
+        return c;
+      };
+      const [listener, notifier] = [await open(), await open()];
+      const notifierPid = Number((await notifier.query('SELECT pg_backend_pid() AS p')).rows[0].p);
+      const got: string[] = [];
+      listener.on('notification', (n) => got.push(`${n.channel}:${n.payload ?? ''}:${n.processId === notifierPid ? 'notifier' : 'other'}`));
+      const settle = async (count: number, ms = 3000): Promise<void> => {
+        const until = Date.now() + ms;
+        while (got.length < count && Date.now() < until) {
+          await listener.query('SELECT 1');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await listener.query('LISTEN jobs');
+      await listener.query('LISTEN "Other"');
+      await notifier.query("NOTIFY jobs, 'now'");
+      await settle(1);
+      await notifier.query('BEGIN');
+      await notifier.query("NOTIFY jobs, 'in a transaction'");
+      await notifier.query("SELECT pg_notify('jobs', 'from a query')");
+      await notifier.query("NOTIFY jobs, 'in a transaction'");
+      const beforeCommit = got.length;
+      await notifier.query('COMMIT');
+      await settle(3);
+      await notifier.query('BEGIN');
+      await notifier.query("NOTIFY jobs, 'rolled back'");
+      await notifier.query('ROLLBACK');
+      await notifier.query('NOTIFY "Other"');
+      await notifier.query('NOTIFY other');
+      await settle(4);
+      await listener.query('UNLISTEN *');
+      await notifier.query("NOTIFY jobs, 'after unlisten'");
+      await listener.query("NOTIFY jobs, 'to myself'");
+      await settle(5, 500); // none comes: nothing listens any more
+      await Promise.all([listener.end(), notifier.end()]);
+      return { got, beforeCommit };
+    }));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[1]!.got).toEqual(['jobs:now:notifier', 'jobs:in a transaction:notifier', 'jobs:from a query:notifier', 'Other::notifier']);
+  });
+});
+
 describe('psql', () => {
   it('moves cursors the way Postgres does: FETCH and MOVE in every direction, CLOSE, WITH HOLD, and their errors', async () => {
     const out = await psqlBoth(`
@@ -182,6 +251,44 @@ describe('psql', () => {
     `);
     expect(out.aiduck).toBe(out.postgres);
     expect(out.aiduck).toContain('(5500 rows)');
+  });
+
+  it('serial, bigserial, smallserial and identity columns draw from sequences as in Postgres', async () => {
+    const out = await psqlBoth(`
+      CREATE TABLE shop.items (id serial PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE shop.big (id bigserial, n int);
+      CREATE TABLE shop.ident (id integer GENERATED ALWAYS AS IDENTITY, v text);
+      CREATE TABLE shop.ident2 (id bigint GENERATED BY DEFAULT AS IDENTITY (START WITH 100 INCREMENT BY 10 CACHE 1) PRIMARY KEY, v text);
+      INSERT INTO shop.items (name) VALUES ('a'), ('b') RETURNING id;
+      INSERT INTO shop.big (n) VALUES (1), (2) RETURNING id;
+      INSERT INTO shop.ident (v) VALUES ('x') RETURNING id;
+      INSERT INTO shop.ident2 (v) VALUES ('x'), ('y') RETURNING id;
+      SELECT pg_get_serial_sequence('shop.items', 'id') AS a, pg_get_serial_sequence('shop.ident2', 'id') AS b;
+      CREATE TABLE IF NOT EXISTS shop.items (id serial);
+      INSERT INTO shop.items (id, name) VALUES (NULL, 'null id');
+      DROP TABLE shop.items;
+      CREATE TABLE shop.items (id serial, name text);
+      INSERT INTO shop.items (name) VALUES ('again') RETURNING id;
+      ALTER TABLE shop.big ADD COLUMN seq smallserial;
+      SELECT * FROM shop.big ORDER BY id;
+      INSERT INTO shop.big (n) VALUES (3) RETURNING id, seq;
+      DROP TABLE shop.items; DROP TABLE shop.big; DROP TABLE shop.ident; DROP TABLE shop.ident2;
+      SELECT count(*) AS sequences_left FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE relkind = 'S' AND nspname = 'shop';
+    `);
+    expect(out.aiduck).toBe(out.postgres);
+    expect(out.aiduck).toMatch(/ 100\n 110\n/);
+  });
+
+  it('who is connected, SHOW of an unknown setting, jsonb as a type name', async () => {
+    const out = await psqlBoth(`
+      SELECT current_user, session_user, user;
+      SHOW no_such_setting;
+      CREATE TABLE shop.docs (id int, d jsonb);
+      INSERT INTO shop.docs VALUES (1, '{"k": "v", "n": [1, 2]}');
+      SELECT id, d->>'k' AS k, (d->'n')->>1 AS second, '{"x": 5}'::jsonb->>'x' AS x FROM shop.docs;
+    `);
+    expect(out.aiduck).toBe(out.postgres);
+    expect(out.aiduck).toContain('42704');
   });
 
   it('savepoints, read-only transactions and DEALLOCATE answer as in Postgres', async () => {

@@ -93,6 +93,66 @@ def read_only():
         conn.set_session(readonly=False)
 
 
+def orm_models():
+    # What an ORM creates and inserts: SQLAlchemy's autoincrement primary key (SERIAL) and an identity column.
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session, declarative_base
+
+    Base = declarative_base()
+
+    class Author(Base):
+        __tablename__ = "orm_authors"
+        __table_args__ = {"schema": schema}
+        id = sa.Column(sa.Integer, primary_key=True)
+        name = sa.Column(sa.String(40), nullable=False)
+
+    class Book(Base):
+        __tablename__ = "orm_books"
+        __table_args__ = {"schema": schema}
+        id = sa.Column(sa.BigInteger, sa.Identity(start=100, increment=5), primary_key=True)
+        title = sa.Column(sa.Text)
+        author_id = sa.Column(sa.Integer, sa.ForeignKey(f"{schema}.orm_authors.id"))
+
+    engine = sa.create_engine("postgresql+psycopg2://", creator=lambda: psycopg2.connect(host=host, port=port, user=user, dbname=database))
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        a, b = Author(name="Ann"), Author(name="Bo")
+        s.add_all([a, b])
+        s.flush()
+        s.add_all([Book(title="One", author_id=a.id), Book(title="Two", author_id=b.id)])
+        s.commit()
+        rows = [(x.id, x.title, x.author_id) for x in s.query(Book).order_by(Book.id)]
+        ids = [a.id, b.id]
+    columns = sa.inspect(engine).get_columns("orm_books", schema=schema)
+    engine.dispose()
+    return {"authors": ids, "books": rows, "id_default": [c["name"] for c in columns if c.get("autoincrement") or c.get("identity")]}
+
+
+def error_fields():
+    # What drivers read off an error: e.diag's table, constraint and the statement position psql draws its caret from.
+    c = psycopg2.connect(host=host, port=port, user=user, dbname=database)
+    c.autocommit = True
+    k = c.cursor()
+    k.execute(f"CREATE TABLE {schema}.et (a int PRIMARY KEY, b int, c int, UNIQUE (b, c))")
+    k.execute(f"INSERT INTO {schema}.et VALUES (1, 1, 1)")
+    k.execute(f"CREATE TABLE {schema}.ef (x int REFERENCES {schema}.et (a), n int NOT NULL CHECK (n > 0))")
+    out = []
+    for sql in [f"INSERT INTO {schema}.et VALUES (1, 2, 2)", f"INSERT INTO {schema}.et VALUES (2, 1, 1)", f"INSERT INTO {schema}.ef VALUES (5, 1)",
+                f"INSERT INTO {schema}.ef VALUES (1, NULL)", f"INSERT INTO {schema}.ef VALUES (1, -1)", f"SELECT 1,\n  2 FROMM {schema}.et",
+                f"SELECT nosuch FROM {schema}.et", "SELEC 1", f"SELECT count(*), nosuch FROM {schema}.et"]:
+        try:
+            k.execute(sql)
+            out.append("no error")
+        except psycopg2.Error as e:
+            d = e.diag
+            out.append({"code": e.pgcode, "message": d.message_primary, "table": d.table_name, "constraint": d.constraint_name,
+                        "position": d.statement_position, "detail": d.message_detail})
+    c.close()
+    return out
+
+
+step("psycopg2.error_fields", error_fields)
+step("sqlalchemy.orm", orm_models)
 step("psycopg2.savepoints", savepoints)
 step("psycopg2.named_cursors", named_cursors)
 step("psycopg2.read_only", read_only)

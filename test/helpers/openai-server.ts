@@ -33,6 +33,8 @@ export interface OpenAIServerKnobs {
   notJsonFor: string | undefined;
   /** Answer embedding items in reverse order (their `index` still tells the position). */
   reverseEmbeddings: boolean;
+  /** Chat answers by the content of the last message, instead of the echo. */
+  answers: Record<string, string>;
 }
 
 export interface OpenAIServerStats {
@@ -75,6 +77,7 @@ const DEFAULT_KNOBS: OpenAIServerKnobs = {
   shortVectorFor: undefined,
   notJsonFor: undefined,
   reverseEmbeddings: true,
+  answers: {},
 };
 
 function freshStats(): OpenAIServerStats {
@@ -161,8 +164,9 @@ export async function startOpenAIServer(knobs: Partial<OpenAIServerKnobs> = {}):
       const content = messages?.[messages.length - 1]?.content ?? '';
       if (content === k.badInput) return error(res, 400, `input '${content}' is not allowed`);
       const format = body['response_format'] as { type?: string; json_schema?: { schema?: Record<string, unknown> } } | undefined;
-      let answer = `echo: ${content}`;
-      if (format?.type === 'json_schema') answer = content === k.notJsonFor ? 'Sure! Here is the JSON you asked for' : JSON.stringify(fakeJsonAnswer(format.json_schema?.schema ?? {}, content));
+      let answer = k.answers[content] ?? `echo: ${content}`;
+      if (format?.type === 'json_object') answer = JSON.stringify({ echo: content });
+      else if (format?.type === 'json_schema') answer = content === k.notJsonFor ? 'Sure! Here is the JSON you asked for' : JSON.stringify(fakeJsonAnswer(format.json_schema?.schema ?? {}, content));
       return send(res, 200, {
         id: `chatcmpl-${stats.requests}`, object: 'chat.completion', created: 0, model,
         choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }],

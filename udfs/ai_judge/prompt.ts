@@ -16,20 +16,26 @@ export interface JudgeExample {
   justification: string;
 }
 
-export const judgeSchema = (scale: number): JsonSchema => ({
+/** The grades a judge gives: integers from `min` (not at all) to `max` (completely). */
+export interface Scale {
+  min: number;
+  max: number;
+}
+
+export const judgeSchema = (scale: Scale): JsonSchema => ({
   type: 'object',
-  properties: { score: { type: 'integer', description: `0 to ${scale}` }, justification: { type: 'string' } },
+  properties: { score: { type: 'integer', description: `${scale.min} to ${scale.max}` }, justification: { type: 'string' } },
   required: ['score', 'justification'],
   additionalProperties: false,
 });
 
 /** The grading prompt: the metric, the scale, graded examples, then the case to grade. */
-export function judgePrompt(metric: string, scale: number, question: string, answer: string, context: string | null, examples: JudgeExample[]): string {
+export function judgePrompt(metric: string, scale: Scale, question: string, answer: string, context: string | null, examples: JudgeExample[]): string {
   const rubric = JUDGE_METRICS[metric];
   if (!rubric) throw new SqlError('22023', `unknown judge metric "${metric}"`, `the metrics are: ${Object.keys(JUDGE_METRICS).join(', ')}`);
   const lines = [
     `You grade answers on ${metric}. ${rubric}`,
-    `Give an integer score from 0 (not at all) to ${scale} (completely) and a one-line justification.`,
+    `Give an integer score from ${scale.min} (not at all) to ${scale.max} (completely) and a one-line justification.`,
     'Reply with only a JSON object: {"score": <integer>, "justification": "<one line>"}.',
   ];
   for (const e of examples) {
@@ -42,7 +48,7 @@ export function judgePrompt(metric: string, scale: number, question: string, ans
 }
 
 /** A judge's reply as a grade, or why it is not one. */
-export function readGrade(text: string, scale: number): { score: number; justification: string } | { invalid: string } {
+export function readGrade(text: string, scale: Scale): { score: number; justification: string } | { invalid: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -50,8 +56,8 @@ export function readGrade(text: string, scale: number): { score: number; justifi
     return { invalid: 'the reply is not JSON' };
   }
   const g = parsed as { score?: unknown; justification?: unknown };
-  if (typeof g.score !== 'number' || !Number.isInteger(g.score) || g.score < 0 || g.score > scale) {
-    return { invalid: `the score must be an integer from 0 to ${scale}` };
+  if (typeof g.score !== 'number' || !Number.isInteger(g.score) || g.score < scale.min || g.score > scale.max) {
+    return { invalid: `the score must be an integer from ${scale.min} to ${scale.max}` };
   }
   if (typeof g.justification !== 'string' || !g.justification.trim()) return { invalid: 'the justification is missing' };
   return { score: g.score, justification: g.justification.trim().split('\n')[0]! };

@@ -1,19 +1,26 @@
 import type { RuntimeOp } from '../../src/runtime/messages.js';
 import type { ModelSpec } from '../../src/runtime/provider.js';
-import { schemaOf, type Structure } from './response-format.js';
+import { jsonSchemaOf, type JsonType } from '../../src/functions/spark-types.js';
+import { SqlError } from '../../src/errors/sql-error.js';
 
-/** ai_query's request to the runtime: generation, with a JSON schema when the answer is structured. */
+/** modelParameters as the macro passes them (the JSON of a STRUCT, or NULL). */
 export function modelParameters(json: unknown): Record<string, unknown> {
   if (json === null || json === undefined) return {};
   const p = JSON.parse(String(json)) as unknown;
   if (p === null) return {};
-  if (typeof p !== 'object' || Array.isArray(p)) throw new Error("modelParameters must be a struct, e.g. named_struct('temperature', 0.2, 'max_tokens', 256)");
+  if (typeof p !== 'object' || Array.isArray(p)) {
+    throw new SqlError('22023', 'modelParameters must be a STRUCT', "e.g. modelParameters => named_struct('temperature', 0.2, 'max_tokens', 256)");
+  }
   return p as Record<string, unknown>;
 }
 
-export const isText = (structure: Structure): boolean => structure === 'VARCHAR';
-
-export function queryOp(spec: ModelSpec, inputs: string[], parametersJson: unknown, structure: Structure): RuntimeOp {
-  return { op: 'generate', spec, inputs, parameters: modelParameters(parametersJson), ...(isText(structure) ? {} : { responseSchema: schemaOf(structure) }) };
+/**
+ * ai_query's request to the runtime: generation, with the JSON schema of responseFormat when it asks
+ * for structured output, over texts or (chat) conversations.
+ */
+export function queryOp(spec: ModelSpec, inputs: string[], parametersJson: unknown, format: JsonType | null, chat: boolean): RuntimeOp {
+  return {
+    op: 'generate', spec, inputs, parameters: modelParameters(parametersJson),
+    ...(format ? { responseSchema: jsonSchemaOf(format) } : {}), ...(chat ? { chat: true } : {}),
+  };
 }
-

@@ -30,20 +30,20 @@ const query: QueryCommand = {
     if (unit === 'tokens') {
       if (!model) throw new SqlError('22004', "chunk_text with unit => 'tokens' needs model => the model whose tokenizer counts");
       return `SELECT doc_id, c.position, c.start AS start_char, substr(__text, c.start, c.len) AS chunk
-        FROM (SELECT __data.${quoteIdent(id)} AS doc_id, __data.${quoteIdent(text)} AS __text,
-                     unnest(from_json(__ai_token_chunks(${sqlString(model)}, __data.${quoteIdent(text)}, ${size}, ${overlap}),
+        FROM (SELECT chunk_text.${quoteIdent(id)} AS doc_id, chunk_text.${quoteIdent(text)} AS __text,
+                     unnest(from_json(__ai_token_chunks(${sqlString(model)}, chunk_text.${quoteIdent(text)}, ${size}, ${overlap}),
                                       '[{"position":"INTEGER","start":"INTEGER","len":"INTEGER"}]')) AS c
-              FROM ${dataSource(data, 'chunk_text')} AS __data
-              WHERE length(__data.${quoteIdent(text)}) > 0)`;
+              FROM ${dataSource(data, 'chunk_text')} AS chunk_text
+              WHERE length(chunk_text.${quoteIdent(text)}) > 0)`;
     }
     if (unit !== 'chars') throw new SqlError('22023', `chunk_text: unit must be 'chars' or 'tokens', not '${unit}'`);
     const step = size - overlap;
     return `SELECT doc_id, CAST(start_char // ${step} AS INTEGER) AS position, CAST(start_char + 1 AS INTEGER) AS start_char,
              substr(__text, start_char + 1, ${size}) AS chunk
-      FROM (SELECT __data.${quoteIdent(id)} AS doc_id, __data.${quoteIdent(text)} AS __text,
-                   unnest(range(0, greatest(length(__data.${quoteIdent(text)}) - ${overlap}, 1), ${step})) AS start_char
-            FROM ${dataSource(data, 'chunk_text')} AS __data
-            WHERE length(__data.${quoteIdent(text)}) > 0)`;
+      FROM (SELECT chunk_text.${quoteIdent(id)} AS doc_id, chunk_text.${quoteIdent(text)} AS __text,
+                   unnest(range(0, greatest(length(chunk_text.${quoteIdent(text)}) - ${overlap}, 1), ${step})) AS start_char
+            FROM ${dataSource(data, 'chunk_text')} AS chunk_text
+            WHERE length(chunk_text.${quoteIdent(text)}) > 0)`;
   },
 };
 
@@ -51,6 +51,7 @@ export const chunkText: SqlFunction = {
   name: 'chunk_text',
   kind: 'query-command',
   description: 'documents cut into overlapping chunks of characters or of whole words by tokens: doc_id, position, start_char, chunk',
+  example: "SELECT * FROM chunk_text('docs', id => 'id', text => 'body', size => 800, overlap => 100);",
   query,
   kernels: [tokenChunksKernel],
 };

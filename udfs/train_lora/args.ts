@@ -39,9 +39,9 @@ export interface TrainLoraArgs {
 
 /** The macro signature: every parameter a user can name, with its default. */
 export const TRAIN_LORA_SIGNATURE = [
-  'name', 'base_model', 'training_data', 'r := 8', 'lora_alpha := 16', 'lora_dropout := 0.05', "target_modules := ['q_proj', 'v_proj']",
-  'epochs := 3', 'learning_rate := 0.0002', 'batch_size := 8', 'gradient_accumulation_steps := 1', 'max_seq_length := 512',
-  'warmup_ratio := 0.0', 'warmup_steps := NULL', 'weight_decay := 0.0', 'max_grad_norm := 1.0', 'seed := 42',
+  'name', 'base_model', 'training_data', 'r INTEGER := 8', 'lora_alpha := 16', 'lora_dropout := 0.05', "target_modules := ['q_proj', 'v_proj']",
+  'epochs INTEGER := 3', 'learning_rate := 0.0002', 'batch_size INTEGER := 8', 'gradient_accumulation_steps INTEGER := 1', 'max_seq_length INTEGER := 512',
+  'warmup_ratio := 0.0', 'warmup_steps INTEGER := NULL', 'weight_decay := 0.0', 'max_grad_norm := 1.0', 'seed INTEGER := 42',
   'eval_data := NULL', 'eval_fraction := 0.0', 'dry_run := false', 'alias := NULL', 'description := NULL', 'experiment := NULL',
   'run_name := NULL',
 ].join(', ');

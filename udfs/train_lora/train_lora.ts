@@ -205,5 +205,6 @@ export const trainLora: SqlFunction = {
   name: 'train_lora',
   kind: 'model-command',
   description: "trains a LoRA adapter on a Llama-family model from a table of chats or instruction pairs and registers it; one row per epoch",
+  example: "SELECT epoch, train_loss FROM train_lora('bank_bot', 'bank_bot@base', 'chats', r => 8, epochs => 3);",
   command,
 };

@@ -1,9 +1,10 @@
 import {
   DuckDBArrayType, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBListType, DuckDBTimeValue,
   DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId, type DuckDBType, type DuckDBValue,
-  DuckDBArrayValue, DuckDBListValue, type DuckDBDecimalType,
+  DuckDBArrayValue, DuckDBListValue, type DuckDBDecimalType, type DuckDBStructType, type DuckDBStructValue,
 } from '@duckdb/node-api';
 import { SqlError } from '../../errors/sql-error.js';
+import { isUnconstrained, trimDecimal } from '../numeric.js';
 import { ArrayOidOf, Oid, TypeSize } from './oids.js';
 import { arrayText, byteaText, dateText, intervalText, scalarText, timestampText } from './text-format.js';
 import { toJsonText } from './json-value.js';
@@ -68,8 +69,12 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.BIGNUM:
-    case DuckDBTypeId.DECIMAL:
+    case DuckDBTypeId.DECIMAL: {
+      const d = type as DuckDBDecimalType;
+      // aiduck's unconstrained numeric prints as Postgres' numeric does, without its fixed scale's zeros.
+      if (isUnconstrained(d.width, d.scale)) return { oid: Oid.numeric, text: (v) => trimDecimal(String(v)), binary: (v) => bin.binaryNumeric(trimDecimal(String(v))) };
       return { oid: Oid.numeric, text: any, binary: (v) => bin.binaryNumeric(String(v)) };
+    }
     case DuckDBTypeId.FLOAT:
       return { oid: Oid.float4, text: float4Text, binary: (v) => bin.binaryFloat4(v as number) };
     case DuckDBTypeId.DOUBLE:
@@ -113,6 +118,8 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.BIT:
       return { oid: Oid.varbit, text: any };
     case DuckDBTypeId.STRUCT:
+      if (isInt2VectorMarker(type)) return { oid: Oid.int2vector, text: (v) => int2VectorText(v) };
+      return { oid: Oid.json, text: toJsonText, binary: (v) => Buffer.from(toJsonText(v)) };
     case DuckDBTypeId.MAP:
     case DuckDBTypeId.UNION:
     case DuckDBTypeId.VARIANT:
@@ -164,11 +171,26 @@ export function columnCodec(type: DuckDBType): ColumnCodec {
   };
 }
 
+/**
+ * `{aiduck_int2vector: [1, 2]}`: how the Postgres catalog (sql/pg-catalog.sql, aiduck_int2vector_out)
+ * marks pg_index.indkey selected as it is, to go out as Postgres' int2vector (OID 22, `1 2`) — the
+ * only type psqlODBC's SQLStatistics reads it as.
+ */
+function isInt2VectorMarker(type: DuckDBType): boolean {
+  const s = type as DuckDBStructType;
+  return s.entryCount === 1 && s.entryNames[0] === 'aiduck_int2vector';
+}
+
+function int2VectorText(v: DuckDBValue): string {
+  const items = (v as DuckDBStructValue).entries['aiduck_int2vector'] as DuckDBListValue | null;
+  return items ? items.items.map(String).join(' ') : '';
+}
+
 /** Postgres' type modifier: numeric(p,s) is ((p << 16) | s) + 4; the other types DuckDB keeps carry none. */
 function typeModifierOf(type: DuckDBType): number {
   if (type.typeId !== DuckDBTypeId.DECIMAL) return -1;
   const d = type as DuckDBDecimalType;
-  return ((d.width << 16) | d.scale) + 4;
+  return isUnconstrained(d.width, d.scale) ? -1 : ((d.width << 16) | d.scale) + 4;
 }
 
 export function requireBinary(codec: ColumnCodec, column: string): BinaryEncoder {

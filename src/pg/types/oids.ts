@@ -4,6 +4,7 @@ export const Oid = {
   bytea: 17,
   int8: 20,
   int2: 21,
+  int2vector: 22,
   int4: 23,
   text: 25,
   oid: 26,

@@ -7,7 +7,7 @@ import { readPeftAdapter } from '../../llm/peft.js';
 import { loadFolderWeights } from '../../llm/safetensors.js';
 import type { LoraAdapter } from '../../llm/lora-types.js';
 import { parseGenerationParameters, type GenerationParameters } from '../../llm/generation-parameters.js';
-import type { GenerateOptions, ModelSpec, Provider, RowResult } from '../provider.js';
+import { chatOf, type ChatMessage, type GenerateOptions, type ModelSpec, type Provider, type RowResult } from '../provider.js';
 import { loadedOnce } from '../loaded-once.js';
 
 /** A base model in memory: weights, tokenizer and what ends a turn. */
@@ -32,14 +32,19 @@ async function loadDecoder(folder: string): Promise<LoadedDecoder> {
 
 export const decoderAt = (folder: string): Promise<LoadedDecoder> => loadedOnce(bases, folder, () => loadDecoder(folder));
 
-/** The prompt's token ids: through the chat template for a chat model, else the text as it is. */
-export function promptIds(d: LoadedDecoder, text: string, asChat: boolean): number[] {
+/**
+ * The prompt's token ids: through the chat template for a chat model (a text as the user's turn, or
+ * a whole conversation), else the text as it is.
+ */
+export function promptIds(d: LoadedDecoder, input: string | ChatMessage[], asChat: boolean): number[] {
   if (asChat && d.chat) {
+    const messages = typeof input === 'string' ? [{ role: 'user', content: input }] : input;
     // The template writes every special token itself (a BOS too, where the model wants one).
-    const rendered = d.tokenizer.apply_chat_template([{ role: 'user', content: text }], { add_generation_prompt: true, tokenize: false }) as string;
+    const rendered = d.tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false }) as string;
     return d.tokenizer.encode(rendered, { add_special_tokens: false });
   }
-  return d.tokenizer.encode(text);
+  if (typeof input !== 'string') throw new Error('a conversation needs a chat model');
+  return d.tokenizer.encode(input);
 }
 
 /** Decodes a row's answer and cuts it at the first stop sequence. */
@@ -92,7 +97,11 @@ async function generateRows(decoder: LoadedDecoder, adapter: LoraAdapter | null,
     // Parameters are per row: rows with bad ones fail, and failOnError => false reports them row by row.
     return inputs.map(() => ({ ok: false, error: err instanceof Error ? err.message : String(err) }));
   }
-  const prompts = inputs.map((text) => promptIds(decoder, text, asChat));
+  const conversation = options.chat === true;
+  if (conversation && !(asChat && decoder.chat)) {
+    return inputs.map(() => ({ ok: false, error: 'a list of chat messages needs a chat model (task chat, with a chat template); this model takes a text' }));
+  }
+  const prompts = inputs.map((input) => promptIds(decoder, conversation ? chatOf(input) : input, asChat));
   // A prompt the model cannot take fails its own row, not the batch.
   const limit = decoder.config.maxPositionEmbeddings;
   const why = prompts.map((ids) => (ids.length === 0 ? 'the prompt has no tokens'

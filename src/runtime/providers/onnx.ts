@@ -2,7 +2,7 @@ import { env, pipeline, type Tensor } from '@huggingface/transformers';
 import { applyFolderChatTemplate } from '../../llm/chat-template.js';
 import { DEFAULT_SENTENCE_EMBEDDING } from '../../llm/sentence-embedding.js';
 import { poolBatch } from '../../llm/sentence-pooling.js';
-import type { Classification, ClassifyOptions, GenerateOptions, ModelSpec, Provider, RowResult } from '../provider.js';
+import { chatOf, type Classification, type ClassifyOptions, type GenerateOptions, type ModelSpec, type Provider, type RowResult } from '../provider.js';
 
 // Models come from the artifact store only: nothing is fetched while inference runs.
 env.allowRemoteModels = false;
@@ -158,9 +158,10 @@ export async function createOnnxProvider(spec: ModelSpec): Promise<Provider> {
     // A chat model gets the request as a user message through its chat template, when it has one.
     const chat = spec.task === 'chat' && Boolean((pipe as unknown as { tokenizer?: { chat_template?: unknown } }).tokenizer?.chat_template);
     provider.generate = (inputs, options: GenerateOptions) => inSortedBatches(inputs, 1, options.signal, async (texts) => {
+      if (options.chat && !chat) throw new Error('a list of chat messages needs a chat model (task chat, with a chat template); this model takes a text');
       const params = generationParameters(options.parameters);
       if (task === 'text-generation') params['return_full_text'] = false;
-      const input = chat ? [{ role: 'user', content: texts[0]! }] : texts[0];
+      const input = options.chat ? chatOf(texts[0]!) : chat ? [{ role: 'user', content: texts[0]! }] : texts[0];
       const out = (await call(input, params)) as Array<Record<string, unknown>>;
       const first = out[0] ?? {};
       const text = first['generated_text'] ?? first['summary_text'] ?? first['translation_text'] ?? '';

@@ -11,7 +11,7 @@
 import { setMaxListeners } from 'node:events';
 import { SqlError } from '../../errors/sql-error.js';
 import { VERSION } from '../../package.js';
-import { ModelUnavailable, type GenerateOptions, type ModelSpec, type NoteListener, type Provider, type RowResult, type Task } from '../provider.js';
+import { chatOf, ModelUnavailable, type GenerateOptions, type ModelSpec, type NoteListener, type Provider, type RowResult, type Task } from '../provider.js';
 import { displayUrl, postJson, type PostOutcome, type RequestContext, type RetryInfo } from './openai/http.js';
 import { unavailableError, type EndpointIdentity } from './openai/unavailable.js';
 import { Limiter } from './openai/limiter.js';
@@ -150,8 +150,11 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
   async function generate(inputs: string[], options: GenerateOptions): Promise<Array<RowResult<string>>> {
     const schema = options.responseSchema;
     const params = bodyParameters(options.parameters, schema !== undefined);
-    const responseFormat: JsonValue | undefined =
-      schema === undefined ? undefined : { type: 'json_schema', json_schema: { name: 'response', schema: toJson(schema, 'responseFormat'), strict: true } };
+    // A bare object schema is "any JSON object": OpenAI's json_object mode (Databricks' responseFormat '{"type": "json_object"}').
+    const anyObject = schema !== undefined && schema['type'] === 'object' && schema['properties'] === undefined;
+    const responseFormat: JsonValue | undefined = schema === undefined ? undefined
+      : anyObject ? { type: 'json_object' }
+        : { type: 'json_schema', json_schema: { name: 'response', schema: toJson(schema, 'responseFormat'), strict: true } };
     const url = endpointUrl(base, chat ? 'chat/completions' : 'completions');
     const where = `POST ${displayUrl(url)}`;
     const call = startCall(options.signal, options.onNote, url);
@@ -163,9 +166,12 @@ export function createOpenAIProvider(spec: ModelSpec, options: OpenAIProviderOpt
           return;
         }
         const input = inputs[i] ?? '';
-        const body: Record<string, JsonValue> = chat
-          ? { model, ...params, messages: [{ role: 'user', content: input }] }
-          : { model, ...params, prompt: input };
+        if (options.chat && !chat) {
+          results[i] = { ok: false, error: `model ${label} is a completion endpoint (task completion): a list of chat messages needs a chat model; send a text, or register the endpoint with task => 'chat'` };
+          return;
+        }
+        const messages: JsonValue = options.chat ? chatOf(input).map((m) => ({ role: m.role, content: m.content })) : [{ role: 'user', content: input }];
+        const body: Record<string, JsonValue> = chat ? { model, ...params, messages } : { model, ...params, prompt: input };
         if (responseFormat !== undefined) body['response_format'] = responseFormat;
         const outcome = await postJson(url, JSON.stringify(body), call.ctx);
         if (!outcome.ok) {

@@ -1,0 +1,121 @@
+import { BOOLEAN, DuckDBTableFunction, DuckDBTimestampTZValue, INTEGER, TIMESTAMPTZ, VARCHAR, type DuckDBType } from '@duckdb/node-api';
+import { columnValues, type BatchFunction } from '../src/functions/batch-function.js';
+import type { AiContext, BackendActivity } from '../src/functions/context.js';
+import type { SqlFunction } from '../src/functions/sql-function.js';
+
+/*
+ * The sessions of this server as Postgres shows and controls them: pg_stat_activity (a view over
+ * aiduck_stat_activity(), made with the Postgres catalog), pg_cancel_backend and pg_terminate_backend.
+ * One user owns every session, so any session may see and stop any other, as a superuser can.
+ */
+
+const ts = (d: Date | null): DuckDBTimestampTZValue | null => (d ? new DuckDBTimestampTZValue(BigInt(d.getTime()) * 1000n) : null);
+
+/** pg_stat_activity's columns (Postgres 15), as far as they mean something here. */
+const COLUMNS: Array<{ name: string; type: DuckDBType; value(a: BackendActivity): unknown }> = [
+  { name: 'datname', type: VARCHAR, value: () => 'aiduck' },
+  { name: 'pid', type: INTEGER, value: (a) => a.pid },
+  { name: 'leader_pid', type: INTEGER, value: () => null },
+  { name: 'usename', type: VARCHAR, value: (a) => a.user },
+  { name: 'application_name', type: VARCHAR, value: (a) => a.applicationName },
+  { name: 'client_addr', type: VARCHAR, value: (a) => a.clientAddr },
+  { name: 'client_hostname', type: VARCHAR, value: () => null },
+  { name: 'client_port', type: INTEGER, value: (a) => a.clientPort ?? -1 },
+  { name: 'backend_start', type: TIMESTAMPTZ, value: (a) => ts(a.backendStart) },
+  { name: 'xact_start', type: TIMESTAMPTZ, value: (a) => ts(a.xactStart) },
+  { name: 'query_start', type: TIMESTAMPTZ, value: (a) => ts(a.queryStart) },
+  { name: 'state_change', type: TIMESTAMPTZ, value: (a) => ts(a.stateChange) },
+  { name: 'wait_event_type', type: VARCHAR, value: () => null },
+  { name: 'wait_event', type: VARCHAR, value: () => null },
+  { name: 'state', type: VARCHAR, value: (a) => a.state },
+  { name: 'query', type: VARCHAR, value: (a) => a.query },
+  { name: 'backend_type', type: VARCHAR, value: () => 'client backend' },
+];
+
+function activityTable(ai: AiContext): DuckDBTableFunction {
+  return DuckDBTableFunction.create({
+    name: 'aiduck_stat_activity',
+    bindFunction: (info) => {
+      for (const c of COLUMNS) info.addResultColumn(c.name, c.type);
+    },
+    initFunction: (info) => info.setInitData({ rows: [...ai.backends.values()].map((b) => b.activity()).sort((x, y) => x.pid - y.pid), done: false }),
+    mainFunction: (info, out) => {
+      const state = info.initData as { rows: BackendActivity[]; done: boolean };
+      if (state.done) {
+        out.rowCount = 0;
+        return;
+      }
+      state.done = true;
+      out.rowCount = state.rows.length;
+      COLUMNS.forEach((c, col) => {
+        const vector = out.getColumnVector(col);
+        state.rows.forEach((a, i) => vector.setItem(i, c.value(a) as never));
+        vector.flush();
+      });
+    },
+  });
+}
+
+/** A kernel that does `act` to the session of each pid: true when there is one, false (as Postgres, with no error) when not. */
+const backendAction = (name: string, act: 'cancel' | 'terminate') => (ai: AiContext): BatchFunction => ({
+  name,
+  parameterTypes: [INTEGER],
+  returnType: BOOLEAN,
+  run(input, output) {
+    const pids = columnValues(input, 0);
+    pids.forEach((pid, i) => {
+      const backend = pid === null ? undefined : ai.backends.get(Number(pid));
+      if (backend) backend[act]();
+      output.setItem(i, pid === null ? null : backend !== undefined);
+    });
+    output.flush();
+  },
+});
+
+/** pg_notify(channel, payload): NOTIFY from a query; sent when the calling session's transaction commits. */
+const notifyKernel = (ai: AiContext): BatchFunction => ({
+  name: 'pg_notify',
+  parameterTypes: [VARCHAR, VARCHAR],
+  returnType: VARCHAR,
+  run(input, output, caller) {
+    const channels = columnValues(input, 0);
+    const payloads = columnValues(input, 1);
+    channels.forEach((channel, i) => {
+      if (channel !== null) ai.backends.get(caller.sid)?.notify(String(channel), payloads[i] === null ? '' : String(payloads[i]));
+      output.setItem(i, null);
+    });
+    output.flush();
+  },
+});
+
+export const pgNotify: SqlFunction = {
+  name: 'pg_notify',
+  kind: 'scalar',
+  description: 'NOTIFY channel, payload from a query: the sessions that LISTEN on the channel get it when this transaction commits',
+  example: "SELECT pg_notify('jobs', 'embeddings done');",
+  kernels: [notifyKernel],
+};
+
+export const pgStatActivity: SqlFunction = {
+  name: 'aiduck_stat_activity',
+  kind: 'table',
+  description: 'the sessions of this server, as the view pg_stat_activity shows them: pid, user, application, client, state, the query running or the last one',
+  example: "SELECT pid, application_name, state, query FROM pg_stat_activity;",
+  tableFunction: activityTable,
+};
+
+export const pgCancelBackend: SqlFunction = {
+  name: 'pg_cancel_backend',
+  kind: 'scalar',
+  description: 'cancels the statement the session with this pid runs (57014 on its side); false when there is no such session',
+  example: "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid();",
+  kernels: [backendAction('pg_cancel_backend', 'cancel')],
+};
+
+export const pgTerminateBackend: SqlFunction = {
+  name: 'pg_terminate_backend',
+  kind: 'scalar',
+  description: 'ends the session with this pid (its client gets FATAL 57P01); false when there is no such session',
+  example: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'stuck-job';",
+  kernels: [backendAction('pg_terminate_backend', 'terminate')],
+};
