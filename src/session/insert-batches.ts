@@ -128,6 +128,7 @@ export class InsertBatches {
     if (this.heads.has(key)) return this.heads.get(key)!;
     const one = await this.runner.templates.get(key, 1, () => this.literalTemplate(head, width, 1, null));
     const columns = one ? { types: Array.from({ length: width }, (_, i) => parameterType(one.prepared, i + 1)!) } : null;
+    if (this.heads.size >= 1000) this.heads.clear();
     this.heads.set(key, columns);
     return columns;
   }
