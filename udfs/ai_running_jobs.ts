@@ -1,19 +1,18 @@
-import { BIGINT, DOUBLE, DuckDBTableFunction, INTEGER, TIMESTAMPTZ, VARCHAR, DuckDBTimestampTZValue, type DuckDBType } from '@duckdb/node-api';
+import { BIGINT, DOUBLE, INTEGER, TIMESTAMPTZ, VARCHAR, type DuckDBTableFunction } from '@duckdb/node-api';
+import { snapshotTable, timestampTZ, type SnapshotColumn } from '../src/functions/snapshot-table.js';
 import type { AiContext, Job } from '../src/functions/context.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
 
-const ts = (d: Date): DuckDBTimestampTZValue => new DuckDBTimestampTZValue(BigInt(d.getTime()) * 1000n);
-
 /** The view's columns, their types and their values for a job; a training's columns are NULL for other jobs. */
-const COLUMNS: Array<{ name: string; type: DuckDBType; value(j: Job): unknown }> = [
+const COLUMNS: Array<SnapshotColumn<Job>> = [
   { name: 'pid', type: INTEGER, value: (j) => j.sid },
   { name: 'function', type: VARCHAR, value: (j) => j.fn },
   { name: 'model', type: VARCHAR, value: (j) => j.model },
   { name: 'rows_done', type: BIGINT, value: (j) => BigInt(j.rows) },
   { name: 'rows_from_cache', type: BIGINT, value: (j) => BigInt(j.cached) },
   { name: 'rows_per_second', type: DOUBLE, value: (j) => j.rows / Math.max(0.001, (j.updatedAt.getTime() - j.startedAt.getTime()) / 1000) },
-  { name: 'started_at', type: TIMESTAMPTZ, value: (j) => ts(j.startedAt) },
-  { name: 'updated_at', type: TIMESTAMPTZ, value: (j) => ts(j.updatedAt) },
+  { name: 'started_at', type: TIMESTAMPTZ, value: (j) => timestampTZ(j.startedAt) },
+  { name: 'updated_at', type: TIMESTAMPTZ, value: (j) => timestampTZ(j.updatedAt) },
   { name: 'run_id', type: VARCHAR, value: (j) => j.training?.runId ?? null },
   { name: 'epoch', type: INTEGER, value: (j) => j.training?.epoch ?? null },
   { name: 'step', type: BIGINT, value: (j) => (j.training ? BigInt(j.training.step) : null) },
@@ -21,29 +20,7 @@ const COLUMNS: Array<{ name: string; type: DuckDBType; value(j: Job): unknown }>
   { name: 'loss', type: DOUBLE, value: (j) => j.training?.loss ?? null },
 ];
 
-function tableFunction(ai: AiContext): DuckDBTableFunction {
-  return DuckDBTableFunction.create({
-    name: 'ai_running_jobs',
-    bindFunction: (info) => {
-      for (const c of COLUMNS) info.addResultColumn(c.name, c.type);
-    },
-    initFunction: (info) => info.setInitData({ rows: [...ai.jobs.values()], done: false }),
-    mainFunction: (info, out) => {
-      const state = info.initData as { rows: Job[]; done: boolean };
-      if (state.done) {
-        out.rowCount = 0;
-        return;
-      }
-      state.done = true;
-      out.rowCount = state.rows.length;
-      COLUMNS.forEach((c, col) => {
-        const vector = out.getColumnVector(col);
-        state.rows.forEach((j, i) => vector.setItem(i, c.value(j) as never));
-        vector.flush();
-      });
-    },
-  });
-}
+const tableFunction = (ai: AiContext): DuckDBTableFunction => snapshotTable('ai_running_jobs', COLUMNS, () => [...ai.jobs.values()]);
 
 /** `ai_running_jobs()` and the view `ai.running_jobs`: the AI calls and training runs statements are running now. */
 export const aiRunningJobs: SqlFunction = {

@@ -1,4 +1,5 @@
-import { BOOLEAN, DuckDBTableFunction, DuckDBTimestampTZValue, INTEGER, TIMESTAMPTZ, VARCHAR, type DuckDBType } from '@duckdb/node-api';
+import { BOOLEAN, INTEGER, TIMESTAMPTZ, VARCHAR, type DuckDBTableFunction } from '@duckdb/node-api';
+import { snapshotTable, timestampTZ, type SnapshotColumn } from '../src/functions/snapshot-table.js';
 import { columnValues, type BatchFunction } from '../src/functions/batch-function.js';
 import type { AiContext, BackendActivity } from '../src/functions/context.js';
 import type { SqlFunction } from '../src/functions/sql-function.js';
@@ -9,10 +10,8 @@ import type { SqlFunction } from '../src/functions/sql-function.js';
  * One user owns every session, so any session may see and stop any other, as a superuser can.
  */
 
-const ts = (d: Date | null): DuckDBTimestampTZValue | null => (d ? new DuckDBTimestampTZValue(BigInt(d.getTime()) * 1000n) : null);
-
 /** pg_stat_activity's columns (Postgres 15), as far as they mean something here. */
-const COLUMNS: Array<{ name: string; type: DuckDBType; value(a: BackendActivity): unknown }> = [
+const COLUMNS: Array<SnapshotColumn<BackendActivity>> = [
   { name: 'datname', type: VARCHAR, value: () => 'aiduck' },
   { name: 'pid', type: INTEGER, value: (a) => a.pid },
   { name: 'leader_pid', type: INTEGER, value: () => null },
@@ -21,10 +20,10 @@ const COLUMNS: Array<{ name: string; type: DuckDBType; value(a: BackendActivity)
   { name: 'client_addr', type: VARCHAR, value: (a) => a.clientAddr },
   { name: 'client_hostname', type: VARCHAR, value: () => null },
   { name: 'client_port', type: INTEGER, value: (a) => a.clientPort ?? -1 },
-  { name: 'backend_start', type: TIMESTAMPTZ, value: (a) => ts(a.backendStart) },
-  { name: 'xact_start', type: TIMESTAMPTZ, value: (a) => ts(a.xactStart) },
-  { name: 'query_start', type: TIMESTAMPTZ, value: (a) => ts(a.queryStart) },
-  { name: 'state_change', type: TIMESTAMPTZ, value: (a) => ts(a.stateChange) },
+  { name: 'backend_start', type: TIMESTAMPTZ, value: (a) => timestampTZ(a.backendStart) },
+  { name: 'xact_start', type: TIMESTAMPTZ, value: (a) => timestampTZ(a.xactStart) },
+  { name: 'query_start', type: TIMESTAMPTZ, value: (a) => timestampTZ(a.queryStart) },
+  { name: 'state_change', type: TIMESTAMPTZ, value: (a) => timestampTZ(a.stateChange) },
   { name: 'wait_event_type', type: VARCHAR, value: () => null },
   { name: 'wait_event', type: VARCHAR, value: () => null },
   { name: 'state', type: VARCHAR, value: (a) => a.state },
@@ -32,29 +31,8 @@ const COLUMNS: Array<{ name: string; type: DuckDBType; value(a: BackendActivity)
   { name: 'backend_type', type: VARCHAR, value: () => 'client backend' },
 ];
 
-function activityTable(ai: AiContext): DuckDBTableFunction {
-  return DuckDBTableFunction.create({
-    name: 'aiduck_stat_activity',
-    bindFunction: (info) => {
-      for (const c of COLUMNS) info.addResultColumn(c.name, c.type);
-    },
-    initFunction: (info) => info.setInitData({ rows: [...ai.backends.values()].map((b) => b.activity()).sort((x, y) => x.pid - y.pid), done: false }),
-    mainFunction: (info, out) => {
-      const state = info.initData as { rows: BackendActivity[]; done: boolean };
-      if (state.done) {
-        out.rowCount = 0;
-        return;
-      }
-      state.done = true;
-      out.rowCount = state.rows.length;
-      COLUMNS.forEach((c, col) => {
-        const vector = out.getColumnVector(col);
-        state.rows.forEach((a, i) => vector.setItem(i, c.value(a) as never));
-        vector.flush();
-      });
-    },
-  });
-}
+const activityTable = (ai: AiContext): DuckDBTableFunction =>
+  snapshotTable('aiduck_stat_activity', COLUMNS, () => [...ai.backends.values()].map((b) => b.activity()).sort((x, y) => x.pid - y.pid));
 
 /** A kernel that does `act` to the session of each pid: true when there is one, false (as Postgres, with no error) when not. */
 const backendAction = (name: string, act: 'cancel' | 'terminate') => (ai: AiContext): BatchFunction => ({

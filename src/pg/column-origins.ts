@@ -1,5 +1,5 @@
 import { bracketExtent } from '../sqltext/calls.js';
-import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
+import { codeTokens, isWord, nameOf, readQualifiedName, type Token } from '../sqltext/lexer.js';
 
 /** The table column a result column comes from, as RowDescription reports it (table OID, attnum). */
 export interface ColumnOrigin {
@@ -48,16 +48,10 @@ export function simpleSelect(sql: string): SimpleSelect | null {
       start = i + 1;
     }
   }
-  let i = from + 1;
-  const parts: string[] = [];
-  for (;;) {
-    const n = tokens[i] ? nameOf(tokens[i]!) : null;
-    if (n === null) return null;
-    parts.push(n);
-    i++;
-    if (tokens[i]?.text !== '.') break;
-    i++;
-  }
+  const name = readQualifiedName(tokens, from + 1);
+  if (!name) return null;
+  const { parts } = name;
+  let i = name.next;
   if (parts.length > 2) return null;
   if (isWord(tokens[i], 'as')) i++;
   if (tokens[i] && tokens[i]!.kind !== 'punct' && !END_OF_FROM.has(tokens[i]!.text.toLowerCase())) i++; // alias

@@ -1,6 +1,6 @@
 import { SqlError } from '../errors/sql-error.js';
 import { bracketExtent } from '../sqltext/calls.js';
-import { codeTokens, isWord, nameOf, type Token } from '../sqltext/lexer.js';
+import { codeTokens, isWord, nameOf, readQualifiedName, type Token } from '../sqltext/lexer.js';
 import { applyEdits, type Edit } from '../sqltext/statements.js';
 
 /** A column that draws its values from a sequence: `serial`, `bigserial`, `smallserial`, or `GENERATED ... AS IDENTITY`. */
@@ -61,15 +61,10 @@ export function sequenceColumns(sql: string): SequenceColumns | null {
   } else {
     return null;
   }
-  const parts: string[] = [];
-  for (;;) {
-    const n = tokens[i] ? nameOf(tokens[i]!) : null;
-    if (n === null) return null;
-    parts.push(n);
-    i++;
-    if (tokens[i]?.text !== '.') break;
-    i++;
-  }
+  const name = readQualifiedName(tokens, i);
+  if (!name) return null;
+  const { parts } = name;
+  i = name.next;
   const schema = parts.length >= 2 ? parts[parts.length - 2]! : null;
   const table = parts[parts.length - 1]!;
   const edits: Edit[] = [];

@@ -136,6 +136,20 @@ export const codeTokens = (sql: string): Token[] => lex(sql).filter((t) => t.kin
 /** A token is the word `w` (any case). */
 export const isWord = (t: Token | undefined, w: string): boolean => t?.kind === 'word' && t.text.toLowerCase() === w;
 
+/** A dotted name from token `at` (`a`, `s.t`, `c.s.t`): its parts as nameOf reads them, and the token after it. */
+export function readQualifiedName(tokens: readonly Token[], at: number): { parts: string[]; next: number } | null {
+  const parts: string[] = [];
+  let i = at;
+  for (;;) {
+    const t = tokens[i];
+    const n = t ? nameOf(t) : null;
+    if (n === null) return parts.length ? { parts, next: i } : null;
+    parts.push(n);
+    if (tokens[i + 1]?.text !== '.') return { parts, next: i + 1 };
+    i += 2;
+  }
+}
+
 /** A name as written: an unquoted word lowercased as Postgres folds it, a quoted name as it is. */
 export function nameOf(t: Token): string | null {
   if (t.kind === 'word') return t.text.toLowerCase();

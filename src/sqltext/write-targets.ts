@@ -1,5 +1,5 @@
 import { bracketExtent } from './calls.js';
-import { isWord, nameOf, type Token } from './lexer.js';
+import { isWord, readQualifiedName, type Token } from './lexer.js';
 
 /*
  * What a write statement (INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY FROM, COMMENT, CREATE, ALTER,
@@ -14,19 +14,6 @@ export interface WriteTarget {
   isSchema: boolean;
   /** CREATE: an unqualified name goes to the current schema, whatever the search path holds. */
   creating: boolean;
-}
-
-function readName(tokens: readonly Token[], at: number): { parts: string[]; next: number } | null {
-  const parts: string[] = [];
-  let i = at;
-  for (;;) {
-    const t = tokens[i];
-    const n = t ? nameOf(t) : null;
-    if (n === null) return parts.length ? { parts, next: i } : null;
-    parts.push(n);
-    if (tokens[i + 1]?.text !== '.') return { parts, next: i + 1 };
-    i += 2;
-  }
 }
 
 const targetOf = (parts: string[], creating = false): WriteTarget => ({
@@ -63,7 +50,7 @@ export function writeTargets(tokens: readonly Token[]): WriteTarget[] | null {
     while (words.includes(w(i))) i++;
   };
   const one = (): WriteTarget[] | null => {
-    const n = readName(tokens, i);
+    const n = readQualifiedName(tokens, i);
     return n ? [targetOf(n.parts)] : null;
   };
   switch (w(i++)) {
@@ -83,7 +70,7 @@ export function writeTargets(tokens: readonly Token[]): WriteTarget[] | null {
       if (w(i++) !== 'into') return null;
       return one();
     case 'copy': {
-      const n = readName(tokens, i);
+      const n = readQualifiedName(tokens, i);
       if (!n) return [];
       let k = n.next;
       if (tokens[k]?.text === '(') k = (bracketExtent(tokens, k)?.close ?? tokens.length) + 1;
@@ -101,7 +88,7 @@ export function writeTargets(tokens: readonly Token[]): WriteTarget[] | null {
       const kind = w(i++);
       skip('if', 'not', 'exists');
       if (kind === 'schema') {
-        const n = readName(tokens, i);
+        const n = readQualifiedName(tokens, i);
         return n ? [{ schema: null, name: n.parts[n.parts.length - 1]!, isSchema: true, creating: false }] : null;
       }
       const creating = verb === 'create';
@@ -114,7 +101,7 @@ export function writeTargets(tokens: readonly Token[]): WriteTarget[] | null {
       }
       const out: WriteTarget[] = [];
       for (;;) {
-        const n = readName(tokens, i);
+        const n = readQualifiedName(tokens, i);
         if (!n) return out.length ? out : null;
         out.push(targetOf(n.parts, creating));
         if (tokens[n.next]?.text !== ',') return out;
