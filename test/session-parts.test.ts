@@ -159,21 +159,46 @@ describe('the transaction state machine', () => {
 });
 
 describe('the statement store', () => {
-  it('caches parameterless SELECTs by text and drops the cache when the registry changes', async () => {
-    const store = new StatementStore(() => undefined);
-    const stmt = (sql: string): Promise<Statement> => conn.prepare(sql).then((prepared) => ({ sql, special: null, prepared, paramOids: [] }));
-    const select = await stmt('SELECT 1');
+  it('reuses a SELECT or a statement with parameters for the same text and declared types, under the version it was prepared under', async () => {
+    let version = 'v1';
+    const store = new StatementStore(() => undefined, () => version);
+    let prepares = 0;
+    const prepare = (sql: string) => (): Promise<Statement> => conn.prepare(sql).then((prepared) => {
+      prepares++;
+      return { sql, special: null, prepared, paramOids: [], reusable: true };
+    });
+    const select = await store.reuseOrPrepare('SELECT 1', [], prepare('SELECT 1'));
     store.release(select);
-    expect(store.takeCached('SELECT 1', 0)).toBe(select);
+    expect(await store.reuseOrPrepare('SELECT 1', [], prepare('SELECT 1'))).toBe(select);
     store.release(select);
-    expect(store.takeCached('SELECT 1', 1)).toBeUndefined();
-    store.release(await stmt('SELECT $1::INT'));
-    expect(store.takeCached('SELECT $1::INT', 1)).toBeUndefined();
+    // other declared parameter types make another statement
+    const typed = await store.reuseOrPrepare('SELECT 1', [23], prepare('SELECT 1'));
+    expect(typed).not.toBe(select);
+    store.release(typed);
+    const insert = await store.reuseOrPrepare('INSERT INTO t VALUES ($1)', [], prepare('INSERT INTO t VALUES ($1)'));
+    store.release(insert);
+    expect(await store.reuseOrPrepare('INSERT INTO t VALUES ($1)', [], prepare('INSERT INTO t VALUES ($1)'))).toBe(insert);
+    store.release(insert);
+    // a statement with neither rows nor parameters is not kept; nor is one whose preparing ran something
+    const plain = await store.reuseOrPrepare('INSERT INTO t VALUES (1)', [], prepare('INSERT INTO t VALUES (1)'));
+    store.release(plain);
+    expect(await store.reuseOrPrepare('INSERT INTO t VALUES (1)', [], prepare('INSERT INTO t VALUES (1)'))).not.toBe(plain);
+    const recorded = await store.reuseOrPrepare('SELECT 3', [], async () => ({ ...(await prepare('SELECT 3')()), reusable: false }));
+    store.release(recorded);
+    expect(await store.reuseOrPrepare('SELECT 3', [], prepare('SELECT 3'))).not.toBe(recorded);
+    expect(prepares).toBe(7);
+    // after a change of the catalog or the registry, nothing prepared before is reused
+    version = 'v2';
+    expect(await store.reuseOrPrepare('SELECT 1', [], prepare('SELECT 1'))).not.toBe(select);
+    const before = await store.reuseOrPrepare('SELECT 4', [], prepare('SELECT 4'));
+    version = 'v3';
+    store.release(before);
+    expect(await store.reuseOrPrepare('SELECT 4', [], prepare('SELECT 4'))).not.toBe(before);
   });
 
   it('refuses a second statement of a name and closes the portals of a dropped statement', async () => {
     const closed: string[] = [];
-    const store = new StatementStore((p) => closed.push(p.statement.sql));
+    const store = new StatementStore((p) => closed.push(p.statement.sql), () => 'v');
     const s: Statement = { sql: 'SELECT 2', special: null, prepared: await conn.prepare('SELECT 2'), paramOids: [] };
     store.addStatement('s1', s);
     expect(() => store.addStatement('s1', s)).toThrow(expect.objectContaining({ code: '42P05' }));

@@ -21,6 +21,19 @@ describe('the lexer', () => {
     // a word ending in e before a quote is not an E'' string; a $ inside a name is part of it
     expect(kinds("some'x' a$1")).toEqual(['word:some', "string:'x'", 'word:a$1']);
   });
+
+  it('reads spaces, words and numbers as JavaScript\'s \\s, \\w and \\d do, beyond ASCII too', () => {
+    // U+00A0 and U+2028 start a space, U+0085 does not; inside a word every character from U+0080 on is
+    // part of it (so is an emoji's two halves)
+    expect(lex('a \u00a0\u2028b \u0085c é\u00a0x 😀y\v.5e+3 .e 1.').map((t) => `${t.kind}:${t.text}`)).toEqual([
+      'word:a', 'space: \u00a0\u2028', 'word:b', 'space: ', 'word:\u0085c', 'space: ', 'word:é\u00a0x', 'space: ', 'word:😀y', 'space:\v',
+      'number:.5e+3', 'space: ', 'punct:.', 'word:e', 'space: ', 'number:1.',
+    ]);
+    // a dollar-quote tag is at most 62 characters; a longer one is an operator and a name
+    const tag = `$${'t'.repeat(62)}$`;
+    expect(kinds(`${tag}x${tag}`)).toEqual([`string:${tag}x${tag}`]);
+    expect(kinds(`$${'t'.repeat(63)}$`)).toEqual(['op:$', `word:${'t'.repeat(63)}$`]);
+  });
 });
 
 describe('statements', () => {

@@ -41,7 +41,8 @@ const dot = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * 
 describe('writeTestModels', () => {
   it('writes one folder per model, small and fast', async () => {
     expect(paths).toEqual(TEST_MODELS.map((m) => join(dir, m.name)));
-    expect(writeMs).toBeLessThan(1000);
+    // About 0.3 s alone; the bound leaves room for a full suite running beside it on two cores.
+    expect(writeMs).toBeLessThan(3000);
     for (const p of paths) {
       expect(await folderSize(p)).toBeLessThan(2 * 1024 * 1024);
       const config = JSON.parse(await readFile(join(p, 'config.json'), 'utf8')) as { model_type: string };

@@ -17,7 +17,8 @@ const byClass: ReadonlyArray<[RegExp, string | ((msg: string) => string)]> = [
     /column .*not found|Referenced column|does not have a column/i.test(m) ? '42703'
       : /No function matches|function/i.test(m) ? '42883'
         : /ambiguous/i.test(m) ? '42702' : '42P18'],
-  [/^Conversion Error/, '22P02'],
+  // a value beyond its type's range is 22003 in Postgres (integer out of range, numeric field overflow)
+  [/^Conversion Error/, (m) => (/out of range/i.test(m) ? '22003' : '22P02')],
   [/^Out of Range Error/, '22003'],
   [/^Constraint Error/, (m) =>
     /NOT NULL/i.test(m) ? '23502' : /foreign key/i.test(m) ? '23503' : /CHECK/i.test(m) ? '23514' : '23505'],

@@ -33,13 +33,17 @@ export const duckdbTypeForOid: Readonly<Record<number, string>> = {
   [Oid.uuid]: 'UUID',
 };
 
-/** Binds one parameter received in Bind, decoding the binary formats of the common types. */
+/**
+ * Binds one parameter received in Bind, decoding the binary formats of the common types. `type`
+ * is the parameter's DuckDB type when the caller knows it already (else it is asked of `prepared`).
+ */
 export function bindParameter(
   prepared: DuckDBPreparedStatement,
   index: number,
   oid: number,
   format: number,
   value: Buffer | null,
+  type?: DuckDBType | null,
 ): void {
   if (value === null) {
     prepared.bindNull(index);
@@ -47,12 +51,13 @@ export function bindParameter(
   }
   if (format === 0) {
     const text = value.toString('utf8');
-    checkNumericFits(prepared, index, text);
-    bindText(prepared, index, oid, text);
+    const known = type === undefined ? parameterType(prepared, index) : type;
+    checkNumericFits(known, index, text);
+    bindText(prepared, index, oid, text, known);
     return;
   }
   try {
-    bindBinary(prepared, index, oid, value);
+    bindBinary(prepared, index, oid, value, type);
   } catch (err) {
     // The decoders say what is wrong with the value; the client also needs to know which parameter.
     if (err instanceof SqlError && !err.message.includes(`parameter $${index}`)) throw new SqlError(err.code, `binary parameter $${index}: ${err.message}`, err.hint);
@@ -60,7 +65,7 @@ export function bindParameter(
   }
 }
 
-function bindBinary(prepared: DuckDBPreparedStatement, index: number, oid: number, value: Buffer): void {
+function bindBinary(prepared: DuckDBPreparedStatement, index: number, oid: number, value: Buffer, type?: DuckDBType | null): void {
   const need = (n: number): void => {
     if (value.length !== n) throw new SqlError('22P03', `binary parameter $${index} has ${value.length} bytes, expected ${n}`);
   };
@@ -78,7 +83,7 @@ function bindBinary(prepared: DuckDBPreparedStatement, index: number, oid: numbe
     case Oid.timestamptz: need(8); prepared.bindTimestampTZ(index, new DuckDBTimestampTZValue(timestampFromBinary(value))); return;
     case Oid.numeric: {
       const text = numericFromBinary(value);
-      checkNumericFits(prepared, index, text);
+      checkNumericFits(type === undefined ? parameterType(prepared, index) : type, index, text);
       prepared.bindVarchar(index, text);
       return;
     }
@@ -112,8 +117,7 @@ function bindBinary(prepared: DuckDBPreparedStatement, index: number, oid: numbe
 }
 
 /** A number bound where the statement takes an unconstrained numeric (pg/numeric.ts) must fit it exactly, not be rounded. */
-function checkNumericFits(prepared: DuckDBPreparedStatement, index: number, text: string): void {
-  const type = parameterType(prepared, index);
+function checkNumericFits(type: DuckDBType | null, index: number, text: string): void {
   if (type?.typeId !== DuckDBTypeId.DECIMAL) return;
   const d = type as DuckDBDecimalType;
   if (!isUnconstrained(d.width, d.scale)) return;
@@ -137,8 +141,8 @@ const kindOfOid = (oid: number): TextKind => KIND_OF_OID[oid] ?? 'other';
 const kindOfType = (type: DuckDBType): TextKind => KIND_OF_TYPE[type.typeId] ?? 'other';
 
 /** What a text parameter is read as: the type DuckDB inferred for it, else the type the client declared. */
-function textTarget(prepared: DuckDBPreparedStatement, index: number, oid: number): { kind: TextKind; arrayDepth: number } {
-  let type = parameterType(prepared, index);
+function textTarget(inferred: DuckDBType | null, oid: number): { kind: TextKind; arrayDepth: number } {
+  let type = inferred;
   if (!type) {
     const element = ELEMENT_OF_ARRAY[oid];
     return element !== undefined ? { kind: kindOfOid(element), arrayDepth: 1 } : { kind: kindOfOid(oid), arrayDepth: 0 };
@@ -172,8 +176,8 @@ function scalarFromText(kind: TextKind, text: string): DuckDBValue {
  * array literals, intervals, booleans) where DuckDB's cast from VARCHAR would read them otherwise;
  * the rest are bound as VARCHAR and cast by DuckDB to the type the statement needs.
  */
-function bindText(prepared: DuckDBPreparedStatement, index: number, oid: number, text: string): void {
-  const { kind, arrayDepth } = textTarget(prepared, index, oid);
+function bindText(prepared: DuckDBPreparedStatement, index: number, oid: number, text: string, type: DuckDBType | null): void {
+  const { kind, arrayDepth } = textTarget(type, oid);
   if (arrayDepth > 0 && !text.trimStart().startsWith('[')) {
     const element = kind === 'bytea' ? BLOB : kind === 'bool' ? BOOLEAN : kind === 'interval' ? INTERVAL : VARCHAR;
     const convert = (a: PgArray): DuckDBValue[] => a.map((x) => (x === null ? null : Array.isArray(x) ? listValue(convert(x)) : scalarFromText(kind, x)));

@@ -212,7 +212,7 @@ export function classifySpecial(sql: string): SpecialStatement | null {
     case 'SHOW': {
       if (/^SHOW\s+TRANSACTION\s+ISOLATION\s+LEVEL$/i.test(text)) return { kind: 'show', name: 'transaction_isolation' };
       const m = /^SHOW\s+([A-Za-z_][\w.]*)$/i.exec(text);
-      if (m && isPgSetting(m[1]!)) return { kind: 'show', name: m[1]! };
+      if (m && (isPgSetting(m[1]!) || /^aiduck\.statement_prepares$/i.test(m[1]!))) return { kind: 'show', name: m[1]! };
       // Settings both systems have; a bare SHOW of them would make DuckDB look for a table.
       if (m && /^(search_path|threads|memory_limit)$/i.test(m[1]!)) return { kind: 'show-duckdb', name: m[1]!.toLowerCase() };
       return null;

@@ -36,6 +36,12 @@ export function statementFields(statement: Statement, cursorFields: (name: strin
 
 const dml = new Set([StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE, StatementType.MERGE_INTO]);
 
+/** A write without RETURNING (INSERT, UPDATE, DELETE, MERGE): it sends no rows, whatever it does. */
+export function sendsNoRows(statement: Statement): boolean {
+  const p = statement.prepared;
+  return p !== null && !statement.special && !statement.command && dml.has(p.statementType) && !hasCodeKeyword(statement.sql, 'RETURNING');
+}
+
 /** Whether Execute will send rows: DML only with RETURNING (otherwise DuckDB's one "Count" column is the tag). */
 function returnsRows(p: DuckDBPreparedStatement, sql: string): boolean {
   if (p.columnCount === 0) return false;

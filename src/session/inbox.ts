@@ -10,6 +10,7 @@ const REPORT_BYTES = 256 * 1024;
 export class Inbox {
   private queue: FrontendMessage[] = [];
   private waiting: ((m: FrontendMessage | null) => void) | null = null;
+  private arrival: ((more: boolean) => void) | null = null;
   private closed = false;
   private unreported = 0;
 
@@ -30,6 +31,9 @@ export class Inbox {
         w(msg);
       } else this.queue.push(msg);
     }
+    const a = this.arrival;
+    this.arrival = null;
+    a?.(true);
   }
 
   /**
@@ -54,6 +58,22 @@ export class Inbox {
     return n;
   }
 
+  /** The `i`-th message waiting, without taking it. */
+  peek(i: number): FrontendMessage | undefined {
+    return this.queue[i];
+  }
+
+  /** Takes the first `n` messages waiting (looked at with peek) as handled. */
+  take(n: number): void {
+    for (const m of this.queue.splice(0, n)) this.account(m);
+  }
+
+  /** Resolves once more messages have arrived (true) or the session is closed (false). */
+  moreArrived(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => (this.arrival = resolve));
+  }
+
   /** The next message, or null once the session is closed. */
   next(): Promise<FrontendMessage | null> {
     const m = this.queue.shift();
@@ -71,5 +91,8 @@ export class Inbox {
     const w = this.waiting;
     this.waiting = null;
     w?.(null);
+    const a = this.arrival;
+    this.arrival = null;
+    a?.(false);
   }
 }

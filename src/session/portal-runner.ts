@@ -13,12 +13,14 @@ import { Oid } from '../pg/types/oids.js';
 import * as msg from '../protocol/backend.js';
 import { runCommand } from './command-runner.js';
 import type { SessionOutput } from './output.js';
+import type { CatalogWatch } from './catalog-version.js';
 import type { Preparer } from './prepare.js';
 import { ResultCursor } from './result-cursor.js';
 import { dropOrphanedSequences } from './sequence-columns.js';
 import { dropIfExistsNotices } from './drop-notices.js';
 import { runSpecial, type SpecialHost } from './special.js';
 import type { StatementControl } from './statement-control.js';
+import { sendsNoRows } from './describe.js';
 import type { Portal, Statement } from './statements.js';
 import type { Transaction } from './transaction.js';
 
@@ -32,6 +34,8 @@ export interface PortalHost {
   transaction: Transaction;
   control: StatementControl;
   preparer: Preparer;
+  /** Told of what changes the catalog, so that cached statements are prepared again. */
+  catalog: CatalogWatch;
   special: SpecialHost;
   /** Makes `cursor` the session's open result. */
   opened(cursor: ResultCursor): void;
@@ -64,6 +68,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   }
   if (statement.special) {
     portal.finishedTag = await runSpecial(host.special, statement.special, describe);
+    if (CHANGES_CONTEXT.has(statement.special.kind)) host.catalog.changed(host.transaction.open);
     // A FETCH's rows are sent by then; a COPY FROM's rows are in.
     host.control.markCompleted();
     return;
@@ -81,14 +86,18 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
   }
   if (statement.command) {
     await runCommand(host, statement.command.def, statement.command.args, statement.sql);
+    host.catalog.changed(false);
     // The answer reads session variables the command just set: DuckDB fixes them at prepare.
     p = await host.conn.prepare(statement.command.resultSql);
   }
   if (statement.prefetchQuery) await prefetchFor(host, statement.prefetchQuery, portal);
   if (p.statementType === StatementType.DROP) for (const n of await dropIfExistsNotices(host.conn, statement.sql)) host.notice(n);
-  const result = await p.stream().catch((err: unknown) => {
+  // A write without RETURNING has nothing to stream but its count: one call to DuckDB, not two.
+  const noRows = sendsNoRows(statement);
+  const result = await (noRows ? p.run() : p.stream()).catch((err: unknown) => {
     throw withConstraintFields(err, statement.preparedSql ?? statement.sql);
   });
+  host.catalog.ran(p.statementType, host.transaction.open);
   host.transaction.ranByDuckDB(p.statementType, statement.sql);
   if (p.statementType === StatementType.PREPARE) {
     const name = codeTokens(statement.sql)[1];
@@ -112,7 +121,8 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     return;
   }
   let changed = 0;
-  if (result.returnType === ResultReturnType.CHANGED_ROWS) {
+  if (noRows && result.returnType === ResultReturnType.CHANGED_ROWS) changed = Number(result.rowsChanged);
+  else if (result.returnType === ResultReturnType.CHANGED_ROWS) {
     const chunk = await result.fetchChunk().catch((err: unknown) => {
       throw withConstraintFields(err, statement.preparedSql ?? statement.sql);
     });
@@ -145,8 +155,14 @@ async function reprepareIfRegistryChanged(host: PortalHost, statement: Statement
   statement.prefetchQuery = fresh.prefetchQuery ?? null;
 }
 
+/**
+ * Statements the session answers itself after which cached statements may read names or constants
+ * otherwise (search_path, TimeZone, ...), or the catalog may be another (a rolled-back savepoint).
+ */
+const CHANGES_CONTEXT: ReadonlySet<string> = new Set(['search-path', 'set', 'reset', 'discard', 'rollback-to']);
+
 /** A DuckDB constraint error in Postgres' words, with the table and constraint it is about (errors/pg-fields.ts). */
-function withConstraintFields(err: unknown, sql: string): unknown {
+export function withConstraintFields(err: unknown, sql: string): unknown {
   const raw = err instanceof Error ? err.message : '';
   if (!raw.startsWith('Constraint Error: ')) return err;
   const target = writeTargets(codeTokens(sql))?.[0];

@@ -19,6 +19,7 @@ import { rewriteParameters } from '../sqltext/statements.js';
 import { registryWriteRefusal, type ResolveSchema } from '../registry/write-guard.js';
 import { MODEL_CALLING } from '../../udfs/catalog.js';
 import { columnOrigins } from './connection-ops.js';
+import { CatalogWatch, catalogVersion } from './catalog-version.js';
 import type { Statement } from './statements.js';
 import { sequenceStateQuery } from './sequence-state.js';
 
@@ -52,7 +53,18 @@ export class Preparer {
   /** The part of the catalog only pg_dump reads (pg/bootstrap.ts), the same way. */
   private dumpCatalog: 'absent' | 'pending' | 'loaded' = 'absent';
 
+  /** How many statements DuckDB has prepared for the session (SHOW aiduck.statement_prepares). */
+  prepares = 0;
+  /** Told of what changes the catalog, so that cached statements are prepared again. */
+  readonly catalogWatch = new CatalogWatch();
+
   constructor(private readonly host: PrepareHost) {}
+
+  /** DuckDB's prepare of a text as it is, counted. */
+  prepareDuckDB(sql: string): Promise<DuckDBPreparedStatement> {
+    this.prepares++;
+    return this.host.conn.prepare(sql);
+  }
 
   /**
    * A DuckDB parse or binding error with Postgres' position field: where DuckDB's caret points in the
@@ -101,8 +113,14 @@ export class Preparer {
     }
   }
 
+  /** What statements prepared now are valid under: the catalog version and the registry generation. */
+  version(): string {
+    return `${catalogVersion()}:${this.host.ai.registry.generation}`;
+  }
+
   /** The session's DuckDB transaction ended (or was rolled back to rebuild it). */
   transactionEnded(committed: boolean): void {
+    this.catalogWatch.transactionEnded();
     if (this.catalog === 'pending') this.catalog = committed ? 'loaded' : 'absent';
     if (this.dumpCatalog === 'pending') this.dumpCatalog = committed ? 'loaded' : 'absent';
   }
@@ -135,14 +153,18 @@ export class Preparer {
         throw err;
       });
       const resultSql = `SELECT ${command.columns} FROM (${def.resultSql}) AS ${def.name}`;
-      const prepared = await conn.prepare(resultSql);
+      const prepared = await this.prepareDuckDB(resultSql);
       return { sql, special: null, prepared, paramOids: args.paramOids, command: { def, args: args.prepared!, resultSql } };
     }
+    // A query command's arguments are evaluated and its run recorded while it is rewritten: such a
+    // statement is prepared afresh each time, so that each execution records its run.
+    let ranSomething = false;
     const duckSql = await rewrite(await sequenceStateQuery(conn, sql) ?? sql, {
       dimensionOf: (model) => ai.registry.dimensionOf(model),
       filesDir: this.host.filesDir,
       evaluateArguments: async (def, argsText) => {
-        const args = await conn.prepare(`SELECT __${def.name}_args(${argsText})`);
+        ranSomething = true;
+        const args = await this.prepareDuckDB(`SELECT __${def.name}_args(${argsText})`);
         try {
           if (args.parameterCount > 0) throw new SqlError('0A000', `${def.name} takes its arguments as literals, not parameters`);
           return JSON.parse(String((await args.runAndReadAll()).getRows()[0]?.[0])) as Record<string, unknown>;
@@ -150,9 +172,12 @@ export class Preparer {
           args.destroySync();
         }
       },
-      runAndRecord: (query, recorded) => runAndRecord(conn, query, recorded, sql),
+      runAndRecord: (query, recorded) => {
+        ranSomething = true;
+        return runAndRecord(conn, query, recorded, sql);
+      },
       parameterTypes: async (probe, from) => {
-        const p = await conn.prepare(probe).catch(() => null);
+        const p = await this.prepareDuckDB(probe).catch(() => null);
         if (!p) return null;
         try {
           return Array.from({ length: p.parameterCount - from + 1 }, (_, k) => parameterType(p, from + k));
@@ -173,7 +198,7 @@ export class Preparer {
     }
     return {
       sql, duckSql, preparedSql, usesCatalog, usesDumpCatalog, ...(origins ? { origins } : {}), prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
-      prepared, paramOids,
+      prepared, paramOids, reusable: !ranSomething,
     };
   }
 
@@ -184,7 +209,7 @@ export class Preparer {
    */
   private async prepareTyped(duckSql: string, declaredOids: number[]): Promise<{ prepared: DuckDBPreparedStatement; sql: string }> {
     const { conn } = this.host;
-    let prepared = await conn.prepare(duckSql).catch((err: unknown) => {
+    let prepared = await this.prepareDuckDB(duckSql).catch((err: unknown) => {
       // `SHOW name` of neither a setting nor a table: Postgres' answer, not DuckDB's "Table ... does not exist".
       const show = /^\s*SHOW\s+([A-Za-z_][\w.]*)\s*;?\s*$/i.exec(duckSql);
       if (show && sqlstateOf(err instanceof Error ? err.message : String(err)) === '42P01') throw new SqlError('42704', `unrecognized configuration parameter "${show[1]!.toLowerCase()}"`);
@@ -213,7 +238,7 @@ export class Preparer {
     for (const fallback of ['VARCHAR', 'DOUBLE']) {
       const sql = typed(fallback);
       try {
-        return { prepared: await conn.prepare(sql), sql };
+        return { prepared: await this.prepareDuckDB(sql), sql };
       } catch (err) {
         if (fallback === 'DOUBLE') break;
         firstError ??= err;

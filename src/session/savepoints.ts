@@ -8,6 +8,8 @@ export interface JournalEntry {
   params: Array<Buffer | null>;
   paramFormats: number[];
   paramOids: number[];
+  /** It calls no function (rows of constants): nothing in it differs when it runs again. */
+  plain?: boolean;
 }
 
 /** What undoing part of a transaction needs of the session. */
@@ -69,6 +71,7 @@ export class Savepoints {
 
   /** A statement that changed the transaction. */
   record(entry: JournalEntry): void {
+    if (entry.plain) return this.push(entry);
     const tokens = codeTokens(entry.sql);
     const volatile = tokens.find((t, i) => t.kind === 'word' && VOLATILE.has(t.text.toLowerCase()) &&
       (tokens[i + 1]?.text === '(' || /^(current_|local)/i.test(t.text)));
@@ -100,6 +103,22 @@ export class Savepoints {
     this.stack.length = i + 1;
     if (this.broken) throw cannotRollBack('an earlier ROLLBACK TO SAVEPOINT could not rebuild the transaction');
     if (sp.at === this.count && intact) return;
+    await this.rewind(sp.at, host);
+  }
+
+  /** Where the journal is now: a point rewind() can return to. */
+  get position(): number {
+    return this.count;
+  }
+
+  /**
+   * Undoes what ran since `position` was `at`: the DuckDB transaction is rolled back and what the
+   * journal holds before that point runs again in a new one (savepoints defined since are forgotten).
+   */
+  async rewind(at: number, host: RebuildHost): Promise<void> {
+    if (this.broken) throw cannotRollBack('an earlier ROLLBACK TO SAVEPOINT could not rebuild the transaction');
+    this.stack = this.stack.filter((s) => s.at <= at);
+    const sp = { at };
     if (this.overflowed && sp.at > 0) {
       throw cannotRollBack(`more than ${MAX_ENTRIES.toLocaleString('en-US')} statements or ${MAX_BYTES >> 20} MB of them ran before the savepoint`);
     }

@@ -15,7 +15,8 @@ import type { Inbox } from './inbox.js';
 import type { SessionOutput } from './output.js';
 import { isTemporary, rebuildHost, transactionIntact } from './connection-ops.js';
 import { SqlCursors } from './cursors.js';
-import { statementFields } from './describe.js';
+import { sendsNoRows, statementFields } from './describe.js';
+import { InsertBatches } from './insert-batches.js';
 import { applyStartupSettings } from './special.js';
 import { startPortal, type PortalHost } from './portal-runner.js';
 import { Preparer } from './prepare.js';
@@ -68,6 +69,7 @@ export class Session {
   private busy = false;
   /** The result being streamed; DuckDB allows one per connection, so another query parks it first. */
   private readonly open = new OpenResult();
+  private readonly inserts = new InsertBatches(() => ({ ...this.portalHost(), runStatement: (sql, work) => this.runStatement(sql, work), runSimple: (sql) => this.simpleStatement(sql) }));
   /** After an error in an extended-protocol batch, messages are dropped until Sync. */
   private skipToSync = false;
 
@@ -87,7 +89,7 @@ export class Session {
       sid: ctx.sid, out, jobs: ctx.ai.jobs, cancelCounter: ctx.cancelCounter, statementTimeoutMs: () => this.settings.statementTimeoutMs,
       interrupt: () => conn.interrupt(), cancelModelWork: () => ctx.ai.runtime.cancel(ctx.sid),
     });
-    this.statements = new StatementStore((portal) => this.open.drop(portal.cursor));
+    this.statements = new StatementStore((portal) => this.open.drop(portal.cursor), () => this.preparer.version());
     this.preparer = new Preparer({ conn, ai: ctx.ai, parkOpenCursor: () => this.parkOpenCursor(), inTransaction: () => this.transaction.open, writableDirs: ctx.writableDirs, filesDir: ctx.filesDir });
     this.cursors = new SqlCursors({
       conn, out, inTransaction: () => this.transaction.open, parkOpenCursor: () => this.parkOpenCursor(),
@@ -196,7 +198,7 @@ export class Session {
         case 'parse': await this.parse(m); break;
         case 'bind': this.bind(m); break;
         case 'describe': await this.describe(m); break;
-        case 'execute': await this.execute(m); break;
+        case 'execute': if (!(await this.inserts.executePipelined(m.portal))) await this.execute(m); break;
         case 'close':
           if (m.target === 'statement') this.statements.dropStatement(m.name);
           else this.statements.closePortal(m.name);
@@ -244,10 +246,10 @@ export class Session {
     if (parts.length === 0) msg.emptyQueryResponse(this.out.w);
     // Like Postgres, several statements in one Query outside a transaction run as one transaction;
     // a BEGIN among them takes it over, a COMMIT or ROLLBACK ends it and the next one opens another.
-    for (const part of parts) {
+    for (let i = 0; i < parts.length;) {
       try {
         if (parts.length > 1) await this.beginImplicitTransaction();
-        await this.simpleStatement(part);
+        i += (await this.inserts.runStatements(parts, i)) || (await this.simpleStatement(parts[i]!), 1);
       } catch (err) {
         if (err instanceof ProtocolError) throw err;
         this.fail(err);
@@ -261,7 +263,7 @@ export class Session {
   }
 
   private async simpleStatement(sql: string): Promise<void> {
-    const statement = this.statements.takeCached(sql, this.ctx.ai.registry.generation) ?? (await this.preparer.prepare(sql, []));
+    const statement = await this.statements.reuseOrPrepare(sql, [], () => this.preparer.prepare(sql, []));
     try {
       const takesParams = statement.command?.args ?? statement.prepared;
       if (takesParams && takesParams.parameterCount > 0) {
@@ -291,7 +293,7 @@ export class Session {
     if (!name) this.statements.dropStatement('');
     const statement: Statement = parts.length === 0
       ? { sql: '', special: null, prepared: null, paramOids }
-      : await this.preparer.prepare(parts[0]!, paramOids);
+      : await this.statements.reuseOrPrepare(parts[0]!, paramOids, () => this.preparer.prepare(parts[0]!, paramOids));
     this.statements.addStatement(name, statement);
     msg.parseComplete(this.out.w);
   }
@@ -316,7 +318,7 @@ export class Session {
     const portal = this.statements.portal(name);
     // The portal runs now and is described from its actual result: DuckDB's prepared-statement
     // metadata can be stale after DDL, or unresolved until the parameters are bound.
-    if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null) {
+    if (portal.statement.prepared && !portal.cursor && portal.finishedTag === null && !sendsNoRows(portal.statement)) {
       // The portal's own Execute and at least one more before Sync make a batch.
       await this.beginImplicitTransactionIfBatch(2);
       await this.runStatement(portal.statement.sql, () => startPortal(this.portalHost(), portal, false));
@@ -398,14 +400,14 @@ export class Session {
   private portalHost(): PortalHost {
     return {
       conn: this.conn, ai: this.ctx.ai, sid: this.ctx.sid, out: this.out, caller: this.caller, transaction: this.transaction,
-      control: this.control, preparer: this.preparer,
+      control: this.control, preparer: this.preparer, catalog: this.preparer.catalogWatch,
       special: {
         conn: this.conn, out: this.out, inbox: this.inbox, tmpDir: this.ctx.tmpDir, transaction: this.transaction,
         settings: this.settings, statements: this.statements, run: (sql) => this.runDuck(sql),
         duckdbSetting: (name) => this.duckdbSetting(name), parkOpenCursor: () => this.parkOpenCursor(),
         transactionIntact: () => this.parkOpenCursor().then(() => transactionIntact(this.conn)), rebuild: rebuildHost(this.conn, (sql) => this.runTransactionVerb(sql, true)),
         isTemporary: (t) => isTemporary(this.conn, t), cursors: this.cursors, notifications: this.notifications, notice: (message, code) => this.notice(message, code),
-        runChecked: (sql) => this.preparer.runChecked(sql),
+        runChecked: (sql) => this.preparer.runChecked(sql), statementPrepares: () => this.preparer.prepares,
       },
       opened: (cursor) => this.open.opened(cursor),
       parkOpenCursor: () => this.parkOpenCursor(),

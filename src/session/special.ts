@@ -42,6 +42,8 @@ export interface SpecialHost extends CopyHost {
   /** Prepares (with every check a client statement gets) and runs a statement. */
   runChecked(sql: string): Promise<void>;
   notice(message: string, code?: string): void;
+  /** How many statements DuckDB has prepared for the session (SHOW aiduck.statement_prepares). */
+  statementPrepares(): number;
 }
 
 /**
@@ -120,6 +122,7 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       if (describe) msg.rowDescription(w, [textField(s.name)]);
       const value = s.kind === 'show-duckdb' ? await host.duckdbSetting(s.name)
         : s.name.toLowerCase() === 'transaction_read_only' ? (host.transaction.readOnly ? 'on' : 'off')
+        : s.name.toLowerCase() === 'aiduck.statement_prepares' ? String(host.statementPrepares())
         : host.settings.get(s.name);
       msg.textRow(w, [value]);
       return 'SHOW';

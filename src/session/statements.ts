@@ -29,6 +29,11 @@ export interface Statement {
   command?: { def: ModelCommand; args: DuckDBPreparedStatement; resultSql: string };
   /** Column types a Describe of the statement promised; a later result of another shape is refused. */
   describedOids?: number[];
+  /** Preparing it did nothing but prepare (no run recorded, no command): the same text may reuse it. */
+  reusable?: boolean;
+  /** Where the statement cache keeps it (its text and declared parameter types), and the version it was prepared under. */
+  cacheKey?: string;
+  cacheVersion?: string;
 }
 
 /** A bound statement (Bind), ready to run and, once running, holding its open result. */
@@ -46,9 +51,11 @@ const MAX_CACHED_STATEMENTS = 64;
 
 /**
  * A session's named statements and portals (the unnamed ones under ''), and a cache of prepared
- * parameterless SELECTs by text: a simple query that comes again skips DuckDB's prepare. A cached
- * statement is described from its actual result, so metadata that DuckDB left stale after DDL does
- * no harm; Parse, whose Describe reads that metadata, always prepares afresh.
+ * statements by text and declared parameter types: a SELECT or a statement with parameters that
+ * comes again (a simple query, or the Parse node-postgres sends before every execution) skips the
+ * rewrite pipeline and DuckDB's prepare. A cached statement is reused only under the catalog
+ * version and registry generation it was prepared under (catalog-version.ts), so what was derived
+ * from the catalog at prepare (parameter types, column origins, a Describe's types) still holds.
  */
 export class StatementStore {
   private readonly statements = new Map<string, Statement>();
@@ -56,10 +63,14 @@ export class StatementStore {
   private readonly cache = new Map<string, Statement>();
   /** Names of statements prepared by SQL PREPARE (DuckDB holds them; DuckDB's DEALLOCATE does not say when a name is unknown). */
   readonly sqlPrepared = new Set<string>();
-  /** The registry generation the cache was filled under. */
-  private cacheGeneration = 0;
+  /** The version the cache was filled under. */
+  private cacheVersion = '';
 
-  constructor(private readonly onPortalClosed: (portal: Portal) => void) {}
+  constructor(
+    private readonly onPortalClosed: (portal: Portal) => void,
+    /** The catalog version and registry generation now. */
+    private readonly version: () => string,
+  ) {}
 
   statement(name: string): Statement {
     const s = this.statements.get(name);
@@ -121,18 +132,26 @@ export class StatementStore {
     for (const name of [...this.portals.keys()]) this.closePortal(name);
   }
 
-  /** A cached statement for this text, taken out of the cache while it runs. */
-  takeCached(sql: string, generation: number): Statement | undefined {
-    // A cached statement may hold a registry-dependent rewrite (ai_embed's FLOAT[n]) that a new
-    // version or a moved alias has made stale.
-    if (generation !== this.cacheGeneration) {
+  /** A statement for this text and these declared parameter types: the cached one (taken out while in use), or a new one. */
+  async reuseOrPrepare(sql: string, declaredOids: readonly number[], prepare: () => Promise<Statement>): Promise<Statement> {
+    const version = this.version();
+    if (version !== this.cacheVersion) {
       for (const old of this.cache.values()) old.prepared?.destroySync();
       this.cache.clear();
-      this.cacheGeneration = generation;
+      this.cacheVersion = version;
     }
-    const s = this.cache.get(sql);
-    if (s) this.cache.delete(sql);
-    return s;
+    const key = `${declaredOids.join(',')}\u0000${sql}`;
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.cache.delete(key);
+      return cached;
+    }
+    const statement = await prepare();
+    if (statement.reusable) {
+      statement.cacheKey = key;
+      statement.cacheVersion = version;
+    }
+    return statement;
   }
 
   /** Returns a statement no longer in use to the cache, or frees it. */
@@ -140,11 +159,13 @@ export class StatementStore {
     const p = statement.prepared;
     if (!p) return;
     delete statement.describedOids;
-    if (statement.special || p.statementType !== StatementType.SELECT || p.parameterCount > 0 || this.cache.has(statement.sql)) {
+    const key = statement.cacheKey;
+    if (!key || statement.special || statement.cacheVersion !== this.version() || this.cache.has(key) ||
+      (p.statementType !== StatementType.SELECT && p.parameterCount === 0)) {
       p.destroySync();
       return;
     }
-    this.cache.set(statement.sql, statement);
+    this.cache.set(key, statement);
     if (this.cache.size > MAX_CACHED_STATEMENTS) {
       const [oldest, old] = this.cache.entries().next().value as [string, Statement];
       this.cache.delete(oldest);

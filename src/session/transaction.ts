@@ -87,6 +87,19 @@ export class Transaction {
     return 'ROLLBACK';
   }
 
+  /** A point of the transaction rewind() can return to; null outside a transaction or in a failed one. */
+  mark(): number | null {
+    return this.state === 'block' || this.state === 'implicit' ? this.savepoints.position : null;
+  }
+
+  /**
+   * Undoes what ran since mark() gave `at` (a failed batch of statements, to run them one by one),
+   * as ROLLBACK TO SAVEPOINT does; refused (0A000) when the transaction cannot be run again to there.
+   */
+  async rewind(at: number, host: RebuildHost): Promise<void> {
+    await this.savepoints.rewind(at, host);
+  }
+
   private requireBlock(verb: string): void {
     if (this.state !== 'block') throw new SqlError('25P01', `${verb} can only be used in transaction blocks`);
   }

@@ -23,8 +23,18 @@ export interface Token {
 }
 
 const OPERATOR_CHARS = '+-*/<>=~!@#%^&|`?:';
-const isWordStart = (c: string): boolean => /[A-Za-z_\u0080-\uffff]/.test(c);
-const isWordChar = (c: string): boolean => /[\w$\u0080-\uffff]/.test(c);
+const PUNCT_CHARS = '()[]{},;.';
+
+// Character classes by code unit, as the regexes /\s/, /\d/, /[A-Za-z_\u0080-\uffff]/ and
+// /[\w$\u0080-\uffff]/ read them (the lexer runs over every statement several times, so it
+// tests code units, not one-character strings against regexes).
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isAsciiLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isSpace = (c: number): boolean => (c >= 9 && c <= 13) || c === 32 || (c >= 0x80 && /\s/.test(String.fromCharCode(c)));
+const isWordStart = (c: number): boolean => isAsciiLetter(c) || c === 95 || c >= 0x80;
+const isWordChar = (c: number): boolean => isAsciiLetter(c) || isDigit(c) || c === 95 || c === 36 || c >= 0x80;
+const NUMBER = /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+const DOLLAR_TAG = /\$([A-Za-z_][A-Za-z0-9_]*)?\$/y;
 
 /** Every token of `sql`, in order, spaces and comments included (their texts concatenate to `sql`). */
 export function lex(sql: string): Token[] {
@@ -35,38 +45,40 @@ export function lex(sql: string): Token[] {
     out.push({ kind, text: sql.slice(start, end), start, end });
   };
   while (i < n) {
-    const c = sql[i]!;
+    const c = sql.charCodeAt(i);
     const start = i;
-    const next = sql[i + 1];
-    if (/\s/.test(c)) {
-      while (i < n && /\s/.test(sql[i]!)) i++;
+    const next = i + 1 < n ? sql.charCodeAt(i + 1) : -1;
+    if (isSpace(c)) {
+      while (i < n && isSpace(sql.charCodeAt(i))) i++;
       push('space', start, i);
-    } else if (c === '-' && next === '-') {
+    } else if (c === 45 /* - */ && next === 45) {
       const nl = sql.indexOf('\n', i);
       i = nl < 0 ? n : nl + 1;
       push('comment', start, i);
-    } else if (c === '/' && next === '*') {
+    } else if (c === 47 /* / */ && next === 42 /* * */) {
       let depth = 1;
       i += 2;
       while (i < n && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') { depth++; i += 2; }
-        else if (sql[i] === '*' && sql[i + 1] === '/') { depth--; i += 2; }
+        const d = sql.charCodeAt(i);
+        if (d === 47 && sql.charCodeAt(i + 1) === 42) { depth++; i += 2; }
+        else if (d === 42 && sql.charCodeAt(i + 1) === 47) { depth--; i += 2; }
         else i++;
       }
       push('comment', start, i);
-    } else if ((c === 'E' || c === 'e') && next === "'") {
+    } else if ((c === 69 || c === 101) /* E e */ && next === 39) {
       i = quotedEnd(sql, i + 1, "'", true);
       push('string', start, i);
-    } else if (c === "'" || c === '"') {
-      i = quotedEnd(sql, i, c, false);
-      push(c === "'" ? 'string' : 'quoted', start, i);
-    } else if (c === '$' && next !== undefined && /\d/.test(next)) {
+    } else if (c === 39 /* ' */ || c === 34 /* " */) {
+      i = quotedEnd(sql, i, c === 39 ? "'" : '"', false);
+      push(c === 39 ? 'string' : 'quoted', start, i);
+    } else if (c === 36 /* $ */ && isDigit(next)) {
       i++;
-      while (i < n && /\d/.test(sql[i]!)) i++;
+      while (i < n && isDigit(sql.charCodeAt(i))) i++;
       push('param', start, i);
-    } else if (c === '$') {
-      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64));
-      if (tag) {
+    } else if (c === 36) {
+      DOLLAR_TAG.lastIndex = i;
+      const tag = DOLLAR_TAG.exec(sql);
+      if (tag && tag[0].length <= 64) {
         const close = sql.indexOf(tag[0], i + tag[0].length);
         i = close < 0 ? n : close + tag[0].length;
         push('string', start, i);
@@ -74,17 +86,18 @@ export function lex(sql: string): Token[] {
         i++;
         push('op', start, i);
       }
-    } else if (/\d/.test(c) || (c === '.' && next !== undefined && /\d/.test(next))) {
-      const m = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/.exec(sql.slice(i))!;
-      i += m[0].length;
+    } else if (isDigit(c) || (c === 46 /* . */ && isDigit(next))) {
+      NUMBER.lastIndex = i;
+      NUMBER.exec(sql);
+      i = NUMBER.lastIndex;
       push('number', start, i);
     } else if (isWordStart(c)) {
-      while (i < n && isWordChar(sql[i]!)) i++;
+      while (i < n && isWordChar(sql.charCodeAt(i))) i++;
       push('word', start, i);
-    } else if ('()[]{},;.'.includes(c) || (c === ':' && next !== ':' && next !== '=')) {
+    } else if (PUNCT_CHARS.includes(sql[i]!) || (c === 58 /* : */ && next !== 58 && next !== 61 /* = */)) {
       i++;
       push('punct', start, i);
-    } else if (OPERATOR_CHARS.includes(c)) {
+    } else if (OPERATOR_CHARS.includes(sql[i]!)) {
       i++;
       // An operator runs on while operator characters follow, but never into a comment.
       while (i < n && OPERATOR_CHARS.includes(sql[i]!) && !(sql[i] === '-' && sql[i + 1] === '-') && !(sql[i] === '/' && sql[i + 1] === '*')) i++;

@@ -9,6 +9,8 @@ export interface BackendMessage {
   fields?: Array<{ name: string; dataTypeID: number; format: string }>;
   values?: Array<Buffer | null>;
   status?: string;
+  /** CommandComplete's tag. */
+  tag?: string;
 }
 
 const names: Record<string, string> = {
@@ -55,6 +57,7 @@ function decode(code: string, body: Buffer): BackendMessage {
       if (len > 0) pos += len;
     }
   } else if (code === 'Z') m.status = String.fromCharCode(body[0]!);
+  else if (code === 'C') m.tag = cstr();
   return m;
 }
 
@@ -85,8 +88,8 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
-  static async connect(port: number, user = 'aiduck', database = 'aiduck'): Promise<RawClient> {
-    const socket = connect(port, '127.0.0.1');
+  static async connect(port: number, user = 'aiduck', database = 'aiduck', host = '127.0.0.1'): Promise<RawClient> {
+    const socket = connect(port, host);
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const c = new RawClient(socket);
     c.send(serialize.startup({ user, database }));

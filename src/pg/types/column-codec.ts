@@ -32,12 +32,17 @@ const FLOAT4_MIN_NORMAL = 2 ** -126;
  */
 function float4Text(v: DuckDBValue): string {
   const x = v as number;
-  if (!Number.isFinite(x)) return String(x);
+  if (!Number.isFinite(x) || x === 0) return float8Text(x);
   for (let p = Math.abs(x) >= FLOAT4_MIN_NORMAL ? 6 : 1; p < 10; p++) {
     const s = x.toPrecision(p);
     if (Math.fround(Number(s)) === x) return String(Number(s));
   }
   return String(x);
+}
+
+/** A float8 as text; negative zero keeps its sign, as Postgres prints it ("-0"). */
+function float8Text(v: DuckDBValue): string {
+  return Object.is(v, -0) ? '-0' : String(v);
 }
 
 const str: TextEncoder = (v) => v as string;
@@ -73,7 +78,7 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.FLOAT:
       return { oid: Oid.float4, text: float4Text, binary: (v) => bin.binaryFloat4(v as number) };
     case DuckDBTypeId.DOUBLE:
-      return { oid: Oid.float8, text: any, binary: (v) => bin.binaryFloat8(v as number) };
+      return { oid: Oid.float8, text: float8Text, binary: (v) => bin.binaryFloat8(v as number) };
     case DuckDBTypeId.VARCHAR:
       return type.alias === 'JSON'
         ? { oid: Oid.json, text: str, binary: utf8 }

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { decodeClientMessage } from '../../protocol/frontend.js';
 import { columnCodec } from '../../pg/types/column-codec.js';
 import type { CopyCommand } from '../../pg/copy-command.js';
 import { isUnconstrained, misfitHint, unconstrainedMisfit } from '../../pg/numeric.js';
-import { copyRow, csvLineForDuckDB, duckListText, parseTextLine } from './format.js';
+import { copyRow, csvLineForDuckDB, duckListText, parseTextLine, stagedTextLine, stagedTextVerbatim } from './format.js';
 import type { Inbox } from '../inbox.js';
 import type { SessionOutput } from '../output.js';
 import { quoteIdent, sqlString } from '../../sqltext/quote.js';
@@ -78,8 +79,11 @@ const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const END_MARKER = /(^|\n)\\\.\r?\n?$/;
 
 /**
- * COPY FROM STDIN data staged in a temporary file for DuckDB's CSV reader. Text-format data is
- * transcoded to CSV line by line on its way there.
+ * COPY FROM STDIN data staged in a temporary file for DuckDB's CSV reader. CSV data goes there as
+ * it comes. Text-format data with the default delimiter and NULL marker is staged as tab-separated
+ * lines quoted with \x01, which the text format's own lines already are unless they hold an escape
+ * (a backslash other than a \N field), \x01 or a carriage return: such lines, and any text data
+ * with another delimiter or NULL marker, are decoded and written again (as CSV in the latter case).
  */
 class CopyInFile {
   readonly path: string;
@@ -92,6 +96,10 @@ class CopyInFile {
   private error: Error | null = null;
   /** A text-format line `\.` was read: what follows is not data (pg_restore sends blank lines after it). */
   private ended = false;
+  /** Text data staged as it came: the bytes after the last complete line. */
+  private pendingBytes = Buffer.alloc(0);
+  /** Text with the default delimiter and NULL marker, and no column whose text needs rewriting: staged as it came where it can be. */
+  private readonly asItCame: boolean;
 
   /**
    * `kinds`: what each column needs in text format. A list's Postgres array text is rewritten here in
@@ -102,6 +110,7 @@ class CopyInFile {
     this.path = join(tmpDir, `copy-${randomUUID()}.csv`);
     this.file = createWriteStream(this.path);
     this.file.on('error', (err) => (this.error = err));
+    this.asItCame = cmd.format === 'text' && cmd.delimiter === '\t' && cmd.null === '\\N' && kinds.every((k) => k === 'other');
   }
 
   async write(data: Buffer): Promise<void> {
@@ -110,6 +119,12 @@ class CopyInFile {
       const keep = Math.min(5, all.length);
       this.csvTail = Buffer.from(all.subarray(all.length - keep));
       return this.put(all.subarray(0, all.length - keep));
+    }
+    if (this.asItCame) {
+      const all = this.pendingBytes.length ? Buffer.concat([this.pendingBytes, data]) : data;
+      const end = all.lastIndexOf(0x0a) + 1;
+      this.pendingBytes = Buffer.from(all.subarray(end));
+      return this.put(this.staged(all.subarray(0, end)));
     }
     const text = this.decoder.write(data);
     const firstEnd = text.indexOf('\n');
@@ -127,6 +142,27 @@ class CopyInFile {
     await this.put(this.transcode(lines));
   }
 
+  /** Complete lines of text data, staged: as they are where they can be, else decoded and written again. */
+  private staged(lines: Buffer): Buffer | string {
+    if (this.ended) return '';
+    if (stagedTextVerbatim(lines, 0, lines.length)) return lines;
+    let out = '';
+    for (let start = 0; start < lines.length;) {
+      const end = lines.indexOf(0x0a, start) + 1 || lines.length;
+      if (stagedTextVerbatim(lines, start, end)) out += lines.toString('utf8', start, end);
+      else {
+        const line = lines.toString('utf8', start, end).replace(/\r?\n$/, '');
+        if (line === '\\.') {
+          this.ended = true;
+          break;
+        }
+        out += stagedTextLine(parseTextLine(this.cmd, line));
+      }
+      start = end;
+    }
+    return out;
+  }
+
   private transcode(lines: string[]): string {
     let out = '';
     for (const raw of lines) {
@@ -142,19 +178,18 @@ class CopyInFile {
     return out;
   }
 
-  private put(data: Buffer | string): Promise<void> {
-    if (this.error) return Promise.reject(this.error);
-    if (this.file.write(data)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.file.once('drain', resolve);
-      this.file.once('error', reject);
-    });
+  private async put(data: Buffer | string): Promise<void> {
+    if (this.error) throw this.error;
+    if (data.length === 0 || this.file.write(data)) return;
+    await once(this.file, 'drain');
   }
 
   async finish(): Promise<void> {
     if (this.cmd.format === 'csv') {
       // latin1 maps bytes one to one, so the tail's bytes survive the regex untouched.
       await this.put(Buffer.from(this.csvTail.toString('latin1').replace(END_MARKER, '$1'), 'latin1'));
+    } else if (this.asItCame) {
+      if (this.pendingBytes.length) await this.put(this.staged(Buffer.concat([this.pendingBytes, Buffer.from('\n')])));
     } else {
       const last = this.pendingLine.join('') + this.decoder.end();
       if (last) await this.put(this.transcode([last]));
@@ -180,7 +215,8 @@ class CopyInFile {
     const c = this.cmd;
     const csv = c.format === 'csv'
       ? `delim = ${sqlString(c.delimiter)}, quote = ${sqlString(c.quote)}, escape = ${sqlString(c.escape)}, nullstr = ${sqlString(c.null)}`
-      : `delim = ',', quote = '"', escape = '"', nullstr = ''`;
+      : this.asItCame ? `delim = '\t', quote = '\x01', escape = '\x01', nullstr = '\\N'`
+        : `delim = ',', quote = '"', escape = '"', nullstr = ''`;
     const reader = `read_csv(${sqlString(this.path)}, header = ${c.header}, ${csv}, allow_quoted_nulls = false, ` +
       `auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, ` +
       `columns = {${columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}})`;
@@ -228,6 +264,17 @@ function fromPgText(column: string, type: DuckDBType, format: CopyCommand['forma
   }
 }
 
+/** The data of a CopyData message and of the CopyData messages already waiting after it, as one (psql sends a message per line). */
+function withWaitingData(inbox: Inbox, first: Buffer): Buffer {
+  let n = 0;
+  while (inbox.peek(n)?.code === Frontend.CopyData) n++;
+  if (n === 0) return first;
+  const parts = [first];
+  for (let i = 0; i < n; i++) parts.push(inbox.peek(i)!.body);
+  inbox.take(n);
+  return Buffer.concat(parts);
+}
+
 async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
   const t = cmd.target!;
   const shape = await host.conn.prepare(`SELECT ${t.columns ?? '*'} FROM ${t.table} LIMIT 0`);
@@ -243,7 +290,7 @@ async function copyIn(host: CopyHost, cmd: CopyCommand): Promise<number> {
       // Flush and Sync may come in between (psql sends neither, other clients do); anything else ends the session.
       if (m.code === Frontend.Flush || m.code === Frontend.Sync) continue;
       const message = decodeClientMessage(m);
-      if (message.type === 'copy-data') await file.write(message.data);
+      if (message.type === 'copy-data') await file.write(withWaitingData(host.inbox, message.data));
       else if (message.type === 'copy-done') break;
       else if (message.type === 'copy-fail') throw new SqlError('57014', `COPY from stdin failed: ${message.message}`);
       else throw new ProtocolError(`unexpected message type "${message.type}" during COPY from stdin`);

@@ -100,6 +100,27 @@ export function parseTextLine(cmd: CopyCommand, line: string): Array<string | nu
   return fields;
 }
 
+/**
+ * Whether bytes [start, end) of text-format COPY data (default delimiter and NULL marker) are
+ * already in the form staged for DuckDB's reader (tab-separated, \x01 as the quote, \N as NULL):
+ * no escapes (the only backslashes are \N fields), no \x01, no carriage return.
+ */
+export function stagedTextVerbatim(data: Buffer, start: number, end: number): boolean {
+  const region = data.subarray(start, end);
+  if (region.includes(0x01) || region.includes(0x0d)) return false;
+  for (let i = region.indexOf(0x5c); i >= 0; i = region.indexOf(0x5c, i + 1)) {
+    const fieldStart = i === 0 || region[i - 1] === 0x09 || region[i - 1] === 0x0a;
+    const fieldEnd = i + 2 === region.length || region[i + 2] === 0x09 || region[i + 2] === 0x0a;
+    if (region[i + 1] !== 0x4e || !fieldStart || !fieldEnd) return false;
+  }
+  return true;
+}
+
+/** Decoded fields as a line of the staged text form (see stagedTextVerbatim). */
+export function stagedTextLine(fields: ReadonlyArray<string | null>): string {
+  return fields.map((f) => (f === null ? '\\N' : /[\t\n\r\x01]/.test(f) || f === '\\N' ? `\x01${f.replace(/\x01/g, '\x01\x01')}\x01` : f)).join('\t') + '\n';
+}
+
 /** A CSV line that DuckDB's reader turns back into exactly these fields (unquoted empty is NULL). */
 export function csvLineForDuckDB(fields: ReadonlyArray<string | null>): string {
   return fields.map((f) => (f === null ? '' : '"' + f.replace(/"/g, '""') + '"')).join(',') + '\n';
