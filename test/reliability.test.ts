@@ -228,6 +228,28 @@ describe('the protocol', () => {
     expect(await job).toMatchObject({ rows: [{ n: '100000' }] });
     await b.end();
   });
+
+  it("a cancel sent after a query reaches that query, even when the query waits behind another session's model calls", async () => {
+    const b = await client(server.port);
+    await b.query("SELECT * FROM register_model('hash_queued', 'builtin:hash-embed-256')");
+    const a = await client(server.port);
+    // As above, B's model calls block the engine thread; A's query and then its cancel arrive meanwhile.
+    const job = b.query("SELECT count(v) AS n FROM (SELECT ai_embed('hash_queued', 'word ' || range) AS v FROM range(100000) WHERE random() >= 0)");
+    await new Promise((r) => setTimeout(r, 500));
+    const queued = a.query('SELECT 42 AS answer').catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const { processID, secretKey } = a as unknown as { processID: number; secretKey: number };
+    const cancel = connect(server.port, '127.0.0.1');
+    await new Promise((r) => cancel.once('connect', r));
+    cancel.end(serialize.cancel(processID, secretKey));
+    await new Promise((r) => cancel.once('close', r));
+    expect(await queued).toMatchObject({ code: '57014' });
+    // The cancel was spent on that query: the next one runs.
+    expect((await a.query('SELECT 43 AS answer')).rows).toEqual([{ answer: 43 }]);
+    expect(await job).toMatchObject({ rows: [{ n: '100000' }] });
+    await a.end();
+    await b.end();
+  });
 });
 
 describe('logins', () => {

@@ -49,6 +49,12 @@ export class CancelSlots {
     if (i !== undefined) Atomics.add(this.counters, i, 1);
   }
 
+  /** Server thread: how many cancels the session has had so far (0 without a slot). */
+  count(sid: number): number {
+    const i = this.slotOf.get(sid);
+    return i === undefined ? 0 : Atomics.load(this.counters, i);
+  }
+
   /**
    * Engine thread: the session's own counter, as a one-element view (the session reads element
    * 0). Looked up once, when the session opens; null if the server thread gave it no slot.

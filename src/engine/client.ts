@@ -129,7 +129,7 @@ export class EngineClient {
 
   input(sid: number, data: Buffer): void {
     const copy = new Uint8Array(data);
-    this.send({ t: 'input', sid, data: copy }, [copy.buffer as ArrayBuffer]);
+    this.send({ t: 'input', sid, data: copy, cancels: this.cancelSlots.count(sid) }, [copy.buffer as ArrayBuffer]);
   }
 
   /**

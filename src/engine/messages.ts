@@ -14,7 +14,8 @@ export interface SessionStart {
 
 export type ToEngine =
   | { t: 'open'; sid: number; start: SessionStart }
-  | { t: 'input'; sid: number; data: Uint8Array }
+  /** `cancels`: the session's cancel count when the data arrived (a cancel after it is meant for what it holds). */
+  | { t: 'input'; sid: number; data: Uint8Array; cancels: number }
   | { t: 'ack'; sid: number; bytes: number }
   | { t: 'cancel'; sid: number }
   | { t: 'close'; sid: number }

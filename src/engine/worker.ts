@@ -120,7 +120,7 @@ async function main(): Promise<void> {
         void openSession(instance, ai, m.sid, m.start);
         break;
       case 'input':
-        sessions.get(m.sid)?.inbox.push(m.data);
+        sessions.get(m.sid)?.inbox.push(m.data, m.cancels);
         break;
       case 'ack':
         sessions.get(m.sid)?.out.ack(m.bytes);

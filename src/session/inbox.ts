@@ -13,11 +13,18 @@ export class Inbox {
   private arrival: ((more: boolean) => void) | null = null;
   private closed = false;
   private unreported = 0;
+  /** The cancel count stamped on each waiting message (parallel to `queue`). */
+  private stamps: number[] = [];
+  /**
+   * The session's cancel count when the message last taken arrived at the server: a cancel counted
+   * after it was sent for that message's statement, however long the statement waited to start.
+   */
+  cancelsAtArrival: number | null = null;
 
   constructor(private readonly reportConsumed: (bytes: number) => void) {}
 
   /** Frames a batch of whole messages as forwarded by the server thread. */
-  push(data: Uint8Array): void {
+  push(data: Uint8Array, cancels: number): void {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     let pos = 0;
     while (pos + 5 <= buf.length) {
@@ -28,8 +35,12 @@ export class Inbox {
         const w = this.waiting;
         this.waiting = null;
         this.account(msg);
+        this.cancelsAtArrival = cancels;
         w(msg);
-      } else this.queue.push(msg);
+      } else {
+        this.queue.push(msg);
+        this.stamps.push(cancels);
+      }
     }
     const a = this.arrival;
     this.arrival = null;
@@ -66,6 +77,7 @@ export class Inbox {
   /** Takes the first `n` messages waiting (looked at with peek) as handled. */
   take(n: number): void {
     for (const m of this.queue.splice(0, n)) this.account(m);
+    this.cancelsAtArrival = this.stamps.splice(0, n).at(-1) ?? this.cancelsAtArrival;
   }
 
   /** Resolves once more messages have arrived (true) or the session is closed (false). */
@@ -79,6 +91,7 @@ export class Inbox {
     const m = this.queue.shift();
     if (m) {
       this.account(m);
+      this.cancelsAtArrival = this.stamps.shift() ?? null;
       return Promise.resolve(m);
     }
     if (this.closed) return Promise.resolve(null);
@@ -88,6 +101,7 @@ export class Inbox {
   close(): void {
     this.closed = true;
     this.queue = [];
+    this.stamps = [];
     const w = this.waiting;
     this.waiting = null;
     w?.(null);

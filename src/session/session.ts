@@ -374,7 +374,7 @@ export class Session {
     this.activity.started(sql);
     let ok = false;
     try {
-      const result = await this.control.run(work);
+      const result = await this.control.run(work, this.inbox.cancelsAtArrival);
       ok = true;
       return result;
     } finally {

@@ -90,13 +90,17 @@ export class StatementControl {
     this.completed = true;
   }
 
-  /** Runs one statement (its execution and the sending of its rows) under statement_timeout and cancels. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one statement (its execution and the sending of its rows) under statement_timeout and
+   * cancels. `cancelsAtArrival`: the cancel count when the statement's message arrived, so that a
+   * cancel sent while it waited to start stops it (as Postgres' would), and an older one does not.
+   */
+  async run<T>(work: () => Promise<T>, cancelsAtArrival: number | null = null): Promise<T> {
     const ms = this.host.statementTimeoutMs();
     this.timedOut = false;
     this.interrupted = false;
     this.completed = false;
-    this.cancelEpoch = this.host.cancelCounter();
+    this.cancelEpoch = cancelsAtArrival ?? this.host.cancelCounter();
     this.deadline = ms > 0 ? Date.now() + ms : Infinity;
     const timer = ms > 0
       ? setTimeout(() => {
@@ -106,6 +110,10 @@ export class StatementControl {
       }, ms)
       : null;
     try {
+      if (this.host.cancelCounter() !== this.cancelEpoch && !this.committed) {
+        this.interrupted = true;
+        throw new SqlError('57014', USER_CANCEL);
+      }
       const result = await work();
       // An interrupt can end a streaming result early without an error; the client must not
       // mistake the rows it got for the whole result.

@@ -96,8 +96,8 @@ class CopyInFile {
   private error: Error | null = null;
   /** A text-format line `\.` was read: what follows is not data (pg_restore sends blank lines after it). */
   private ended = false;
-  /** Text data staged as it came: the bytes after the last complete line. */
-  private pendingBytes = Buffer.alloc(0);
+  /** Text data staged as it came: the pieces of the line that has not ended yet (joined once, when it ends). */
+  private pendingPieces: Buffer[] = [];
   /** Text with the default delimiter and NULL marker, and no column whose text needs rewriting: staged as it came where it can be. */
   private readonly asItCame: boolean;
 
@@ -121,10 +121,14 @@ class CopyInFile {
       return this.put(all.subarray(0, all.length - keep));
     }
     if (this.asItCame) {
-      const all = this.pendingBytes.length ? Buffer.concat([this.pendingBytes, data]) : data;
-      const end = all.lastIndexOf(0x0a) + 1;
-      this.pendingBytes = Buffer.from(all.subarray(end));
-      return this.put(this.staged(all.subarray(0, end)));
+      const end = data.lastIndexOf(0x0a) + 1;
+      if (end === 0) {
+        this.pendingPieces.push(Buffer.from(data));
+        return;
+      }
+      const lines = this.pendingPieces.length ? Buffer.concat([...this.pendingPieces, data.subarray(0, end)]) : data.subarray(0, end);
+      this.pendingPieces = end < data.length ? [Buffer.from(data.subarray(end))] : [];
+      return this.put(this.staged(lines));
     }
     const text = this.decoder.write(data);
     const firstEnd = text.indexOf('\n');
@@ -189,7 +193,7 @@ class CopyInFile {
       // latin1 maps bytes one to one, so the tail's bytes survive the regex untouched.
       await this.put(Buffer.from(this.csvTail.toString('latin1').replace(END_MARKER, '$1'), 'latin1'));
     } else if (this.asItCame) {
-      if (this.pendingBytes.length) await this.put(this.staged(Buffer.concat([this.pendingBytes, Buffer.from('\n')])));
+      if (this.pendingPieces.length) await this.put(this.staged(Buffer.concat([...this.pendingPieces, Buffer.from('\n')])));
     } else {
       const last = this.pendingLine.join('') + this.decoder.end();
       if (last) await this.put(this.transcode([last]));
