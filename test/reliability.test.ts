@@ -176,6 +176,15 @@ describe('framing and staging cost time linear in the size', () => {
   });
 });
 
+/** A CancelRequest with the key of node-postgres client `c`, as psql sends one on Ctrl-C. */
+async function sendCancel(port: number, c: unknown): Promise<void> {
+  const { processID, secretKey } = c as { processID: number; secretKey: number };
+  const cancel = connect(port, '127.0.0.1');
+  await new Promise((r) => cancel.once('connect', r));
+  cancel.end(serialize.cancel(processID, secretKey));
+  await new Promise((r) => cancel.once('close', r));
+}
+
 describe('the protocol', () => {
   /** What a server answers to a simple Query that arrives in one packet with a Terminate behind it. */
   async function queryThenTerminate(port: number, user: string, database: string): Promise<string[]> {
@@ -219,11 +228,7 @@ describe('the protocol', () => {
       .catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 500));
     // A's cancel request (with A's own key) and then A's dropped connection both land on A alone.
-    const { processID, secretKey } = a as unknown as { processID: number; secretKey: number };
-    const cancel = connect(server.port, '127.0.0.1');
-    await new Promise((r) => cancel.once('connect', r));
-    cancel.end(serialize.cancel(processID, secretKey));
-    await new Promise((r) => cancel.once('close', r));
+    await sendCancel(server.port, a);
     (a as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
     expect(await job).toMatchObject({ rows: [{ n: '100000' }] });
     await b.end();
@@ -238,11 +243,7 @@ describe('the protocol', () => {
     await new Promise((r) => setTimeout(r, 500));
     const queued = a.query('SELECT 42 AS answer').catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 100));
-    const { processID, secretKey } = a as unknown as { processID: number; secretKey: number };
-    const cancel = connect(server.port, '127.0.0.1');
-    await new Promise((r) => cancel.once('connect', r));
-    cancel.end(serialize.cancel(processID, secretKey));
-    await new Promise((r) => cancel.once('close', r));
+    await sendCancel(server.port, a);
     expect(await queued).toMatchObject({ code: '57014' });
     // The cancel was spent on that query: the next one runs.
     expect((await a.query('SELECT 43 AS answer')).rows).toEqual([{ answer: 43 }]);

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { RawClient } from '../helpers/raw-client.js';
 import { expectSameExcept } from './expect-same.js';
-import { CLIENTS_DIR, PGJDBC, PYTHON, runJsonClient, startServerPair, type ServerPair, type Target } from './servers.js';
+import { CLIENTS_DIR, PGJDBC, PYTHON, runOnBoth, startServerPair, type ServerPair, type Target } from './servers.js';
 
 // Bulk inserts as drivers make them — psycopg2's execute_batch, execute_values and executemany,
 // pandas.to_sql, pgJDBC's executeBatch with and without reWriteBatchedInserts, node-postgres'
@@ -19,11 +19,8 @@ let jdbc: Record<'postgres' | 'aiduck', Record<string, unknown>>;
 
 beforeAll(async () => {
   servers = await startServerPair();
-  const both = <T>(f: (t: Target) => Promise<T>): Promise<[T, T]> => Promise.all([f(servers.postgres), f(servers.aiduck)]);
-  const [p, a] = await both((t) => runJsonClient(PYTHON, [join(CLIENTS_DIR, 'bulk_inserts.py')], t));
-  python = { postgres: p, aiduck: a };
-  const [jp, ja] = await both((t) => runJsonClient('java', ['-cp', PGJDBC, join(CLIENTS_DIR, 'JdbcBulk.java')], t));
-  jdbc = { postgres: jp, aiduck: ja };
+  python = await runOnBoth(servers, PYTHON, [join(CLIENTS_DIR, 'bulk_inserts.py')]);
+  jdbc = await runOnBoth(servers, 'java', ['-cp', PGJDBC, join(CLIENTS_DIR, 'JdbcBulk.java')]);
 }, 120_000);
 afterAll(async () => {
   await servers?.stop();

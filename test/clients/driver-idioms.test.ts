@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import pg from 'pg';
 import { expectSameExcept } from './expect-same.js';
-import { CLIENTS_DIR, PGJDBC, PYTHON, psql, runJsonClient, startServerPair, type ServerPair, type Target } from './servers.js';
+import { CLIENTS_DIR, PGJDBC, PYTHON, psql, runOnBoth, startServerPair, type ServerPair, type Target } from './servers.js';
 
 // What drivers do every day beyond plain queries — savepoints, server-side cursors, read-only
 // transactions, deallocating prepared statements — with the real drivers and psql, the same client
@@ -14,11 +14,8 @@ let jdbc: Record<'postgres' | 'aiduck', Record<string, unknown>>;
 
 beforeAll(async () => {
   servers = await startServerPair();
-  const both = <T>(f: (t: Target) => Promise<T>): Promise<[T, T]> => Promise.all([f(servers.postgres), f(servers.aiduck)]);
-  const [p, a] = await both((t) => runJsonClient(PYTHON, [join(CLIENTS_DIR, 'driver_idioms.py')], t));
-  python = { postgres: p, aiduck: a };
-  const [jp, ja] = await both((t) => runJsonClient('java', ['-cp', PGJDBC, join(CLIENTS_DIR, 'JdbcIdioms.java')], t));
-  jdbc = { postgres: jp, aiduck: ja };
+  python = await runOnBoth(servers, PYTHON, [join(CLIENTS_DIR, 'driver_idioms.py')]);
+  jdbc = await runOnBoth(servers, 'java', ['-cp', PGJDBC, join(CLIENTS_DIR, 'JdbcIdioms.java')]);
 }, 90_000);
 afterAll(async () => {
   await servers?.stop();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { expectSameExcept, lowerKeys, withoutKeys } from './expect-same.js';
-import { CLIENTS_DIR, PGJDBC, runJsonClient, startServerPair, type ServerPair } from './servers.js';
+import { CLIENTS_DIR, PGJDBC, runOnBoth, startServerPair, type ServerPair } from './servers.js';
 
 // pgJDBC's DatabaseMetaData (as DBeaver and Metabase call it) and ResultSetMetaData
 // (test/clients/JdbcMetadata.java), the same program against aiduck and PostgreSQL 15.
@@ -15,7 +15,7 @@ type Row = Record<string, string | number | boolean | null>;
 
 beforeAll(async () => {
   servers = await startServerPair();
-  [postgres, aiduck] = await Promise.all([servers.postgres, servers.aiduck].map((t) => runJsonClient('java', ['-cp', PGJDBC, PROGRAM], t)));
+  ({ postgres, aiduck } = await runOnBoth(servers, 'java', ['-cp', PGJDBC, PROGRAM]));
 }, 60_000);
 afterAll(async () => {
   await servers?.stop();

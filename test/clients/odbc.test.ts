@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { expectSameExcept, withoutKeys } from './expect-same.js';
-import { CLIENTS_DIR, PYTHON, runJsonClient, startServerPair, type ServerPair } from './servers.js';
+import { CLIENTS_DIR, PYTHON, runOnBoth, startServerPair, type ServerPair } from './servers.js';
 
 // psqlODBC's catalog functions through pyodbc (test/clients/odbc_catalog.py), the same program
 // against aiduck and PostgreSQL 15 with the same schema.
@@ -15,7 +15,7 @@ type Row = Record<string, string | number | boolean | null>;
 
 beforeAll(async () => {
   servers = await startServerPair();
-  [postgres, aiduck] = await Promise.all([servers.postgres, servers.aiduck].map((t) => runJsonClient(PYTHON, [SCRIPT], t)));
+  ({ postgres, aiduck } = await runOnBoth(servers, PYTHON, [SCRIPT]));
 }, 60_000);
 afterAll(async () => {
   await servers?.stop();

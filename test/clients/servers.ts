@@ -74,6 +74,12 @@ export async function startServerPair(): Promise<ServerPair> {
 }
 
 /** Runs a client program that prints JSON, against one target; the program gets HOST PORT USER DATABASE SCHEMA. */
+/** The same client program run against both servers at once: what it printed for each. */
+export async function runOnBoth(servers: ServerPair, cmd: string, args: string[]): Promise<Record<'postgres' | 'aiduck', Record<string, unknown>>> {
+  const [postgres, aiduck] = await Promise.all([servers.postgres, servers.aiduck].map((t) => runJsonClient(cmd, args, t)));
+  return { postgres: postgres!, aiduck: aiduck! };
+}
+
 export async function runJsonClient(cmd: string, args: string[], target: Target, extra: string[] = [],
   env: NodeJS.ProcessEnv = {}): Promise<Record<string, unknown>> {
   const r = await run(cmd, [...args, target.host, String(target.port), target.user, target.database, 'shop', ...extra],
