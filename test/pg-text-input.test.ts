@@ -129,6 +129,14 @@ describe('numeric without a precision, against PostgreSQL 15', () => {
     await expect(ours.query('SELECT 0.12345678901::numeric')).rejects.toMatchObject({ code: '22003', hint: expect.stringContaining('numeric(p,s)') });
     await expect(ours.query('SELECT $1::numeric', ['1.000000000001'])).rejects.toMatchObject({ code: '22003' });
     await expect(ours.query('INSERT INTO nums (x) VALUES ($1)', ['12345678901234567890123456789'])).rejects.toMatchObject({ code: '22003' });
+    // Literals without a cast, given their type by the column they go into, one row or many, in any form.
+    for (const sql of ['INSERT INTO nums (x) VALUES (1.123456789012345)', "INSERT INTO nums (x) VALUES (1.5), (2.12345678901234)",
+      "INSERT INTO nums (x) VALUES ('0.000000000001')", 'INSERT INTO nums (x) VALUES (1e-20)', 'UPDATE nums SET x = 123456789012345678901234567890']) {
+      await expect(ours.query(sql), sql).rejects.toMatchObject({ code: '22003', message: expect.stringMatching(/numeric field overflow/) });
+    }
+    // The same digits where nothing makes them an unconstrained numeric are left alone.
+    const [r, pr] = await both('SELECT round(1.123456789012345, 2)');
+    expect(r).toBe(pr);
     // A declared scale rounds, as in Postgres.
     const [a, b] = await both('SELECT 1.239::numeric(10,2)');
     expect(a).toBe(b);

@@ -62,6 +62,13 @@ describe('the untyped-literals pass', () => {
     // Nothing to ask about: no prepare at all.
     expect(await typeUntypedLiterals("INSERT INTO t (v) VALUES ('plain'), ('\\x00'::bytea)", types)).toBe("INSERT INTO t (v) VALUES ('plain'), ('\\x00'::bytea)");
     expect(probes).toHaveLength(1);
+    // A number with more digits than the unconstrained numeric holds is refused where its place is one, and asked about once.
+    await conn.run('CREATE TABLE n (x DECIMAL(38,10), d DOUBLE)');
+    await expect(typeUntypedLiterals('INSERT INTO n VALUES (1.123456789012345, 1.123456789012345)', types)).rejects.toMatchObject({ code: '22003' });
+    expect(probes.at(-1)).toBe('INSERT INTO n VALUES ($1, $2)');
+    expect(await typeUntypedLiterals('INSERT INTO n (d) VALUES (1.123456789012345)', types)).toBe('INSERT INTO n (d) VALUES (1.123456789012345)');
+    expect(await typeUntypedLiterals('INSERT INTO n (x) VALUES (1.1234567891)', types)).toBe('INSERT INTO n (x) VALUES (1.1234567891)');
+    expect(probes).toHaveLength(3);
     conn.closeSync();
     db.closeSync();
   });

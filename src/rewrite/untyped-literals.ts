@@ -1,6 +1,7 @@
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
 import { arrayFromPgText, type PgArray } from '../pg/types/pg-text-input.js';
+import { isUnconstrained, misfitHint, unconstrainedMisfit } from '../pg/numeric.js';
 import { sqlString } from '../sqltext/quote.js';
 import { lex, type Token } from '../sqltext/lexer.js';
 import { applyEdits, type Edit } from '../sqltext/statements.js';
@@ -16,12 +17,16 @@ export type ParameterTypes = (sql: string, from: number) => Promise<Array<DuckDB
  * cast error in DuckDB. Such literals (with a backslash, or in braces) are put as parameters into a
  * copy of the statement that DuckDB prepares, which says what type each would take; a literal that
  * turns out to be bytes or an array is written in the form DuckDB reads as the value Postgres reads.
+ * Numbers (and number strings) with more digits than aiduck's unconstrained numeric holds are asked
+ * about the same way: where the context makes one such a numeric (`INSERT INTO t (amount) VALUES
+ * (1.123456789012345)`), DuckDB would round it, so it is refused with 22003 as a cast is.
  * Statements without such literals cost nothing.
  */
 export async function typeUntypedLiterals(sql: string, parameterTypes: ParameterTypes): Promise<string> {
-  if (!sql.includes('\\') && !sql.includes('{')) return sql;
+  if (!sql.includes('\\') && !sql.includes('{') && !MAY_NOT_FIT.test(sql)) return sql;
   const tokens = lex(sql);
-  const candidates = tokens.filter((t, i) => t.kind === 'string' && /^'/.test(t.text) && isUntyped(tokens, i) && looksDifferent(valueOf(t)));
+  const candidates = tokens.filter((t, i) => ((t.kind === 'string' && /^'/.test(t.text) && (looksDifferent(valueOf(t)) || tooLong(valueOf(t))))
+    || (t.kind === 'number' && tooLong(t.text))) && isUntyped(tokens, i));
   if (candidates.length === 0) return sql;
   const used = Math.max(0, ...tokens.filter((t) => t.kind === 'param').map((t) => Number(t.text.slice(1))));
   const probe = applyEdits(sql, candidates.map((t, k) => ({ start: t.start, end: t.end, text: `$${used + 1 + k}` })));
@@ -30,11 +35,21 @@ export async function typeUntypedLiterals(sql: string, parameterTypes: Parameter
   const edits: Edit[] = [];
   candidates.forEach((t, k) => {
     const type = types[k];
-    const text = type ? typedText(valueOf(t), type) : null;
+    const value = t.kind === 'number' ? t.text : valueOf(t);
+    if (type?.typeId === DuckDBTypeId.DECIMAL) {
+      const d = type as DuckDBType & { width: number; scale: number };
+      const misfit = isUnconstrained(d.width, d.scale) ? unconstrainedMisfit(value) : null;
+      if (misfit) throw new SqlError('22003', `numeric field overflow: ${value.length > 60 ? `${value.slice(0, 60)}…` : value} has ${misfit}`, misfitHint);
+    }
+    const text = type && t.kind === 'string' ? typedText(valueOf(t), type) : null;
     if (text !== null) edits.push({ start: t.start, end: t.end, text });
   });
   return applyEdits(sql, edits);
 }
+
+/** A number somewhere in the text with more than 10 decimals, more than 28 digits, or an exponent. */
+const MAY_NOT_FIT = /\.\d{11}|\d{29}|\d[eE][+-]?\d/;
+const tooLong = (text: string): boolean => unconstrainedMisfit(text) !== null;
 
 const valueOf = (t: Token): string => t.text.slice(1, -1).replace(/''/g, "'");
 
