@@ -137,6 +137,14 @@ describe('settings', () => {
     expect((await t.query('SHOW search_path')).rows).toEqual([{ search_path: 'main' }]);
     expect((await t.query('SHOW threads')).rows).toEqual([{ threads: '2' }]);
   });
+
+  it('refuses a DROP of several objects with 0A000 and says how to drop them, dropping none', async () => {
+    const t = await server.client();
+    await t.query('CREATE TABLE drop_a (x int); CREATE TABLE drop_b (x int)');
+    await expect(t.query('DROP TABLE IF EXISTS drop_a, drop_b')).rejects.toMatchObject({ code: '0A000', hint: expect.stringContaining('DROP TABLE a; DROP TABLE b;') });
+    expect((await t.query("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE table_name IN ('drop_a', 'drop_b')")).rows[0].n).toBe(2);
+    await t.end();
+  });
 });
 
 describe('parameters and result descriptions', () => {

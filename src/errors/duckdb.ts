@@ -76,6 +76,9 @@ export function fromDuckDB(err: unknown): SqlError {
     const candidates = /^Candidate bindings: (.*)$/m.exec(detail)?.[1];
     return new SqlError('42703', `column "${column[1]}" does not exist`, candidates ? `the columns nearest by name: ${candidates}` : undefined);
   }
+  if (message === 'Can only drop one object at a time') {
+    return new SqlError('0A000', 'DROP of several objects in one statement is not supported by DuckDB', 'drop them one statement each: DROP TABLE a; DROP TABLE b;');
+  }
   const lineInfo = /LINE \d+:/.test(detail);
   return new SqlError(sqlstateOf(raw), message, undefined, detail && !lineInfo ? { detail } : {});
 }
