@@ -215,7 +215,7 @@ describe('statement control', () => {
     const out = new SessionOutput(() => undefined);
     const interrupts: string[] = [];
     const control = new StatementControl({
-      sid: 1, out, jobs: new Map(), cancelCounter: () => counter, statementTimeoutMs: () => 50,
+      sid: 1, out, jobs: new Map(), cancelCounter: () => counter, statementTimeoutMs: () => 50, sendsNotices: () => true,
       interrupt: () => interrupts.push('duckdb'), cancelModelWork: () => interrupts.push('runtime'),
     });
     await expect(control.run(async () => {

@@ -25,6 +25,16 @@ function utf8Only(value: string): string {
   throw new SqlError('22023', `client_encoding "${value}" is not supported; aiduck speaks UTF8`);
 }
 
+/** client_min_messages' levels, least severe first (Postgres ranks LOG below NOTICE for the client). */
+const MESSAGE_LEVELS = ['debug5', 'debug4', 'debug3', 'debug2', 'debug1', 'log', 'notice', 'warning', 'error'];
+
+function messageLevel(value: string): string {
+  const v = value.trim().toLowerCase();
+  if (v === 'debug') return 'debug2';
+  if (MESSAGE_LEVELS.includes(v)) return v;
+  throw new SqlError('22023', `invalid value for parameter "client_min_messages": "${value}"`, `Available values: ${MESSAGE_LEVELS.join(', ')}.`);
+}
+
 /**
  * Settings that exist in Postgres sessions but not in DuckDB. Clients set and read these on
  * connect; aiduck keeps them per session. Any other SET/SHOW goes to DuckDB.
@@ -46,7 +56,7 @@ const specs: Readonly<Record<string, SettingSpec>> = {
   statement_timeout: { default: '0', accept: (v) => showMilliseconds(parseTimeout('statement_timeout', v)) },
   lock_timeout: { default: '0', accept: (v) => showMilliseconds(parseTimeout('lock_timeout', v)) },
   idle_in_transaction_session_timeout: { default: '0', accept: (v) => showMilliseconds(parseTimeout('idle_in_transaction_session_timeout', v)) },
-  client_min_messages: { default: 'notice' },
+  client_min_messages: { default: 'notice', accept: messageLevel },
   bytea_output: { default: 'hex' },
   default_transaction_isolation: { default: 'repeatable read' },
   transaction_isolation: { default: 'repeatable read' },
@@ -122,6 +132,11 @@ export class PgSettings {
   }
 
   /** Statement timeout in milliseconds (0: none). */
+  /** Whether a NOTICE or WARNING goes to the client under its client_min_messages. */
+  sends(severity: 'NOTICE' | 'WARNING'): boolean {
+    return MESSAGE_LEVELS.indexOf(severity.toLowerCase()) >= MESSAGE_LEVELS.indexOf(this.get('client_min_messages'));
+  }
+
   get statementTimeoutMs(): number {
     return parseTimeout('statement_timeout', this.get('statement_timeout'));
   }

@@ -83,10 +83,13 @@ export class Session {
   ) {
     this.settings = new PgSettings(user, ctx.maxConnections);
     if (applicationName) this.settings.set('application_name', applicationName);
-    this.transaction = new Transaction((sql) => this.runTransactionVerb(sql), (code, message) => msg.noticeResponse(out.w, { severity: 'WARNING', code, message }),
+    this.transaction = new Transaction((sql) => this.runTransactionVerb(sql), (code, message) => {
+      if (this.settings.sends('WARNING')) msg.noticeResponse(out.w, { severity: 'WARNING', code, message });
+    },
       () => this.settings.get('default_transaction_read_only') === 'on');
     this.control = new StatementControl({
       sid: ctx.sid, out, jobs: ctx.ai.jobs, cancelCounter: ctx.cancelCounter, statementTimeoutMs: () => this.settings.statementTimeoutMs,
+      sendsNotices: () => this.settings.sends('NOTICE'),
       interrupt: () => conn.interrupt(), cancelModelWork: () => ctx.ai.runtime.cancel(ctx.sid),
     });
     this.statements = new StatementStore((portal) => this.open.drop(portal.cursor), () => this.preparer.version());
@@ -418,6 +421,7 @@ export class Session {
   }
 
   private notice(message: string, code = '00000'): void {
+    if (!this.settings.sends('NOTICE')) return;
     msg.noticeResponse(this.out.w, { severity: 'NOTICE', code, message });
     this.out.flush();
   }

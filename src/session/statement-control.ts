@@ -23,6 +23,8 @@ export interface ControlHost {
   /** Stops the session's model work in the runtime thread. */
   cancelModelWork(): void;
   statementTimeoutMs(): number;
+  /** Whether the client takes NOTICEs (client_min_messages). */
+  sendsNotices(): boolean;
 }
 
 /**
@@ -153,7 +155,7 @@ export class StatementControl {
     job.rows += rows;
     job.cached += cached;
     job.updatedAt = now;
-    if (note !== undefined || now.getTime() - this.lastProgressNotice >= PROGRESS_INTERVAL_MS) {
+    if ((note !== undefined || now.getTime() - this.lastProgressNotice >= PROGRESS_INTERVAL_MS) && this.host.sendsNotices()) {
       this.lastProgressNotice = now.getTime();
       const seconds = (now.getTime() - job.startedAt.getTime()) / 1000;
       msg.noticeResponse(this.host.out.w, {

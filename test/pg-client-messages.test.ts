@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { startReferencePostgres } from './helpers/reference-postgres.mjs';
+
+// client_min_messages decides which NOTICEs and WARNINGs a session is sent, as in PostgreSQL 15:
+// the same statements through aiduck and a real PostgreSQL, the messages each client saw compared.
+
+let server: TestServer;
+let reference: Awaited<ReturnType<typeof startReferencePostgres>>;
+let ours: pg.Client;
+let theirs: pg.Client;
+
+beforeAll(async () => {
+  [server, reference] = await Promise.all([startTestServer(), startReferencePostgres()]);
+  ours = await server.client();
+  theirs = new pg.Client({ host: reference.host, port: reference.port, user: reference.user, database: reference.database });
+  await theirs.connect();
+});
+afterAll(async () => {
+  await Promise.all([ours?.end(), theirs?.end()]);
+  await Promise.all([server?.stop(), reference?.stop()]);
+});
+
+/** What one client saw for each statement: the severity and text of each notice, or the error. */
+async function seen(c: pg.Client, statements: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const onNotice = (n: { severity?: string; message: string }): void => {
+    out.push(`${n.severity} ${n.message}`);
+  };
+  c.on('notice', onNotice);
+  try {
+    for (const sql of statements) {
+      out.push(`> ${sql}`);
+      try {
+        const r = await c.query(sql);
+        if (r.command === 'SHOW') out.push(JSON.stringify(r.rows));
+      } catch (e) {
+        const err = e as { code?: string; message: string; hint?: string };
+        out.push(`ERROR ${err.code} ${err.message} / ${err.hint}`);
+      }
+    }
+  } finally {
+    c.off('notice', onNotice);
+  }
+  return out;
+}
+
+describe('client_min_messages, against PostgreSQL 15', () => {
+  it('keeps NOTICEs and WARNINGs below the level from the client, and checks the level', async () => {
+    const statements = [
+      'DROP TABLE IF EXISTS no_such_table',
+      'SET client_min_messages = warning',
+      'DROP TABLE IF EXISTS no_such_table',
+      'COMMIT',
+      'SET client_min_messages = error',
+      'COMMIT',
+      'SET client_min_messages = bogus',
+      'SHOW client_min_messages',
+      'SET client_min_messages = DEBUG',
+      'SHOW client_min_messages',
+      // PostgreSQL has DEBUG messages of its own (aiduck has none): compare at LOG, just below NOTICE.
+      'SET client_min_messages = log',
+      'DROP VIEW IF EXISTS no_such_view',
+      'COMMIT',
+      'RESET client_min_messages',
+      'SHOW client_min_messages',
+    ];
+    const [a, b] = [await seen(ours, statements), await seen(theirs, statements)];
+    expect(a).toEqual(b);
+    // The comparison could fail: PostgreSQL sent some, and held some back.
+    expect(b.filter((l) => l.startsWith('NOTICE') || l.startsWith('WARNING')).length).toBe(4);
+    expect(b).toContain('ERROR 22023 invalid value for parameter "client_min_messages": "bogus" / Available values: debug5, debug4, debug3, debug2, debug1, log, notice, warning, error.');
+  });
+});
