@@ -10,6 +10,7 @@ import { RuntimeClient } from '../runtime/runtime-client.js';
 import { isOwnVariable } from '../runtime/providers/openai/key-env.js';
 import { sqlString } from '../sqltext/quote.js';
 import { registerFunctions } from '../../udfs/catalog.js';
+import { registerCopyTextFunctions } from '../session/copy/pg-text-functions.js';
 import type { EngineOptions } from './options.js';
 
 const builtinModelsView = (): string => `CREATE OR REPLACE VIEW ai.builtin_models AS SELECT * FROM (VALUES ${BUILTIN_MODELS
@@ -30,6 +31,7 @@ async function openAi(setup: DuckDBConnection, options: EngineOptions): Promise<
   // The database file is locked to this process: what its registry does not reference is no one's.
   if (persistent) await collectArtifacts(ai);
   await registerFunctions(setup, ai);
+  registerCopyTextFunctions(setup);
   return ai;
 }
 

@@ -1,3 +1,5 @@
+import { SqlError } from '../errors/sql-error.js';
+
 /**
  * Postgres' `numeric` without a precision holds any number exactly; DuckDB's plain NUMERIC is
  * DECIMAL(18,3), which rounds `1.23456` to `1.235` without a word. aiduck maps an unconstrained
@@ -36,6 +38,17 @@ export function unconstrainedMisfit(text: string): string | null {
 
 /** The refusal text: what the value is and what to do instead. */
 export const misfitHint = `an unconstrained numeric holds ${UNCONSTRAINED_PRECISION - UNCONSTRAINED_SCALE} digits before the point and ${UNCONSTRAINED_SCALE} after in aiduck: declare numeric(p,s) with the scale you need, or double precision`;
+
+/**
+ * A number's text as it is, or the 22003 Postgres would give if aiduck's unconstrained numeric had to
+ * round it; `label` names where the value came from (`parameter $2`).
+ */
+export function exactNumeric(text: string, label?: string): string {
+  const misfit = unconstrainedMisfit(text);
+  if (!misfit) return text;
+  const value = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  throw new SqlError('22003', `numeric field overflow: ${label ? `${label} (${value})` : value} has ${misfit}`, misfitHint);
+}
 
 /** A DECIMAL's text without the trailing zeros of its fixed scale (`1.2345600000` → `1.23456`), as Postgres prints numeric. */
 export function trimDecimal(text: string): string {

@@ -2,7 +2,7 @@ import {
   BLOB, BOOLEAN, DuckDBBlobValue, DuckDBDateValue, DuckDBIntervalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTimeValue, DuckDBTypeId,
   INTERVAL, LIST, VARCHAR, listValue, type DuckDBDecimalType, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
-import { isUnconstrained, misfitHint, UNCONSTRAINED_NUMERIC, unconstrainedMisfit } from './numeric.js';
+import { exactNumeric, isUnconstrained, UNCONSTRAINED_NUMERIC } from './numeric.js';
 import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid } from './types/oids.js';
 import { dateFromBinary, intervalFromBinary, numericFromBinary, timeFromBinary, timestampFromBinary } from './types/binary-format.js';
@@ -121,8 +121,7 @@ function checkNumericFits(type: DuckDBType | null, index: number, text: string):
   if (type?.typeId !== DuckDBTypeId.DECIMAL) return;
   const d = type as DuckDBDecimalType;
   if (!isUnconstrained(d.width, d.scale)) return;
-  const misfit = unconstrainedMisfit(text);
-  if (misfit) throw new SqlError('22003', `numeric field overflow: parameter $${index} (${text.length > 60 ? `${text.slice(0, 60)}…` : text}) has ${misfit}`, misfitHint);
+  exactNumeric(text, `parameter $${index}`);
 }
 
 type TextKind = 'bytea' | 'bool' | 'interval' | 'date' | 'timestamp' | 'timestamptz' | 'other';

@@ -1,5 +1,4 @@
-import { SqlError } from '../errors/sql-error.js';
-import { misfitHint, UNCONSTRAINED_NUMERIC, unconstrainedMisfit } from '../pg/numeric.js';
+import { exactNumeric, UNCONSTRAINED_NUMERIC } from '../pg/numeric.js';
 import { bracketExtent } from '../sqltext/calls.js';
 import { lex, type Token } from '../sqltext/lexer.js';
 import { applyEdits, type Edit } from '../sqltext/statements.js';
@@ -27,8 +26,7 @@ export function rewriteNumericTypes(sql: string): string {
     if (!isType) return;
     if (literal) {
       const text = literal.kind === 'string' ? literal.text.slice(1, -1) : literal.text;
-      const misfit = unconstrainedMisfit(text);
-      if (misfit) throw new SqlError('22003', `numeric field overflow: ${text.length > 60 ? `${text.slice(0, 60)}…` : text} has ${misfit}`, misfitHint);
+      exactNumeric(text);
     }
     edits.push({ start: t.start, end: t.end, text: UNCONSTRAINED_NUMERIC });
   });

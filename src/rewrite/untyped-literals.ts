@@ -1,7 +1,7 @@
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
 import { arrayFromPgText, type PgArray } from '../pg/types/pg-text-input.js';
-import { isUnconstrained, misfitHint, unconstrainedMisfit } from '../pg/numeric.js';
+import { exactNumeric, isUnconstrained, unconstrainedMisfit } from '../pg/numeric.js';
 import { sqlString } from '../sqltext/quote.js';
 import { lex, type Token } from '../sqltext/lexer.js';
 import { applyEdits, type Edit } from '../sqltext/statements.js';
@@ -38,8 +38,7 @@ export async function typeUntypedLiterals(sql: string, parameterTypes: Parameter
     const value = t.kind === 'number' ? t.text : valueOf(t);
     if (type?.typeId === DuckDBTypeId.DECIMAL) {
       const d = type as DuckDBType & { width: number; scale: number };
-      const misfit = isUnconstrained(d.width, d.scale) ? unconstrainedMisfit(value) : null;
-      if (misfit) throw new SqlError('22003', `numeric field overflow: ${value.length > 60 ? `${value.slice(0, 60)}…` : value} has ${misfit}`, misfitHint);
+      if (isUnconstrained(d.width, d.scale)) exactNumeric(value);
     }
     const text = type && t.kind === 'string' ? typedText(valueOf(t), type) : null;
     if (text !== null) edits.push({ start: t.start, end: t.end, text });

@@ -11,7 +11,7 @@ import { Frontend } from '../../protocol/codes.js';
 import { decodeClientMessage } from '../../protocol/frontend.js';
 import { columnCodec } from '../../pg/types/column-codec.js';
 import type { CopyCommand } from '../../pg/copy-command.js';
-import { isUnconstrained, misfitHint, unconstrainedMisfit } from '../../pg/numeric.js';
+import { exactNumeric, isUnconstrained } from '../../pg/numeric.js';
 import { copyRow, csvLineForDuckDB, duckListText, parseTextLine, stagedTextLine, stagedTextVerbatim } from './format.js';
 import type { Inbox } from '../inbox.js';
 import type { SessionOutput } from '../output.js';
@@ -244,14 +244,11 @@ function columnKind(type: DuckDBType): ColumnKind {
   return type.typeId === DuckDBTypeId.DECIMAL && isUnconstrained(d.width, d.scale) ? 'numeric' : 'other';
 }
 
-/** A value for an unconstrained numeric column, refused where it would not fit exactly (pg/numeric.ts). */
-function exactNumeric(text: string): string {
-  const misfit = unconstrainedMisfit(text);
-  if (misfit) throw new SqlError('22003', `numeric field overflow: ${text.length > 60 ? `${text.slice(0, 60)}…` : text} has ${misfit}`, misfitHint);
-  return text;
-}
-
-/** SQL turning a column of Postgres COPY text (lists already in DuckDB's text, but in csv) into the DuckDB type of its target column. */
+/**
+ * SQL turning a column of Postgres COPY text into the DuckDB type of its target column. Text-format
+ * lists and unconstrained numerics were rewritten and checked as they were staged; csv's go through
+ * the functions of pg-text-functions.ts.
+ */
 function fromPgText(column: string, type: DuckDBType, format: CopyCommand['format']): string {
   const sqlType = type.toString();
   switch (type.typeId) {
@@ -259,7 +256,10 @@ function fromPgText(column: string, type: DuckDBType, format: CopyCommand['forma
       return `CASE WHEN starts_with(${column}, '\\x') THEN unhex(substr(${column}, 3)) ELSE CAST(${column} AS BLOB) END`;
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
-      return format === 'text' ? `CAST(${column} AS ${sqlType})` : `CAST(translate(${column}, '{}', '[]') AS ${sqlType})`;
+      // Text-format lists were written in DuckDB's list text as they were staged.
+      return format === 'text' ? `CAST(${column} AS ${sqlType})` : `CAST(__pg_array_text(${column}) AS ${sqlType})`;
+    case DuckDBTypeId.DECIMAL:
+      return format === 'csv' && columnKind(type) === 'numeric' ? `CAST(__pg_numeric_exact(${column}) AS ${sqlType})` : `CAST(${column} AS ${sqlType})`;
     case DuckDBTypeId.STRUCT:
     case DuckDBTypeId.MAP:
       return `CAST(CAST(${column} AS JSON) AS ${sqlType})`;
