@@ -131,12 +131,12 @@ export class PgSettings {
     this.values.clear();
   }
 
-  /** Statement timeout in milliseconds (0: none). */
   /** Whether a NOTICE or WARNING goes to the client under its client_min_messages. */
   sends(severity: 'NOTICE' | 'WARNING'): boolean {
     return MESSAGE_LEVELS.indexOf(severity.toLowerCase()) >= MESSAGE_LEVELS.indexOf(this.get('client_min_messages'));
   }
 
+  /** Statement timeout in milliseconds (0: none). */
   get statementTimeoutMs(): number {
     return parseTimeout('statement_timeout', this.get('statement_timeout'));
   }
