@@ -234,6 +234,28 @@ describe('the protocol', () => {
     await b.end();
   });
 
+  it('a cancel stops the running query of a pipeline, not the one sent after it, as PostgreSQL does', async () => {
+    const pipeline = async (port: number, user: string, database: string, cancelPort: number): Promise<string[]> => {
+      const c = await RawClient.connect(port, user, database);
+      c.send(serialize.query('SELECT sum(x) FROM generate_series(1, 3000000000) AS s(x)'), serialize.query('SELECT 2 AS after'));
+      await new Promise((r) => setTimeout(r, 500));
+      await sendCancel(cancelPort, c.key);
+      const got = [...await c.until((m) => m.name === 'readyForQuery', 30_000), ...await c.until((m) => m.name === 'readyForQuery', 30_000)];
+      c.close();
+      // PostgreSQL describes the aggregate's row before it runs; aiduck only once it has one.
+      return got.map((m) => (m.name === 'error' ? `error ${m.code}` : m.name === 'dataRow' ? `dataRow ${m.values![0]?.toString()}` : m.name))
+        .filter((m, i, all) => !(m === 'rowDescription' && all[i + 1]?.startsWith('error')));
+    };
+    const ours = await pipeline(server.port, 'aiduck', 'aiduck', server.port);
+    expect(ours).toEqual(['error 57014', 'readyForQuery', 'rowDescription', 'dataRow 2', 'commandComplete', 'readyForQuery']);
+    const reference = await startReferencePostgres();
+    try {
+      expect(await pipeline(reference.port, reference.user, reference.database, reference.port)).toEqual(ours);
+    } finally {
+      await reference.stop();
+    }
+  });
+
   it("a cancel sent after a query reaches that query, even when the query waits behind another session's model calls", async () => {
     const b = await client(server.port);
     await b.query("SELECT * FROM register_model('hash_queued', 'builtin:hash-embed-256')");

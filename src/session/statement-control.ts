@@ -35,6 +35,8 @@ export interface ControlHost {
  */
 export class StatementControl {
   private cancelEpoch = 0;
+  /** The cancel count when a cancel last stopped a statement: those cancels are spent, not for the next one. */
+  private spentCancels = 0;
   private deadline = Infinity;
   private timedOut = false;
   private interrupted = false;
@@ -102,7 +104,7 @@ export class StatementControl {
     this.timedOut = false;
     this.interrupted = false;
     this.completed = false;
-    this.cancelEpoch = cancelsAtArrival ?? this.host.cancelCounter();
+    this.cancelEpoch = Math.max(cancelsAtArrival ?? this.host.cancelCounter(), this.spentCancels);
     this.deadline = ms > 0 ? Date.now() + ms : Infinity;
     const timer = ms > 0
       ? setTimeout(() => {
@@ -123,6 +125,7 @@ export class StatementControl {
       return result;
     } finally {
       if (timer) clearTimeout(timer);
+      if (this.interrupted && !this.timedOut) this.spentCancels = this.host.cancelCounter();
       this.committed = false;
       this.host.jobs.delete(this.host.sid);
     }

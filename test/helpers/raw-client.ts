@@ -11,6 +11,8 @@ export interface BackendMessage {
   status?: string;
   /** CommandComplete's tag. */
   tag?: string;
+  /** BackendKeyData's process id and secret key. */
+  key?: { processID: number; secretKey: number };
 }
 
 const names: Record<string, string> = {
@@ -58,6 +60,7 @@ function decode(code: string, body: Buffer): BackendMessage {
     }
   } else if (code === 'Z') m.status = String.fromCharCode(body[0]!);
   else if (code === 'C') m.tag = cstr();
+  else if (code === 'K') m.key = { processID: body.readInt32BE(0), secretKey: body.readInt32BE(4) };
   return m;
 }
 
@@ -66,6 +69,8 @@ function decode(code: string, body: Buffer): BackendMessage {
  * the parsed backend messages, with field values kept as raw bytes (binary mode).
  */
 export class RawClient {
+  /** The key a CancelRequest for this session carries. */
+  key: { processID: number; secretKey: number } | null = null;
   private received: BackendMessage[] = [];
   private wake: (() => void) | null = null;
   closed = false;
@@ -93,7 +98,7 @@ export class RawClient {
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const c = new RawClient(socket);
     c.send(serialize.startup({ user, database }));
-    await c.until((m) => m.name === 'readyForQuery');
+    c.key = (await c.until((m) => m.name === 'readyForQuery')).find((m) => m.key)?.key ?? null;
     return c;
   }
 
