@@ -1,25 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { startTestServer, type TestServer } from './helpers/server.js';
-import { startReferencePostgres } from './helpers/reference-postgres.mjs';
+import { startClientPair, type ClientPair } from './helpers/client-pair.js';
 
 // client_min_messages decides which NOTICEs and WARNINGs a session is sent, as in PostgreSQL 15:
 // the same statements through aiduck and a real PostgreSQL, the messages each client saw compared.
 
-let server: TestServer;
-let reference: Awaited<ReturnType<typeof startReferencePostgres>>;
+let pair: ClientPair;
 let ours: pg.Client;
 let theirs: pg.Client;
 
 beforeAll(async () => {
-  [server, reference] = await Promise.all([startTestServer(), startReferencePostgres()]);
-  ours = await server.client();
-  theirs = new pg.Client({ host: reference.host, port: reference.port, user: reference.user, database: reference.database });
-  await theirs.connect();
+  pair = await startClientPair();
+  ({ ours, theirs } = pair);
 });
 afterAll(async () => {
-  await Promise.all([ours?.end(), theirs?.end()]);
-  await Promise.all([server?.stop(), reference?.stop()]);
+  await pair?.stop();
 });
 
 /** What one client saw for each statement: the severity and text of each notice, or the error. */

@@ -1,27 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { startTestServer, type TestServer } from './helpers/server.js';
-import { startReferencePostgres } from './helpers/reference-postgres.mjs';
+import { startClientPair, type ClientPair } from './helpers/client-pair.js';
 import { namePgColumns } from '../src/rewrite/column-names.js';
 
 // Result columns are named as PostgreSQL 15 names them: the same select lists through aiduck and a
 // real PostgreSQL, the names compared.
 
-let server: TestServer;
-let reference: Awaited<ReturnType<typeof startReferencePostgres>>;
+let pair: ClientPair;
 let ours: pg.Client;
 let theirs: pg.Client;
 
 beforeAll(async () => {
-  [server, reference] = await Promise.all([startTestServer(), startReferencePostgres()]);
-  ours = await server.client();
-  theirs = new pg.Client({ host: reference.host, port: reference.port, user: reference.user, database: reference.database });
-  await theirs.connect();
+  pair = await startClientPair();
+  ({ ours, theirs } = pair);
   for (const c of [ours, theirs]) await c.query('CREATE TEMP TABLE t (a int, b text)');
 });
 afterAll(async () => {
-  await Promise.all([ours?.end(), theirs?.end()]);
-  await Promise.all([server?.stop(), reference?.stop()]);
+  await pair?.stop();
 });
 
 const EXPRESSIONS = [

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { startTestServer, type TestServer } from './helpers/server.js';
-import { startReferencePostgres } from './helpers/reference-postgres.mjs';
+import { startClientPair, type ClientPair } from './helpers/client-pair.js';
 import {
   arrayFromPgText, boolFromPgText, byteaFromPgText, intervalFromPgText,
 } from '../src/pg/types/pg-text-input.js';
@@ -11,22 +10,18 @@ import { rewritePgLiterals } from '../src/rewrite/pg-literals.js';
 // run the same literals and parameters through aiduck and a real PostgreSQL 15 and compare the text
 // each sends back.
 
-let server: TestServer;
-let reference: Awaited<ReturnType<typeof startReferencePostgres>>;
+let pair: ClientPair;
 let ours: pg.Client;
 let theirs: pg.Client;
 
 const raw = { getTypeParser: () => (v: string) => v };
 
 beforeAll(async () => {
-  [server, reference] = await Promise.all([startTestServer(), startReferencePostgres()]);
-  ours = await server.client({ types: raw });
-  theirs = new pg.Client({ host: reference.host, port: reference.port, user: reference.user, database: reference.database, types: raw });
-  await theirs.connect();
+  pair = await startClientPair({ types: raw });
+  ({ ours, theirs } = pair);
 });
 afterAll(async () => {
-  await theirs?.end();
-  await Promise.all([server?.stop(), reference?.stop()]);
+  await pair?.stop();
 });
 
 /** The text both servers send for one expression, or the SQLSTATE each answers with. */
