@@ -41,7 +41,7 @@ describe('AI function regressions', () => {
 
   it('registry commands are refused inside a transaction block, and the registry stays as committed', async () => {
     await c.query('BEGIN');
-    await expect(c.query(`SELECT * FROM register_model('in_tx', 'builtin:hash-embed-256')`)).rejects.toMatchObject({ code: '25001' });
+    await expect(c.query(`SELECT * FROM register_model('in_tx', 'builtin:hash-embed-256')`)).rejects.toMatchObject({ code: '25001', hint: expect.stringContaining('autocommit') });
     await c.query('ROLLBACK');
     await expect(c.query(`SELECT ai_embed('in_tx', 'x')`)).rejects.toMatchObject({ code: '42704' });
   });

@@ -28,7 +28,8 @@ export interface CommandHost {
 export async function runCommand(host: CommandHost, def: ModelCommand, args: DuckDBPreparedStatement, statement: string): Promise<void> {
   if (host.transaction.open) {
     throw new SqlError('25001', `${def.name} cannot run inside a transaction block`,
-      'run it as a statement of its own, outside BEGIN ... COMMIT and not in a multi-statement query');
+      'run it as a statement of its own, outside BEGIN ... COMMIT and not in a multi-statement query; drivers that open a transaction for '
+      + "every statement need autocommit for it (psycopg2: conn.autocommit = True; SQLAlchemy: execution_options(isolation_level='AUTOCOMMIT'); JDBC: setAutoCommit(true))");
   }
   const json = (await args.runAndReadAll()).getRows()[0]?.[0];
   let parsed: Record<string, unknown>;
