@@ -61,8 +61,11 @@ describe('vector_search', () => {
     await expect(c.query(`SELECT * FROM vector_search('e', 'ducks')`)).rejects.toMatchObject({ code: '22004' });
     await expect(c.query(`SELECT * FROM vector_search('e', 'ducks', model => 'hash', k => 0)`)).rejects.toMatchObject({ code: '22023' });
     await expect(c.query(`SELECT * FROM vector_search('no such', 'ducks', model => 'hash')`)).rejects.toMatchObject({ code: '42P01' });
-    // The data is named after the function in errors, never with an internal name.
+    // A missing column of vectors is named, with the argument that names it; in the LATERAL form too.
+    const noColumn = { code: '42703', hint: "name the column that holds the vectors with embedding => 'column' (the default is 'embedding')" };
     await expect(c.query(`SELECT * FROM vector_search('e', 'ducks', embedding => 'nope', model => 'hash')`))
-      .rejects.toMatchObject({ code: '42703', message: 'Table "vector_search" does not have a column named "nope"' });
+      .rejects.toMatchObject({ ...noColumn, message: 'vector_search: its data has no column "nope"' });
+    await expect(c.query(`SELECT * FROM questions q, LATERAL vector_search('e', q.text, embedding => 'nope', model => 'hash') r`))
+      .rejects.toMatchObject(noColumn);
   });
 });

@@ -1,3 +1,4 @@
+import type { SqlError } from '../src/errors/sql-error.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { registerBatchFunction } from '../src/functions/batch-function.js';
 import { argsMacro, type ModelCommand, type QueryCommand } from '../src/functions/commands.js';
@@ -60,6 +61,17 @@ export const FUNCTIONS: readonly SqlFunction[] = [
 
 export const MODEL_COMMANDS: readonly ModelCommand[] = FUNCTIONS.flatMap((f) => (f.command ? [f.command] : []));
 export const QUERY_COMMANDS: readonly QueryCommand[] = FUNCTIONS.flatMap((f) => (f.query ? [f.query] : []));
+
+/** A query command's own words for a DuckDB error of the query a statement's call of it became, if one has them. */
+export function explainQueryCommandError(err: unknown, sql: string): SqlError | null {
+  const message = err instanceof Error ? err.message : String(err);
+  for (const c of QUERY_COMMANDS) {
+    if (!c.explainError || !sql.toLowerCase().includes(c.name)) continue;
+    const explained = c.explainError(message);
+    if (explained) return explained;
+  }
+  return null;
+}
 
 /** The functions whose calls send rows to a model: a statement calling one gets the prefetch pass. */
 export const MODEL_CALLING: ReadonlySet<string> = new Set(FUNCTIONS.filter((f) => f.callsModel).map((f) => f.name));

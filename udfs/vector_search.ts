@@ -46,6 +46,14 @@ const query: QueryCommand = {
     return `SELECT vector_search.*, array_cosine_similarity(vector_search.${quoteIdent(embedding)}, ${target}) AS score
       FROM ${dataSource(data, 'vector_search')} AS vector_search ORDER BY score DESC NULLS LAST LIMIT ${k}`;
   },
+  // The data's rows are the table "vector_search" of the query above: DuckDB names that table when the
+  // column of vectors is missing (in the LATERAL form only as a table not found).
+  explainError(message) {
+    const missing = /Table "vector_search" does not have a column named "([^"]*)"/.exec(message);
+    if (!missing && !/Referenced table "vector_search" not found/.test(message)) return null;
+    return new SqlError('42703', `vector_search: its data has no column ${missing ? `"${missing[1]}"` : 'of vectors by the name given'}`,
+      "name the column that holds the vectors with embedding => 'column' (the default is 'embedding')");
+  },
 };
 
 export const vectorSearch: SqlFunction = {

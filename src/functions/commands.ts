@@ -1,3 +1,4 @@
+import type { SqlError } from '../errors/sql-error.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { AiContext } from './context.js';
 import type { CommandSession } from '../jobs/command-session.js';
@@ -50,6 +51,8 @@ export interface QueryCommand {
    * run: the query runs when the statement is prepared, and the run's metrics are read from its rows.
    */
   recordedAs?(args: Record<string, unknown>): RecordedRun | null;
+  /** What a DuckDB error of the query it stands for means to the user who wrote the call, if it can say. */
+  explainError?(message: string): SqlError | null;
 }
 
 /** How a query command's result becomes a run of an experiment. */

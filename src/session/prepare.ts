@@ -17,7 +17,7 @@ import { needsPgCatalog } from '../rewrite/pg-catalog.js';
 import { rewrite } from '../rewrite/pipeline.js';
 import { rewriteParameters } from '../sqltext/statements.js';
 import { registryWriteRefusal, type ResolveSchema } from '../registry/write-guard.js';
-import { MODEL_CALLING } from '../../udfs/catalog.js';
+import { explainQueryCommandError, MODEL_CALLING } from '../../udfs/catalog.js';
 import { columnOrigins } from './connection-ops.js';
 import { CatalogWatch, catalogVersion } from './catalog-version.js';
 import type { Statement } from './statements.js';
@@ -187,7 +187,7 @@ export class Preparer {
       },
     });
     const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids).catch(async (err: unknown) => {
-      throw await this.located(err, sql, duckSql);
+      throw explainQueryCommandError(err, sql) ?? await this.located(err, sql, duckSql);
     });
     const origins = prepared.statementType === StatementType.SELECT ? await columnOrigins(conn, duckSql, prepared.columnCount) : undefined;
     const paramOids: number[] = [];
