@@ -74,6 +74,30 @@ describe('the untyped-literals pass', () => {
   });
 });
 
+describe('the any-parameter pass', () => {
+  it('casts an array parameter of = ANY($n) to the list type DuckDB gives the left operand, and leaves the rest alone', async () => {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { parameterType } = await import('../src/pg/parameters.js');
+    const { typeAnyParameters } = await import('../src/rewrite/any-parameter.js');
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await conn.run('CREATE TABLE t (id BIGINT, tags VARCHAR[])');
+    const types = async (sql: string, from: number) => {
+      const p = await conn.prepare(sql);
+      return Array.from({ length: p.parameterCount - from + 1 }, (_, k) => parameterType(p, from + k));
+    };
+    expect(await typeAnyParameters('SELECT id FROM t WHERE t.id = ANY($1) AND id <> ALL ($2)', types))
+      .toBe('SELECT id FROM t WHERE t.id = ANY(CAST($1 AS BIGINT[])) AND id <> ALL (CAST($2 AS BIGINT[]))');
+    // Nothing to type: a subquery, a list column, an operand that is an expression, a parameter on the left.
+    for (const sql of ['SELECT id FROM t WHERE id = ANY(SELECT 1)', 'SELECT id FROM t WHERE $1 = ANY(tags)',
+      'SELECT id FROM t WHERE id + 1 = ANY($1)', 'SELECT id FROM t WHERE id::INT = ANY($1)']) {
+      expect(await typeAnyParameters(sql, types), sql).toBe(sql);
+    }
+    conn.closeSync();
+    db.closeSync();
+  });
+});
+
 describe('the data-file-target pass', () => {
   const files = '/srv/aiduck-data/files';
   it("writes out data_file('name') as the target of COPY ... TO, under EXPLAIN and PREPARE too", () => {

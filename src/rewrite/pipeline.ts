@@ -3,6 +3,7 @@ import { rewriteDumpForms } from './dump-forms.js';
 import { rewriteFunctionCalls } from './function-calls.js';
 import { namePgColumns } from './column-names.js';
 import { rewritePgCatalog } from './pg-catalog.js';
+import { typeAnyParameters } from './any-parameter.js';
 import { rewritePgLiterals } from './pg-literals.js';
 import { rewriteNumericTypes } from './pg-numeric.js';
 import { rewriteVarcharLengths } from './pg-varchar.js';
@@ -35,7 +36,8 @@ export interface PipelineContext extends RewriteContext {
  *    such as ai_query's responseFormat and ai_embed's FLOAT[n];
  * 4. query-commands: evaluate_retriever, vector_search and chunk_text become the queries they
  *    stand for (which go through pass 3 in turn);
- * 5. untyped-literals: string literals whose type only the context gives (`INSERT ... VALUES
+ * 5. any-parameter: an array parameter in `x = ANY($1)` cast to the list type DuckDB gives x; then
+ *    untyped-literals: string literals whose type only the context gives (`INSERT ... VALUES
  *    ('\x00ff01')` into bytea, `'{a,b}'` into text[]) as DuckDB reads the value Postgres reads;
  * 6. data-file-target: `COPY ... TO (data_file('name'))` with the path written out, for the check
  *    of where COPY writes (pg/copy-target.ts), which reads literals only.
@@ -45,5 +47,6 @@ export async function rewrite(sql: string, ctx: PipelineContext): Promise<string
   const calls = (text: string): string => rewriteFunctionCalls(text, ctx);
   const text = calls(rewritePgCatalog(rewritePgLiterals(rewriteVarcharLengths(rewriteNumericTypes(rewriteDumpForms(namePgColumns(sql)))))));
   const expanded = await expandQueryCommands(text, ctx.evaluateArguments, calls, ctx.runAndRecord);
-  return writeOutDataFileTarget(await typeUntypedLiterals(expanded, ctx.parameterTypes), ctx.filesDir);
+  const typed = await typeUntypedLiterals(await typeAnyParameters(expanded, ctx.parameterTypes), ctx.parameterTypes);
+  return writeOutDataFileTarget(typed, ctx.filesDir);
 }

@@ -33,9 +33,32 @@ public class JdbcIdioms {
       try (Statement s = c.createStatement()) { s.executeUpdate("INSERT INTO " + table + " VALUES (9, 'no')"); } catch (SQLException e) { ro = e.getSQLState(); }
       c.rollback();
       c.setReadOnly(false);
-      out.append("\"readOnlyInsert\": \"").append(ro).append("\"");
+      out.append("\"readOnlyInsert\": \"").append(ro).append("\", ");
+      out.append("\"arrays\": \"").append(arrays(c, table)).append("\"");
     }
     System.out.println(out.append("}"));
+  }
+
+  // setArray of a Java array both ways, and = ANY(?) with one.
+  static String arrays(Connection c, String table) throws SQLException {
+    c.setAutoCommit(true);
+    StringBuilder b = new StringBuilder();
+    try (Statement s = c.createStatement()) { s.execute("CREATE TABLE " + table + "_arr (id integer, tags text[], nums integer[])"); }
+    try (PreparedStatement ins = c.prepareStatement("INSERT INTO " + table + "_arr VALUES (?, ?, ?)")) {
+      ins.setInt(1, 1);
+      ins.setArray(2, c.createArrayOf("text", new Object[] {"a", "b,c", "q\"x", null, "{y}"}));
+      ins.setArray(3, c.createArrayOf("integer", new Object[] {1, null, 3}));
+      ins.executeUpdate();
+    }
+    try (PreparedStatement q = c.prepareStatement("SELECT id, tags, nums FROM " + table + "_arr WHERE id = ANY(?)")) {
+      q.setArray(1, c.createArrayOf("integer", new Object[] {1, 2}));
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          b.append(rs.getInt(1)).append(Arrays.toString((Object[]) rs.getArray(2).getArray())).append(Arrays.toString((Object[]) rs.getArray(3).getArray())).append(';');
+        }
+      }
+    }
+    return b.toString().replace("\"", "'");
   }
 
   static String rows(Connection c, String sql) throws SQLException {

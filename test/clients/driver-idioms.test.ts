@@ -48,6 +48,11 @@ describe('psycopg2', () => {
     expect(python.aiduck['psycopg2.named_cursors']).toMatchObject({ rows: 5000, sum: 12_547_500 });
   });
 
+  it('sends lists as array parameters, both ways, and in = ANY(%s)', () => {
+    expectSameExcept(python.postgres['psycopg2.arrays'], python.aiduck['psycopg2.arrays']);
+    expect(python.aiduck['psycopg2.arrays']).toEqual({ rows: [[1, ['a', 'b,c', 'q"x', null, '{y}'], [1, null, 3]], [2, [], []]], found: [[1]] });
+  });
+
   it('reads Postgres\' error fields: the table and constraint of a constraint error, the position of a syntax error', () => {
     const pg = python.postgres['psycopg2.error_fields'] as Array<Record<string, unknown>>;
     const why = 'DuckDB\'s constraint errors name neither the constraint nor the referencing columns of a foreign key, nor the failing row';
@@ -83,7 +88,33 @@ describe('psqlODBC (pyodbc), autocommit off', () => {
 describe('pgJDBC', () => {
   it('sets, rolls back to and releases savepoints; setReadOnly refuses writes', () => {
     expectSameExcept(jdbc.postgres, jdbc.aiduck);
-    expect(jdbc.aiduck).toEqual({ duplicate: '23505', rows: '1=one;3=three;', readOnlyInsert: '25006' });
+    expect(jdbc.aiduck).toEqual({ duplicate: '23505', rows: '1=one;3=three;', readOnlyInsert: '25006', arrays: "1[a, b,c, q'x, null, {y}][1, null, 3];" });
+  });
+});
+
+describe('node-postgres: arrays', () => {
+  it('bind JS arrays as parameters, in = ANY($1) and <> ALL($1) too, and read them back', async () => {
+    const seen = await Promise.all([servers.postgres, servers.aiduck].map(async (t) => {
+      const c = new pg.Client({ host: t.host, port: t.port, user: t.user, database: t.database });
+      await c.connect();
+      try {
+        await c.query('CREATE TABLE shop.js_arrays (id int, tags text[], nums bigint[])');
+        await c.query('INSERT INTO shop.js_arrays VALUES ($1, $2, $3), ($4, $5, $6)', [1, ['a', 'b,c', 'q"x', null, '{y}'], [1, null, 3], 2, [], []]);
+        await c.query('INSERT INTO shop.js_arrays (id, tags) VALUES (3, $1::text[])', [['p', 'q,r']]);
+        return {
+          rows: (await c.query('SELECT id, tags, nums FROM shop.js_arrays ORDER BY id')).rows,
+          any: (await c.query('SELECT id FROM shop.js_arrays WHERE id = ANY($1) ORDER BY id', [[1, 3, 9]])).rows,
+          notAll: (await c.query('SELECT id FROM shop.js_arrays WHERE shop.js_arrays.id <> ALL($1) ORDER BY id', [[1]])).rows,
+          inTags: (await c.query('SELECT id FROM shop.js_arrays WHERE $1 = ANY(tags) ORDER BY id', ['q,r'])).rows,
+          typed: (await c.query('SELECT id FROM shop.js_arrays WHERE id = ANY($1::int[]) ORDER BY id', [[2, 3]])).rows,
+        };
+      } finally {
+        await c.end();
+      }
+    }));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[1]!.any).toEqual([{ id: 1 }, { id: 3 }]);
+    expect(seen[1]!.rows[0]).toEqual({ id: 1, tags: ['a', 'b,c', 'q"x', null, '{y}'], nums: ['1', null, '3'] });
   });
 });
 

@@ -188,6 +188,20 @@ def odbc(options=""):
     return {"duplicate": duplicate, "rows": rows, "alternating": alternating, "big": [len(big), big[0][0], big[-1][0]]}
 
 
+def arrays():
+    conn.rollback()
+    cur.execute(f"CREATE TABLE {table}_arr (id integer, tags text[], nums integer[])")
+    cur.execute(f"INSERT INTO {table}_arr VALUES (%s, %s, %s)", (1, ["a", "b,c", 'q"x', None, "{y}"], [1, None, 3]))
+    cur.execute(f"INSERT INTO {table}_arr VALUES (%s, %s, %s)", (2, [], []))
+    cur.execute(f"SELECT id, tags, nums FROM {table}_arr WHERE id = ANY(%s) ORDER BY id", ([1, 2, 5],))
+    rows = cur.fetchall()
+    cur.execute(f"SELECT id FROM {table}_arr WHERE %s = ANY(tags)", ("b,c",))
+    found = cur.fetchall()
+    conn.commit()
+    return {"rows": rows, "found": found}
+
+
+step("psycopg2.arrays", arrays)
 step("odbc.transaction", odbc)
 step("odbc.declare_fetch", lambda: odbc(";UseDeclareFetch=1;Fetch=100"))
 print(json.dumps(out, indent=1, default=str))
