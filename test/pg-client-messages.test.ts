@@ -68,3 +68,21 @@ describe('client_min_messages, against PostgreSQL 15', () => {
     expect(b).toContain('ERROR 22023 invalid value for parameter "client_min_messages": "bogus" / Available values: debug5, debug4, debug3, debug2, debug1, log, notice, warning, error.');
   });
 });
+
+describe('the SQLSTATE of common errors, against PostgreSQL 15', () => {
+  it('is the one PostgreSQL gives', async () => {
+    const statements = [
+      "SELECT '2024-02-30'::date", "SELECT '2024-13-01'::timestamp", "SELECT '25:00'::time", 'SELECT sqrt(-1)', 'SELECT ln(0)',
+      'SELECT ln(-1)', 'SELECT (SELECT 1 UNION SELECT 2)', 'SELECT 2147483647::int + 1', "SELECT 'abc'::int", "SELECT 'x'::uuid",
+      'SELECT nosuchfunc(1)', 'SELECT * FROM nosuchtable', 'SELECT nosuchcol FROM (SELECT 1 AS a) t', 'SELEC 1',
+    ];
+    const codes = async (c: pg.Client): Promise<string[]> => {
+      const out: string[] = [];
+      for (const sql of statements) out.push(await c.query(sql).then(() => `${sql}: ok`, (e: { code?: string }) => `${sql}: ${e.code}`));
+      return out;
+    };
+    const [a, b] = [await codes(ours), await codes(theirs)];
+    expect(a).toEqual(b);
+    expect(b.filter((l) => l.endsWith(': ok'))).toEqual([]);
+  });
+});

@@ -39,9 +39,17 @@ const byClass: ReadonlyArray<[RegExp, string | ((msg: string) => string)]> = [
   [/^Fatal Error|^INTERNAL Error/, 'XX000'],
 ];
 
-/** Division by zero raises an Out of Range or Invalid Input error in DuckDB; Postgres clients expect 22012. */
+/**
+ * Failures whose Postgres SQLSTATE is narrower than the class DuckDB reports them in: division by zero
+ * (22012), a date or time field out of range (22008, DuckDB says 22003's words), a root or logarithm of
+ * what has none (2201F, 2201E), a scalar subquery of several rows (21000).
+ */
 function special(message: string): string | undefined {
   if (/division by zero/i.test(message)) return '22012';
+  if (/(date|time|timestamp) field value out of range/i.test(message)) return '22008';
+  if (/cannot take square root of a negative number/i.test(message)) return '2201F';
+  if (/cannot take logarithm of (zero|a negative number)/i.test(message)) return '2201E';
+  if (/More than one row returned by a subquery used as an expression/i.test(message)) return '21000';
   return undefined;
 }
 
