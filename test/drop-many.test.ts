@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 /** Errors whose words aiduck promises to be Postgres' own; for the others (a dependency's details) the SQLSTATE is compared. */
-const WORDED = new Set(['42P01', '42704', '3F000', '42883', '25006', '25P02', '3B001']);
+const WORDED = new Set(['42P01', '42704', '3F000', '42883', '25006', '25P02', '3B001', '42809']);
 
 /**
  * What one client saw for each statement: its tag or rows, each notice, or the error. PostgreSQL's
@@ -40,8 +40,8 @@ async function seen(c: pg.Client, statements: string[], extended = false): Promi
         const r = await c.query(extended && !/^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT)/.test(sql) ? { text: sql, queryMode: 'extended' } : sql);
         out.push(r.command === 'SELECT' ? JSON.stringify(r.rows) : r.command);
       } catch (e) {
-        const err = e as { code?: string; message: string };
-        out.push(`ERROR ${err.code}${WORDED.has(err.code ?? '') ? ` ${err.message}` : ''}`);
+        const err = e as { code?: string; message: string; hint?: string };
+        out.push(`ERROR ${err.code}${WORDED.has(err.code ?? '') ? ` ${err.message}${err.code === '42809' ? ` / ${err.hint}` : ''}` : ''}`);
       }
     }
   } finally {
@@ -70,6 +70,9 @@ describe('DROP of several objects, against PostgreSQL 15', () => {
         `CREATE SCHEMA ${p}_s`,
         `CREATE TABLE ${p}_a (x int)`, `CREATE TABLE "${p}_q,1" (x int)`, `CREATE TABLE "${p}_Up" (x int)`, `CREATE TABLE ${p}_s.t1 (x int)`, `CREATE TABLE ${p}_keep (x int)`,
         `DROP TABLE IF EXISTS ${p}_a, ${p}_nope, "${p}_q,1", ${p}_s.t1, ${p}_nos.t2, "${p}_Up", ${p}_nope2`,
+        `CREATE TABLE ${p}_dup (x int)`, `DROP TABLE ${p}_dup, ${p}_dup`,
+        `CREATE VIEW ${p}_view AS SELECT 1 AS a`, `DROP TABLE IF EXISTS ${p}_nope, ${p}_keep, ${p}_view`, `DROP VIEW ${p}_view, ${p}_keep`,
+        `DROP VIEW ${p}_view`,
         REMAINING.replace("'dm%'", `'${p}%'`),
         `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${p}_s' AND c.relkind = 'r'`,
       ], extended);
@@ -77,7 +80,10 @@ describe('DROP of several objects, against PostgreSQL 15', () => {
         `NOTICE table "${p}_nope" does not exist, skipping`,
         `NOTICE schema "${p}_nos" does not exist, skipping`,
         `NOTICE table "${p}_nope2" does not exist, skipping`,
+        `NOTICE table "${p}_nope" does not exist, skipping`,
       ]);
+      expect(b).toContain(`ERROR 42809 "${p}_view" is not a table / Use DROP VIEW to remove a view.`);
+      expect(b).toContain(`ERROR 42809 "${p}_keep" is not a view / Use DROP TABLE to remove a table.`);
       expect(b).toContain('DROP');
       expect(b).toContain(JSON.stringify([{ name: `${p}_keep` }]));
     });
@@ -110,6 +116,7 @@ describe('DROP of several objects, against PostgreSQL 15', () => {
       'CREATE INDEX dmk_i1 ON dmk_t (x)', 'CREATE INDEX dmk_i2 ON dmk_t (x)',
       'DROP INDEX dmk_i1, dmk_inope',
       'DROP INDEX IF EXISTS dmk_i1, dmk_inope, dmk_i2',
+      'DROP INDEX IF EXISTS dmk_i1, dmk_sq1',
       'CREATE INDEX dmk_i1 ON dmk_t (x)',
       'CREATE SCHEMA dmk_s1', 'CREATE SCHEMA dmk_s2', 'CREATE TABLE dmk_s2.x (i int)',
       'DROP SCHEMA dmk_s1, dmk_s2',
@@ -123,6 +130,7 @@ describe('DROP of several objects, against PostgreSQL 15', () => {
     expect(b).toContain('NOTICE view "dmk_vnope" does not exist, skipping');
     expect(b).toContain('NOTICE schema "dmk_snope" does not exist, skipping');
     expect(b).toContain('ERROR 42704 index "dmk_inope" does not exist');
+    expect(b).toContain('ERROR 42809 "dmk_sq1" is not an index / Use DROP SEQUENCE to remove a sequence.');
     expect(b).toContain('ERROR 2BP01');
     expect(b).toContain(JSON.stringify([{ n: 0 }]));
   });
@@ -210,6 +218,9 @@ describe('DROP of several objects, what aiduck adds', () => {
     await ours.query('CREATE TABLE dma_keep (x int)');
     await expect(ours.query('DROP TABLE IF EXISTS dma_keep, ai.model_versions')).rejects.toMatchObject({ code: '42501' });
     await expect(ours.query({ text: 'DROP TABLE dma_keep, ai.model_versions', queryMode: 'extended' })).rejects.toMatchObject({ code: '42501' });
+    await ours.query('CREATE SCHEMA dma_s');
+    await expect(ours.query('DROP SCHEMA IF EXISTS dma_s, ai CASCADE')).rejects.toMatchObject({ code: '42501' });
+    expect((await ours.query("SELECT count(*)::int AS n FROM duckdb_schemas() WHERE schema_name IN ('dma_s', 'ai')")).rows[0].n).toBe(2);
     expect((await ours.query("SELECT count(*)::int AS n FROM duckdb_tables() WHERE table_name IN ('dma_keep', 'model_versions')")).rows[0].n).toBe(2);
   });
 

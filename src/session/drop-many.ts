@@ -16,18 +16,21 @@ export interface DropHost {
 
 /**
  * Runs `DROP <kind> [IF EXISTS] a, b, ...` as Postgres does, over DuckDB, which drops one object per
- * statement: every name is looked up first (a missing one, without IF EXISTS, fails the statement
- * before anything is dropped; with it, gets its NOTICE), then each object's DROP IF EXISTS runs
- * (`drops`, from prepare.ts), all in one transaction — the open one, or one of its own — so that a
- * failure (an object others depend on, without CASCADE) leaves every object in place. Each DROP goes
- * into the savepoint journal as it runs; the statement's tag is `DROP <KIND>`.
+ * statement. Every name is looked up first: a missing one without IF EXISTS, or one of another kind
+ * (DROP TABLE of a view), fails the statement before anything is dropped; with IF EXISTS, a missing
+ * one gets its NOTICE. Then each object's DROP IF EXISTS runs (`drops`, from prepare.ts), all in one
+ * transaction — the open one, or one of its own — so that a failure (an object others depend on,
+ * without CASCADE) leaves every object in place. Each DROP goes into the savepoint journal as it
+ * runs; the statement's tag is `DROP <KIND>`.
  */
 export async function runDrops(host: DropHost, sql: string, drops: readonly string[]): Promise<string> {
   const list = dropList(sql);
   if (list) {
     const missing = await missingObjects(host.conn, list);
-    if (!list.ifExists && missing.length) throw missing[0]!.error;
-    for (const m of missing) host.notice(m.notice);
+    const fatal = missing.findIndex((m) => !list.ifExists || m.wrongKind);
+    // As Postgres looks the names up, the NOTICEs of those before a failing one are sent.
+    for (const m of fatal < 0 ? missing : missing.slice(0, fatal)) host.notice(m.notice);
+    if (fatal >= 0) throw missing[fatal]!.error;
   }
   const { transaction } = host;
   if (transaction.open) {

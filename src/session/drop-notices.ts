@@ -18,11 +18,18 @@ const MISSING_CODE: Readonly<Record<string, string>> = {
   table: '42P01', view: '42P01', sequence: '42P01', index: '42704', type: '42704', function: '42883', macro: '42883', schema: '3F000',
 };
 
-/** An object a DROP names that does not exist: the NOTICE IF EXISTS sends for it, and the error otherwise. */
+/**
+ * An object a DROP names that does not exist: the NOTICE IF EXISTS sends for it, and the error
+ * otherwise; or (`wrongKind`) a relation of another kind by that name, an error with IF EXISTS too.
+ */
 export interface MissingObject {
   notice: string;
   error: SqlError;
+  wrongKind?: boolean;
 }
+
+/** Tables, views, sequences and indexes share one namespace in Postgres: DROP TABLE of a view is an error, not a missing table. */
+const RELATION_KINDS = ['table', 'view', 'sequence', 'index'] as const;
 
 /**
  * The NOTICEs Postgres sends for `DROP <kind> IF EXISTS a, b` naming objects that do not exist
@@ -31,7 +38,7 @@ export interface MissingObject {
  */
 export async function dropIfExistsNotices(conn: DuckDBConnection, sql: string): Promise<string[]> {
   const list = dropList(sql);
-  return list?.ifExists ? (await missingObjects(conn, list)).map((m) => m.notice) : [];
+  return list?.ifExists ? (await missingObjects(conn, list)).filter((m) => !m.wrongKind).map((m) => m.notice) : [];
 }
 
 /**
@@ -58,9 +65,14 @@ export async function missingObjects(conn: DuckDBConnection, list: DropList): Pr
       missing.push(schemaMissing(schema));
       continue;
     }
-    let found = false;
-    for (const s of schema === null ? searched : [schema]) if (!found) found = await exists(conn, lookup!, [s, name]);
-    if (found) continue;
+    const schemas = schema === null ? searched : [schema];
+    if (await existsIn(conn, lookup!, schemas, name)) continue;
+    const other = (RELATION_KINDS as readonly string[]).includes(kind) ? await otherRelationKind(conn, kind, schemas, name) : null;
+    if (other) {
+      const error = new SqlError('42809', `"${name}" is not a${kind === 'index' ? 'n' : ''} ${kind}`, `Use DROP ${other.toUpperCase()} to remove a${other === 'index' ? 'n' : ''} ${other}.`);
+      missing.push({ notice: error.message, error, wrongKind: true });
+      continue;
+    }
     const isFunction = kind === 'function' || kind === 'macro';
     missing.push({
       notice: isFunction ? `function ${name}() does not exist, skipping` : `${kind} "${name}" does not exist, skipping`,
@@ -71,6 +83,18 @@ export async function missingObjects(conn: DuckDBConnection, list: DropList): Pr
 }
 
 const SCHEMA = 'SELECT 1 FROM duckdb_schemas() WHERE schema_name = $1';
+
+/** Whether `lookup` finds `name` in the first of `schemas` that holds one. */
+async function existsIn(conn: DuckDBConnection, lookup: string, schemas: readonly string[], name: string): Promise<boolean> {
+  for (const s of schemas) if (await exists(conn, lookup, [s, name])) return true;
+  return false;
+}
+
+/** The kind of relation other than `kind` that `name` is, or null. */
+async function otherRelationKind(conn: DuckDBConnection, kind: string, schemas: readonly string[], name: string): Promise<string | null> {
+  for (const other of RELATION_KINDS) if (other !== kind && await existsIn(conn, LOOKUP[other]!, schemas, name)) return other;
+  return null;
+}
 
 async function exists(conn: DuckDBConnection, sql: string, params: string[]): Promise<boolean> {
   return (await conn.runAndReadAll(sql, params)).currentRowCount > 0;
