@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startClientPair, type ClientPair } from './helpers/client-pair.js';
 import { clientEnv } from './helpers/reference-postgres.mjs';
 import { run } from './helpers/run.js';
+import { CLIENTS_DIR, PGJDBC } from './clients/servers.js';
 
 // DROP of several objects in one statement (`DROP TABLE IF EXISTS a, b, c`), as PostgreSQL 15 runs
 // it: the same statements through aiduck and a real PostgreSQL, in both protocols, and what each
@@ -211,6 +213,20 @@ describe('DROP of several objects, against PostgreSQL 15', () => {
     expect(b.stdout).toContain(' dmp_c\n');
     for (const tag of ['DROP VIEW', 'DROP SEQUENCE', 'DROP INDEX', 'DROP SCHEMA']) expect(b.stdout).toContain(`\n${tag}\n`);
   });
+});
+
+describe('DROP of several objects through pgJDBC, against PostgreSQL 15', () => {
+  it('gives the same update counts, warnings, SQLSTATEs and remaining tables', async () => {
+    const java = (c: pg.Client): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+      run('java', ['-cp', PGJDBC, join(CLIENTS_DIR, 'JdbcDropMany.java'), c.host, String(c.port), c.user!, c.database!], { env: clientEnv() });
+    const [a, b] = [await java(ours), await java(theirs)];
+    expect(b.status, b.stderr).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(b.stdout).toContain('DROP TABLE IF EXISTS jd_a, jd_nope, jd_b: rows=false count=0 | 00000 table "jd_nope" does not exist, skipping');
+    expect(b.stdout).toContain('prepared: 42P01 ERROR: table "jd_missing" does not exist');
+    expect(b.stdout).toContain('DROP TABLE jd_c, jd_d: rows=false count=0\nremaining: jd_c;jd_d;\n');
+    expect(b.stdout.endsWith('DROP TABLE jd_c, jd_d: rows=false count=0\nremaining: \n')).toBe(true);
+  }, 60_000);
 });
 
 describe('DROP of several objects, what aiduck adds', () => {

@@ -217,7 +217,11 @@ export class Preparer {
       for (const single of singles) prepared.push(await this.prepare(single, declaredOids));
     } catch (err) {
       for (const s of prepared) s.prepared?.destroySync();
-      throw err;
+      // A position would point into the one object's DROP, not into the text the client sent.
+      if (!(err instanceof SqlError) || err.fields.position === undefined) throw err;
+      const fields = { ...err.fields };
+      delete fields.position;
+      throw new SqlError(err.code, err.message, err.hint, fields);
     }
     const [first, ...rest] = prepared as [Statement, ...Statement[]];
     const allDrops = prepared.every((s) => !s.special && !s.command && s.prepared?.statementType === StatementType.DROP);
