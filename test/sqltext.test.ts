@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { codeTokens, lex } from '../src/sqltext/lexer.js';
 import { applyEdits, hasCodeKeyword, leadingWords, rewriteParameters, splitStatements, stripComments } from '../src/sqltext/statements.js';
+import { dropList } from '../src/sqltext/drop-list.js';
 
 const kinds = (sql: string): string[] => codeTokens(sql).map((t) => `${t.kind}:${t.text}`);
 
@@ -51,5 +52,23 @@ describe('statements', () => {
     expect(rewriteParameters("SELECT $1, '$2', $10 -- $3", (i) => `p${i}`)).toBe("SELECT p1, '$2', p10 -- $3");
     expect(stripComments('SELECT 1 /* x */ + 2 -- y')).toBe('SELECT 1   + 2');
     expect(applyEdits('abcdef', [{ start: 4, end: 5, text: 'E' }, { start: 1, end: 1, text: '+' }])).toBe('a+bcdEf');
+  });
+});
+
+describe('DROP lists', () => {
+  it('reads quoted, qualified and function names, and rebuilds each one\'s DROP IF EXISTS', () => {
+    const l = dropList('drop table if exists a, "b,""c", s."T", db.s2.d cascade;')!;
+    expect(l.kind).toBe('table');
+    expect(l.ifExists).toBe(true);
+    expect(l.items.map((i) => [i.schema, i.name])).toEqual([[null, 'a'], [null, 'b,"c'], ['s', 'T'], ['s2', 'd']]);
+    expect(l.items.map((i) => l.singleIfExists(i))).toEqual([
+      'drop table IF EXISTS a cascade;', 'drop table IF EXISTS "b,""c" cascade;', 'drop table IF EXISTS s."T" cascade;', 'drop table IF EXISTS db.s2.d cascade;',
+    ]);
+    const f = dropList('DROP FUNCTION f(int, text), g() RESTRICT')!;
+    expect(f.ifExists).toBe(false);
+    expect(f.items.map((i) => f.singleIfExists(i))).toEqual(['DROP FUNCTION IF EXISTS f(int, text) RESTRICT', 'DROP FUNCTION IF EXISTS g() RESTRICT']);
+    expect(dropList('DROP MACRO TABLE m1, m2')!.items.map((i) => i.name)).toEqual(['m1', 'm2']);
+    expect(dropList('DROP SECRET a')).toBeNull();
+    expect(dropList('SELECT 1')).toBeNull();
   });
 });

@@ -12,7 +12,8 @@ const byClass: ReadonlyArray<[RegExp, string | ((msg: string) => string)]> = [
       : /Schema with name/i.test(m) ? '3F000'
         : /Type with name/i.test(m) ? '42704'
           : /already exists/i.test(m) ? '42P07'
-            : /Table with name|View with name|does not exist/i.test(m) ? '42P01' : '42704'],
+            : /because this table is main key table/i.test(m) ? '2BP01'
+              : /Table with name|View with name|does not exist/i.test(m) ? '42P01' : '42704'],
   [/^Binder Error/, (m) =>
     /column .*not found|Referenced column|does not have a column/i.test(m) ? '42703'
       : /No function matches|function/i.test(m) ? '42883'
@@ -83,9 +84,6 @@ export function fromDuckDB(err: unknown): SqlError {
   if (column) {
     const candidates = /^Candidate bindings: (.*)$/m.exec(detail)?.[1];
     return new SqlError('42703', `column "${column[1]}" does not exist`, candidates ? `the columns nearest by name: ${candidates}` : undefined);
-  }
-  if (message === 'Can only drop one object at a time') {
-    return new SqlError('0A000', 'DROP of several objects in one statement is not supported by DuckDB', 'drop them one statement each: DROP TABLE a; DROP TABLE b;');
   }
   const lineInfo = /LINE \d+:/.test(detail);
   return new SqlError(sqlstateOf(raw), message, undefined, detail && !lineInfo ? { detail } : {});

@@ -18,6 +18,7 @@ import type { Preparer } from './prepare.js';
 import { ResultCursor } from './result-cursor.js';
 import { dropOrphanedSequences } from './sequence-columns.js';
 import { dropIfExistsNotices } from './drop-notices.js';
+import { runDrops } from './drop-many.js';
 import { runSpecial, type SpecialHost } from './special.js';
 import type { StatementControl } from './statement-control.js';
 import { sendsNoRows } from './describe.js';
@@ -83,6 +84,11 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
       ? new SqlError('25006', `cannot execute ${statement.command.def.name} in a read-only transaction`)
       : await readOnlyRefusal(p.statementType, statement.preparedSql ?? statement.sql, host.isTemporary);
     if (refusal) throw refusal;
+  }
+  if (statement.drops) {
+    portal.finishedTag = await runDrops(host, statement.sql, statement.drops);
+    host.control.markCompleted();
+    return;
   }
   if (statement.command) {
     await runCommand(host, statement.command.def, statement.command.args, statement.sql);

@@ -16,6 +16,7 @@ import { parseModelCommand } from '../rewrite/model-commands.js';
 import { needsPgCatalog } from '../rewrite/pg-catalog.js';
 import { rewrite } from '../rewrite/pipeline.js';
 import { rewriteParameters } from '../sqltext/statements.js';
+import { dropList } from '../sqltext/drop-list.js';
 import { registryWriteRefusal, type ResolveSchema } from '../registry/write-guard.js';
 import { explainQueryCommandError, MODEL_CALLING } from '../../udfs/catalog.js';
 import { columnOrigins } from './connection-ops.js';
@@ -137,6 +138,8 @@ export class Preparer {
       return { ...inner, sql, special, prefetchQuery: null };
     }
     if (special) return { sql, special, prepared: null, paramOids: [] };
+    const drops = dropList(sql);
+    if (drops && drops.items.length > 1) return this.prepareDrops(sql, drops.items.map((item) => drops.singleIfExists(item)), declaredOids);
     const { conn, ai } = this.host;
     await this.host.parkOpenCursor();
     const usesDumpCatalog = needsPgDumpCatalog(sql);
@@ -200,6 +203,31 @@ export class Preparer {
       sql, duckSql, preparedSql, usesCatalog, usesDumpCatalog, ...(origins ? { origins } : {}), prefetchQuery: prefetchQuery(duckSql, MODEL_CALLING), generation: ai.registry.generation, special: null,
       prepared, paramOids, reusable: !ranSomething,
     };
+  }
+
+  /**
+   * A DROP of several objects, which DuckDB refuses: each object's DROP IF EXISTS is prepared with
+   * every check a single DROP gets (the registry's write guard, ...); the first one stands for the
+   * statement, and portal-runner.ts runs them all as one (drop-many.ts). With IF EXISTS each, they
+   * prepare whether or not the objects exist when they run: which do is checked then.
+   */
+  private async prepareDrops(sql: string, singles: string[], declaredOids: number[]): Promise<Statement> {
+    const prepared: Statement[] = [];
+    try {
+      for (const single of singles) prepared.push(await this.prepare(single, declaredOids));
+    } catch (err) {
+      for (const s of prepared) s.prepared?.destroySync();
+      // A position would point into the one object's DROP, not into the text the client sent.
+      if (!(err instanceof SqlError) || err.fields.position === undefined) throw err;
+      const fields = { ...err.fields };
+      delete fields.position;
+      throw new SqlError(err.code, err.message, err.hint, fields);
+    }
+    const [first, ...rest] = prepared as [Statement, ...Statement[]];
+    const allDrops = prepared.every((s) => !s.special && !s.command && s.prepared?.statementType === StatementType.DROP);
+    for (const s of allDrops ? rest : prepared) s.prepared?.destroySync();
+    if (!allDrops) throw new SqlError('42601', 'a DROP of several objects names only objects to drop', 'drop them one statement each');
+    return { ...first, sql, drops: prepared.map((s) => s.preparedSql!), reusable: prepared.every((s) => s.reusable) };
   }
 
   /**

@@ -27,6 +27,11 @@ export interface Statement {
   paramOids: number[];
   /** A registry command: its arguments statement takes the parameters, `prepared` gives the answer. */
   command?: { def: ModelCommand; args: DuckDBPreparedStatement; resultSql: string };
+  /**
+   * A DROP of several objects (drop-many.ts): the DROP IF EXISTS of each, in order, that it runs as
+   * one; `prepared` is the first of them, which describes it.
+   */
+  drops?: string[];
   /** Column types a Describe of the statement promised; a later result of another shape is refused. */
   describedOids?: number[];
   /** Preparing it did nothing but prepare (no run recorded, no command): the same text may reuse it. */
