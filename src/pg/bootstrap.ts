@@ -31,4 +31,6 @@ export async function bootstrapSession(conn: DuckDBConnection, vars: Record<stri
   for (const [k, v] of Object.entries(vars)) await setVariable(conn, k, v);
   for (const stmt of sessionSql) await conn.run(stmt);
   await conn.run(setSearchPathSql(DEFAULT_SEARCH_PATH));
+  // DuckDB starts on the machine's zone; a session starts on Postgres' TimeZone default here, UTC.
+  await conn.run("SET TimeZone = 'UTC'");
 }

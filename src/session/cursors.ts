@@ -112,7 +112,7 @@ export class SqlCursors {
       query.bind(p);
       const result = await p.stream();
       if (result.returnType !== ResultReturnType.QUERY_RESULT) throw new SqlError('42601', 'a cursor\'s query must be a SELECT or VALUES');
-      const cursor = new ResultCursor(result, formats);
+      const cursor = new ResultCursor(result, formats, [], this.host.out.timeZone);
       await this.host.use(cursor);
       this.cursors.set(spec.name, { ...base, kind: 'stream', result: cursor, fields: cursor.fields, total: null });
     }
@@ -205,7 +205,7 @@ export class SqlCursors {
     const [lo, hi] = from <= to ? [from, to] : [to, from];
     const result = await this.host.conn.stream(`SELECT * EXCLUDE (${ROW_NUMBER}) FROM ${quoteIdent(c.table)}
       WHERE ${ROW_NUMBER} BETWEEN ${lo} AND ${hi} ORDER BY ${ROW_NUMBER} ${from <= to ? 'ASC' : 'DESC'}`);
-    await new ResultCursor(result, c.formats).send(this.host.out, 0);
+    await new ResultCursor(result, c.formats, [], this.host.out.timeZone).send(this.host.out, 0);
     return count;
   }
 }

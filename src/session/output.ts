@@ -13,6 +13,8 @@ export class SessionOutput {
   private inFlight = 0;
   private waiters: Array<() => void> = [];
   closed = false;
+  /** The session's TimeZone: timestamptz values are written at it, as Postgres writes them. */
+  timeZone = 'UTC';
 
   constructor(private readonly send: (data: Buffer) => void) {}
 

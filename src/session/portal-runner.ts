@@ -113,7 +113,7 @@ export async function startPortal(host: PortalHost, portal: Portal, describe: bo
     host.transaction.journal({ sql: statement.preparedSql ?? statement.sql, params: portal.params, paramFormats: portal.paramFormats, paramOids: statement.paramOids });
   }
   if (result.returnType === ResultReturnType.QUERY_RESULT) {
-    const cursor = new ResultCursor(result, portal.resultFormats, statement.origins);
+    const cursor = new ResultCursor(result, portal.resultFormats, statement.origins, host.out.timeZone);
     const described = statement.describedOids;
     if (described) {
       const actual = cursor.fields.map((f) => f.typeOid);

@@ -49,10 +49,10 @@ export class ResultCursor {
   /** The RowDescription of the result, in the formats the client asked for. */
   readonly fields: FieldDescription[];
 
-  constructor(result: DuckDBResult, formats: readonly number[], origins: ReadonlyArray<ColumnOrigin | null> = []) {
+  constructor(result: DuckDBResult, formats: readonly number[], origins: ReadonlyArray<ColumnOrigin | null> = [], timeZone = 'UTC') {
     this.fetch = () => result.fetchChunk();
     const names = result.columnNames();
-    const codecs = result.columnTypes().map(columnCodec);
+    const codecs = result.columnTypes().map((t) => columnCodec(t, timeZone));
     this.fields = names.map((name, i) => describeField(name, codecs[i]!, formatOf(formats, i), origins[i] ?? null));
     this.encoders = codecs.map((c, i) =>
       this.fields[i]!.format === 1 ? { text: false, fn: requireBinary(c, names[i]!) } : { text: true, fn: c.text });

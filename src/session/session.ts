@@ -150,7 +150,7 @@ export class Session {
    * the login, as in Postgres.
    */
   applyStartupSettings(settings: ReadonlyArray<[string, string]>): Promise<void> {
-    return applyStartupSettings(settings, this.settings, (sql) => this.runDuck(sql));
+    return applyStartupSettings(settings, this.settings, (sql) => this.runDuck(sql), this.out);
   }
 
   cancel(): void {

@@ -4,7 +4,7 @@ import { SqlError } from '../errors/sql-error.js';
 import { isPgSetting, parseBoolean, type PgSettings } from '../pg/settings.js';
 import type { SpecialStatement } from '../pg/special-statements.js';
 import { Oid } from '../pg/types/oids.js';
-import { quoteIdent } from '../sqltext/quote.js';
+import { quoteIdent, sqlString } from '../sqltext/quote.js';
 import { DEFAULT_SEARCH_PATH, setSearchPathSql } from '../pg/search-path.js';
 import { readOnlyRefusal, type IsTemporary } from '../pg/read-only.js';
 import { StatementType } from '@duckdb/node-api';
@@ -19,6 +19,8 @@ import type { RebuildHost } from './savepoints.js';
 import type { Transaction } from './transaction.js';
 import { runDumpStatement } from './dump-runner.js';
 import { ignoredSettingNotice } from '../pg/dump-statements.js';
+import { knowsZone } from '../pg/types/time-zone.js';
+import type { SessionOutput } from './output.js';
 
 /** A text column in a RowDescription. */
 export const textField = (name: string): FieldDescription => ({ name, typeOid: Oid.text, typeSize: -1, typeModifier: -1, format: 0 });
@@ -97,6 +99,7 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
         host.transaction.setMode(parseBoolean(s.name, s.value));
         return 'SET';
       }
+      if (s.name.toLowerCase() === 'timezone') await applyTimeZone(s.value, host.run, host.out);
       const status = host.settings.set(s.name, s.value);
       if (status) msg.parameterStatus(w, status[0], status[1]);
       const ignored = ignoredSettingNotice(s.name, s.value);
@@ -111,8 +114,10 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
         host.settings.resetAll();
         await host.run('RESET ALL').catch(() => undefined);
         await host.run(setSearchPathSql(DEFAULT_SEARCH_PATH));
+        await applyTimeZone('UTC', host.run, host.out);
         return 'RESET';
       }
+      if (s.name.toLowerCase() === 'timezone') await applyTimeZone('UTC', host.run, host.out);
       const status = host.settings.reset(s.name);
       if (status) msg.parameterStatus(w, status[0], status[1]);
       return 'RESET';
@@ -134,6 +139,7 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
       await deallocate(host, null);
       host.statements.dropAll();
       host.settings.resetAll();
+      await applyTimeZone('UTC', host.run, host.out);
       return 'DISCARD ALL';
     case 'copy': {
       await host.parkOpenCursor();
@@ -159,13 +165,32 @@ export async function runSpecial(host: SpecialHost, s: SpecialStatement, describ
  * one that fails ends the login, as in Postgres — except a client encoding other than UTF8, which
  * older aiduck accepted and ignored: the session stays UTF8, as it is whatever the client asks.
  */
-export async function applyStartupSettings(settings: ReadonlyArray<[string, string]>, pg: PgSettings, run: (sql: string) => Promise<void>): Promise<void> {
+export async function applyStartupSettings(settings: ReadonlyArray<[string, string]>, pg: PgSettings, run: (sql: string) => Promise<void>,
+  out: SessionOutput): Promise<void> {
   for (const [name, value] of settings) {
-    if (/^search_path$/i.test(name)) await run(setSearchPathSql(value.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1'))));
+    if (/^timezone$/i.test(name)) {
+      await applyTimeZone(value, run, out);
+      pg.set(name, value);
+    } else if (/^search_path$/i.test(name)) await run(setSearchPathSql(value.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1'))));
     else if (/^client_encoding$/i.test(name)) pg.set(name, value === 'UTF8' || /^(utf-?8|unicode|sql_ascii)$/i.test(value) ? value : 'UTF8');
     else if (isPgSetting(name)) pg.set(name, value);
     else throw new SqlError('42704', `unrecognized configuration parameter "${name}"`);
   }
+}
+
+/**
+ * The session's TimeZone reaches DuckDB (its casts of text to timestamptz, date_trunc, current_date
+ * and ::date of a timestamptz) and the text of the timestamptz values it sends: a zone neither DuckDB
+ * nor the Intl database knows is refused as Postgres refuses it.
+ */
+async function applyTimeZone(zone: string, run: (sql: string) => Promise<void>, out: SessionOutput): Promise<void> {
+  const name = /^(local|default)$/i.test(zone.trim()) ? 'UTC' : zone.trim();
+  const refused = new SqlError('22023', `invalid value for parameter "TimeZone": "${zone}"`, 'a time zone name of the IANA database, such as UTC or Europe/Paris');
+  if (!knowsZone(name)) throw refused;
+  await run(`SET TimeZone = ${sqlString(name)}`).catch(() => {
+    throw refused;
+  });
+  out.timeZone = name;
 }
 
 /**

@@ -311,6 +311,26 @@ describe('psql', () => {
     expect(out.aiduck).toMatch(/count\s+-+\s+4\s/);
   });
 
+  it('TimeZone: timestamptz values shown, read, truncated and cast at the session\'s zone, as in Postgres', async () => {
+    const out = await psqlBoth(`
+      SELECT timestamptz '2024-01-01 12:00:00+00' AS winter, timestamptz '2024-07-01 12:00:00+00' AS summer;
+      SET TIME ZONE 'America/New_York';
+      SHOW TimeZone;
+      SELECT timestamptz '2024-01-01 12:00:00+00' AS winter, timestamptz '2024-07-01 12:00:00+00' AS summer, timestamptz '2024-01-01 12:00:00' AS parsed;
+      SELECT (timestamptz '2024-01-01 03:00:00+00')::date AS d, date_trunc('day', timestamptz '2024-01-01 03:00:00+00') AS t;
+      SELECT ARRAY[timestamptz '2024-01-01 12:00:00+00', NULL] AS arr;
+      SET TimeZone = 'Asia/Kolkata';
+      SELECT timestamptz '2024-01-01 12:00:00.5+00' AS t, timestamptz '0044-03-15 12:00:00+00 BC' < timestamptz '2024-01-01 00:00:00+00' AS earlier;
+      SET TimeZone = 'Nowhere/Special';
+      SHOW TimeZone;
+      RESET TimeZone;
+      SELECT timestamptz '2024-01-01 12:00:00+00' AS t;
+    `);
+    expect(out.aiduck).toBe(out.postgres);
+    expect(out.aiduck).toContain('2024-07-01 08:00:00-04');
+    expect(out.aiduck).toContain('2024-01-01 17:30:00.5+05:30');
+  });
+
   it('serial, bigserial, smallserial and identity columns draw from sequences as in Postgres', async () => {
     const out = await psqlBoth(`
       CREATE TABLE shop.items (id serial PRIMARY KEY, name text NOT NULL);

@@ -8,6 +8,7 @@ import { isUnconstrained, trimDecimal } from '../numeric.js';
 import { ArrayOidOf, Oid, TypeSize } from './oids.js';
 import { arrayText, byteaText, dateText, intervalText, scalarText, timestampText } from './text-format.js';
 import { toJsonText } from './json-value.js';
+import { timestamptzText } from './time-zone.js';
 import * as bin from './binary-format.js';
 
 type TextEncoder = (v: DuckDBValue) => string;
@@ -51,7 +52,7 @@ const utf8: BinaryEncoder = (v) => Buffer.from(String(v));
 
 interface Scalar { oid: number; text: TextEncoder; binary?: BinaryEncoder }
 
-function scalarOf(type: DuckDBType): Scalar {
+function scalarOf(type: DuckDBType, zone: string): Scalar {
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return { oid: Oid.bool, text: (v) => (v ? 't' : 'f'), binary: (v) => bin.binaryBool(v as boolean) };
@@ -106,7 +107,10 @@ function scalarOf(type: DuckDBType): Scalar {
     case DuckDBTypeId.TIMESTAMP_NS:
       return { oid: Oid.timestamp, text: timestampText };
     case DuckDBTypeId.TIMESTAMP_TZ:
-      return { oid: Oid.timestamptz, text: timestampText, binary: (v) => bin.binaryTimestamp((v as DuckDBTimestampTZValue).micros) };
+      return {
+        oid: Oid.timestamptz, text: zone === 'UTC' ? timestampText : (v) => timestamptzText(v as DuckDBTimestampTZValue, zone),
+        binary: (v) => bin.binaryTimestamp((v as DuckDBTimestampTZValue).micros),
+      };
     case DuckDBTypeId.INTERVAL:
       return {
         oid: Oid.interval,
@@ -142,10 +146,11 @@ function innermost(type: DuckDBListType | DuckDBArrayType): DuckDBType {
   return t;
 }
 
-export function columnCodec(type: DuckDBType): ColumnCodec {
+/** How values of a DuckDB type go to a client; timestamptz text at the session's TimeZone (`zone`). */
+export function columnCodec(type: DuckDBType, zone = 'UTC'): ColumnCodec {
   if (isListLike(type)) {
     const inner = innermost(type);
-    const element = scalarOf(inner);
+    const element = scalarOf(inner, zone);
     const arrayOid = ArrayOidOf[element.oid] ?? 1009;
     const nested = isListLike(type.valueType);
     const codec: ColumnCodec = {
@@ -161,7 +166,7 @@ export function columnCodec(type: DuckDBType): ColumnCodec {
     }
     return codec;
   }
-  const s = scalarOf(type);
+  const s = scalarOf(type, zone);
   return {
     oid: s.oid,
     typeSize: TypeSize[s.oid] ?? -1,

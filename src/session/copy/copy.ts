@@ -45,7 +45,7 @@ async function copyOut(host: CopyHost, cmd: CopyCommand): Promise<number> {
 
 async function streamOut(host: CopyHost, cmd: CopyCommand, result: DuckDBResult): Promise<number> {
   const names = result.columnNames();
-  const encoders = result.columnTypes().map((t) => columnCodec(t).text);
+  const encoders = result.columnTypes().map((t) => columnCodec(t, host.out.timeZone).text);
   const w = host.out.w;
   msg.copyOutResponse(w, 0, names.length);
   if (cmd.header) msg.copyData(w, copyRow(cmd, names));
