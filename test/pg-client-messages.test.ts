@@ -86,3 +86,23 @@ describe('the SQLSTATE of common errors, against PostgreSQL 15', () => {
     expect(b.filter((l) => l.endsWith(': ok'))).toEqual([]);
   });
 });
+
+describe('command tags, against PostgreSQL 15', () => {
+  it('are the ones PostgreSQL sends, TRUNCATE included', async () => {
+    const statements = [
+      'CREATE TEMP TABLE tagged (id int, v text)', "INSERT INTO tagged VALUES (1, 'a'), (2, 'b')", "UPDATE tagged SET v = 'c' WHERE id = 1",
+      'DELETE FROM tagged WHERE id = 2', 'TRUNCATE tagged', 'TRUNCATE TABLE tagged', 'DROP TABLE tagged',
+    ];
+    const tags = async (c: pg.Client): Promise<string[]> => {
+      const out: string[] = [];
+      for (const sql of statements) {
+        const r = await c.query(sql);
+        out.push(`${r.command} ${r.rowCount ?? ''}`);
+      }
+      return out;
+    };
+    const [a, b] = [await tags(ours), await tags(theirs)];
+    expect(a).toEqual(b);
+    expect(a[4]).toBe('TRUNCATE ');
+  });
+});

@@ -12,7 +12,8 @@ export function commandTag(statementType: StatementType, sql: string, rows: numb
     case StatementType.UPDATE:
       return `UPDATE ${rows}`;
     case StatementType.DELETE:
-      return `DELETE ${rows}`;
+      // DuckDB runs TRUNCATE as a DELETE; Postgres answers it with its own tag.
+      return leadingWords(sql, 1)[0] === 'TRUNCATE' ? 'TRUNCATE TABLE' : `DELETE ${rows}`;
     case StatementType.MERGE_INTO:
       return `MERGE ${rows}`;
     case StatementType.COPY:
