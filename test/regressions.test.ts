@@ -147,6 +147,20 @@ describe('settings', () => {
   });
 });
 
+describe('what DuckDB cannot do', () => {
+  it('is answered with the SQLSTATE Postgres uses and what to do instead', async () => {
+    const t = await server.client();
+    await t.query('CREATE TABLE cannot_t (id int)');
+    await t.query('CREATE INDEX cannot_i ON cannot_t (id)');
+    await expect(t.query('WITH gone AS (DELETE FROM cannot_t RETURNING id) SELECT count(*) FROM gone'))
+      .rejects.toMatchObject({ code: '0A000', hint: expect.stringContaining('statement of its own') });
+    await expect(t.query('CREATE MATERIALIZED VIEW cannot_mv AS SELECT 1')).rejects.toMatchObject({ code: '0A000', hint: expect.stringContaining('CREATE TABLE') });
+    await expect(t.query('ALTER TABLE cannot_t RENAME COLUMN id TO key')).rejects.toMatchObject({ code: '2BP01', hint: expect.stringContaining('drop the indexes') });
+    await expect(t.query('CREATE TEMP TABLE cannot_tt (x int) ON COMMIT DROP')).rejects.toMatchObject({ code: '0A000' });
+    await t.end();
+  });
+});
+
 describe('parameters and result descriptions', () => {
   it('types parameters that text does not fit as numbers', async () => {
     await c.query('CREATE TABLE prices (id INTEGER, price DOUBLE)');

@@ -85,6 +85,8 @@ export function fromDuckDB(err: unknown): SqlError {
     const candidates = /^Candidate bindings: (.*)$/m.exec(detail)?.[1];
     return new SqlError('42703', `column "${column[1]}" does not exist`, candidates ? `the columns nearest by name: ${candidates}` : undefined);
   }
+  const unsupported = whatDuckDBCannot(message);
+  if (unsupported) return unsupported;
   const lineInfo = /LINE \d+:/.test(detail);
   return new SqlError(sqlstateOf(raw), message, undefined, detail && !lineInfo ? { detail } : {});
 }
@@ -94,4 +96,25 @@ const MAX_ERROR_CHARS = 4000;
 /** DuckDB quotes offending input in its errors; a 30 MB row must not come back in an ErrorResponse. */
 function truncate(message: string): string {
   return message.length <= MAX_ERROR_CHARS ? message : `${message.slice(0, MAX_ERROR_CHARS)}… (${message.length} characters, truncated)`;
+}
+
+/**
+ * Statements Postgres runs that DuckDB cannot, whose DuckDB errors do not say so: the SQLSTATE Postgres
+ * uses for a feature that is not supported (0A000), and what to do instead.
+ */
+function whatDuckDBCannot(message: string): SqlError | null {
+  if (/^A CTE needs a SELECT/.test(message)) {
+    return new SqlError('0A000', 'data-modifying statements in WITH (INSERT, UPDATE, DELETE ... RETURNING) are not supported by DuckDB',
+      'run the INSERT, UPDATE or DELETE ... RETURNING as a statement of its own');
+  }
+  if (/^syntax error at or near "MATERIALIZED"/.test(message)) {
+    return new SqlError('0A000', 'materialized views are not supported by DuckDB',
+      'CREATE TABLE name AS SELECT ... keeps the result; CREATE OR REPLACE TABLE refreshes it');
+  }
+  const altered = /^Cannot alter entry "(.*)" because there are entries that depend on it/.exec(message);
+  if (altered) {
+    return new SqlError('2BP01', `cannot alter table "${altered[1]}" because an index or a view depends on it (DuckDB alters only tables nothing depends on)`,
+      'drop the indexes of the table (and views over it), alter it, then create them again');
+  }
+  return null;
 }
