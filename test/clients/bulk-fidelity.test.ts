@@ -1,0 +1,277 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serialize } from 'pg-protocol';
+import { RawClient, type BackendMessage } from '../helpers/raw-client.js';
+import { startServerPair, type ServerPair, type Target } from './servers.js';
+
+// Adversarial checks of the bulk-INSERT batching (src/session/insert-batches.ts,
+// pipelined-inserts.ts): the same statements sent as a driver's batch (psycopg2's execute_batch is a
+// simple Query of many INSERTs, execute_values one INSERT of many rows; pgJDBC's executeBatch
+// pipelined Bind/Execute messages) to PostgreSQL 15, to aiduck as the batch, and to aiduck one
+// statement at a time (each its own Parse/Bind/Execute without parameters, which aiduck never
+// batches), inside one transaction as PostgreSQL runs a Query of several statements. Compared: every
+// answer (command tags, RETURNING rows, SQLSTATEs and after which statement) and the table read back
+// as text. Whether aiduck batched is read from SHOW aiduck.statement_prepares.
+
+let servers: ServerPair;
+const clients: Partial<Record<'postgres' | 'batch' | 'single', RawClient>> = {};
+
+beforeAll(async () => {
+  servers = await startServerPair();
+  clients.postgres = await connect(servers.postgres);
+  clients.batch = await connect(servers.aiduck);
+  clients.single = await connect(servers.aiduck);
+}, 120_000);
+afterAll(async () => {
+  for (const c of Object.values(clients)) c?.close();
+  await servers?.stop();
+});
+
+const connect = (t: Target): Promise<RawClient> => RawClient.connect(t.port, t.user, t.database, t.host);
+
+/** A backend message as one comparable line: its kind and tag, SQLSTATE, status or values. */
+const line = (m: BackendMessage): string =>
+  [m.name, m.tag ?? m.code ?? m.status ?? m.values?.map((v) => (v === null ? 'NULL' : v.toString())).join('|')].filter((x) => x !== undefined).join(' ');
+
+const ANSWERS = new Set(['commandComplete', 'error', 'dataRow', 'readyForQuery', 'bindComplete', 'parseComplete', 'noData']);
+
+async function query(c: RawClient, sql: string): Promise<string[]> {
+  c.send(serialize.query(sql));
+  return (await c.until((m) => m.name === 'readyForQuery', 30_000)).filter((m) => ANSWERS.has(m.name)).map(line);
+}
+
+async function must(c: RawClient, sql: string): Promise<void> {
+  const answers = await query(c, sql);
+  const error = answers.find((a) => a.startsWith('error'));
+  if (error) throw new Error(`${sql}: ${error}`);
+}
+
+async function prepares(c: RawClient): Promise<number> {
+  const rows = await query(c, 'SHOW aiduck.statement_prepares');
+  return Number(rows.find((r) => r.startsWith('dataRow'))!.slice('dataRow '.length));
+}
+
+/** One statement without parameters through the extended protocol (never batched). */
+async function extended(c: RawClient, sql: string): Promise<string[]> {
+  c.send(serialize.parse({ text: sql }), serialize.bind({}), serialize.execute({}), serialize.sync());
+  return (await c.until((m) => m.name === 'readyForQuery', 30_000)).filter((m) => ANSWERS.has(m.name) && m.name !== 'parseComplete' && m.name !== 'bindComplete').map(line);
+}
+
+interface Outcome {
+  answers: string[];
+  contents: string[];
+}
+
+interface Runs {
+  postgres: Outcome;
+  batch: Outcome;
+  single: Outcome;
+  /** Statements DuckDB prepared for the batch. */
+  batchPrepares: number;
+}
+
+/**
+ * `setup` (creating the tables), then `statements` as one Query (PostgreSQL, aiduck's batch) and
+ * one at a time in a transaction (aiduck), then `read`.
+ */
+async function simpleBatch(setup: string, statements: string[], read: string, wrap: { before?: string; after?: string } = {}): Promise<Runs> {
+  const joined = statements.join(';\n');
+  const asQuery = async (c: RawClient): Promise<Outcome> => {
+    await must(c, setup);
+    const answers = [
+      ...(wrap.before ? await query(c, wrap.before) : []),
+      ...(await query(c, joined)),
+      ...(wrap.after ? await query(c, wrap.after) : []),
+    ];
+    return { answers, contents: await query(c, read) };
+  };
+  const postgres = asQuery(clients.postgres!);
+  const before = await prepares(clients.batch!);
+  const batch = await asQuery(clients.batch!);
+  const batchPrepares = (await prepares(clients.batch!)) - before - 1 - (wrap.before ? 1 : 0) - (wrap.after ? 1 : 0);
+  const c = clients.single!;
+  await must(c, setup);
+  const answers: string[] = [];
+  if (wrap.before) answers.push(...(await query(c, wrap.before)));
+  const implicit = !wrap.before;
+  if (implicit) await must(c, 'BEGIN');
+  let failed = false;
+  for (const s of statements) {
+    const got = await extended(c, s);
+    answers.push(...got.filter((a) => !a.startsWith('readyForQuery')));
+    if (got.some((a) => a.startsWith('error'))) {
+      failed = true;
+      break;
+    }
+  }
+  if (implicit) await query(c, failed ? 'ROLLBACK' : 'COMMIT');
+  answers.push(`readyForQuery ${failed && !implicit ? 'E' : implicit ? 'I' : 'T'}`);
+  if (wrap.after) answers.push(...(await query(c, wrap.after)));
+  const single = { answers, contents: await query(c, read) };
+  return { postgres: await postgres, batch, single, batchPrepares };
+}
+
+const FLOAT_TEXT = 'aiduck writes a real or double without an exponent where PostgreSQL writes one (1.6777216e+07)';
+const JSONB_TEXT = 'aiduck keeps a jsonb value as written ([1,2]) where PostgreSQL writes it normalized ([1, 2])';
+const table = (name: string, columns: string): string => `DROP TABLE IF EXISTS ${name}; CREATE TABLE ${name} (${columns})`;
+const inserts = (head: string, rows: string[]): string[] => rows.map((r) => `${head} (${r})`);
+
+/**
+ * The batch answers and stores what the statements one by one do, and what PostgreSQL does except
+ * in the rows of `differs` (index into the contents read back), which aiduck shows differently
+ * whether batched or not, for the reason given (README, "Postgres protocol support" and "Types").
+ */
+function expectAllSame(runs: Runs, differs: Record<number, string> = {}): void {
+  expect(runs.batch).toEqual(runs.single);
+  expect(runs.batch.answers).toEqual(runs.postgres.answers);
+  const keep = (o: Outcome): string[] => o.contents.filter((_, i) => !(i in differs));
+  expect(keep(runs.batch)).toEqual(keep(runs.postgres));
+  for (const i of Object.keys(differs)) expect(runs.batch.contents[Number(i)]).not.toEqual(runs.postgres.contents[Number(i)]);
+}
+
+describe('simple protocol: a Query of many INSERTs (execute_batch) and one INSERT of many rows (execute_values)', () => {
+  const NUMBERS = table('f_num', 'id integer, sm smallint, i integer, bi bigint, n numeric(6,2), r real, d double precision, s text');
+  const READ_NUMBERS = 'SELECT * FROM f_num ORDER BY id';
+  const numberRows = [
+    '1, 32767, 2147483647, 9223372036854775807, 9999.99, 1.5, 1.5, 1',
+    '2, -32768, -2147483648, -9223372036854775808, -9999.99, 0, 0, 1.50',
+    '3, 2.5, -2.5, 2.5, 1.005, 16777217, 0.1, -0.001',
+    '4, -2.5, 2147483647.4, -9223372036854775807.5, -1.005, 1.0000001, 123456789.123456789, 00012',
+    '5, NULL, NULL, NULL, 0.125, -0.0, 12345678901234567890, 001.50',
+    '6, 0.5, -0.5, 0.49, -0.125, 3.4e38, 1e308, 9223372036854775808',
+    '7, 1, 2, 3, 4, 5, -0.0, 170141183460469231731687303715884105727',
+  ];
+
+  it('stores numbers at the edges of their columns as PostgreSQL does, one row per statement', async () => {
+    const runs = await simpleBatch(NUMBERS, inserts('INSERT INTO f_num (id, sm, i, bi, n, r, d, s) VALUES', numberRows), READ_NUMBERS);
+    expect(runs.batchPrepares).toBeLessThan(numberRows.length);
+    expectAllSame(runs, { 2: FLOAT_TEXT, 4: FLOAT_TEXT });
+  });
+
+  it('stores the same numbers from one INSERT of many rows', async () => {
+    const runs = await simpleBatch(NUMBERS, [`INSERT INTO f_num (id, sm, i, bi, n, r, d, s) VALUES ${numberRows.map((r) => `(${r})`).join(', ')}`], READ_NUMBERS);
+    expectAllSame(runs, { 2: FLOAT_TEXT, 4: FLOAT_TEXT });
+  });
+
+  const TEXTS = table('f_text', 'id integer, s text, v varchar(5), b boolean, j json, jb jsonb');
+  const READ_TEXTS = 'SELECT id, s, v, b, j, jb, length(s) FROM f_text ORDER BY id';
+  const textRows = [
+    "1, 'plain', 'abc', true, '{\"a\": 1}', '{\"a\": 1}'",
+    "2, 'it''s', '', false, '[1, 2]', '[1,2]'",
+    "3, 'back\\slash \\x00ff', 'ü☃ñ', NULL, 'null', '\"s\"'",
+    "4, '{1,2}', NULL, TRUE, '1', '1.50'",
+    `5, '${'long '.repeat(2000)}', 'x', FALSE, '{}', '{}'`,
+    "6, 'tab\there\nnewline\u0001', 'y', true, NULL, NULL",
+    "7, 12, 1.50, NULL, '\"\"', '{\"b\": [1, {\"c\": null}]}'",
+    "8, 1.5, -1, false, 'true', 'false'",
+    "9, true, 12345, NULL, NULL, NULL",
+  ];
+
+  it('stores texts, booleans and json as PostgreSQL does', async () => {
+    const runs = await simpleBatch(TEXTS, inserts('INSERT INTO f_text (id, s, v, b, j, jb) VALUES', textRows), READ_TEXTS);
+    expect(runs.batchPrepares).toBeLessThan(textRows.length);
+    expectAllSame(runs, { 1: JSONB_TEXT });
+  });
+
+  it('stores the same texts from one INSERT of many rows', async () => {
+    const runs = await simpleBatch(TEXTS, [`INSERT INTO f_text (id, s, v, b, j, jb) VALUES ${textRows.map((r) => `(${r})`).join(', ')}`], READ_TEXTS);
+    expectAllSame(runs, { 1: JSONB_TEXT });
+  });
+
+  it('refuses a text too long for its varchar(n) in the middle of a batch as PostgreSQL does', async () => {
+    const rows = ["1, 'a'", "2, 'abcdef'", "3, 'c'"];
+    expectAllSame(await simpleBatch(TEXTS, inserts('INSERT INTO f_text (id, v) VALUES', rows), READ_TEXTS));
+    expectAllSame(await simpleBatch(TEXTS, inserts('INSERT INTO f_text (id, v) VALUES', ["1, 'a'", '2, 123456', "3, 'c'"]), READ_TEXTS));
+  });
+
+  it('stores literals of different types in one column as PostgreSQL does', async () => {
+    const setup = table('f_mixed', 'id integer, i integer, t text, d double precision, n numeric(8,3), b bigint');
+    const rows = ['1, 1, 1, 1, 1, 1', "2, 1.5, 1.5, 1.5, 1.5, 1.5", '3, NULL, NULL, NULL, NULL, NULL', '4, -2.5, -2.5, -2.5, 2.0005, -2.5', "5, 7, 'x', 2e1, 2, 2147483648"];
+    const read = 'SELECT * FROM f_mixed ORDER BY id';
+    expectAllSame(await simpleBatch(setup, inserts('INSERT INTO f_mixed (id, i, t, d, n, b) VALUES', rows), read));
+    expectAllSame(await simpleBatch(setup, [`INSERT INTO f_mixed (id, i, t, d, n, b) VALUES ${rows.map((r) => `(${r})`).join(', ')}`], read));
+    expectAllSame(await simpleBatch(setup, inserts('INSERT INTO f_mixed (id, i) VALUES', ['1, 1', '2, 1.5', "3, '2'", '4, NULL']), read));
+  });
+
+  it('refuses what the unconstrained numeric would round, batched or not', async () => {
+    const setup = table('f_unc', 'id integer, u numeric');
+    const read = 'SELECT * FROM f_unc ORDER BY id';
+    const rows = ['1, 1.5', '2, 123456789012345678', '3, 0.0000000001', '4, 1.12345678901', '5, 2'];
+    const runs = await simpleBatch(setup, inserts('INSERT INTO f_unc (id, u) VALUES', rows), read);
+    expect(runs.batch).toEqual(runs.single);
+    expect(runs.batch.answers.find((a) => a.startsWith('error'))).toBe('error 22003');
+    const one = await simpleBatch(setup, [`INSERT INTO f_unc (id, u) VALUES ${rows.map((r) => `(${r})`).join(', ')}`], read);
+    expect(one.batch).toEqual(one.single);
+    expect(one.batch.answers[0]).toBe('error 22003');
+  });
+});
+
+describe('failures in the middle of a batch', () => {
+  const SETUP = table('f_fail', 'id integer PRIMARY KEY, s smallint CHECK (s <> 7), t text NOT NULL');
+  const READ = 'SELECT * FROM f_fail ORDER BY id';
+  const HEAD = 'INSERT INTO f_fail (id, s, t) VALUES';
+  const ok = (from: number, n: number): string[] => Array.from({ length: n }, (_, k) => `${from + k}, ${k % 5}, 'r${from + k}'`);
+  const cases: Record<string, string> = { unique: "3, 1, 'dup'", check: "50, 7, 'c'", notNull: '51, 1, NULL', range: "52, 40000, 'big'" };
+
+  for (const [name, bad] of Object.entries(cases)) {
+    it(`${name}: the same statement fails, nothing is stored (a Query is one transaction)`, async () => {
+      expectAllSame(await simpleBatch(SETUP, inserts(HEAD, [...ok(1, 10), bad, ...ok(20, 5)]), READ));
+    });
+
+    it(`${name}: in an explicit transaction with a savepoint, rolled back to it and continued`, async () => {
+      const runs = await simpleBatch(SETUP, inserts(HEAD, [...ok(1, 10), bad, ...ok(20, 5)]), READ,
+        { before: `BEGIN; ${HEAD} (100, 1, 'before'); SAVEPOINT s`, after: `ROLLBACK TO SAVEPOINT s; ${inserts(HEAD, ok(30, 5)).join('; ')}; COMMIT` });
+      expectAllSame(runs);
+    });
+  }
+
+  it('a failing row of one INSERT of many rows', async () => {
+    const rows = [...ok(1, 10), cases.unique!, ...ok(20, 5)];
+    expectAllSame(await simpleBatch(SETUP, [`${HEAD} ${rows.map((r) => `(${r})`).join(', ')}`], READ));
+  });
+});
+
+describe('what must not run as one statement', () => {
+  it('serial and DEFAULT columns, and a failure that uses up sequence values', async () => {
+    const setup = table('f_serial', "id serial PRIMARY KEY, k integer UNIQUE, note text DEFAULT 'dflt'");
+    const read = 'SELECT * FROM f_serial ORDER BY id';
+    const head = 'INSERT INTO f_serial (k) VALUES';
+    const runs = await simpleBatch(setup, inserts(head, ['1', '2', '3']), read);
+    expectAllSame(runs);
+    const failing = await simpleBatch(setup, [...inserts(head, ['1', '2', '1', '4'])], read,
+      { before: 'BEGIN; SAVEPOINT s', after: `ROLLBACK TO SAVEPOINT s; ${head} (9); ${head} (10); COMMIT` });
+    expectAllSame(failing);
+    const mixed = await simpleBatch(setup, ["INSERT INTO f_serial (k, note) VALUES (1, DEFAULT)", "INSERT INTO f_serial (k, note) VALUES (2, 'two')", "INSERT INTO f_serial (k, note) VALUES (3, NULL)"], read);
+    expectAllSame(mixed);
+  });
+
+  it('rows that read the table or call functions', async () => {
+    const setup = `${table('f_expr', 'id integer, n bigint, t text')}; DROP SEQUENCE IF EXISTS f_seq; CREATE SEQUENCE f_seq`;
+    const read = 'SELECT * FROM f_expr ORDER BY id';
+    const head = 'INSERT INTO f_expr (id, n, t) VALUES';
+    const rows = ["1, 10, 'a'", "2, (SELECT count(*) FROM f_expr), 'b'", "3, nextval('f_seq'), 'c'", "4, CASE WHEN 1 = 1 THEN 5 ELSE 6 END, 'd'",
+      "5, (SELECT max(n) FROM f_expr), 'e'", "6, nextval('f_seq'), upper('f')", "7, length(now()::text) * 0, 'g'", "8, floor(random() * 0), 'h'",
+      "9, (SELECT count(*) FROM f_expr), 'i'"];
+    expectAllSame(await simpleBatch(setup, inserts(head, rows), read));
+    expectAllSame(await simpleBatch(setup, [`${head} ${rows.map((r) => `(${r})`).join(', ')}`], read));
+  });
+
+  it('ON CONFLICT, RETURNING and INSERT ... SELECT among plain INSERTs', async () => {
+    const setup = table('f_conf', 'id integer PRIMARY KEY, v text');
+    const read = 'SELECT * FROM f_conf ORDER BY id';
+    const statements = ["INSERT INTO f_conf (id, v) VALUES (1, 'a')", "INSERT INTO f_conf (id, v) VALUES (2, 'b')",
+      "INSERT INTO f_conf (id, v) VALUES (1, 'x') ON CONFLICT DO NOTHING", "INSERT INTO f_conf (id, v) VALUES (3, 'c')",
+      "INSERT INTO f_conf (id, v) VALUES (2, 'y') ON CONFLICT (id) DO UPDATE SET v = excluded.v", "INSERT INTO f_conf (id, v) VALUES (4, 'd') RETURNING id, v",
+      "INSERT INTO f_conf (id, v) VALUES (5, 'e')", "INSERT INTO f_conf (id, v) SELECT id + 10, v FROM f_conf", "INSERT INTO f_conf (id, v) VALUES (6, 'f')"];
+    expectAllSame(await simpleBatch(setup, statements, read));
+  });
+
+  it('two tables interleaved and column lists in other orders', async () => {
+    const setup = `${table('f_a', 'id integer, x text, y integer')}; ${table('f_b', 'id integer, x text')}`;
+    const read = "SELECT 'a', id, x, y::text FROM f_a UNION ALL SELECT 'b', id, x, NULL FROM f_b ORDER BY 1, 2";
+    const statements = ["INSERT INTO f_a (id, x, y) VALUES (1, 'a1', 1)", "INSERT INTO f_a (id, x, y) VALUES (2, 'a2', 2)", "INSERT INTO f_b (id, x) VALUES (1, 'b1')",
+      "INSERT INTO f_a (id, y, x) VALUES (3, 3, 'a3')", "INSERT INTO f_a (id, y, x) VALUES (4, 4, 'a4')", "INSERT INTO f_a (y, id, x) VALUES (5, 5, 'a5')",
+      "INSERT INTO f_b (id, x) VALUES (2, 'b2')", "INSERT INTO f_a VALUES (6, 'a6', 6)", "INSERT INTO f_a VALUES (7, 'a7', 7)",
+      "INSERT INTO f_b (id, x) VALUES (3, 'b3')", "INSERT INTO f_b (id, x) VALUES (4, 'b4')"];
+    expectAllSame(await simpleBatch(setup, statements, read));
+  });
+});
