@@ -48,9 +48,16 @@ async function must(c: RawClient, sql: string): Promise<void> {
   if (error) throw new Error(`${sql}: ${error}`);
 }
 
+/** The tables of a case made anew, outside any transaction an earlier case left. */
+async function fresh(c: RawClient, setup: string): Promise<void> {
+  await query(c, 'ROLLBACK');
+  await must(c, setup);
+}
+
 async function prepares(c: RawClient): Promise<number> {
   const rows = await query(c, 'SHOW aiduck.statement_prepares');
-  return Number(rows.find((r) => r.startsWith('dataRow'))!.slice('dataRow '.length));
+  // (NaN in an aborted transaction)
+  return Number(rows.find((r) => r.startsWith('dataRow'))?.slice('dataRow '.length));
 }
 
 /** One statement without parameters through the extended protocol (never batched). */
@@ -80,7 +87,7 @@ async function simpleBatch(setup: string, statements: string[], read: string, wr
   const joined = statements.join(';\n');
   let batchPrepares = 0;
   const asQuery = async (c: RawClient, count: boolean): Promise<Outcome> => {
-    await must(c, setup);
+    await fresh(c, setup);
     const answers = wrap.before ? await query(c, wrap.before) : [];
     const before = count ? await prepares(c) : 0;
     answers.push(...(await query(c, joined)));
@@ -92,7 +99,7 @@ async function simpleBatch(setup: string, statements: string[], read: string, wr
   // (inside the caller's transaction, which the batch may abort, not counted)
   const batch = await asQuery(clients.batch!, !wrap.before);
   const c = clients.single!;
-  await must(c, setup);
+  await fresh(c, setup);
   const answers: string[] = [];
   if (wrap.before) answers.push(...(await query(c, wrap.before)));
   const implicit = !wrap.before;
@@ -289,7 +296,7 @@ type Param = string | Buffer | null;
 async function pipelinedBatch(setup: string, sql: string, rows: Param[][], read: string, oids: number[] = []): Promise<Runs> {
   let batchPrepares = 0;
   const asPipeline = async (c: RawClient, count: boolean): Promise<Outcome> => {
-    await must(c, setup);
+    await fresh(c, setup);
     c.send(serialize.parse({ name: 'ins', text: sql, types: oids }), serialize.sync());
     await c.until((m) => m.name === 'readyForQuery');
     const before = count ? await prepares(c) : 0;
@@ -302,7 +309,7 @@ async function pipelinedBatch(setup: string, sql: string, rows: Param[][], read:
   const postgres = asPipeline(clients.postgres!, false);
   const batch = await asPipeline(clients.batch!, true);
   const c = clients.single!;
-  await must(c, setup);
+  await fresh(c, setup);
   c.send(serialize.parse({ name: 'ins', text: sql, types: oids }), serialize.sync());
   await c.until((m) => m.name === 'readyForQuery');
   await must(c, 'BEGIN');
@@ -434,5 +441,51 @@ describe('extended protocol: Bind/Execute of one INSERT pipelined before Sync (e
     const given = await pipelinedBatch(setup, 'INSERT INTO p_serial (id, k) VALUES ($1, $1)', [['1'], ['2'], ['3']], read);
     expectPipelinedSame(given);
     expect(given.batchPrepares).toBeLessThan(3);
+  });
+});
+
+describe('batches beyond one statement, and transactions in the Query', () => {
+  const SETUP = table('f_big', 'id integer PRIMARY KEY, v text');
+  const READ = "SELECT count(*), coalesce(sum(id), 0), min(v), max(v) FROM f_big";
+  const rows = (n: number, dupAt = -1): string[] => Array.from({ length: n }, (_, k) => `${k === dupAt ? 1 : k + 1}, 'v${k}'`);
+
+  it('one INSERT of more rows than one statement holds, failing in its last part', async () => {
+    const runs = await simpleBatch(SETUP, [`INSERT INTO f_big (id, v) VALUES ${rows(2500, 2400).map((r) => `(${r})`).join(', ')}`], READ);
+    expectAllSame(runs);
+    expect(runs.batch.answers[0]).toBe('error 23505');
+    const ok = await simpleBatch(SETUP, [`INSERT INTO f_big (id, v) VALUES ${rows(2500).map((r) => `(${r})`).join(', ')}`], READ);
+    expectAllSame(ok);
+    expect(ok.batchPrepares).toBeLessThan(10);
+  });
+
+  it('more INSERTs in one Query than one batch holds, failing in the second batch', async () => {
+    const runs = await simpleBatch(SETUP, inserts('INSERT INTO f_big (id, v) VALUES', rows(5000, 4500)), READ);
+    expectAllSame(runs);
+    expect(runs.batch.answers.filter((a) => a.startsWith('commandComplete'))).toHaveLength(4500);
+  });
+
+  it('BEGIN, SAVEPOINT and ROLLBACK TO among the INSERTs of one Query', async () => {
+    const head = 'INSERT INTO f_big (id, v) VALUES';
+    const statements = ['BEGIN', ...inserts(head, rows(5)), 'SAVEPOINT a', ...inserts(head, ["10, 'x'", "11, 'y'"]), 'ROLLBACK TO SAVEPOINT a',
+      ...inserts(head, ["20, 'z'", "21, 'w'"]), 'SAVEPOINT b', ...inserts(head, ["30, 'p'", "2, 'dup'", "31, 'q'"])];
+    const runs = await simpleBatch(SETUP, statements, READ, { after: `ROLLBACK TO SAVEPOINT b; ${head} (40, 'after'); ${head} (41, 'after'); COMMIT` });
+    // one by one, the BEGIN among the statements opens the block the client's transaction is
+    expect(runs.batch.answers).toEqual(runs.postgres.answers);
+    expect(runs.batch.contents).toEqual(runs.postgres.contents);
+  });
+
+  it('a pipelined batch failing inside a transaction block, rolled back to a savepoint and continued', async () => {
+    const run = async (c: RawClient): Promise<string[]> => {
+      await fresh(c, SETUP);
+      await must(c, "BEGIN; INSERT INTO f_big VALUES (100, 'first'); SAVEPOINT s");
+      c.send(serialize.parse({ text: 'INSERT INTO f_big (id, v) VALUES ($1, $2)' }),
+        ...[['1', 'a'], ['2', 'b'], ['1', 'dup'], ['3', 'c']].flatMap((values) => [serialize.bind({ values }), serialize.execute({})]), serialize.sync());
+      const answers = (await c.until((m) => m.name === 'readyForQuery', 30_000)).filter((m) => ANSWERS.has(m.name)).map(line);
+      answers.push(...(await query(c, "ROLLBACK TO SAVEPOINT s; INSERT INTO f_big VALUES (5, 'e'); COMMIT")));
+      return [...answers, ...(await query(c, 'SELECT * FROM f_big ORDER BY id'))];
+    };
+    const [postgres, aiduck] = await Promise.all([run(clients.postgres!), run(clients.batch!)]);
+    expect(aiduck).toEqual(postgres);
+    expect(aiduck).toContain('error 23505');
   });
 });
