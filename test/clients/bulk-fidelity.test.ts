@@ -489,3 +489,37 @@ describe('batches beyond one statement, and transactions in the Query', () => {
     expect(aiduck).toContain('error 23505');
   });
 });
+
+describe('a batch run again when the transaction is rewound (ROLLBACK TO SAVEPOINT replays what ran before it)', () => {
+  it('keeps the values of simple and pipelined batches that ran before the savepoint', async () => {
+    const setup = table('f_replay', 'id integer PRIMARY KEY, t text, d double precision, n numeric(8,3), bt bytea, iv interval, ta text[], da date');
+    const read = 'SELECT * FROM f_replay ORDER BY id';
+    const head = 'INSERT INTO f_replay (id, t, d, n) VALUES';
+    const literalRows = ["1, 'it''s \\x00ff {1,2}', 1.5, 1.0005", '2, 12, 0.1, -2.5', "3, 'ü☃', 1e300, 99999.9994", '4, NULL, -0.0, NULL', '5, 1.50, 5e-324, 0.125'];
+    const run = async (c: RawClient): Promise<string[]> => {
+      await fresh(c, setup);
+      const answers = await query(c, `BEGIN; ${inserts(head, literalRows).join('; ')}; ${head} ${literalRows.map((r) => `(${r.replace(/^\d+/, (id) => String(Number(id) + 10))})`).join(', ')}`);
+      c.send(serialize.parse({ text: 'INSERT INTO f_replay (id, bt, iv, ta, da) VALUES ($1, $2, $3, $4, $5)' }),
+        ...[['21', '\\x00ff01', '1 day 02:00', '{"a b",NULL,"c,d"}', '2020-02-29'], ['22', 'a\\\\b', '-3 mons', '{}', '0044-03-15 BC'],
+          ['23', null, 'P1Y', '{NULL}', 'infinity']].flatMap((values) => [serialize.bind({ values }), serialize.execute({})]), serialize.sync());
+      answers.push(...(await c.until((m) => m.name === 'readyForQuery', 30_000)).filter((m) => ANSWERS.has(m.name)).map(line));
+      // a row after the savepoint: rolling back to it runs the transaction again from its start
+      answers.push(...(await query(c, "SAVEPOINT s; INSERT INTO f_replay (id) VALUES (30); INSERT INTO f_replay (id) VALUES (1)")));
+      answers.push(...(await query(c, 'ROLLBACK TO SAVEPOINT s; COMMIT')));
+      return [...answers, ...(await query(c, read))];
+    };
+    const [postgres, aiduck] = await Promise.all([run(clients.postgres!), run(clients.batch!)]);
+    expect(aiduck.filter((a) => a.startsWith('error'))).toEqual(['error 23505']);
+    expect(aiduck).toEqual(postgres);
+  });
+});
+
+describe('probe', () => {
+  it('odd literals', async () => {
+    const setup = table('f_odd', 'id integer, t text, d double precision, j json, c char(3), r real');
+    const read = 'SELECT * FROM f_odd ORDER BY id';
+    const rows = ["1, 1e5, -0e0, 1, 'a', 1e-50", "2, 1e-400, 1e-400, true, 'ab', 1.5", "3, 1., 1., 1.5, 'abc', -0e0", "4, -0.0, -0.0, '{\"a\":1}', NULL, 1e38"];
+    const runs = await simpleBatch(setup, inserts('INSERT INTO f_odd (id, t, d, j, c, r) VALUES', rows), read);
+    console.log(JSON.stringify(runs));
+  });
+});
