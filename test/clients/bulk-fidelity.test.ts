@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serialize } from 'pg-protocol';
 import { RawClient, type BackendMessage } from '../helpers/raw-client.js';
-import { startServerPair, type ServerPair, type Target } from './servers.js';
+import { join } from 'node:path';
+import { CLIENTS_DIR, PGJDBC, runOnBoth, startServerPair, type ServerPair, type Target } from './servers.js';
 
 // Adversarial checks of the bulk-INSERT batching (src/session/insert-batches.ts,
 // pipelined-inserts.ts): the same statements sent as a driver's batch (psycopg2's execute_batch is a
@@ -511,6 +512,34 @@ describe('a batch run again when the transaction is rewound (ROLLBACK TO SAVEPOI
     const [postgres, aiduck] = await Promise.all([run(clients.postgres!), run(clients.batch!)]);
     expect(aiduck.filter((a) => a.startsWith('error'))).toEqual(['error 23505']);
     expect(aiduck).toEqual(postgres);
+  });
+});
+
+describe('pgJDBC: executeBatch, with reWriteBatchedInserts, and row by row', () => {
+  let jdbc: Record<'postgres' | 'aiduck', Record<string, { rows: unknown[]; sqlState?: string; prepares?: number; updateCountSum?: number }>>;
+  beforeAll(async () => {
+    jdbc = await runOnBoth(servers, 'java', ['-cp', PGJDBC, join(CLIENTS_DIR, 'JdbcFidelity.java')]) as typeof jdbc;
+  }, 120_000);
+
+  it('stores the same rows of every type each way, and the same as PostgreSQL', () => {
+    if (process.env.BF_DEBUG) console.log(JSON.stringify(Object.fromEntries(Object.entries(jdbc.aiduck).map(([k, v]) => [k, { ...v, rows: v.rows.length }]))));
+    for (const mode of ['batch', 'rewrite']) {
+      expect(jdbc.aiduck[mode]!.rows).toEqual(jdbc.aiduck['single']!.rows);
+      // (with reWriteBatchedInserts pgJDBC counts each row as SUCCESS_NO_INFO, -2)
+      expect(jdbc.aiduck[mode]!.updateCountSum).toBe(mode === 'batch' ? 60 : -120);
+      expect(jdbc.aiduck[mode]!.updateCountSum).toBe(jdbc.postgres[mode]!.updateCountSum);
+      // batched: far fewer statements prepared than rows
+      expect(jdbc.aiduck[mode]!.prepares).toBeLessThan(20);
+    }
+    expect(jdbc.aiduck['single']!.rows).toHaveLength(60);
+    expect(jdbc.aiduck['batch']!.rows).toEqual(jdbc.postgres['batch']!.rows);
+  });
+
+  it('a duplicate key in the middle: the same SQLSTATE, nothing left after the rollback', () => {
+    for (const mode of ['batch', 'rewrite', 'single']) {
+      expect(jdbc.aiduck[`${mode}_duplicate`]).toMatchObject({ sqlState: '23505', rows: [] });
+      expect(jdbc.postgres[`${mode}_duplicate`]).toMatchObject({ sqlState: '23505', rows: [] });
+    }
   });
 });
 
