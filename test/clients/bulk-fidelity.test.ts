@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serialize } from 'pg-protocol';
 import { RawClient, type BackendMessage } from '../helpers/raw-client.js';
 import { join } from 'node:path';
-import { CLIENTS_DIR, PGJDBC, runOnBoth, startServerPair, type ServerPair, type Target } from './servers.js';
+import { CLIENTS_DIR, PGJDBC, PYTHON, runOnBoth, startServerPair, type ServerPair, type Target } from './servers.js';
 
 // Adversarial checks of the bulk-INSERT batching (src/session/insert-batches.ts,
 // pipelined-inserts.ts): the same statements sent as a driver's batch (psycopg2's execute_batch is a
@@ -214,6 +214,19 @@ describe('simple protocol: a Query of many INSERTs (execute_batch) and one INSER
     expect(one.batch).toEqual(one.single);
     expect(one.batch.answers[0]).toBe('error 22003');
   });
+
+  it('stores literals aiduck reads otherwise than PostgreSQL as the statements one by one do', async () => {
+    // aiduck's, batched or not (DuckDB reads the literals): 1e5 into text is '100000.0' (PostgreSQL:
+    // '100000'), -0e0 a double -0 (0), 1e-400 a double 0 (22003), a number into json is stored
+    // (42804), char(3) is not padded
+    const setup = table('f_odd', 'id integer, t text, d double precision, j json, c char(3), r real');
+    const rows = ["1, 1e5, -0e0, 1, 'a', 1e-50", "2, 1e-400, 1e-400, true, 'ab', 1.5", "3, 1., 1., 1.5, 'abc', -0e0", "4, -0.0, -0.0, '{\"a\":1}', NULL, 1e38"];
+    const runs = await simpleBatch(setup, inserts('INSERT INTO f_odd (id, t, d, j, c, r) VALUES', rows), 'SELECT * FROM f_odd ORDER BY id');
+    expect(runs.batchPrepares).toBeLessThan(rows.length);
+    expect(runs.batch).toEqual(runs.single);
+    expect(runs.batch.contents[0]).toBe('dataRow 1|100000.0|-0|1|a|0');
+    expect(runs.postgres.answers[0]).toBe('error 42804');
+  });
 });
 
 describe('failures in the middle of a batch', () => {
@@ -329,7 +342,6 @@ async function pipelinedBatch(setup: string, sql: string, rows: Param[][], read:
   answers.push('readyForQuery I');
   await must(c, 'DEALLOCATE ins');
   const single = { answers, contents: await query(c, read) };
-  if (process.env.BF_DEBUG) console.log(JSON.stringify({ postgres: await postgres, batch, single, batchPrepares }));
   return { postgres: await postgres, batch, single, batchPrepares };
 }
 
@@ -522,7 +534,6 @@ describe('pgJDBC: executeBatch, with reWriteBatchedInserts, and row by row', () 
   }, 120_000);
 
   it('stores the same rows of every type each way, and the same as PostgreSQL', () => {
-    if (process.env.BF_DEBUG) console.log(JSON.stringify(Object.fromEntries(Object.entries(jdbc.aiduck).map(([k, v]) => [k, { ...v, rows: v.rows.length }]))));
     for (const mode of ['batch', 'rewrite']) {
       expect(jdbc.aiduck[mode]!.rows).toEqual(jdbc.aiduck['single']!.rows);
       // (with reWriteBatchedInserts pgJDBC counts each row as SUCCESS_NO_INFO, -2)
@@ -543,12 +554,34 @@ describe('pgJDBC: executeBatch, with reWriteBatchedInserts, and row by row', () 
   });
 });
 
-describe('probe', () => {
-  it('odd literals', async () => {
-    const setup = table('f_odd', 'id integer, t text, d double precision, j json, c char(3), r real');
-    const read = 'SELECT * FROM f_odd ORDER BY id';
-    const rows = ["1, 1e5, -0e0, 1, 'a', 1e-50", "2, 1e-400, 1e-400, true, 'ab', 1.5", "3, 1., 1., 1.5, 'abc', -0e0", "4, -0.0, -0.0, '{\"a\":1}', NULL, 1e38"];
-    const runs = await simpleBatch(setup, inserts('INSERT INTO f_odd (id, t, d, j, c, r) VALUES', rows), read);
-    console.log(JSON.stringify(runs));
+describe('psycopg2: execute_batch, execute_values, executemany and row by row', () => {
+  let py: Record<'postgres' | 'aiduck', Record<string, { rows: unknown[]; error?: string; prepares?: number }>>;
+  beforeAll(async () => {
+    py = await runOnBoth(servers, PYTHON, [join(CLIENTS_DIR, 'bulk_fidelity.py')]) as typeof py;
+  }, 120_000);
+
+  it('stores the same rows of every type each way, and the same as PostgreSQL', () => {
+    for (const way of ['execute_batch', 'execute_values', 'executemany']) {
+      expect(py.aiduck[way]).toEqual({ ...py.aiduck['row_by_row'], prepares: py.aiduck[way]!.prepares });
+    }
+    expect(py.aiduck['row_by_row']!.rows).toHaveLength(60);
+    expect(py.aiduck['row_by_row']!.rows).toEqual(py.postgres['row_by_row']!.rows);
+  });
+
+  it('a duplicate key in the middle: the same SQLSTATE, nothing left after the rollback', () => {
+    for (const way of ['execute_batch', 'execute_values', 'executemany', 'row_by_row']) {
+      expect(py.aiduck[`${way}_duplicate`]).toMatchObject({ error: '23505', rows: [] });
+      expect(py.postgres[`${way}_duplicate`]).toMatchObject({ error: '23505', rows: [] });
+    }
+  });
+
+  it('literals of different types in one column', () => {
+    for (const way of ['execute_batch', 'execute_values']) expect(py.aiduck[`mixed_${way}`]).toEqual(py.aiduck['mixed_row_by_row']);
+    const [aiduck, postgres] = [py.aiduck['mixed_row_by_row'] as unknown as string[][], py.postgres['mixed_row_by_row'] as unknown as string[][]];
+    // FLOAT_TEXT: the double 9007199254740992 of the last row
+    expect([aiduck[5]![3], postgres[5]![3]]).toEqual(['9007199254740992', '9.007199254740992e+15']);
+    const withoutIt = (rows: string[][]): string[][] => rows.map((r, i) => (i === 5 ? r.filter((_, c) => c !== 3) : r));
+    expect(withoutIt(aiduck)).toEqual(withoutIt(postgres));
   });
 });
+
