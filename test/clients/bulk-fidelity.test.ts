@@ -449,6 +449,16 @@ describe('extended protocol: Bind/Execute of one INSERT pipelined before Sync (e
     const read = 'SELECT * FROM p_serial ORDER BY id';
     const rows: Param[][] = [['1'], ['2'], ['1'], ['4']];
     expectPipelinedSame(await pipelinedBatch(setup, 'INSERT INTO p_serial (k) VALUES ($1)', rows, read));
+    // the ids after the failed batch: PostgreSQL drew one for each row up to the one that failed
+    const after = async (c: RawClient): Promise<string[]> => {
+      await fresh(c, setup);
+      c.send(serialize.parse({ text: 'INSERT INTO p_serial (k) VALUES ($1)' }), ...rows.flatMap((values) => [serialize.bind({ values }), serialize.execute({})]), serialize.sync());
+      const answers = (await c.until((m) => m.name === 'readyForQuery')).filter((m) => ANSWERS.has(m.name)).map(line);
+      return [...answers, ...(await query(c, 'INSERT INTO p_serial (k) VALUES (9)')), ...(await query(c, read))];
+    };
+    const [postgres, aiduck] = await Promise.all([after(clients.postgres!), after(clients.batch!)]);
+    expect(aiduck).toContain('dataRow 4|9|dflt');
+    expect(aiduck).toEqual(postgres);
     expectPipelinedSame(await pipelinedBatch(setup, 'INSERT INTO p_serial (k, note) VALUES ($1, DEFAULT)', rows.slice(0, 2), read));
     // the ids given: the sequence is not drawn from, the rows run as one statement
     const given = await pipelinedBatch(setup, 'INSERT INTO p_serial (id, k) VALUES ($1, $1)', [['1'], ['2'], ['3']], read);
