@@ -227,6 +227,21 @@ describe('simple protocol: a Query of many INSERTs (execute_batch) and one INSER
     expect(runs.batch.contents[0]).toBe('dataRow 1|100000.0|-0|1|a|0');
     expect(runs.postgres.answers[0]).toBe('error 42804');
   });
+
+  it('the same INSERT text after search_path names another table goes to that table', async () => {
+    const run = async (c: RawClient): Promise<string[]> => {
+      await fresh(c, 'DROP SCHEMA IF EXISTS f_s1 CASCADE; DROP SCHEMA IF EXISTS f_s2 CASCADE; CREATE SCHEMA f_s1; CREATE SCHEMA f_s2; ' +
+        'CREATE TABLE f_s1.t (id integer, v integer); CREATE TABLE f_s2.t (id integer, v text)');
+      const head = 'INSERT INTO t (id, v) VALUES';
+      const answers = [...await query(c, `SET search_path = f_s1; ${head} (1, 1); ${head} (2, 2)`), ...await query(c, `${head} (3, 3); ${head} (4, 4)`),
+        ...await query(c, `SET search_path = f_s2; ${head} (5, 'a'); ${head} (6, 'b')`), ...await query(c, `${head} (7, 7); ${head} (8, 8)`),
+        ...await query(c, 'RESET search_path')];
+      return [...answers, ...await query(c, "SELECT 's1', id, v::text FROM f_s1.t UNION ALL SELECT 's2', id, v FROM f_s2.t ORDER BY 1, 2")];
+    };
+    const [postgres, aiduck] = await Promise.all([run(clients.postgres!), run(clients.batch!)]);
+    expect(aiduck).toContain('dataRow s2|8|8');
+    expect(aiduck).toEqual(postgres);
+  });
 });
 
 describe('failures in the middle of a batch', () => {
