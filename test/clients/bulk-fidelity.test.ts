@@ -263,6 +263,17 @@ describe('failures in the middle of a batch', () => {
     });
   }
 
+  it('statements of one, several and one rows in a run, failing in the middle row of one', async () => {
+    const statements = [`${HEAD} (1, 1, 'a')`, `${HEAD} (2, 1, 'b'), (3, 2, 'c'), (4, 3, 'd')`, `${HEAD} (5, 1, 'e')`, `${HEAD} (6, 1, 'f'), (7, 2, 'g')`];
+    const ok = await simpleBatch(SETUP, statements, READ);
+    expectAllSame(ok);
+    expect(ok.batch.answers).toEqual(['commandComplete INSERT 0 1', 'commandComplete INSERT 0 3', 'commandComplete INSERT 0 1', 'commandComplete INSERT 0 2', 'readyForQuery I']);
+    const failing = [...statements, `${HEAD} (8, 1, 'h'), (2, 7, 'dup'), (9, 1, 'i')`, `${HEAD} (10, 1, 'j')`];
+    const runs = await simpleBatch(SETUP, failing, READ, { before: `BEGIN; ${HEAD} (100, 1, 'kept'); SAVEPOINT s`, after: 'ROLLBACK TO SAVEPOINT s; COMMIT' });
+    expectAllSame(runs);
+    expect(runs.batch.contents[0]).toBe('dataRow 100|1|kept');
+  });
+
   it('a failing row of one INSERT of many rows', async () => {
     const rows = [...ok(1, 10), cases.unique!, ...ok(20, 5)];
     expectAllSame(await simpleBatch(SETUP, [`${HEAD} ${rows.map((r) => `(${r})`).join(', ')}`], READ));
