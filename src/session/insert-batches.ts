@@ -118,7 +118,10 @@ export class InsertBatches {
     return counts.length;
   }
 
-  /** The types of a head's columns, from its one-row template (a row of parameters DuckDB types by their columns). */
+  /**
+   * The types of a head's columns, from its one-row template (a row of parameters DuckDB types by
+   * their columns); null when its rows run one by one (see also insert-sequences.ts).
+   */
   private async headColumns(head: string, width: number, insert: InsertValues): Promise<HeadColumns | null> {
     const version = this.host.preparer.version();
     if (version !== this.headsVersion) {
@@ -127,7 +130,8 @@ export class InsertBatches {
     }
     const key = `${head}\u0000${width}`;
     if (this.heads.has(key)) return this.heads.get(key)!;
-    const drawn = await drawsFromSequence(this.host.conn, insert.table, insert.columns);
+    const drawn = await drawsFromSequence(this.host, insert.table, insert.columns);
+    if (drawn === null) return null;
     const one = drawn ? null : await this.runner.templates.get(key, 1, () => this.literalTemplate(head, width, 1, null));
     const columns = one ? { types: Array.from({ length: width }, (_, i) => parameterType(one.prepared, i + 1)!) } : null;
     if (this.heads.size >= 1000) this.heads.clear();

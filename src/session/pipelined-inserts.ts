@@ -126,7 +126,7 @@ export class PipelinedInserts {
     return true;
   }
 
-  /** See insert-sequences.ts; asked once per statement text and catalog version. */
+  /** See insert-sequences.ts (true when it cannot tell); asked once per statement text and catalog version. */
   private async drawsFromSequence(shape: PipelinedShape): Promise<boolean> {
     const version = this.host.preparer.version();
     if (version !== this.drawnVersion) {
@@ -134,12 +134,12 @@ export class PipelinedInserts {
       this.drawnVersion = version;
     }
     const key = `${shape.head}\u0000${shape.rowsText}`;
-    let drawn = this.drawn.get(key);
-    if (drawn === undefined) {
-      drawn = await drawsFromSequence(this.host.conn, shape.table, shape.columns);
-      if (this.drawn.size >= 1000) this.drawn.clear();
-      this.drawn.set(key, drawn);
-    }
+    const known = this.drawn.get(key);
+    if (known !== undefined) return known;
+    const drawn = await drawsFromSequence(this.host, shape.table, shape.columns);
+    if (drawn === null) return true;
+    if (this.drawn.size >= 1000) this.drawn.clear();
+    this.drawn.set(key, drawn);
     return drawn;
   }
 

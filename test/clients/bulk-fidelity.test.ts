@@ -539,6 +539,28 @@ describe('batches beyond one statement, and transactions in the Query', () => {
     expect(runs.batch.contents).toEqual(runs.postgres.contents);
   });
 
+  it('in an aborted transaction, and beside an open cursor, as PostgreSQL', async () => {
+    const head = 'INSERT INTO f_big (id, v) VALUES';
+    const run = async (c: RawClient): Promise<string[]> => {
+      // a table made now: its INSERTs are new to the session
+      await fresh(c, `${SETUP}; DROP TABLE IF EXISTS f_new; CREATE TABLE f_new (id serial, v text)`);
+      return [
+        ...await query(c, "BEGIN; SELECT 'x'::integer"), ...await query(c, `${head} (1, 'a'); ${head} (2, 'b')`), ...await query(c, 'ROLLBACK'),
+        // a duplicate key: DuckDB's transaction is over too
+        ...await query(c, `BEGIN; ${head} (1, 'a'); ${head} (1, 'a')`), ...await query(c, `${head} (7, 'a'); ${head} (8, 'b')`),
+        ...await query(c, "INSERT INTO f_new (v) VALUES ('a'); INSERT INTO f_new (v) VALUES ('b')"), ...await query(c, 'ROLLBACK'),
+        ...await query(c, 'BEGIN; DECLARE c CURSOR FOR SELECT g FROM generate_series(1, 20) AS s(g) ORDER BY g; FETCH 3 FROM c'),
+        ...await query(c, `${head} (3, 'c'); ${head} (4, 'd'); ${head} (5, 'e'); FETCH 3 FROM c`),
+        ...await query(c, "INSERT INTO f_new (v) VALUES ('c'); INSERT INTO f_new (v) VALUES ('d'); FETCH 3 FROM c; COMMIT"),
+        ...await query(c, 'SELECT * FROM f_big ORDER BY id'), ...await query(c, 'SELECT * FROM f_new ORDER BY id'),
+      ];
+    };
+    const [postgres, aiduck] = await Promise.all([run(clients.postgres!), run(clients.batch!)]);
+    expect(aiduck).toContain('error 25P02');
+    expect(aiduck).toContain('dataRow 9');
+    expect(aiduck).toEqual(postgres);
+  });
+
   it('a pipelined batch failing inside a transaction block, rolled back to a savepoint and continued', async () => {
     const run = async (c: RawClient): Promise<string[]> => {
       await fresh(c, SETUP);
