@@ -2,9 +2,8 @@ import { StatementType, type DuckDBType } from '@duckdb/node-api';
 import { commandTag } from '../pg/command-tag.js';
 import { parameterType } from '../pg/parameters.js';
 import * as msg from '../protocol/backend.js';
-import { literalOf, parseInsertValues, type InsertValues, type Literal } from '../sqltext/insert-values.js';
+import { literalOf, parseInsertValues, type Literal } from '../sqltext/insert-values.js';
 import { bindableAs, bindLiteral } from './insert-literals.js';
-import { drawsFromSequence } from './insert-sequences.js';
 import { BatchRunner, MAX_BATCH_ROWS, sameType, type InsertBatchHost } from './insert-runner.js';
 import { rowsOfParameters, type InsertTemplate } from './insert-templates.js';
 import { PipelinedInserts } from './pipelined-inserts.js';
@@ -69,7 +68,7 @@ export class InsertBatches {
       if (this.seenHeads.size > 1000) this.seenHeads.clear();
       return 0;
     }
-    const columns = await this.headColumns(head, width, first);
+    const columns = await this.headColumns(head, width);
     if (!columns) return 0;
     // The statements with this head whose every value binds for its column; the first that has
     // another runs on its own.
@@ -118,11 +117,8 @@ export class InsertBatches {
     return counts.length;
   }
 
-  /**
-   * The types of a head's columns, from its one-row template (a row of parameters DuckDB types by
-   * their columns); null when its rows run one by one (see also insert-sequences.ts).
-   */
-  private async headColumns(head: string, width: number, insert: InsertValues): Promise<HeadColumns | null> {
+  /** The types of a head's columns, from its one-row template (a row of parameters DuckDB types by their columns). */
+  private async headColumns(head: string, width: number): Promise<HeadColumns | null> {
     const version = this.host.preparer.version();
     if (version !== this.headsVersion) {
       this.heads.clear();
@@ -130,9 +126,7 @@ export class InsertBatches {
     }
     const key = `${head}\u0000${width}`;
     if (this.heads.has(key)) return this.heads.get(key)!;
-    const drawn = await drawsFromSequence(this.host, insert.table, insert.columns);
-    if (drawn === null) return null;
-    const one = drawn ? null : await this.runner.templates.get(key, 1, () => this.literalTemplate(head, width, 1, null));
+    const one = await this.runner.templates.get(key, 1, () => this.literalTemplate(head, width, 1, null));
     const columns = one ? { types: Array.from({ length: width }, (_, i) => parameterType(one.prepared, i + 1)!) } : null;
     if (this.heads.size >= 1000) this.heads.clear();
     this.heads.set(key, columns);

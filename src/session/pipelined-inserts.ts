@@ -5,9 +5,7 @@ import * as msg from '../protocol/backend.js';
 import { Frontend } from '../protocol/codes.js';
 import { decodeClientMessage } from '../protocol/frontend.js';
 import { parseInsertValues } from '../sqltext/insert-values.js';
-import { isWord } from '../sqltext/lexer.js';
 import { rewriteParameters } from '../sqltext/statements.js';
-import { drawsFromSequence } from './insert-sequences.js';
 import { formatOf, MAX_BATCH_ROWS, sameType, type BatchRunner, type InsertBatchHost } from './insert-runner.js';
 import type { InsertTemplate } from './insert-templates.js';
 import { startPortal } from './portal-runner.js';
@@ -33,9 +31,6 @@ interface PipelinedShape {
   params: number;
   tuples: number;
   types: Array<DuckDBType | null>;
-  table: string;
-  /** The columns the rows write (null: all of them, as when a row writes DEFAULT). */
-  columns: string[] | null;
 }
 
 /**
@@ -46,9 +41,6 @@ interface PipelinedShape {
  */
 export class PipelinedInserts {
   private readonly shapes = new WeakMap<Statement, PipelinedShape | null>();
-  /** Whether a statement's rows draw from a sequence, by its head and rows, under drawnVersion. */
-  private readonly drawn = new Map<string, boolean>();
-  private drawnVersion = '';
 
   constructor(private readonly runner: BatchRunner) {}
 
@@ -66,7 +58,7 @@ export class PipelinedInserts {
     const portal = this.host.special.statements.portal(name);
     if (portal.cursor || portal.finishedTag !== null) return false;
     const shape = this.pipelinedShape(portal.statement);
-    if (!shape || (await this.drawsFromSequence(shape))) return false;
+    if (!shape) return false;
     const waiting = await this.waitingExecutions(portal.statement, shape.params);
     if (waiting.length === 0) return false;
     const rows: BoundRow[] = [{ params: portal.params, formats: portal.paramFormats }, ...waiting.map((w) => w.row)];
@@ -126,23 +118,6 @@ export class PipelinedInserts {
     return true;
   }
 
-  /** See insert-sequences.ts (true when it cannot tell); asked once per statement text and catalog version. */
-  private async drawsFromSequence(shape: PipelinedShape): Promise<boolean> {
-    const version = this.host.preparer.version();
-    if (version !== this.drawnVersion) {
-      this.drawn.clear();
-      this.drawnVersion = version;
-    }
-    const key = `${shape.head}\u0000${shape.rowsText}`;
-    const known = this.drawn.get(key);
-    if (known !== undefined) return known;
-    const drawn = await drawsFromSequence(this.host, shape.table, shape.columns);
-    if (drawn === null) return true;
-    if (this.drawn.size >= 1000) this.drawn.clear();
-    this.drawn.set(key, drawn);
-    return drawn;
-  }
-
   /** The statement as an INSERT of rows of parameters, or null (cached per statement). */
   private pipelinedShape(statement: Statement): PipelinedShape | null {
     if (this.shapes.has(statement)) return this.shapes.get(statement)!;
@@ -159,11 +134,9 @@ export class PipelinedInserts {
       });
       // every parameter used, and by number: the rows' text renumbered is the next execution's rows
       if (insert && used.size === p.parameterCount && Math.max(...used) === p.parameterCount) {
-        const writesDefault = insert.rows.some((row) => row.some((v) => v.tokens.some((t) => isWord(t, 'default'))));
         shape = {
           head: insert.head, rowsText, params: p.parameterCount, tuples: insert.rows.length,
           types: Array.from({ length: p.parameterCount }, (_, i) => parameterType(p, i + 1)),
-          table: insert.table, columns: writesDefault ? null : insert.columns,
         };
       }
     }

@@ -15,8 +15,6 @@ export interface InsertValues {
   head: string;
   /** The table written to, as named (unquoted names folded to lower case). */
   table: string;
-  /** The columns named, as named; null when the statement names none (it fills the table's first columns). */
-  columns: string[] | null;
   /** Each row's values, as written. */
   rows: ValueText[][];
 }
@@ -61,15 +59,10 @@ export function parseInsertValues(sql: string): InsertValues | null {
     i++;
   }
   if (isWord(tokens[i], 'as')) i += 2;
-  let columns: string[] | null = null;
   if (tokens[i]?.text === '(') {
-    columns = [];
     for (i++; tokens[i] && tokens[i]!.text !== ')'; i++) {
       const t = tokens[i]!;
-      if (t.text === ',') continue;
-      const column = nameOf(t);
-      if (column === null) return null;
-      columns.push(column);
+      if (t.text !== ',' && nameOf(t) === null) return null;
     }
     i++;
   }
@@ -86,7 +79,7 @@ export function parseInsertValues(sql: string): InsertValues | null {
     i++;
   }
   if (tokens[i]?.text === ';') i++;
-  return i === tokens.length ? { head, table, columns, rows } : null;
+  return i === tokens.length ? { head, table, rows } : null;
 }
 
 /** A parenthesized row of values starting at token `at`, each value one that is independent of other rows. */
