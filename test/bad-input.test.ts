@@ -85,6 +85,16 @@ const numeric = (ndigits: number, weight: number, sign: number, dscale: number, 
 };
 const int4 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32BE(v); return b; };
 const int8 = (v: bigint): Buffer => { const b = Buffer.alloc(8); b.writeBigInt64BE(v); return b; };
+/** Postgres' binary array: dimensions, has-nulls, element type, (size, lower bound) per dimension, then each element. */
+const pgArray = (elementOid: number, dims: number[], elements: Array<Buffer | null>): Buffer => {
+  const head = Buffer.alloc(12 + 8 * dims.length);
+  head.writeInt32BE(dims.length, 0);
+  head.writeInt32BE(elements.includes(null) ? 1 : 0, 4);
+  head.writeInt32BE(elementOid, 8);
+  dims.forEach((d, i) => { head.writeInt32BE(d, 12 + 8 * i); head.writeInt32BE(1, 16 + 8 * i); });
+  return Buffer.concat([head, ...elements.map((e) => (e === null ? int4(-1) : Buffer.concat([int4(e.length), e])))]);
+};
+const float8 = (v: number): Buffer => { const b = Buffer.alloc(8); b.writeDoubleBE(v); return b; };
 const NUMERIC = 1700;
 const DATE = 1082;
 const TIMESTAMP = 1114;
@@ -111,6 +121,15 @@ describe('binary parameters out of range', () => {
     ['timestamptz int64 max - 1', 'SELECT $1::timestamptz', TIMESTAMPTZ, int8(9223372036854775806n)],
     ['timestamp -9e18', 'SELECT $1::timestamp', TIMESTAMP, int8(-9_000_000_000_000_000_000n)],
     ['int4 sent for an int2', 'SELECT $1::smallint', 21, int4(5)],
+    // Arrays, as pgJDBC sends setArray once its statement is prepared on the server.
+    ['int4[] {1,NULL,3}', 'SELECT $1::int[]', 1007, pgArray(23, [3], [int4(1), null, int4(3)])],
+    ['int8[] of 2x2', 'SELECT $1::bigint[][]', 1016, pgArray(20, [2, 2], [int8(1n), int8(-2n), int8(9007199254740993n), int8(4n)])],
+    ['text[] with quotes, commas, braces and NULL', 'SELECT $1::text[]', 1009, pgArray(25, [4], [Buffer.from('a'), Buffer.from('b,"c'), Buffer.from('{x}'), null])],
+    ['float8[] NaN, Infinity, -0', 'SELECT $1::float8[]', 1022, pgArray(701, [3], [float8(NaN), float8(-Infinity), float8(-0)])],
+    ['bool[]', 'SELECT $1::boolean[]', 1000, pgArray(16, [2], [Buffer.from([1]), Buffer.from([0])])],
+    ['empty int4[]', 'SELECT $1::int[]', 1007, pgArray(23, [], [])],
+    ['int4[] in = ANY', 'SELECT 3 = ANY($1::int[])', 1007, pgArray(23, [2], [int4(1), int4(3)])],
+    ['int4[] cut short', 'SELECT $1::int[]', 1007, pgArray(23, [3], [int4(1), int4(2), int4(3)]).subarray(0, 30)],
   ];
 
   it('get the error PostgreSQL 15 gives (or its value), never XX000', async () => {

@@ -5,7 +5,7 @@ import {
 import { exactNumeric, isUnconstrained, UNCONSTRAINED_NUMERIC } from './numeric.js';
 import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid } from './types/oids.js';
-import { dateFromBinary, intervalFromBinary, numericFromBinary, timeFromBinary, timestampFromBinary } from './types/binary-format.js';
+import { arrayTextFromBinary, dateFromBinary, intervalFromBinary, numericFromBinary, timeFromBinary, timestampFromBinary } from './types/binary-format.js';
 import {
   arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, type PgArray,
 } from './types/pg-text-input.js';
@@ -110,9 +110,15 @@ function bindBinary(prepared: DuckDBPreparedStatement, index: number, oid: numbe
     case Oid.jsonb:
       prepared.bindVarchar(index, value.subarray(1).toString('utf8'));
       return;
-    default:
-      throw new SqlError('0A000', `binary format is not supported for parameter $${index} of type oid ${oid}`,
-        'send this parameter in text format');
+    default: {
+      const text = ELEMENT_OF_ARRAY[oid] !== undefined ? arrayTextFromBinary(value) : null;
+      if (text === null) {
+        throw new SqlError('0A000', `binary format is not supported for parameter $${index} of type oid ${oid}`,
+          'send this parameter in text format');
+      }
+      bindText(prepared, index, oid, text, type === undefined ? parameterType(prepared, index) : type);
+      return;
+    }
   }
 }
 

@@ -34,7 +34,10 @@ public class JdbcIdioms {
       c.rollback();
       c.setReadOnly(false);
       out.append("\"readOnlyInsert\": \"").append(ro).append("\", ");
-      out.append("\"arrays\": \"").append(arrays(c, table)).append("\"");
+      // prepareThreshold=-1: prepared on the server from the first execution, arrays sent in binary.
+      try (Connection binary = DriverManager.getConnection(url + "&prepareThreshold=-1", args[2], "")) {
+        out.append("\"arrays\": \"").append(arrays(binary, table)).append("\"");
+      }
     }
     System.out.println(out.append("}"));
   }
@@ -51,14 +54,34 @@ public class JdbcIdioms {
       ins.executeUpdate();
     }
     try (PreparedStatement q = c.prepareStatement("SELECT id, tags, nums FROM " + table + "_arr WHERE id = ANY(?)")) {
-      q.setArray(1, c.createArrayOf("integer", new Object[] {1, 2}));
-      try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          b.append(rs.getInt(1)).append(Arrays.toString((Object[]) rs.getArray(2).getArray())).append(Arrays.toString((Object[]) rs.getArray(3).getArray())).append(';');
+      for (int round = 0; round < 7; round++) {
+        q.setArray(1, c.createArrayOf("integer", new Object[] {1, 2}));
+        StringBuilder seen = new StringBuilder();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            seen.append(rs.getInt(1)).append(Arrays.toString((Object[]) rs.getArray(2).getArray())).append(Arrays.toString((Object[]) rs.getArray(3).getArray())).append(';');
+          }
         }
+        if (round == 0) b.append(seen);
+        else if (!seen.toString().equals(b.toString())) b.append(" round ").append(round).append(": ").append(seen);
       }
     }
+    try (PreparedStatement ins = c.prepareStatement("INSERT INTO " + table + "_arr (id, tags) VALUES (?, ?)")) {
+      for (int round = 0; round < 7; round++) {
+        ins.setInt(1, 10 + round);
+        ins.setArray(2, c.createArrayOf("text", new Object[] {"r" + round, null}));
+        ins.executeUpdate();
+      }
+    }
+    b.append(" inserted ").append(rowsOf(c, "SELECT count(*) FROM " + table + "_arr WHERE id >= 10 AND tags[1] LIKE 'r%' AND tags[2] IS NULL"));
     return b.toString().replace("\"", "'");
+  }
+
+  static String rowsOf(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
   }
 
   static String rows(Connection c, String sql) throws SQLException {

@@ -88,7 +88,7 @@ describe('psqlODBC (pyodbc), autocommit off', () => {
 describe('pgJDBC', () => {
   it('sets, rolls back to and releases savepoints; setReadOnly refuses writes', () => {
     expectSameExcept(jdbc.postgres, jdbc.aiduck);
-    expect(jdbc.aiduck).toEqual({ duplicate: '23505', rows: '1=one;3=three;', readOnlyInsert: '25006', arrays: "1[a, b,c, q'x, null, {y}][1, null, 3];" });
+    expect(jdbc.aiduck).toEqual({ duplicate: '23505', rows: '1=one;3=three;', readOnlyInsert: '25006', arrays: "1[a, b,c, q'x, null, {y}][1, null, 3]; inserted 7" });
   });
 });
 

@@ -169,3 +169,62 @@ export function binaryArray(elementOid: number, elements: readonly (Buffer | nul
   }
   return b;
 }
+
+/** The Postgres text of one element of a binary array, for the element types drivers send arrays of; null for others. */
+function elementText(oid: number, b: Buffer): string | null {
+  const float = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
+  switch (oid) {
+    case 16: return b[0] ? 't' : 'f';
+    case 21: return String(b.readInt16BE(0));
+    case 23: return String(b.readInt32BE(0));
+    case 20: return String(b.readBigInt64BE(0));
+    case 26: return String(b.readUInt32BE(0));
+    case 700: return float(b.readFloatBE(0));
+    case 701: return float(b.readDoubleBE(0));
+    case 25: case 1043: case 1042: case 19: return b.toString('utf8');
+    case 1700: return numericFromBinary(b);
+    case 17: return `\\x${b.toString('hex')}`;
+    case 2950: {
+      const h = b.toString('hex');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    }
+    default: return null;
+  }
+}
+
+/**
+ * A binary array parameter (pgJDBC sends setArray this way once a statement is prepared on the
+ * server) as Postgres' array text, `{1,NULL,3}` or `{{"a","b"},{"c","d"}}`, which the text path then
+ * reads as it reads a driver's text array; null when an element type is not one of those above.
+ * Layout: dimensions, has-nulls flag, element type, then (size, lower bound) per dimension, then each
+ * element as its length (-1 for NULL) and bytes.
+ */
+export function arrayTextFromBinary(b: Buffer): string | null {
+  if (b.length < 12) throw new SqlError('08P01', 'binary array parameter is shorter than its header');
+  const ndim = b.readInt32BE(0);
+  const elementOid = b.readInt32BE(8);
+  if (ndim === 0) return '{}';
+  if (ndim < 0 || ndim > 6 || b.length < 12 + 8 * ndim) throw new SqlError('22P03', `binary array parameter has ${ndim} dimensions`);
+  const sizes = Array.from({ length: ndim }, (_, d) => b.readInt32BE(12 + 8 * d));
+  let pos = 12 + 8 * ndim;
+  const next = (): string | null => {
+    if (pos + 4 > b.length) throw new SqlError('08P01', 'binary array parameter ends inside an element');
+    const len = b.readInt32BE(pos);
+    pos += 4;
+    if (len < 0) return 'NULL';
+    if (pos + len > b.length) throw new SqlError('08P01', 'binary array parameter ends inside an element');
+    const text = elementText(elementOid, b.subarray(pos, pos + len));
+    pos += len;
+    return text === null ? null : `"${text.replace(/[\\"]/g, '\\$&')}"`;
+  };
+  const build = (d: number): string | null => {
+    const parts: string[] = [];
+    for (let i = 0; i < sizes[d]!; i++) {
+      const part = d === ndim - 1 ? next() : build(d + 1);
+      if (part === null) return null;
+      parts.push(part);
+    }
+    return `{${parts.join(',')}}`;
+  };
+  return build(0);
+}
