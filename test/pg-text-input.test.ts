@@ -168,6 +168,21 @@ describe('Postgres text forms in parameters, against PostgreSQL 15', () => {
     }
   });
 
+  it('reads numbers in text form as Postgres does: out of range is 22003, a fraction for an integer 22P02, never Infinity, 0 or a rounded value', async () => {
+    const cases: Array<[string, unknown[]]> = [
+      ['SELECT $1::smallint', ['40000']], ['SELECT $1::int', ['3000000000']], ['SELECT $1::bigint', ['9223372036854775808']],
+      ['SELECT $1::int', ['1.5']], ['SELECT $1::int', [' 42 ']], ['SELECT $1::bigint', ['12a']], ['SELECT $1::int[]', ['{1,2.5}']],
+      ['SELECT $1::real', ['1e39']], ['SELECT $1::real', ['1e-50']], ['SELECT $1::float8', ['1e400']], ['SELECT $1::float8', ['-1e-400']],
+      ['SELECT $1::real', ['1.5']], ['SELECT $1::float8', ['Infinity']], ['SELECT $1::float8', ['NaN']], ['SELECT $1::numeric(6,2)', ['10000']],
+      ["SELECT '40000'::smallint", []], ["SELECT '1.5'::int", []], ["SELECT '1e39'::real", []], ["SELECT CAST('1e400' AS double precision)", []],
+      ["SELECT '2.5'::float4", []], ["SELECT '7'::int8", []],
+    ];
+    for (const [sql, params] of cases) {
+      const [a, b] = await both(sql, params);
+      expect(a, `${sql} ${JSON.stringify(params)}`).toBe(b);
+    }
+  });
+
   it('reads untyped literals by the type their place gives them: bytea and array columns, comparisons (psql scripts, pg_dump --inserts)', async () => {
     for (const c of [ours, theirs]) await c.query('DELETE FROM forms');
     const statements = [

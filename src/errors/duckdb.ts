@@ -85,6 +85,8 @@ export function fromDuckDB(err: unknown): SqlError {
     const candidates = /^Candidate bindings: (.*)$/m.exec(detail)?.[1];
     return new SqlError('42703', `column "${column[1]}" does not exist`, candidates ? `the columns nearest by name: ${candidates}` : undefined);
   }
+  const outOfRange = numberOutOfRange(message);
+  if (outOfRange) return outOfRange;
   const unsupported = whatDuckDBCannot(message);
   if (unsupported) return unsupported;
   const lineInfo = /LINE \d+:/.test(detail);
@@ -117,4 +119,24 @@ function whatDuckDBCannot(message: string): SqlError | null {
       'drop the indexes of the table (and views over it), alter it, then create them again');
   }
   return null;
+}
+
+const PG_INTEGER: Readonly<Record<string, string>> = { INT16: 'smallint', INT32: 'integer', INT64: 'bigint' };
+
+/**
+ * DuckDB says it could not convert a number that is well formed but too large for the type; Postgres
+ * says it is out of range (22003), not that it is not a number (22P02).
+ */
+function numberOutOfRange(message: string): SqlError | null {
+  const m = /^Could not convert string ['"]([^'"]*)['"] to (INT16|INT32|INT64|DECIMAL\(\d+,\d+\))/.exec(message);
+  if (!m || !/^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(m[1]!)) return null;
+  const integer = PG_INTEGER[m[2]!];
+  if (integer) {
+    if (!/^\s*[+-]?\d+\s*$/.test(m[1]!)) return null;
+    return new SqlError('22003', `value "${m[1]}" is out of range for type ${integer}`);
+  }
+  const [, precision, scale] = /\((\d+),(\d+)\)/.exec(m[2]!)!;
+  return new SqlError('22003', 'numeric field overflow', undefined, {
+    detail: `A field with precision ${precision}, scale ${scale} must round to an absolute value less than 10^${Number(precision) - Number(scale)}.`,
+  });
 }

@@ -7,7 +7,7 @@ import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid } from './types/oids.js';
 import { arrayTextFromBinary, dateFromBinary, intervalFromBinary, numericFromBinary, timeFromBinary, timestampFromBinary } from './types/binary-format.js';
 import {
-  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, type PgArray,
+  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, floatFromPgText, integerFromPgText, intervalFromPgText, type PgArray,
 } from './types/pg-text-input.js';
 
 /** DuckDB type names for the Postgres types a client may declare for a parameter in Parse. */
@@ -130,17 +130,19 @@ function checkNumericFits(type: DuckDBType | null, index: number, text: string):
   exactNumeric(text, `parameter $${index}`);
 }
 
-type TextKind = 'bytea' | 'bool' | 'interval' | 'date' | 'timestamp' | 'timestamptz' | 'other';
+type TextKind = 'bytea' | 'bool' | 'interval' | 'date' | 'timestamp' | 'timestamptz' | 'real' | 'double' | 'smallint' | 'integer' | 'bigint' | 'other';
 
 const ELEMENT_OF_ARRAY: Readonly<Record<number, number>> = Object.fromEntries(Object.entries(ArrayOidOf).map(([e, a]) => [a, Number(e)]));
 
 const KIND_OF_OID: Readonly<Record<number, TextKind>> = {
   [Oid.bytea]: 'bytea', [Oid.bool]: 'bool', [Oid.interval]: 'interval', [Oid.date]: 'date', [Oid.timestamp]: 'timestamp', [Oid.timestamptz]: 'timestamptz',
+  [Oid.float4]: 'real', [Oid.float8]: 'double', [Oid.int2]: 'smallint', [Oid.int4]: 'integer', [Oid.int8]: 'bigint',
 };
 const KIND_OF_TYPE: Partial<Record<DuckDBTypeId, TextKind>> = {
   [DuckDBTypeId.BLOB]: 'bytea', [DuckDBTypeId.BOOLEAN]: 'bool', [DuckDBTypeId.INTERVAL]: 'interval', [DuckDBTypeId.DATE]: 'date',
   [DuckDBTypeId.TIMESTAMP]: 'timestamp', [DuckDBTypeId.TIMESTAMP_S]: 'timestamp', [DuckDBTypeId.TIMESTAMP_MS]: 'timestamp',
-  [DuckDBTypeId.TIMESTAMP_NS]: 'timestamp', [DuckDBTypeId.TIMESTAMP_TZ]: 'timestamptz',
+  [DuckDBTypeId.TIMESTAMP_NS]: 'timestamp', [DuckDBTypeId.TIMESTAMP_TZ]: 'timestamptz', [DuckDBTypeId.FLOAT]: 'real', [DuckDBTypeId.DOUBLE]: 'double',
+  [DuckDBTypeId.SMALLINT]: 'smallint', [DuckDBTypeId.INTEGER]: 'integer', [DuckDBTypeId.BIGINT]: 'bigint',
 };
 const kindOfOid = (oid: number): TextKind => KIND_OF_OID[oid] ?? 'other';
 const kindOfType = (type: DuckDBType): TextKind => KIND_OF_TYPE[type.typeId] ?? 'other';
@@ -172,6 +174,13 @@ function scalarFromText(kind: TextKind, text: string): DuckDBValue {
     case 'timestamp':
     case 'timestamptz':
       return datetimeFromPgText(kind, text);
+    case 'real':
+    case 'double':
+      return floatFromPgText(kind, text);
+    case 'smallint':
+    case 'integer':
+    case 'bigint':
+      return integerFromPgText(kind, text);
     default: return text;
   }
 }

@@ -1,5 +1,5 @@
 import {
-  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, type DatetimeKind, type PgArray,
+  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, floatFromPgText, integerFromPgText, intervalFromPgText, type DatetimeKind, type FloatKind, type IntegerKind, type PgArray,
 } from '../pg/types/pg-text-input.js';
 import { sqlString } from '../sqltext/quote.js';
 import { applyEdits, type Edit } from '../sqltext/statements.js';
@@ -45,7 +45,7 @@ export function rewritePgLiterals(sql: string): string {
   return applyEdits(sql, edits);
 }
 
-type Kind = 'bytea' | 'bool' | 'interval' | DatetimeKind;
+type Kind = 'bytea' | 'bool' | 'interval' | DatetimeKind | FloatKind | IntegerKind;
 interface TargetType {
   kind: Kind | 'other';
   array: boolean;
@@ -67,6 +67,11 @@ function kindOf(name: string): Kind | 'other' {
   if (n === 'bool' || n === 'boolean') return 'bool';
   if (n === 'interval') return 'interval';
   if (n === 'date') return 'date';
+  if (n === 'real' || n === 'float4') return 'real';
+  if (n === 'smallint' || n === 'int2') return 'smallint';
+  if (n === 'integer' || n === 'int' || n === 'int4') return 'integer';
+  if (n === 'bigint' || n === 'int8') return 'bigint';
+  if (n === 'double precision' || n === 'float8' || n === 'float') return 'double';
   if (n === 'timestamptz' || /^timestamp(\s*\(\s*\d+\s*\))? with time zone$/.test(n)) return 'timestamptz';
   if (n === 'timestamp' || /^timestamp(\s*\(\s*\d+\s*\))? without time zone$/.test(n)) return 'timestamp';
   return 'other';
@@ -160,6 +165,13 @@ export function duckScalarText(kind: Kind | 'other', text: string): string {
     case 'timestamp':
     case 'timestamptz':
       return datetimeFromPgText(kind, text);
+    case 'real':
+    case 'double':
+      return floatFromPgText(kind, text);
+    case 'smallint':
+    case 'integer':
+    case 'bigint':
+      return integerFromPgText(kind, text);
     default: return text;
   }
 }
