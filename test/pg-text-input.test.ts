@@ -176,7 +176,11 @@ describe('Postgres text forms in parameters, against PostgreSQL 15', () => {
       ['SELECT $1::real', ['1.5']], ['SELECT $1::float8', ['Infinity']], ['SELECT $1::float8', ['NaN']], ['SELECT $1::numeric(6,2)', ['10000']],
       ["SELECT '40000'::smallint", []], ["SELECT '1.5'::int", []], ["SELECT '1e39'::real", []], ["SELECT CAST('1e400' AS double precision)", []],
       ["SELECT '2.5'::float4", []], ["SELECT '7'::int8", []],
+      // untyped strings, read by the column they go into or are compared with
+      ["INSERT INTO numbers_in VALUES ('1.5', '2.5', '3.5')", []], ["INSERT INTO numbers_in VALUES ('7', '1e39', 'x')", []],
+      ["INSERT INTO numbers_in VALUES ('7', '2.5', '1.5') RETURNING *", []], ["SELECT count(*) FROM numbers_in WHERE i = '7.0'", []],
     ];
+    for (const c of [ours, theirs]) await c.query('CREATE TEMP TABLE numbers_in (i int, r real, s text)');
     for (const [sql, params] of cases) {
       const [a, b] = await both(sql, params);
       expect(a, `${sql} ${JSON.stringify(params)}`).toBe(b);

@@ -1,6 +1,6 @@
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
-import { arrayFromPgText, type PgArray } from '../pg/types/pg-text-input.js';
+import { arrayFromPgText, floatFromPgText, integerFromPgText, type IntegerKind, type PgArray } from '../pg/types/pg-text-input.js';
 import { exactNumeric, isUnconstrained, unconstrainedMisfit } from '../pg/numeric.js';
 import { sqlString } from '../sqltext/quote.js';
 import { lex, type Token } from '../sqltext/lexer.js';
@@ -23,9 +23,9 @@ export type ParameterTypes = (sql: string, from: number) => Promise<Array<DuckDB
  * Statements without such literals cost nothing.
  */
 export async function typeUntypedLiterals(sql: string, parameterTypes: ParameterTypes): Promise<string> {
-  if (!sql.includes('\\') && !sql.includes('{') && !MAY_NOT_FIT.test(sql)) return sql;
+  if (!sql.includes('\\') && !sql.includes('{') && !MAY_NOT_FIT.test(sql) && !QUOTED_FRACTION.test(sql)) return sql;
   const tokens = lex(sql);
-  const candidates = tokens.filter((t, i) => ((t.kind === 'string' && /^'/.test(t.text) && (looksDifferent(valueOf(t)) || tooLong(valueOf(t))))
+  const candidates = tokens.filter((t, i) => ((t.kind === 'string' && /^'/.test(t.text) && (looksDifferent(valueOf(t)) || tooLong(valueOf(t)) || FRACTION.test(valueOf(t))))
     || (t.kind === 'number' && tooLong(t.text))) && isUntyped(tokens, i));
   if (candidates.length === 0) return sql;
   const used = Math.max(0, ...tokens.filter((t) => t.kind === 'param').map((t) => Number(t.text.slice(1))));
@@ -40,6 +40,12 @@ export async function typeUntypedLiterals(sql: string, parameterTypes: Parameter
       const d = type as DuckDBType & { width: number; scale: number };
       if (isUnconstrained(d.width, d.scale)) exactNumeric(value);
     }
+    // A string Postgres reads by the column's type: '1.5' is no integer (DuckDB's cast would store 2).
+    if (t.kind === 'string' && type) {
+      const integer = INTEGER_KIND[type.typeId];
+      if (integer) integerFromPgText(integer, value);
+      if (type.typeId === DuckDBTypeId.FLOAT || type.typeId === DuckDBTypeId.DOUBLE) floatFromPgText(type.typeId === DuckDBTypeId.FLOAT ? 'real' : 'double', value);
+    }
     const text = type && t.kind === 'string' ? typedText(valueOf(t), type) : null;
     if (text !== null) edits.push({ start: t.start, end: t.end, text });
   });
@@ -49,6 +55,12 @@ export async function typeUntypedLiterals(sql: string, parameterTypes: Parameter
 /** A number somewhere in the text with more than 10 decimals, more than 28 digits, or an exponent. */
 const MAY_NOT_FIT = /\.\d{11}|\d{29}|\d[eE][+-]?\d/;
 const tooLong = (text: string): boolean => unconstrainedMisfit(text) !== null;
+/** A number with a fraction or an exponent, alone in a string: what an integer or float column reads otherwise than Postgres. */
+const FRACTION = /^\s*[+-]?(\d*\.\d+|\d+\.\d*|\d+(\.\d*)?e[+-]?\d+)\s*$/i;
+const QUOTED_FRACTION = /'\s*[+-]?(\d*\.\d+|\d+\.\d*|\d+(\.\d*)?e[+-]?\d+)\s*'/i;
+const INTEGER_KIND: Partial<Record<DuckDBTypeId, IntegerKind>> = {
+  [DuckDBTypeId.SMALLINT]: 'smallint', [DuckDBTypeId.INTEGER]: 'integer', [DuckDBTypeId.BIGINT]: 'bigint',
+};
 
 const valueOf = (t: Token): string => t.text.slice(1, -1).replace(/''/g, "'");
 
