@@ -184,7 +184,9 @@ export async function applyStartupSettings(settings: ReadonlyArray<[string, stri
  * nor the Intl database knows is refused as Postgres refuses it.
  */
 async function applyTimeZone(zone: string, run: (sql: string) => Promise<void>, out: SessionOutput): Promise<void> {
-  const name = /^(local|default)$/i.test(zone.trim()) ? 'UTC' : zone.trim();
+  const posix = /^(?:UTC|GMT)([+-])(\d{1,2})(?::?00)?$/i.exec(zone.trim());
+  // POSIX offsets as pgJDBC sends a JVM's GMT+01:00 ('GMT-01:00', east is negative): the Etc zones count the same way.
+  const name = /^(local|default)$/i.test(zone.trim()) ? 'UTC' : posix ? `Etc/GMT${posix[1]}${Number(posix[2])}` : zone.trim();
   const refused = new SqlError('22023', `invalid value for parameter "TimeZone": "${zone}"`, 'a time zone name of the IANA database, such as UTC or Europe/Paris');
   if (!knowsZone(name)) throw refused;
   await run(`SET TimeZone = ${sqlString(name)}`).catch(() => {

@@ -321,6 +321,10 @@ describe('psql', () => {
       SELECT ARRAY[timestamptz '2024-01-01 12:00:00+00', NULL] AS arr;
       SET TimeZone = 'Asia/Kolkata';
       SELECT timestamptz '2024-01-01 12:00:00.5+00' AS t, timestamptz '0044-03-15 12:00:00+00 BC' < timestamptz '2024-01-01 00:00:00+00' AS earlier;
+      SET TIME ZONE 'UTC+3';
+      SELECT timestamptz '2024-07-01 12:00:00+00' AS posix_west;
+      SET TIME ZONE 'GMT-01:00';
+      SELECT timestamptz '2024-07-01 12:00:00+00' AS posix_east;
       SET TimeZone = 'Nowhere/Special';
       SHOW TimeZone;
       RESET TimeZone;
