@@ -147,6 +147,20 @@ describe('settings', () => {
   });
 });
 
+describe('INSERT without a column list', () => {
+  it('fills the columns after the values with their defaults, as Postgres does; more values than columns is 42601', async () => {
+    const t = await server.client();
+    await t.query("CREATE TABLE short_rows (id int, name text DEFAULT 'n', n int)");
+    await t.query('INSERT INTO short_rows VALUES (1)');
+    await t.query("INSERT INTO short_rows VALUES (2, 'b'), (3, 'c')");
+    await t.query('INSERT INTO short_rows VALUES ($1)', [4]);
+    await expect(t.query("INSERT INTO short_rows VALUES (5, 'e', 5, 5)")).rejects.toMatchObject({ code: '42601' });
+    expect((await t.query('SELECT id, name, n FROM short_rows ORDER BY id')).rows)
+      .toEqual([{ id: 1, name: 'n', n: null }, { id: 2, name: 'b', n: null }, { id: 3, name: 'c', n: null }, { id: 4, name: 'n', n: null }]);
+    await t.end();
+  });
+});
+
 describe('what DuckDB cannot do', () => {
   it('is answered with the SQLSTATE Postgres uses and what to do instead', async () => {
     const t = await server.client();

@@ -51,6 +51,9 @@ function special(message: string): string | undefined {
   if (/cannot take square root of a negative number/i.test(message)) return '2201F';
   if (/cannot take logarithm of (zero|a negative number)/i.test(message)) return '2201E';
   if (/More than one row returned by a subquery used as an expression/i.test(message)) return '21000';
+  // INSERT has more expressions than target columns: Postgres' syntax error (fewer are filled in, short-inserts.ts).
+  const counts = /has (\d+) columns but (\d+) values were supplied/.exec(message);
+  if (counts && Number(counts[2]) > Number(counts[1])) return '42601';
   return undefined;
 }
 

@@ -23,6 +23,7 @@ import { columnOrigins } from './connection-ops.js';
 import { CatalogWatch, catalogVersion } from './catalog-version.js';
 import type { Statement } from './statements.js';
 import { sequenceStateQuery } from './sequence-state.js';
+import { withLeadingColumns } from './short-inserts.js';
 
 /** What preparing needs of its session. */
 export interface PrepareHost {
@@ -189,8 +190,13 @@ export class Preparer {
         }
       },
     });
-    const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids).catch(async (err: unknown) => {
+    const refused = async (err: unknown): Promise<never> => {
       throw explainQueryCommandError(err, sql) ?? await this.located(err, sql, duckSql);
+    };
+    const { prepared, sql: preparedSql } = await this.prepareTyped(duckSql, declaredOids).catch(async (err: unknown) => {
+      // INSERT INTO t VALUES (1) into a table of more columns: the rest take their defaults, as in Postgres.
+      const named = await withLeadingColumns(conn, duckSql, err);
+      return named ? this.prepareTyped(named, declaredOids).catch(refused) : refused(err);
     });
     const origins = prepared.statementType === StatementType.SELECT ? await columnOrigins(conn, duckSql, prepared.columnCount) : undefined;
     const paramOids: number[] = [];
