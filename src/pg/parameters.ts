@@ -7,7 +7,7 @@ import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid } from './types/oids.js';
 import { arrayTextFromBinary, dateFromBinary, intervalFromBinary, numericFromBinary, timeFromBinary, timestampFromBinary } from './types/binary-format.js';
 import {
-  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, floatFromPgText, integerFromPgText, intervalFromPgText, type PgArray,
+  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, numberFromPgText, type PgArray,
 } from './types/pg-text-input.js';
 
 /** DuckDB type names for the Postgres types a client may declare for a parameter in Parse. */
@@ -176,11 +176,10 @@ function scalarFromText(kind: TextKind, text: string): DuckDBValue {
       return datetimeFromPgText(kind, text);
     case 'real':
     case 'double':
-      return floatFromPgText(kind, text);
     case 'smallint':
     case 'integer':
     case 'bigint':
-      return integerFromPgText(kind, text);
+      return numberFromPgText(kind, text);
     default: return text;
   }
 }

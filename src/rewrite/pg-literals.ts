@@ -1,5 +1,5 @@
 import {
-  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, floatFromPgText, integerFromPgText, intervalFromPgText, type DatetimeKind, type FloatKind, type IntegerKind, type PgArray,
+  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, numberFromPgText, type DatetimeKind, type NumberKind, type PgArray,
 } from '../pg/types/pg-text-input.js';
 import { sqlString } from '../sqltext/quote.js';
 import { applyEdits, type Edit } from '../sqltext/statements.js';
@@ -45,7 +45,7 @@ export function rewritePgLiterals(sql: string): string {
   return applyEdits(sql, edits);
 }
 
-type Kind = 'bytea' | 'bool' | 'interval' | DatetimeKind | FloatKind | IntegerKind;
+type Kind = 'bytea' | 'bool' | 'interval' | DatetimeKind | NumberKind;
 interface TargetType {
   kind: Kind | 'other';
   array: boolean;
@@ -167,11 +167,10 @@ export function duckScalarText(kind: Kind | 'other', text: string): string {
       return datetimeFromPgText(kind, text);
     case 'real':
     case 'double':
-      return floatFromPgText(kind, text);
     case 'smallint':
     case 'integer':
     case 'bigint':
-      return integerFromPgText(kind, text);
+      return numberFromPgText(kind, text);
     default: return text;
   }
 }

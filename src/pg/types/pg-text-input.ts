@@ -404,3 +404,10 @@ export function integerFromPgText(kind: IntegerKind, text: string): string {
   if (/^\s*[+-]?\d+\s*$/.test(text)) return text;
   throw new SqlError('22P02', `invalid input syntax for type ${kind}: "${text.length > 60 ? `${text.slice(0, 60)}…` : text}"`);
 }
+
+export type NumberKind = FloatKind | IntegerKind;
+
+/** A number's text for a float or integer type, checked as Postgres reads it (floatFromPgText, integerFromPgText). */
+export function numberFromPgText(kind: NumberKind, text: string): string {
+  return kind === 'real' || kind === 'double' ? floatFromPgText(kind, text) : integerFromPgText(kind, text);
+}
