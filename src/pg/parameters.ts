@@ -7,8 +7,9 @@ import { SqlError } from '../errors/sql-error.js';
 import { ArrayOidOf, Oid } from './types/oids.js';
 import { arrayTextFromBinary, dateFromBinary, intervalFromBinary, numericFromBinary, timeFromBinary, timestampFromBinary } from './types/binary-format.js';
 import {
-  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, numberFromPgText, type PgArray,
+  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, type PgArray,
 } from './types/pg-text-input.js';
+import { numberFromPgText } from './types/number-text.js';
 
 /** DuckDB type names for the Postgres types a client may declare for a parameter in Parse. */
 export const duckdbTypeForOid: Readonly<Record<number, string>> = {

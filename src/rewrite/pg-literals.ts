@@ -1,6 +1,7 @@
 import {
-  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, numberFromPgText, type DatetimeKind, type NumberKind, type PgArray,
+  arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, type DatetimeKind, type PgArray,
 } from '../pg/types/pg-text-input.js';
+import { numberFromPgText, type NumberKind } from '../pg/types/number-text.js';
 import { sqlString } from '../sqltext/quote.js';
 import { applyEdits, type Edit } from '../sqltext/statements.js';
 import { lex } from '../sqltext/lexer.js';

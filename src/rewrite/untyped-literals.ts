@@ -1,6 +1,7 @@
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
-import { arrayFromPgText, floatFromPgText, integerFromPgText, type IntegerKind, type PgArray } from '../pg/types/pg-text-input.js';
+import { arrayFromPgText, type PgArray } from '../pg/types/pg-text-input.js';
+import { floatFromPgText, integerFromPgText, type IntegerKind } from '../pg/types/number-text.js';
 import { exactNumeric, isUnconstrained, unconstrainedMisfit } from '../pg/numeric.js';
 import { sqlString } from '../sqltext/quote.js';
 import { lex, type Token } from '../sqltext/lexer.js';
