@@ -55,9 +55,16 @@ export interface Edit {
 
 /** Applies non-overlapping edits (in any order) to `sql`. */
 export function applyEdits(sql: string, edits: readonly Edit[]): string {
-  let out = sql;
-  for (const e of [...edits].sort((a, b) => b.start - a.start || b.end - a.end)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return out;
+  if (edits.length === 0) return sql;
+  // One pass over the text (a 1,000-row INSERT has thousands of edits: splicing each in turn was quadratic).
+  const parts: string[] = [];
+  let at = 0;
+  for (const e of [...edits].sort((a, b) => a.start - b.start || a.end - b.end)) {
+    parts.push(sql.slice(at, e.start), e.text);
+    at = Math.max(at, e.end);
+  }
+  parts.push(sql.slice(at));
+  return parts.join('');
 }
 
 /** The text of `sql` with the content of strings masked by `mask(token)`: for regexes over code only. */
