@@ -7,6 +7,7 @@ import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { run } from './helpers/run.js';
 import { selectOneLatencies } from './helpers/latency.js';
+import { startOpenAIServer } from './helpers/openai-server.js';
 import { peakWhile, spawnServer, type ServerProcess } from './helpers/server-process.js';
 import { RawClient } from './helpers/raw-client.js';
 import { startReferencePostgres } from './helpers/reference-postgres.mjs';
@@ -257,21 +258,27 @@ describe('the protocol', () => {
   });
 
   it("a cancel sent after a query reaches that query, even when the query waits behind another session's model calls", async () => {
-    const b = await client(server.port);
-    await b.query("SELECT * FROM register_model('hash_queued', 'builtin:hash-embed-256')");
-    const a = await client(server.port);
-    // As above, B's model calls block the engine thread; A's query and then its cancel arrive meanwhile.
-    const job = b.query("SELECT count(v) AS n FROM (SELECT ai_embed('hash_queued', 'word ' || range) AS v FROM range(100000) WHERE random() >= 0)");
-    await new Promise((r) => setTimeout(r, 500));
-    const queued = a.query('SELECT 42 AS answer').catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 100));
-    await sendCancel(server.port, a);
-    expect(await queued).toMatchObject({ code: '57014' });
-    // The cancel was spent on that query: the next one runs.
-    expect((await a.query('SELECT 43 AS answer')).rows).toEqual([{ answer: 43 }]);
-    expect(await job).toMatchObject({ rows: [{ n: '100000' }] });
-    await a.end();
-    await b.end();
+    // One model call that takes 3 s, not prefetched (random()): it blocks the engine thread the whole
+    // time, so A's query and then its cancel both arrive while A's query waits to start.
+    const endpoint = await startOpenAIServer({ latencyMs: 3000 });
+    try {
+      const b = await client(server.port);
+      await b.query(`SELECT * FROM register_model('slow_llm', 'openai:${endpoint.url}', endpoint_model => 'chat-test')`);
+      const a = await client(server.port);
+      const job = b.query("SELECT ai_query('slow_llm', 'hello') AS answer FROM range(1) WHERE random() >= 0");
+      await new Promise((r) => setTimeout(r, 500));
+      const queued = a.query('SELECT 42 AS answer').catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 300));
+      await sendCancel(server.port, a);
+      expect(await queued).toMatchObject({ code: '57014' });
+      // The cancel was spent on that query: the next one runs.
+      expect((await a.query('SELECT 43 AS answer')).rows).toEqual([{ answer: 43 }]);
+      expect(await job).toMatchObject({ rows: [{ answer: 'echo: hello' }] });
+      await a.end();
+      await b.end();
+    } finally {
+      await endpoint.close();
+    }
   });
 });
 
