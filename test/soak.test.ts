@@ -12,12 +12,15 @@ describe('soak', () => {
     const line = r.stdout.split('\n').find((l) => l.startsWith('SOAK_RESULT '));
     expect(line, r.stdout + r.stderr).toBeDefined();
     const result = JSON.parse(line!.slice('SOAK_RESULT '.length)) as Record<string, number>;
-    expect(result['cases']).toBeGreaterThan(300);
-    expect(result['crashes']).toBe(0);
-    expect(result['hangs']).toBe(0);
-    expect(result['xx000']).toBe(0);
-    expect(result['rowsLost']).toBe(0);
-    expect(result['failedJobs']).toBe(0);
-    expect(result['peakRssMb']).toBeLessThan(2048);
+    // On a failure, the run's seed (to repeat it with SOAK_SEED) and each client's reconcile lines.
+    const output = `${r.stdout}\n${r.stderr}`;
+    expect(result['cases'], output).toBeGreaterThan(300);
+    expect(result['crashes'], output).toBe(0);
+    expect(result['hangs'], output).toBe(0);
+    expect(result['xx000'], output).toBe(0);
+    expect(result['rowsLost'], output).toBe(0);
+    expect(result['rowsExtra'], output).toBe(0);
+    expect(result['failedJobs'], output).toBe(0);
+    expect(result['peakRssMb'], output).toBeLessThan(2048);
   });
 });
