@@ -9,7 +9,7 @@ import { arrayTextFromBinary, dateFromBinary, intervalFromBinary, numericFromBin
 import {
   arrayFromPgText, boolFromPgText, byteaFromPgText, datetimeFromPgText, intervalFromPgText, type PgArray,
 } from './types/pg-text-input.js';
-import { numberFromPgText } from './types/number-text.js';
+import { NUMBER_KIND_OF_TYPE, numberFromPgText } from './types/number-text.js';
 
 /** DuckDB type names for the Postgres types a client may declare for a parameter in Parse. */
 export const duckdbTypeForOid: Readonly<Record<number, string>> = {
@@ -142,8 +142,7 @@ const KIND_OF_OID: Readonly<Record<number, TextKind>> = {
 const KIND_OF_TYPE: Partial<Record<DuckDBTypeId, TextKind>> = {
   [DuckDBTypeId.BLOB]: 'bytea', [DuckDBTypeId.BOOLEAN]: 'bool', [DuckDBTypeId.INTERVAL]: 'interval', [DuckDBTypeId.DATE]: 'date',
   [DuckDBTypeId.TIMESTAMP]: 'timestamp', [DuckDBTypeId.TIMESTAMP_S]: 'timestamp', [DuckDBTypeId.TIMESTAMP_MS]: 'timestamp',
-  [DuckDBTypeId.TIMESTAMP_NS]: 'timestamp', [DuckDBTypeId.TIMESTAMP_TZ]: 'timestamptz', [DuckDBTypeId.FLOAT]: 'real', [DuckDBTypeId.DOUBLE]: 'double',
-  [DuckDBTypeId.SMALLINT]: 'smallint', [DuckDBTypeId.INTEGER]: 'integer', [DuckDBTypeId.BIGINT]: 'bigint',
+  [DuckDBTypeId.TIMESTAMP_NS]: 'timestamp', [DuckDBTypeId.TIMESTAMP_TZ]: 'timestamptz', ...NUMBER_KIND_OF_TYPE,
 };
 const kindOfOid = (oid: number): TextKind => KIND_OF_OID[oid] ?? 'other';
 const kindOfType = (type: DuckDBType): TextKind => KIND_OF_TYPE[type.typeId] ?? 'other';

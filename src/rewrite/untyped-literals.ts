@@ -1,7 +1,7 @@
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { SqlError } from '../errors/sql-error.js';
 import { arrayFromPgText, type PgArray } from '../pg/types/pg-text-input.js';
-import { floatFromPgText, integerFromPgText, type IntegerKind } from '../pg/types/number-text.js';
+import { NUMBER_KIND_OF_TYPE, numberFromPgText } from '../pg/types/number-text.js';
 import { exactNumeric, isUnconstrained, unconstrainedMisfit } from '../pg/numeric.js';
 import { sqlString } from '../sqltext/quote.js';
 import { lex, type Token } from '../sqltext/lexer.js';
@@ -42,11 +42,8 @@ export async function typeUntypedLiterals(sql: string, parameterTypes: Parameter
       if (isUnconstrained(d.width, d.scale)) exactNumeric(value);
     }
     // A string Postgres reads by the column's type: '1.5' is no integer (DuckDB's cast would store 2).
-    if (t.kind === 'string' && type) {
-      const integer = INTEGER_KIND[type.typeId];
-      if (integer) integerFromPgText(integer, value);
-      if (type.typeId === DuckDBTypeId.FLOAT || type.typeId === DuckDBTypeId.DOUBLE) floatFromPgText(type.typeId === DuckDBTypeId.FLOAT ? 'real' : 'double', value);
-    }
+    const numberKind = t.kind === 'string' && type ? NUMBER_KIND_OF_TYPE[type.typeId] : undefined;
+    if (numberKind) numberFromPgText(numberKind, value);
     const text = type && t.kind === 'string' ? typedText(valueOf(t), type) : null;
     if (text !== null) edits.push({ start: t.start, end: t.end, text });
   });
@@ -59,9 +56,6 @@ const tooLong = (text: string): boolean => unconstrainedMisfit(text) !== null;
 /** A number with a fraction or an exponent, alone in a string: what an integer or float column reads otherwise than Postgres. */
 const FRACTION = /^\s*[+-]?(\d*\.\d+|\d+\.\d*|\d+(\.\d*)?e[+-]?\d+)\s*$/i;
 const QUOTED_FRACTION = /'\s*[+-]?(\d*\.\d+|\d+\.\d*|\d+(\.\d*)?e[+-]?\d+)\s*'/i;
-const INTEGER_KIND: Partial<Record<DuckDBTypeId, IntegerKind>> = {
-  [DuckDBTypeId.SMALLINT]: 'smallint', [DuckDBTypeId.INTEGER]: 'integer', [DuckDBTypeId.BIGINT]: 'bigint',
-};
 
 const valueOf = (t: Token): string => t.text.slice(1, -1).replace(/''/g, "'");
 

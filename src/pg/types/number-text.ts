@@ -1,3 +1,4 @@
+import { DuckDBTypeId } from '@duckdb/node-api';
 import { SqlError } from '../../errors/sql-error.js';
 
 export type FloatKind = 'real' | 'double';
@@ -37,3 +38,9 @@ export type NumberKind = FloatKind | IntegerKind;
 export function numberFromPgText(kind: NumberKind, text: string): string {
   return kind === 'real' || kind === 'double' ? floatFromPgText(kind, text) : integerFromPgText(kind, text);
 }
+
+/** The number kind a column of a DuckDB type reads text as (parameters, untyped literals). */
+export const NUMBER_KIND_OF_TYPE: Readonly<Partial<Record<DuckDBTypeId, NumberKind>>> = {
+  [DuckDBTypeId.SMALLINT]: 'smallint', [DuckDBTypeId.INTEGER]: 'integer', [DuckDBTypeId.BIGINT]: 'bigint',
+  [DuckDBTypeId.FLOAT]: 'real', [DuckDBTypeId.DOUBLE]: 'double',
+};
