@@ -266,14 +266,14 @@ describe('serving the console', () => {
     const [flagPort, envPort] = [await freePort(), await freePort()];
     const byFlag = await spawnServer({ AIDUCK_HTTP_PORT: String(envPort) }, ['--http-port', String(flagPort)]);
     try {
-      expect(byFlag.output()).toContain(`console: http://127.0.0.1:${flagPort}/`);
+      await expect.poll(() => byFlag.output()).toContain(`console: http://127.0.0.1:${flagPort}/`);
       expect((await call(`http://127.0.0.1:${flagPort}/`, '/api/session')).body).toMatchObject({ authenticated: true, user: 'aiduck' });
     } finally {
       await byFlag.stop();
     }
     const byEnv = await spawnServer({ AIDUCK_HTTP_PORT: String(envPort) });
     try {
-      expect(byEnv.output()).toContain(`console: http://127.0.0.1:${envPort}/`);
+      await expect.poll(() => byEnv.output()).toContain(`console: http://127.0.0.1:${envPort}/`);
       expect((await call(`http://127.0.0.1:${envPort}/`, '/')).status).toBe(200);
     } finally {
       await byEnv.stop();
@@ -294,7 +294,7 @@ describe('serving the console', () => {
     try {
       const server = await spawnServer();
       try {
-        expect(server.output()).toContain("console: not served, the console's port 5434 is in use: choose another with --http-port");
+        await expect.poll(() => server.output()).toContain("console: not served, the console's port 5434 is in use: choose another with --http-port");
         const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'aiduck' });
         await c.connect();
         expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
